@@ -1,0 +1,124 @@
+/**
+ * Finding rigs and scenarios on disk for the CLI: presets and rigs/<id>.json,
+ * scenarios/<family>/<name>.ts, or any file path a user gives.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ScenarioError } from '../machine/bugcheck.ts';
+import { presetRig } from '../machine/presets.ts';
+import { parseRig, RigError, type Rig } from '../machine/rig.ts';
+import { defineScenario, type Scenario, type ScenarioDefinition } from '../scenario/define.ts';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const SCENARIO_DIR = join(ROOT, 'scenarios');
+export const RIG_DIR = join(ROOT, 'rigs');
+
+/** Bad input from the user: the CLI prints the message on one line and exits 2. */
+export class InputError extends Error {}
+
+const SCENARIO_EXT = new Set(['.ts', '.mts', '.js', '.mjs']);
+
+function looksLikePath(ref: string): boolean {
+  return SCENARIO_EXT.has(extname(ref)) || ref.endsWith('.json') || ref.startsWith('.') || isAbsolute(ref);
+}
+
+export function loadRig(ref: string): Rig {
+  if (!looksLikePath(ref)) {
+    const p = presetRig(ref);
+    if (p) return p;
+    const file = join(RIG_DIR, `${ref}.json`);
+    if (!existsSync(file)) {
+      throw new InputError(`unknown rig '${ref}' (presets: ${listRigIds().join(', ')}; or give a path to a rig .json file)`);
+    }
+    return readRigFile(file);
+  }
+  const file = resolve(ref);
+  if (!existsSync(file)) throw new InputError(`rig file not found: ${ref}`);
+  return readRigFile(file);
+}
+
+function readRigFile(file: string): Rig {
+  try {
+    return parseRig(readFileSync(file, 'utf8'), relative(process.cwd(), file) || file);
+  } catch (e) {
+    if (e instanceof RigError) throw new InputError(`malformed rig ${e.message}`);
+    throw new InputError(`cannot read rig file ${file}: ${(e as Error).message}`);
+  }
+}
+
+export function listRigIds(): string[] {
+  return readdirSync(RIG_DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+}
+
+export function listRigs(): Rig[] {
+  return listRigIds().map((id) => loadRig(id));
+}
+
+function walk(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...walk(p));
+    else if (SCENARIO_EXT.has(extname(name)) && !name.endsWith('.d.ts')) out.push(p);
+  }
+  return out;
+}
+
+export function scenarioFiles(): string[] {
+  return existsSync(SCENARIO_DIR) ? walk(SCENARIO_DIR) : [];
+}
+
+export async function loadScenarioFile(file: string): Promise<Scenario> {
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  } catch (e) {
+    if (e instanceof ScenarioError) throw new InputError(e.message);
+    const err = e as Error;
+    throw new InputError(`cannot load scenario ${relative(process.cwd(), file) || file}: ${err.name}: ${err.message.split('\n')[0]}`);
+  }
+  if (mod.default === undefined) {
+    throw new InputError(`${relative(process.cwd(), file) || file} has no default export (export default defineScenario({...}))`);
+  }
+  try {
+    const s = defineScenario(mod.default as ScenarioDefinition<unknown>);
+    return { ...s, source: file };
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
+}
+
+/** A scenario by id (scenarios/<id>.ts) or by a path to a .ts/.js file anywhere. */
+export async function loadScenario(ref: string): Promise<Scenario> {
+  if (looksLikePath(ref)) {
+    const file = resolve(ref);
+    if (!existsSync(file)) throw new InputError(`scenario file not found: ${ref}`);
+    return loadScenarioFile(file);
+  }
+  for (const ext of ['.ts', '.js']) {
+    const file = join(SCENARIO_DIR, `${ref}${ext}`);
+    if (existsSync(file)) {
+      const s = await loadScenarioFile(file);
+      if (s.id === ref) return s;
+    }
+  }
+  for (const file of scenarioFiles()) {
+    const s = await loadScenarioFile(file);
+    if (s.id === ref) return s;
+  }
+  throw new InputError(`unknown scenario '${ref}' (racebox list shows them; or give a path to a .ts/.js scenario file)`);
+}
+
+export async function loadAllScenarios(): Promise<Scenario[]> {
+  const out: Scenario[] = [];
+  const seen = new Map<string, string>();
+  for (const file of scenarioFiles()) {
+    const s = await loadScenarioFile(file);
+    const prev = seen.get(s.id);
+    if (prev) throw new InputError(`scenario id '${s.id}' is used by both ${prev} and ${file}`);
+    seen.set(s.id, file);
+    out.push(s);
+  }
+  return out.sort((a, b) => a.id.localeCompare(b.id));
+}

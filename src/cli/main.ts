@@ -1,0 +1,211 @@
+/**
+ * `racebox`: list, run, replay, regress, bench (DESIGN.md section 6).
+ * Exit codes: 0 no failure found, 1 a failure found (or a regression
+ * mismatch), 2 bad input with a one-line reason on stderr.
+ */
+import { DEFAULT_DEPTH, DEFAULT_PREEMPTION_BOUND, DEFAULT_STRATEGY, STRATEGIES, explore, type ExploreStrategy } from '../engine/explore.ts';
+import type { RunSummary } from '../engine/outcome.ts';
+import { decodeSchedule, ScheduleError } from '../engine/schedule.ts';
+import { activeCpuCount } from '../machine/rig.ts';
+import { checkExpectation, describeExpected, describeFailure, expectedOutcome } from '../scenario/expect.ts';
+import { choiceOption, intOption, parseArgs, stringOption } from './args.ts';
+import { describeRig, formatSummary, formatTrace } from './format.ts';
+import { InputError, listRigs, loadAllScenarios, loadRig, loadScenario } from './load.ts';
+import { runJob } from './runner.ts';
+
+const USAGE = `usage:
+  racebox list [--json]
+  racebox run <scenario-id|file.ts> --rig <rig-id|file.json> [--strategy random|pct|dfs] [--seed N]
+              [--schedules N] [--depth D] [--preemptions P] [--engine controlled] [--json]
+  racebox replay <scenario-id|file.ts> --rig <rig> --schedule <string> [--trace] [--json]
+  racebox regress [--json] [--scenario <id>] [--rig <id>]
+  racebox bench [--json] [--quick]`;
+
+type Out = (s: string) => void;
+
+export async function main(argv: string[], out: Out = (s) => process.stdout.write(`${s}\n`), err: Out = (s) => process.stderr.write(`${s}\n`)): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'list':
+        return await list(rest, out);
+      case 'run':
+        return await run(rest, out, err);
+      case 'replay':
+        return await replayCommand(rest, out);
+      case 'regress':
+        return await regress(rest, out);
+      case 'bench': {
+        const { bench } = await import('./bench.ts');
+        return await bench(rest, out);
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new InputError(`unknown command '${command}' (commands: list, run, replay, regress, bench)`);
+    }
+  } catch (e) {
+    if (e instanceof InputError || e instanceof ScheduleError) {
+      err(`racebox: ${e.message.replace(/\s*\n\s*/g, ' ')}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+async function list(argv: string[], out: Out): Promise<number> {
+  const p = parseArgs('list', argv, { json: { value: false } });
+  if (p.positional.length > 0) throw new InputError(`'racebox list' takes no arguments (got ${p.positional.join(' ')})`);
+  const scenarios = await loadAllScenarios();
+  const rigs = listRigs();
+  if (p.options.has('json')) {
+    out(JSON.stringify({
+      scenarios: scenarios.map((s) => ({ id: s.id, title: s.title, family: s.family, variant: s.variant ?? null, version: s.version })),
+      rigs: rigs.map((r) => ({ id: r.id, title: r.title, cores: r.cores, threadsPerCore: r.threadsPerCore, hal: r.hal, build: r.build })),
+    }));
+    return 0;
+  }
+  out('Scenarios');
+  const w = Math.max(...scenarios.map((s) => s.id.length));
+  for (const s of scenarios) out(`  ${s.id.padEnd(w)}  ${(s.variant ?? '').padEnd(7)}  ${s.title}`);
+  out('', );
+  out('Rigs');
+  const rw = Math.max(...rigs.map((r) => r.id.length));
+  for (const r of rigs) out(`  ${r.id.padEnd(rw)}  ${describeRig(r).padEnd(32)}  ${r.title}`);
+  return 0;
+}
+
+const RUN_OPTIONS = {
+  rig: { value: true },
+  strategy: { value: true },
+  seed: { value: true },
+  schedules: { value: true },
+  depth: { value: true },
+  preemptions: { value: true },
+  engine: { value: true },
+  json: { value: false },
+};
+
+function oneScenario(command: string, positional: string[]): string {
+  if (positional.length !== 1) throw new InputError(`'racebox ${command}' needs exactly one scenario id or file (got ${positional.length})`);
+  return positional[0]!;
+}
+
+function requireRig(p: ReturnType<typeof parseArgs>, command: string): string {
+  const rig = stringOption(p, 'rig');
+  if (!rig) throw new InputError(`'racebox ${command}' needs --rig <rig-id|file.json>`);
+  return rig;
+}
+
+function replayHint(scenarioRef: string, rigRef: string): (schedule: string) => string {
+  return (schedule) => `racebox replay ${scenarioRef} --rig ${rigRef} --schedule ${schedule}`;
+}
+
+async function run(argv: string[], out: Out, err: Out): Promise<number> {
+  const p = parseArgs('run', argv, RUN_OPTIONS);
+  const scenarioRef = oneScenario('run', p.positional);
+  const rigRef = requireRig(p, 'run');
+  const rig = loadRig(rigRef);
+  const engine = choiceOption(p, 'engine', ['controlled', 'free'] as const, 'controlled');
+  if (engine === 'free') throw new InputError('the free-run engine is not available in this build yet; use --engine controlled');
+  const strategy = choiceOption<ExploreStrategy>(p, 'strategy', STRATEGIES, DEFAULT_STRATEGY);
+  const seed = intOption(p, 'seed', 0, 2 ** 32 - 1, 1);
+  const schedules = intOption(p, 'schedules', 1, 1_000_000_000, 1000);
+  const depth = intOption(p, 'depth', 1, 20, DEFAULT_DEPTH);
+  const preemptionBound = intOption(p, 'preemptions', 0, 50, DEFAULT_PREEMPTION_BOUND);
+  const json = p.options.has('json');
+  // Resolve the scenario here first, so that an unknown id is reported before any worker starts.
+  const scenario = await loadScenario(scenarioRef);
+  const ref = scenario.source ?? scenarioRef;
+  const showProgress = !json && process.stderr.isTTY === true;
+  const { summary } = await runJob(
+    { kind: 'explore', scenario: ref, rig, options: { strategy, seed, schedules, depth, preemptionBound, progressEvery: 5000 } },
+    showProgress ? (pr) => err(`  … ${pr.schedulesRun} schedules, ${Math.round((pr.schedulesRun * 1000) / Math.max(1, pr.elapsedMs))}/s`) : undefined,
+  );
+  summary.scenario = scenario.id;
+  out(json ? JSON.stringify(summary) : formatSummary(summary, rig, replayHint(scenarioRef, rigRef)));
+  return summary.outcome === 'pass' ? 0 : 1;
+}
+
+async function replayCommand(argv: string[], out: Out): Promise<number> {
+  const p = parseArgs('replay', argv, { rig: { value: true }, schedule: { value: true }, trace: { value: false }, json: { value: false } });
+  const scenarioRef = oneScenario('replay', p.positional);
+  const rigRef = requireRig(p, 'replay');
+  const schedule = stringOption(p, 'schedule');
+  if (!schedule) throw new InputError(`'racebox replay' needs --schedule <string> (printed by racebox run)`);
+  const rig = loadRig(rigRef);
+  const scenario = await loadScenario(scenarioRef);
+  decodeSchedule(schedule);
+  const trace = p.options.has('trace');
+  const { summary, trace: steps } = await runJob({ kind: 'replay', scenario: scenario.source ?? scenarioRef, rig, schedule, trace });
+  summary.scenario = scenario.id;
+  if (summary.outcome === 'error' && summary.failure?.message.startsWith('replay diverged')) {
+    throw new InputError(`${summary.failure.message} — was the scenario changed without bumping its version?`);
+  }
+  if (p.options.has('json')) {
+    out(JSON.stringify(trace ? { ...summary, trace: steps ?? [] } : summary));
+  } else {
+    if (trace && steps) out(formatTrace(steps));
+    out(formatSummary(summary, rig, replayHint(scenarioRef, rigRef)));
+  }
+  return summary.outcome === 'pass' ? 0 : 1;
+}
+
+interface RegressRow {
+  scenario: string;
+  rig: string;
+  expected: string;
+  got: string;
+  ok: boolean;
+  reason?: string;
+  schedulesRun: number;
+  elapsedMs: number;
+  schedule?: string;
+}
+
+async function regress(argv: string[], out: Out): Promise<number> {
+  const p = parseArgs('regress', argv, { json: { value: false }, scenario: { value: true }, rig: { value: true } });
+  if (p.positional.length > 0) throw new InputError(`'racebox regress' takes no arguments (got ${p.positional.join(' ')})`);
+  const onlyScenario = stringOption(p, 'scenario');
+  const onlyRig = stringOption(p, 'rig');
+  let scenarios = await loadAllScenarios();
+  if (onlyScenario) {
+    scenarios = scenarios.filter((s) => s.id === onlyScenario);
+    if (scenarios.length === 0) throw new InputError(`unknown scenario '${onlyScenario}'`);
+  }
+  const rigs = onlyRig ? [loadRig(onlyRig)] : listRigs();
+  const json = p.options.has('json');
+  const rows: RegressRow[] = [];
+  for (const s of scenarios) {
+    for (const rig of rigs) {
+      const expected = expectedOutcome(s, rig);
+      if (expected === undefined) continue;
+      const budget = s.budget ?? (expected === 'pass' ? 2000 : 10_000);
+      const r: RunSummary = explore(rig, s, { schedules: budget, seed: 1 });
+      const reason = checkExpectation(expected, r);
+      const row: RegressRow = {
+        scenario: s.id,
+        rig: rig.id,
+        expected: describeExpected(expected),
+        got: r.outcome === 'pass' ? 'pass' : describeFailure(r),
+        ok: reason === null,
+        ...(reason ? { reason } : {}),
+        schedulesRun: r.schedulesRun,
+        elapsedMs: Math.round(r.elapsedMs),
+        ...(r.failure?.schedule ? { schedule: r.failure.schedule } : {}),
+      };
+      rows.push(row);
+      if (!json) {
+        out(`${row.ok ? 'ok  ' : 'FAIL'}  ${s.id.padEnd(34)} ${rig.id.padEnd(18)} ${row.got.padEnd(48)} ${String(r.schedulesRun).padStart(6)} schedules${row.reason ? `\n      ${row.reason}${row.schedule ? `\n      schedule: ${row.schedule}` : ''}` : ''}`);
+      }
+    }
+  }
+  const failed = rows.filter((r) => !r.ok).length;
+  if (json) out(JSON.stringify({ passed: rows.length - failed, failed, results: rows }));
+  else out(`regress: ${rows.length - failed} of ${rows.length} expectations hold across ${scenarios.length} scenarios and ${rigs.length} rigs (${rigs.map((r) => `${r.id}: ${activeCpuCount(r)} CPU`).join(', ')})`);
+  return failed === 0 ? 0 : 1;
+}

@@ -1,0 +1,330 @@
+/**
+ * The controlled engine: all logical CPUs of one run in one thread, a
+ * strategy choosing at every step which CPU performs its next operation (or
+ * which asynchronous event happens). Same rig, scenario, strategy and seed:
+ * the same run, step for step.
+ */
+import { BugCheck, BUGCODES, InvariantViolation, ScenarioError, VERIFIER_SUBCODES } from '../machine/bugcheck.ts';
+import { ExecContext, NOT_BLOCKED } from '../machine/cpu.ts';
+import { irqlName } from '../machine/irql.ts';
+import { Machine, type AsyncEvent } from '../machine/machine.ts';
+import { OutOfMachineMemory } from '../machine/memory.ts';
+import type { Routine } from '../machine/ops.ts';
+import { rigFingerprint, type Rig } from '../machine/rig.ts';
+import { insertQueueDpc } from '../kernel/dpc.ts';
+import { Kernel } from '../kernel/kernel.ts';
+import type { Scenario } from '../scenario/define.ts';
+import type { CpuSnapshot, Failure, OutcomeKind } from './outcome.ts';
+import { encodeSchedule } from './schedule.ts';
+import { ScheduleDivergence } from './strategies/replay.ts';
+import { defaultChoice, type Strategy } from './strategy.ts';
+import { TraceRecorder, type TraceStep } from './trace.ts';
+
+/** One execution of a scenario under one schedule. */
+export interface Execution {
+  outcome: OutcomeKind;
+  /** Without `schedule` filled in: see ControlledRun.scheduleOf. */
+  failure?: Omit<Failure, 'schedule'>;
+  steps: number;
+  /** (step, choice) pairs where the strategy departed from the default. */
+  deviations: Int32Array;
+  trace?: TraceStep[];
+}
+
+function* idle(): Routine<void> {}
+
+export class ControlledRun {
+  readonly m: Machine;
+  readonly k: Kernel;
+  private choices: Int32Array;
+  private dev = new Int32Array(256);
+  private devLen = 0;
+  private readonly setupCtx: ExecContext;
+  private state: unknown;
+  private readonly fingerprint: number;
+
+  constructor(
+    readonly rig: Rig,
+    readonly scenario: Scenario,
+  ) {
+    this.m = new Machine(rig);
+    this.k = new Kernel(this.m);
+    this.choices = new Int32Array(2 * this.m.cpus.length + 64);
+    this.setupCtx = new ExecContext(-1, 'thread', 'setup', idle(), this.m.cpus[0]!, null);
+    this.fingerprint = rigFingerprint(rig);
+  }
+
+  /** Resets the machine and builds the scenario's objects, threads and events. */
+  private instantiate(): void {
+    const { m, k, scenario } = this;
+    m.reset();
+    k.reset();
+    m.cur = this.setupCtx;
+    m.cpu = this.setupCtx.cpu;
+    let s: unknown;
+    try {
+      s = scenario.setup(k);
+    } catch (e) {
+      if (e instanceof BugCheck || e instanceof ScenarioError) throw e;
+      throw new ScenarioError(`scenario '${scenario.id}': setup threw ${describeError(e)}`);
+    }
+    this.state = s;
+    if (typeof s === 'object' && s !== null) {
+      for (const [field, v] of Object.entries(s)) {
+        if (typeof v === 'number' && m.memory.blocks.has(v) && !m.names.has(v)) m.names.set(v, field);
+      }
+    }
+    for (const [name, actor] of Object.entries(scenario.actors)) {
+      const start = (): Routine<unknown> => {
+        const g = actor.run(k, s as never);
+        if (!g || typeof (g as Routine<unknown>).next !== 'function') {
+          throw new ScenarioError(`scenario '${scenario.id}': actor '${name}' must be a generator function (function*), so that it can be interleaved`);
+        }
+        return g;
+      };
+      const cpu = m.cpuFor(actor.cpu ?? 0);
+      if (actor.kind === 'dpc') {
+        const dpc = k.KeInitializeDpc(function* () {
+          yield* start();
+        }, 0, name);
+        k.KeSetTargetProcessorDpc(dpc, cpu.index);
+        m.names.set(dpc, `KDPC(${name})`);
+        this.addArrivals(name, cpu.index, actor.arrivals ?? 1, () => {
+          insertQueueDpc(k, dpc, 0, 0);
+        });
+      } else if (actor.kind === 'interrupt') {
+        const intr = actor.interrupt(s);
+        const info = k.interrupts.byAddr.get(intr);
+        if (!info) throw new ScenarioError(`scenario '${scenario.id}': actor '${name}': interrupt(s) did not return an object from k.IoConnectInterrupt`);
+        this.addArrivals(name, cpu.index, actor.arrivals ?? 1, () => {
+          m.requestInterrupt(cpu, name, info.irql, () => k.runInterruptServiceRoutine(intr, start));
+        });
+      } else {
+        m.createThread(name, cpu, actor.irql ?? 0, start);
+      }
+    }
+  }
+
+  private addArrivals(name: string, cpu: number, count: number, fire: () => void): void {
+    let remaining = count;
+    const ev: AsyncEvent = {
+      name,
+      cpu,
+      armed: remaining > 0,
+      fire: () => {
+        fire();
+        if (--remaining <= 0) ev.armed = false;
+      },
+    };
+    this.m.events.push(ev);
+  }
+
+  /** Fills this.choices with every enabled choice, ascending; returns how many. */
+  private enumerate(): number {
+    const m = this.m;
+    const n = m.cpus.length;
+    let c = this.choices;
+    let count = 0;
+    const online = m.online;
+    for (let i = 0; i < online.length; i++) {
+      const cpu = online[i]!;
+      const top = cpu.stack[cpu.stack.length - 1];
+      if (top !== undefined && top.blockedOn === NOT_BLOCKED) c[count++] = cpu.index;
+    }
+    for (let i = 0; i < online.length; i++) {
+      const cpu = online[i]!;
+      if (cpu.ready.length !== 0 && m.canEndQuantum(cpu)) c[count++] = n + cpu.index;
+    }
+    const ev = m.events;
+    if (ev.length !== 0) {
+      if (c.length < count + ev.length) {
+        const g = new Int32Array(2 * (count + ev.length));
+        g.set(c);
+        this.choices = c = g;
+      }
+      for (let j = 0; j < ev.length; j++) if (ev[j]!.armed) c[count++] = 2 * n + j;
+    }
+    return count;
+  }
+
+  private perform(choice: number): void {
+    const m = this.m;
+    const n = m.cpus.length;
+    if (choice < n) m.stepCpu(m.cpus[choice]!);
+    else if (choice < 2 * n) m.quantumEnd(m.cpus[choice - n]!);
+    else m.events[choice - 2 * n]!.fire();
+  }
+
+  private record(step: number, choice: number): void {
+    if (this.devLen + 2 > this.dev.length) {
+      const g = new Int32Array(this.dev.length * 2);
+      g.set(this.dev);
+      this.dev = g;
+    }
+    this.dev[this.devLen++] = step;
+    this.dev[this.devLen++] = choice;
+  }
+
+  /** Runs one execution to its end under `strategy` (which has had newExecution called). */
+  execute(strategy: Strategy, options: { trace?: boolean } = {}): Execution {
+    const m = this.m;
+    this.devLen = 0;
+    const recorder = options.trace ? new TraceRecorder(m) : null;
+    m.onStep = recorder ? recorder.onStep : null;
+    let outcome: OutcomeKind = 'pass';
+    let failure: Omit<Failure, 'schedule'> | undefined;
+    const maxSteps = this.rig.watchdog.maxSteps;
+    let current = -1;
+    try {
+      this.instantiate();
+      for (;;) {
+        const count = this.enumerate();
+        if (count === 0) {
+          if (m.live === 0) break;
+          const stuck = m.diagnoseStuck();
+          outcome = stuck.kind;
+          failure = this.failure(stuck.kind, stuck.message, this.stuckCpu());
+          failure.waits = stuck.waits;
+          break;
+        }
+        let c: number;
+        if (count === 1) c = this.choices[0]!;
+        else {
+          c = strategy.next(this.choices, count, current, m.step);
+          if (c !== defaultChoice(this.choices, count, current)) this.record(m.step, c);
+        }
+        current = c;
+        if (recorder && c >= m.cpus.length) recorder.onEvent(c);
+        this.perform(c);
+        m.step++;
+        if (m.step >= maxSteps) {
+          outcome = 'hang';
+          failure = this.failure('hang', `watchdog: the run did not finish within ${maxSteps} steps (livelock, or a loop that never ends)`, m.cpu?.index ?? 0);
+          break;
+        }
+        if ((m.step & 255) === 0) {
+          const cpu = m.dpcWatchdogExpired();
+          if (cpu) {
+            outcome = 'hang';
+            failure = this.failure(
+              'hang',
+              `DPC_WATCHDOG_VIOLATION (0x133, parameter 1 = 1): CPU ${cpu.index} stayed at ${irqlName(cpu.irql)} for more than ${this.rig.watchdog.dpcTimeoutSteps} steps`,
+              cpu.index,
+            );
+            break;
+          }
+        }
+      }
+      if (outcome === 'pass') this.checkInvariants();
+    } catch (e) {
+      ({ outcome, failure } = this.classify(e));
+    }
+    strategy.endExecution?.(m.step);
+    m.onStep = null;
+    return { outcome, failure, steps: m.step, deviations: this.dev.slice(0, this.devLen), trace: recorder?.steps };
+  }
+
+  private checkInvariants(): void {
+    const inv = this.scenario.invariants;
+    if (!inv) return;
+    for (const [name, check] of Object.entries(inv)) {
+      let r: boolean | string | void;
+      try {
+        r = check(this.state as never, this.k);
+      } catch (e) {
+        throw new ScenarioError(`scenario '${this.scenario.id}': invariant '${name}' threw ${describeError(e)}`);
+      }
+      if (r === false) throw new InvariantViolation(name, `invariant '${name}' does not hold at the end of the run`);
+      if (typeof r === 'string') throw new InvariantViolation(name, `invariant '${name}': ${r}`);
+    }
+  }
+
+  private stuckCpu(): number {
+    const b = this.m.blocked[0];
+    return b ? b.cpu.index : (this.m.online[0]?.index ?? 0);
+  }
+
+  private classify(e: unknown): { outcome: OutcomeKind; failure: Omit<Failure, 'schedule'> } {
+    const m = this.m;
+    const cpu = m.cur?.cpu.index ?? 0;
+    if (e instanceof BugCheck) {
+      const f = this.failure('bugcheck', e.message, cpu);
+      f.bugcheck = {
+        code: e.code,
+        name: e.bugName,
+        params: [...e.params],
+        meaning: BUGCODES.get(e.code)?.meaning ?? '',
+        ...(e.code === 0xc4 && VERIFIER_SUBCODES.has(e.params[0]) ? { subcodeMeaning: VERIFIER_SUBCODES.get(e.params[0]) } : {}),
+      };
+      return { outcome: 'bugcheck', failure: f };
+    }
+    if (e instanceof InvariantViolation) {
+      const f = this.failure('invariant', e.message, cpu);
+      f.invariant = e.invariant;
+      return { outcome: 'invariant', failure: f };
+    }
+    if (e instanceof ScheduleDivergence || e instanceof ScenarioError || e instanceof OutOfMachineMemory) {
+      return { outcome: 'error', failure: this.failure('error', e.message, cpu) };
+    }
+    const where = m.cur && m.cur !== this.setupCtx ? `${m.cur.kind} '${m.cur.routine}'` : 'setup';
+    return {
+      outcome: 'error',
+      failure: this.failure('error', `scenario '${this.scenario.id}': ${where} threw ${describeError(e)}`, cpu),
+    };
+  }
+
+  private failure(kind: Failure['kind'], message: string, cpu: number): Omit<Failure, 'schedule'> {
+    const m = this.m;
+    const ctx = m.cur && m.cur !== this.setupCtx ? m.cur : undefined;
+    return {
+      kind,
+      message,
+      cpu,
+      routine: ctx ? ctx.routine : 'setup',
+      step: m.step,
+      cpus: this.snapshot(),
+    };
+  }
+
+  /** Every online CPU's IRQL, contexts, held locks and spins. */
+  snapshot(): CpuSnapshot[] {
+    const m = this.m;
+    return m.online.map((cpu) => ({
+      cpu: cpu.index,
+      core: cpu.core,
+      irql: cpu.irql,
+      irqlName: irqlName(cpu.irql),
+      thread: cpu.thread?.name ?? null,
+      stack: cpu.stack.map((c) => ({
+        kind: c.kind,
+        name: c.name,
+        routineStack: [...c.apiStack],
+        heldLocks: c.heldLocks.map((a) => m.nameOf(a)),
+        ...(c.blockedOn >= 0 ? { spinningOn: m.nameOf(c.blockedOn) } : {}),
+      })),
+      readyThreads: cpu.ready.map((t) => t.name),
+      queuedDpcs: cpu.dpcQueue.map((d) => d.name),
+    }));
+  }
+
+  /** The shareable schedule string of an execution. */
+  scheduleOf(x: Execution): string {
+    return encodeSchedule({
+      scenarioId: this.scenario.id,
+      scenarioVersion: this.scenario.version,
+      rigId: this.rig.id,
+      rigFingerprint: this.fingerprint,
+      steps: x.steps,
+      outcome: x.outcome,
+      deviations: x.deviations,
+    });
+  }
+}
+
+function describeError(e: unknown): string {
+  if (e instanceof Error) {
+    const frame = e.stack?.split('\n').find((l) => /^\s+at /.test(l))?.trim();
+    return `${e.name}: ${e.message}${frame ? ` (${frame})` : ''}`;
+  }
+  return String(e);
+}

@@ -1,0 +1,155 @@
+/**
+ * Exploration: many controlled executions of one scenario on one rig, until
+ * the first failure or the budget. Also replay of a recorded schedule.
+ */
+import { rigFingerprint, type Rig } from '../machine/rig.ts';
+import type { Scenario } from '../scenario/define.ts';
+import { ControlledRun, type Execution } from './controlled.ts';
+import type { RunSummary } from './outcome.ts';
+import { decodeSchedule, ScheduleError, type ScheduleRecord } from './schedule.ts';
+import { DfsStrategy } from './strategies/dfs.ts';
+import { PctStrategy } from './strategies/pct.ts';
+import { RandomStrategy } from './strategies/random.ts';
+import { ReplayStrategy, ScheduleDivergence } from './strategies/replay.ts';
+import type { Strategy } from './strategy.ts';
+
+export type ExploreStrategy = 'random' | 'pct' | 'dfs';
+export const STRATEGIES: readonly ExploreStrategy[] = ['random', 'pct', 'dfs'];
+export const DEFAULT_STRATEGY: ExploreStrategy = 'pct';
+export const DEFAULT_DEPTH = 3;
+export const DEFAULT_PREEMPTION_BOUND = 2;
+
+export interface ExploreOptions {
+  strategy?: ExploreStrategy;
+  seed?: number;
+  schedules?: number;
+  /** PCT depth d. */
+  depth?: number;
+  /** DFS preemption bound. */
+  preemptionBound?: number;
+  /** Schedule indices to run: first, first+stride, ... (a pool worker's share). */
+  first?: number;
+  stride?: number;
+  /** Called every `progressEvery` schedules. */
+  onProgress?: (p: { schedulesRun: number; steps: number; elapsedMs: number }) => void;
+  progressEvery?: number;
+  /** Polled between schedules; true stops the exploration. */
+  shouldStop?: () => boolean;
+  /** Word 0 is bumped at every schedule start, so a watcher on another thread can tell a routine that never yields. */
+  heartbeat?: Int32Array;
+}
+
+export function makeStrategy(name: ExploreStrategy, seed: number, depth: number, bound: number): Strategy {
+  switch (name) {
+    case 'random':
+      return new RandomStrategy(seed);
+    case 'pct':
+      return new PctStrategy(seed, depth);
+    case 'dfs':
+      return new DfsStrategy(bound);
+  }
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+export function explore(rig: Rig, scenario: Scenario, o: ExploreOptions = {}): RunSummary {
+  const strategyName = o.strategy ?? DEFAULT_STRATEGY;
+  const seed = o.seed ?? 1;
+  const budget = o.schedules ?? 1000;
+  const first = o.first ?? 0;
+  const stride = o.stride ?? 1;
+  const run = new ControlledRun(rig, scenario);
+  const strategy = makeStrategy(strategyName, seed, o.depth ?? DEFAULT_DEPTH, o.preemptionBound ?? DEFAULT_PREEMPTION_BOUND);
+  const t0 = now();
+  let steps = 0;
+  let schedulesRun = 0;
+  let exhausted = false;
+  const every = o.progressEvery ?? 1000;
+  for (let i = first; i < budget; i += stride) {
+    if (o.shouldStop?.()) break;
+    if (o.heartbeat) Atomics.add(o.heartbeat, 0, 1);
+    if (!strategy.newExecution(i)) {
+      exhausted = true;
+      break;
+    }
+    const x = run.execute(strategy);
+    schedulesRun++;
+    steps += x.steps;
+    if (x.outcome !== 'pass') {
+      return {
+        scenario: scenario.id,
+        rig: rig.id,
+        strategy: strategyName,
+        seed,
+        schedulesRun,
+        steps,
+        elapsedMs: now() - t0,
+        outcome: x.outcome,
+        failure: { ...x.failure!, schedule: run.scheduleOf(x) },
+        failingSchedule: i,
+      };
+    }
+    if (o.onProgress && schedulesRun % every === 0) o.onProgress({ schedulesRun, steps, elapsedMs: now() - t0 });
+  }
+  return {
+    scenario: scenario.id,
+    rig: rig.id,
+    strategy: strategyName,
+    seed,
+    schedulesRun,
+    steps,
+    elapsedMs: now() - t0,
+    outcome: 'pass',
+    ...(exhausted ? { exhausted: true } : {}),
+  };
+}
+
+/** Checks a decoded schedule belongs to this scenario version and rig; throws ScheduleError saying why not. */
+export function checkScheduleFits(rec: ScheduleRecord, rig: Rig, scenario: Scenario): void {
+  if (rec.scenarioId !== scenario.id) {
+    throw new ScheduleError(`schedule was recorded for scenario '${rec.scenarioId}', not '${scenario.id}'`);
+  }
+  if (rec.scenarioVersion !== scenario.version) {
+    throw new ScheduleError(`schedule was recorded with version ${rec.scenarioVersion} of '${scenario.id}'; this is version ${scenario.version}`);
+  }
+  if (rec.rigFingerprint !== rigFingerprint(rig)) {
+    throw new ScheduleError(`schedule was recorded on rig '${rec.rigId}', which differs from rig '${rig.id}' (cores, HAL, build, quantum, watchdog or memory)`);
+  }
+}
+
+export interface ReplayResult {
+  summary: RunSummary;
+  execution: Execution;
+}
+
+/** Replays a schedule string exactly; a mismatch ends as outcome 'error' saying where it diverged. */
+export function replay(rig: Rig, scenario: Scenario, schedule: string, options: { trace?: boolean } = {}): ReplayResult {
+  const rec = decodeSchedule(schedule);
+  checkScheduleFits(rec, rig, scenario);
+  const run = new ControlledRun(rig, scenario);
+  const strategy = new ReplayStrategy(rec.deviations, rec.steps);
+  strategy.newExecution(0);
+  const t0 = now();
+  let x = run.execute(strategy, options);
+  if (x.outcome !== 'error' || !x.failure?.message.startsWith('replay diverged')) {
+    try {
+      strategy.finish(x.steps);
+      if (x.outcome !== rec.outcome) throw new ScheduleDivergence(`replay diverged: the recording ended as ${rec.outcome}, this run as ${x.outcome}`);
+    } catch (e) {
+      if (!(e instanceof ScheduleDivergence)) throw e;
+      x = { ...x, outcome: 'error', failure: { ...(x.failure ?? { cpu: 0, routine: '', step: x.steps, cpus: run.snapshot() }), kind: 'error', message: e.message } };
+    }
+  }
+  const summary: RunSummary = {
+    scenario: scenario.id,
+    rig: rig.id,
+    strategy: 'replay',
+    seed: 0,
+    schedulesRun: 1,
+    steps: x.steps,
+    elapsedMs: now() - t0,
+    outcome: x.outcome,
+    ...(x.failure ? { failure: { ...x.failure, schedule } } : {}),
+  };
+  return { summary, execution: x };
+}

@@ -1,0 +1,64 @@
+/** What a run ends as (DESIGN.md section 5) and the JSON shape the CLI prints (section 6). */
+import type { WaitInfo } from '../machine/machine.ts';
+
+export type OutcomeKind = 'pass' | 'bugcheck' | 'deadlock' | 'hang' | 'invariant' | 'error';
+
+export interface ContextSnapshot {
+  kind: 'thread' | 'dpc' | 'isr';
+  name: string;
+  /** Kernel routines in progress, outermost first. */
+  routineStack: string[];
+  heldLocks: string[];
+  /** The word a spin waits on, when it spins. */
+  spinningOn?: string;
+}
+
+export interface CpuSnapshot {
+  cpu: number;
+  core: number;
+  irql: number;
+  irqlName: string;
+  thread: string | null;
+  /** Bottom (the thread) to top (what executes). */
+  stack: ContextSnapshot[];
+  readyThreads: string[];
+  queuedDpcs: string[];
+}
+
+export interface BugCheckInfo {
+  code: number;
+  name: string;
+  params: number[];
+  meaning: string;
+  subcodeMeaning?: string;
+}
+
+export interface Failure {
+  kind: Exclude<OutcomeKind, 'pass'>;
+  bugcheck?: BugCheckInfo;
+  invariant?: string;
+  message: string;
+  /** Replays this exact failure (`racebox replay --schedule`). */
+  schedule: string;
+  cpu: number;
+  routine: string;
+  step: number;
+  cpus: CpuSnapshot[];
+  waits?: WaitInfo[];
+}
+
+export interface RunSummary {
+  scenario: string;
+  rig: string;
+  strategy: string;
+  seed: number;
+  schedulesRun: number;
+  steps: number;
+  elapsedMs: number;
+  outcome: OutcomeKind;
+  failure?: Failure;
+  /** True when a systematic strategy (dfs) explored every schedule within its bound. */
+  exhausted?: boolean;
+  /** Index of the failing schedule within the exploration. */
+  failingSchedule?: number;
+}

@@ -1,0 +1,78 @@
+import { Rng, scheduleSeed } from '../prng.ts';
+import type { Strategy } from '../strategy.ts';
+
+/**
+ * Probabilistic Concurrency Testing: Burckhardt, Kothari, Musuvathi and
+ * Nagarakatte, "A Randomized Scheduler with Probabilistic Guarantees of
+ * Finding Bugs", ASPLOS 2010.
+ *
+ * Every choice (a CPU, a quantum end, an interrupt or DPC arrival) gets a
+ * random priority ≥ d the first time it is enabled; the highest-priority
+ * enabled choice always runs. At d−1 change points drawn uniformly from the
+ * k steps of a run, the choice about to run drops below every initial
+ * priority. A bug of depth d among n choices in k steps is found with
+ * probability ≥ 1/(n·k^(d−1)) per run.
+ */
+export class PctStrategy implements Strategy {
+  readonly name = 'pct';
+  private rng = new Rng(0);
+  private prio = new Float64Array(256);
+  private changePoints: number[] = [];
+  private decisions = 0;
+  /** Estimate of k (decision points per run): the largest seen so far. */
+  private k = 16;
+
+  constructor(
+    private readonly seed: number,
+    readonly depth: number,
+  ) {}
+
+  newExecution(index: number): boolean {
+    this.rng = new Rng(scheduleSeed(this.seed, index));
+    this.prio.fill(0);
+    this.decisions = 0;
+    this.changePoints = [];
+    for (let i = 0; i < this.depth - 1; i++) this.changePoints.push(1 + this.rng.int(this.k));
+    this.changePoints.sort((a, b) => a - b);
+    return true;
+  }
+
+  next(choices: Int32Array, count: number): number {
+    const d = ++this.decisions;
+    if (choices[count - 1]! >= this.prio.length) {
+      const grown = new Float64Array(Math.max(this.prio.length * 2, choices[count - 1]! + 1));
+      grown.set(this.prio);
+      this.prio = grown;
+    }
+    let best = -1;
+    let bestPrio = -1;
+    for (let i = 0; i < count; i++) {
+      const id = choices[i]!;
+      let p = this.prio[id]!;
+      if (p === 0) p = this.prio[id] = this.depth + 1 + this.rng.float() * 1e9;
+      if (p > bestPrio) {
+        bestPrio = p;
+        best = id;
+      }
+    }
+    for (let j = 0; j < this.changePoints.length; j++) {
+      if (this.changePoints[j] === d) {
+        this.prio[best] = this.depth - j;
+        best = -1;
+        bestPrio = -1;
+        for (let i = 0; i < count; i++) {
+          const id = choices[i]!;
+          if (this.prio[id]! > bestPrio) {
+            bestPrio = this.prio[id]!;
+            best = id;
+          }
+        }
+      }
+    }
+    return best;
+  }
+
+  endExecution(): void {
+    if (this.decisions > this.k) this.k = this.decisions;
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * The one interface every exploration strategy implements (after shuttle's
+ * `Scheduler`): start an execution, then pick the next choice whenever more
+ * than one is enabled. A choice id is a CPU to step (0..n-1), a quantum end on
+ * CPU i (n+i), or an asynchronous event j (2n+j): so the strategy decides
+ * interrupts, DPC arrivals and preemptions too, and they replay like the rest.
+ */
+export interface Strategy {
+  readonly name: string;
+  /** Prepares execution number `index`; false when there is nothing left to explore. */
+  newExecution(index: number): boolean;
+  /**
+   * Picks one of `choices[0..count)` (ascending ids, count ≥ 2). `current` is
+   * the previous choice (-1 at the start) and `step` the global step number.
+   */
+  next(choices: Int32Array, count: number, current: number, step: number): number;
+  /** Called when an execution ends, with the steps it took. */
+  endExecution?(steps: number): void;
+}
+
+export type StrategyName = 'random' | 'pct' | 'dfs' | 'replay';
+
+export function contains(choices: Int32Array, count: number, id: number): boolean {
+  for (let i = 0; i < count; i++) if (choices[i] === id) return true;
+  return false;
+}
+
+/** The choice an execution takes when nobody says otherwise: keep running the same thing, else the lowest id. */
+export function defaultChoice(choices: Int32Array, count: number, current: number): number {
+  return contains(choices, count, current) ? current : choices[0]!;
+}

@@ -1,0 +1,50 @@
+/** Step-by-step record of one execution: what replay --trace prints and the timeline draws. */
+import type { ExecContext } from '../machine/cpu.ts';
+import type { Machine } from '../machine/machine.ts';
+import { OP_NAMES } from '../machine/ops.ts';
+
+export interface TraceStep {
+  step: number;
+  cpu: number;
+  /** 'step' for an operation; 'quantum' and 'event' for the asynchronous choices. */
+  what: 'step' | 'quantum' | 'event';
+  context: string;
+  kind: string;
+  op: string;
+  address?: string;
+  routine: string;
+  /** IRQL of the CPU when the step began. */
+  irql: number;
+}
+
+export class TraceRecorder {
+  readonly steps: TraceStep[] = [];
+  constructor(private readonly m: Machine) {}
+
+  readonly onStep = (ctx: ExecContext, op: number, addr: number): void => {
+    const m = this.m;
+    this.steps.push({
+      step: m.step,
+      cpu: ctx.cpu.index,
+      what: 'step',
+      context: ctx.name,
+      kind: ctx.kind,
+      op: OP_NAMES[op] ?? String(op),
+      ...(op !== 0 && addr > 0 ? { address: m.nameOf(addr) } : {}),
+      routine: ctx.apiStack[ctx.apiStack.length - 1] ?? ctx.name,
+      irql: ctx.cpu.irql,
+    });
+  };
+
+  onEvent(choice: number): void {
+    const m = this.m;
+    const n = m.cpus.length;
+    if (choice < 2 * n) {
+      const cpu = m.cpus[choice - n]!;
+      this.steps.push({ step: m.step, cpu: cpu.index, what: 'quantum', context: cpu.thread?.name ?? '', kind: 'thread', op: 'quantum end', routine: '', irql: cpu.irql });
+    } else {
+      const ev = m.events[choice - 2 * n]!;
+      this.steps.push({ step: m.step, cpu: ev.cpu, what: 'event', context: ev.name, kind: 'event', op: 'arrives', routine: '', irql: m.cpus[ev.cpu]!.irql });
+    }
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Plain and interlocked memory access for driver code: what `*p`, `*p = v`
+ * and the Interlocked* intrinsics compile to. Each is one scheduling point.
+ *
+ * A loop that keeps reading a word and seeing the same value is a spin-wait
+ * even when the driver wrote no PAUSE (the seed's
+ * `while (InterlockedExchange(lock, 1));`): after a few identical futile
+ * accesses the context sleeps until someone writes that word, so exploration
+ * does not burn steps on it and a spin nobody will ever end is recognised.
+ */
+import { OP_PAUSE, OP_READ, OP_RMW, OP_SPIN, OP_WRITE, type Routine } from '../machine/ops.ts';
+import type { Kernel } from './kernel.ts';
+
+export type PLONG = number;
+
+export const interlockedApi = {
+  /** `*p` — a plain read. */
+  *ReadNoFence(this: Kernel, p: PLONG): Routine<number> {
+    const m = this.m;
+    yield m.at(OP_READ, p);
+    const v = m.read(p);
+    if (m.noteFutile(p, OP_READ, v, false)) yield m.at(OP_SPIN, p);
+    return v;
+  },
+
+  /** `*p = value` — a plain write. */
+  *WriteNoFence(this: Kernel, p: PLONG, value: number): Routine<void> {
+    const m = this.m;
+    yield m.at(OP_WRITE, p);
+    m.write(p, value | 0);
+    m.cur.futile = 0;
+  },
+
+  /** Returns the previous value. */
+  *InterlockedExchange(this: Kernel, p: PLONG, value: number): Routine<number> {
+    const m = this.m;
+    yield m.at(OP_RMW, p);
+    const old = m.xchg(p, value | 0);
+    if (m.noteFutile(p, OP_RMW, old, old !== (value | 0))) yield m.at(OP_SPIN, p);
+    return old;
+  },
+
+  /** Stores `exchange` if `*p === comparand`; returns the previous value. */
+  *InterlockedCompareExchange(this: Kernel, p: PLONG, exchange: number, comparand: number): Routine<number> {
+    const m = this.m;
+    yield m.at(OP_RMW, p);
+    const old = m.cmpxchg(p, exchange | 0, comparand | 0);
+    const changed = old === (comparand | 0) && old !== (exchange | 0);
+    if (m.noteFutile(p, OP_RMW, old, changed)) yield m.at(OP_SPIN, p);
+    return old;
+  },
+
+  /** Returns the incremented value. */
+  *InterlockedIncrement(this: Kernel, p: PLONG): Routine<number> {
+    const m = this.m;
+    yield m.at(OP_RMW, p);
+    m.cur.futile = 0;
+    return (m.xadd(p, 1) + 1) | 0;
+  },
+
+  /** Returns the decremented value. */
+  *InterlockedDecrement(this: Kernel, p: PLONG): Routine<number> {
+    const m = this.m;
+    yield m.at(OP_RMW, p);
+    m.cur.futile = 0;
+    return (m.xadd(p, -1) - 1) | 0;
+  },
+
+  /** Returns the value before the add. */
+  *InterlockedExchangeAdd(this: Kernel, p: PLONG, value: number): Routine<number> {
+    const m = this.m;
+    yield m.at(OP_RMW, p);
+    m.cur.futile = 0;
+    return m.xadd(p, value | 0);
+  },
+
+  /** Returns the value before the OR. */
+  *InterlockedOr(this: Kernel, p: PLONG, value: number): Routine<number> {
+    const m = this.m;
+    yield m.at(OP_RMW, p);
+    const old = m.or(p, value | 0);
+    if (m.noteFutile(p, OP_RMW, old, (old | value) !== old)) yield m.at(OP_SPIN, p);
+    return old;
+  },
+
+  /** Returns the value before the AND. */
+  *InterlockedAnd(this: Kernel, p: PLONG, value: number): Routine<number> {
+    const m = this.m;
+    yield m.at(OP_RMW, p);
+    const old = m.and(p, value | 0);
+    if (m.noteFutile(p, OP_RMW, old, (old & value) !== old)) yield m.at(OP_SPIN, p);
+    return old;
+  },
+
+  /** PAUSE: a hint inside a spin loop; a scheduling point that changes nothing. */
+  *YieldProcessor(this: Kernel): Routine<void> {
+    yield this.m.at(OP_PAUSE, 0);
+  },
+
+  /** Busy-waits; modelled as one PAUSE. */
+  *KeStallExecutionProcessor(this: Kernel, _microseconds: number): Routine<void> {
+    yield this.m.at(OP_PAUSE, 0);
+  },
+};
+
+export type InterlockedApi = typeof interlockedApi;

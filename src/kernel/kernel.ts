@@ -1,0 +1,92 @@
+/**
+ * The emulated NT kernel a scenario calls through `k`. Each primitive family
+ * lives in its own file as an object of methods; they are mixed into this
+ * class so that scenario code calls them flat (`yield* k.KeAcquireSpinLock(l)`)
+ * — one generator frame per kernel call, which keeps the engine fast.
+ *
+ * Routines that touch shared state are generators (call them with `yield*`);
+ * initializers and allocators are plain functions.
+ */
+import { InvariantViolation } from '../machine/bugcheck.ts';
+import type { ExecContext } from '../machine/cpu.ts';
+import type { Machine } from '../machine/machine.ts';
+import { dpcApi, type DpcApi, DpcTable } from './dpc.ts';
+import { interlockedApi, type InterlockedApi } from './interlocked.ts';
+import { irqlApi, type IrqlApi } from './irql.ts';
+import { poolApi, type PoolApi } from './pool.ts';
+import { queuedSpinLockApi, type QueuedSpinLockApi, QueuedLockState } from './queued-spinlock.ts';
+import { spinLockApi, type SpinLockApi, InterruptTable } from './spinlock.ts';
+import { Verifier } from './verifier.ts';
+
+export class Kernel {
+  readonly verifier = new Verifier();
+  readonly dpcs = new DpcTable();
+  readonly interrupts = new InterruptTable();
+  readonly queued = new QueuedLockState();
+  /** Extra per-run state of primitive families added later (keyed by family). */
+  readonly ext = new Map<string, unknown>();
+
+  constructor(readonly m: Machine) {}
+
+  /** Forgets every object of the previous run (the machine is reset separately). */
+  reset(): void {
+    this.verifier.reset();
+    this.dpcs.reset();
+    this.interrupts.reset();
+    this.queued.reset();
+    this.ext.clear();
+  }
+
+  get checked(): boolean {
+    return this.m.checked;
+  }
+
+  /** The context the calling routine runs in. */
+  get ctx(): ExecContext {
+    return this.m.cur;
+  }
+
+  /** Reads a word without a scheduling point: for invariants and setup, not for driver code. */
+  peek(addr: number): number {
+    return this.m.words[addr]!;
+  }
+
+  /** Writes a word without a scheduling point: for setup, not for driver code. */
+  poke(addr: number, value: number): void {
+    this.m.words[addr] = value;
+  }
+
+  /** NT_ASSERT: a failed assertion ends the run as an invariant violation at this point. */
+  NT_ASSERT(condition: unknown, message = 'assertion failed'): void {
+    if (!condition) throw new InvariantViolation('NT_ASSERT', message);
+  }
+
+  /** Names an object so reports say "queueLock" rather than an address. */
+  name(addr: number, name: string): number {
+    this.m.names.set(addr, name);
+    return addr;
+  }
+
+  KeGetCurrentProcessorNumber(): number {
+    return this.m.cur.cpu.index;
+  }
+
+  KeQueryActiveProcessorCount(): number {
+    return this.m.online.length;
+  }
+}
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface Kernel extends IrqlApi, SpinLockApi, QueuedSpinLockApi, DpcApi, InterlockedApi, PoolApi {}
+
+/** Families added by later modules register here so the class stays one flat API. */
+export function installKernelApi(api: object): void {
+  Object.assign(Kernel.prototype, api);
+}
+
+installKernelApi(irqlApi);
+installKernelApi(spinLockApi);
+installKernelApi(queuedSpinLockApi);
+installKernelApi(dpcApi);
+installKernelApi(interlockedApi);
+installKernelApi(poolApi);

@@ -1,0 +1,317 @@
+/**
+ * Executive spin locks (KSPIN_LOCK), interrupt spin locks and
+ * KeSynchronizeExecution (nt-semantics sections 2 and 1.3).
+ *
+ * MP HAL: the lock word is taken with an interlocked operation; waiters spin
+ * with PAUSE, re-reading the word until it looks free (test, then
+ * test-and-set). A checked build stores `KTHREAD | 1` in the word and checks
+ * ownership; a free build stores 1. UP HAL: only the IRQL is raised — the word
+ * is never written, which is exactly why recursion is silent there.
+ */
+import { BugCheck, ScenarioError, verifierViolation } from '../machine/bugcheck.ts';
+import type { ExecContext } from '../machine/cpu.ts';
+import { DIRQL_MAX, DIRQL_MIN, DISPATCH_LEVEL, type KIRQL } from '../machine/irql.ts';
+import { OP_IRQL, OP_READ, OP_RMW, OP_SPIN, OP_WRITE, type Routine } from '../machine/ops.ts';
+import type { Kernel } from './kernel.ts';
+
+export type PKSPIN_LOCK = number;
+export type PKINTERRUPT = number;
+
+/** KINTERRUPT layout (words). */
+export const INTERRUPT_SPIN_LOCK = 0;
+export const INTERRUPT_SYNCHRONIZE_IRQL = 1;
+
+export type KSYNCHRONIZE_ROUTINE = (k: Kernel, context: number) => Routine<unknown>;
+
+export interface InterruptObject {
+  addr: number;
+  irql: KIRQL;
+  name: string;
+}
+
+export class InterruptTable {
+  readonly byAddr = new Map<number, InterruptObject>();
+  reset(): void {
+    this.byAddr.clear();
+  }
+}
+
+/** The value a checked build leaves in an owned lock word. */
+function ownerTag(k: Kernel, ctx: ExecContext): number {
+  return k.m.checked ? ((ctx.thread?.kthread ?? 0) * 4) | 1 : 1;
+}
+
+/** Verifier checks made when any spin lock is requested: recursion, then lock order. */
+function checkAcquire(k: Kernel, lock: number, ctx: ExecContext): void {
+  const m = k.m;
+  const owner = m.lockOwners.get(lock);
+  if (owner !== undefined && owner.cpu === ctx.cpu) {
+    throw new BugCheck(0x0f, lock * 4, 0, 0, 0, `${m.nameOf(lock)} is already held on CPU ${ctx.cpu.index} by ${owner.kind} '${owner.name}'`);
+  }
+  const v = k.verifier.onAcquire(ctx.heldLocks, lock, ctx.thread?.kthread ?? 0, (a) => m.nameOf(a));
+  if (v) throw v;
+}
+
+/** Shadow bookkeeping of a lock now held by ctx (both builds: it feeds hang analysis). */
+export function noteAcquired(k: Kernel, lock: number, ctx: ExecContext): void {
+  k.m.lockOwners.set(lock, ctx);
+  ctx.heldLocks.push(lock);
+}
+
+export function noteReleased(k: Kernel, lock: number, ctx: ExecContext): void {
+  k.m.lockOwners.delete(lock);
+  const i = ctx.heldLocks.lastIndexOf(lock);
+  if (i >= 0) ctx.heldLocks.splice(i, 1);
+  else {
+    // Released by a context other than the acquirer (legal for spin locks on the same CPU path).
+    for (const c of k.m.cur.cpu.stack) {
+      const j = c.heldLocks.lastIndexOf(lock);
+      if (j >= 0) {
+        c.heldLocks.splice(j, 1);
+        break;
+      }
+    }
+  }
+}
+
+/** Checked-build ownership test at release: the lock must be held, and by this CPU. */
+function checkRelease(k: Kernel, lock: number, ctx: ExecContext): void {
+  const owner = k.m.lockOwners.get(lock);
+  if (owner === undefined || owner.cpu !== ctx.cpu) {
+    throw new BugCheck(
+      0x10, lock * 4, 0, 0, 0,
+      owner ? `${k.m.nameOf(lock)} is held by CPU ${owner.cpu.index}, not CPU ${ctx.cpu.index}` : `${k.m.nameOf(lock)} is not held`,
+    );
+  }
+}
+
+/** The MP acquire loop: test-and-set, and on failure spin reading until the word is 0. */
+function* acquireWord(k: Kernel, lock: number, tag: number): Routine<void> {
+  const m = k.m;
+  for (;;) {
+    yield m.at(OP_RMW, lock);
+    if (m.cmpxchg(lock, tag, 0) === 0) return;
+    do yield m.at(OP_SPIN, lock);
+    while (m.read(lock) !== 0);
+  }
+}
+
+export const spinLockApi = {
+  /** Any IRQL. Returns the lock's address (storage is allocated when none is given). */
+  KeInitializeSpinLock(this: Kernel, lock?: PKSPIN_LOCK): PKSPIN_LOCK {
+    const a = lock ?? this.m.memory.alloc(1, 'KSPIN_LOCK');
+    this.m.words[a] = 0;
+    return a;
+  },
+
+  /** IRQL ≤ DISPATCH_LEVEL. Raises to DISPATCH_LEVEL, acquires, returns the previous IRQL. */
+  *KeAcquireSpinLock(this: Kernel, lock: PKSPIN_LOCK): Routine<KIRQL> {
+    const m = this.m;
+    const ctx = m.cur;
+    ctx.apiStack.push('KeAcquireSpinLock');
+    yield m.at(OP_IRQL, lock);
+    const cpu = ctx.cpu;
+    const old = cpu.irql;
+    if (m.checked) {
+      if (old > DISPATCH_LEVEL) throw verifierViolation(0x42, lock * 4, old);
+      checkAcquire(this, lock, ctx);
+    }
+    m.setIrql(cpu, DISPATCH_LEVEL);
+    if (m.mpHal) {
+      const tag = ownerTag(this, ctx);
+      for (;;) {
+        yield m.at(OP_RMW, lock);
+        if (m.cmpxchg(lock, tag, 0) === 0) break;
+        do yield m.at(OP_SPIN, lock);
+        while (m.read(lock) !== 0);
+      }
+    }
+    noteAcquired(this, lock, ctx);
+    ctx.apiStack.pop();
+    return old;
+  },
+
+  *KeAcquireSpinLockRaiseToDpc(this: Kernel, lock: PKSPIN_LOCK): Routine<KIRQL> {
+    return yield* this.KeAcquireSpinLock(lock);
+  },
+
+  /** Exactly DISPATCH_LEVEL. Releases, then lowers IRQL to the value KeAcquireSpinLock returned. */
+  *KeReleaseSpinLock(this: Kernel, lock: PKSPIN_LOCK, oldIrql: KIRQL): Routine<void> {
+    const m = this.m;
+    const ctx = m.cur;
+    const cpu = ctx.cpu;
+    ctx.apiStack.push('KeReleaseSpinLock');
+    if (m.checked) {
+      if (cpu.irql !== DISPATCH_LEVEL) throw verifierViolation(0x32, lock * 4, cpu.irql, oldIrql);
+      checkRelease(this, lock, ctx);
+    }
+    if (m.mpHal) {
+      yield m.at(OP_WRITE, lock);
+      m.write(lock, 0);
+    }
+    noteReleased(this, lock, ctx);
+    yield m.at(OP_IRQL, lock);
+    if (oldIrql > cpu.irql && m.checked) throw verifierViolation(0x31, cpu.irql, oldIrql, ctx.kind === 'dpc' ? 1 : 0);
+    m.setIrql(cpu, oldIrql);
+    ctx.apiStack.pop();
+  },
+
+  /** Exactly DISPATCH_LEVEL (a DPC, or code that already raised). IRQL is unchanged. */
+  *KeAcquireSpinLockAtDpcLevel(this: Kernel, lock: PKSPIN_LOCK): Routine<void> {
+    const m = this.m;
+    const ctx = m.cur;
+    ctx.apiStack.push('KeAcquireSpinLockAtDpcLevel');
+    if (m.checked) {
+      if (ctx.cpu.irql < DISPATCH_LEVEL) throw verifierViolation(0x40, lock * 4, ctx.cpu.irql);
+      checkAcquire(this, lock, ctx);
+    }
+    if (m.mpHal) yield* acquireWord(this, lock, ownerTag(this, ctx));
+    noteAcquired(this, lock, ctx);
+    ctx.apiStack.pop();
+  },
+
+  *KeReleaseSpinLockFromDpcLevel(this: Kernel, lock: PKSPIN_LOCK): Routine<void> {
+    const m = this.m;
+    const ctx = m.cur;
+    ctx.apiStack.push('KeReleaseSpinLockFromDpcLevel');
+    if (m.checked) {
+      if (ctx.cpu.irql < DISPATCH_LEVEL) throw verifierViolation(0x41, lock * 4, ctx.cpu.irql);
+      checkRelease(this, lock, ctx);
+    }
+    if (m.mpHal) {
+      yield m.at(OP_WRITE, lock);
+      m.write(lock, 0);
+    }
+    noteReleased(this, lock, ctx);
+    ctx.apiStack.pop();
+  },
+
+  /**
+   * DISPATCH_LEVEL. Returns FALSE at once if the word is non-zero; otherwise
+   * test-and-set, FALSE if another CPU won the race. Always TRUE on a UP HAL.
+   */
+  *KeTryToAcquireSpinLockAtDpcLevel(this: Kernel, lock: PKSPIN_LOCK): Routine<boolean> {
+    const m = this.m;
+    const ctx = m.cur;
+    ctx.apiStack.push('KeTryToAcquireSpinLockAtDpcLevel');
+    if (m.checked && ctx.cpu.irql < DISPATCH_LEVEL) throw verifierViolation(0x40, lock * 4, ctx.cpu.irql);
+    if (m.mpHal) {
+      yield m.at(OP_READ, lock);
+      if (m.read(lock) !== 0) {
+        ctx.apiStack.pop();
+        return false;
+      }
+      if (m.checked) checkAcquire(this, lock, ctx);
+      yield m.at(OP_RMW, lock);
+      if (m.cmpxchg(lock, ownerTag(this, ctx), 0) !== 0) {
+        ctx.apiStack.pop();
+        return false;
+      }
+    } else if (m.checked) checkAcquire(this, lock, ctx);
+    noteAcquired(this, lock, ctx);
+    ctx.apiStack.pop();
+    return true;
+  },
+
+  /** Reads the lock word without acquiring it (KeTestSpinLock): TRUE when it looks free. */
+  *KeTestSpinLock(this: Kernel, lock: PKSPIN_LOCK): Routine<boolean> {
+    const m = this.m;
+    yield m.at(OP_READ, lock);
+    return m.read(lock) === 0;
+  },
+
+  /**
+   * Connects an interrupt object (setup time). The ISR runs at `irql` (a DIRQL)
+   * holding the interrupt's spin lock, which KeSynchronizeExecution also takes.
+   */
+  IoConnectInterrupt(this: Kernel, options: { irql?: KIRQL; name?: string } = {}): PKINTERRUPT {
+    const irql = options.irql ?? 5;
+    if (!Number.isInteger(irql) || irql < DIRQL_MIN || irql > DIRQL_MAX) {
+      throw new ScenarioError(`IoConnectInterrupt: irql must be a device IRQL from ${DIRQL_MIN} to ${DIRQL_MAX} (got ${irql})`);
+    }
+    const addr = this.m.memory.alloc(4, 'KINTERRUPT');
+    this.m.words[addr + INTERRUPT_SPIN_LOCK] = 0;
+    this.m.words[addr + INTERRUPT_SYNCHRONIZE_IRQL] = irql;
+    const name = options.name ?? 'interrupt';
+    this.interrupts.byAddr.set(addr, { addr, irql, name });
+    this.m.names.set(addr + INTERRUPT_SPIN_LOCK, `${name}.SpinLock`);
+    return addr;
+  },
+
+  /** IRQL ≤ SynchronizeIrql. Raises to the interrupt's SynchronizeIrql and takes its spin lock. */
+  *KeAcquireInterruptSpinLock(this: Kernel, interrupt: PKINTERRUPT): Routine<KIRQL> {
+    const m = this.m;
+    const ctx = m.cur;
+    const intr = interruptObject(this, interrupt);
+    ctx.apiStack.push('KeAcquireInterruptSpinLock');
+    yield m.at(OP_IRQL, interrupt);
+    const old = ctx.cpu.irql;
+    if (old > intr.irql && m.checked) throw verifierViolation(0x30, old, intr.irql, 0);
+    const lock = interrupt + INTERRUPT_SPIN_LOCK;
+    if (m.checked) checkAcquire(this, lock, ctx);
+    m.setIrql(ctx.cpu, intr.irql);
+    if (m.mpHal) yield* acquireWord(this, lock, ownerTag(this, ctx));
+    noteAcquired(this, lock, ctx);
+    ctx.apiStack.pop();
+    return old;
+  },
+
+  *KeReleaseInterruptSpinLock(this: Kernel, interrupt: PKINTERRUPT, oldIrql: KIRQL): Routine<void> {
+    const m = this.m;
+    const ctx = m.cur;
+    const lock = interrupt + INTERRUPT_SPIN_LOCK;
+    ctx.apiStack.push('KeReleaseInterruptSpinLock');
+    if (m.checked) checkRelease(this, lock, ctx);
+    if (m.mpHal) {
+      yield m.at(OP_WRITE, lock);
+      m.write(lock, 0);
+    }
+    noteReleased(this, lock, ctx);
+    yield m.at(OP_IRQL, interrupt);
+    m.setIrql(ctx.cpu, oldIrql);
+    ctx.apiStack.pop();
+  },
+
+  /** IRQL ≤ SynchronizeIrql. Runs `routine` at the interrupt's IRQL with its spin lock held; returns its result. */
+  *KeSynchronizeExecution<T>(
+    this: Kernel,
+    interrupt: PKINTERRUPT,
+    routine: (k: Kernel, context: number) => Routine<T>,
+    context = 0,
+  ): Routine<T> {
+    const ctx = this.m.cur;
+    const old = yield* this.KeAcquireInterruptSpinLock(interrupt);
+    ctx.apiStack.push('KeSynchronizeExecution');
+    const result = yield* routine(this, context);
+    ctx.apiStack.pop();
+    yield* this.KeReleaseInterruptSpinLock(interrupt, old);
+    return result;
+  },
+
+  /**
+   * The ISR frame the machine runs when an interrupt arrives: already at DIRQL,
+   * it takes the interrupt spin lock, calls the ISR, and releases the lock.
+   */
+  *runInterruptServiceRoutine(this: Kernel, interrupt: PKINTERRUPT, isr: () => Routine<unknown>): Routine<void> {
+    const m = this.m;
+    const ctx = m.cur;
+    const lock = interrupt + INTERRUPT_SPIN_LOCK;
+    if (m.checked) checkAcquire(this, lock, ctx);
+    if (m.mpHal) yield* acquireWord(this, lock, ownerTag(this, ctx));
+    noteAcquired(this, lock, ctx);
+    yield* isr();
+    if (m.mpHal) {
+      yield m.at(OP_WRITE, lock);
+      m.write(lock, 0);
+    }
+    noteReleased(this, lock, ctx);
+  },
+};
+
+function interruptObject(k: Kernel, interrupt: PKINTERRUPT): InterruptObject {
+  const o = k.interrupts.byAddr.get(interrupt);
+  if (!o) throw new ScenarioError(`${k.m.nameOf(interrupt)} is not an interrupt object (use k.IoConnectInterrupt in setup)`);
+  return o;
+}
+
+export type SpinLockApi = typeof spinLockApi;

@@ -1,0 +1,16 @@
+/** NTSTATUS values scenarios use (as signed 32-bit numbers, like the machine's words). */
+export const STATUS_SUCCESS = 0;
+export const STATUS_WAIT_0 = 0;
+export const STATUS_ALERTED = 0x101;
+export const STATUS_TIMEOUT = 0x102;
+export const STATUS_PENDING = 0x103;
+export const STATUS_CANCELLED = 0xc0000120 | 0;
+export const STATUS_UNSUCCESSFUL = 0xc0000001 | 0;
+export const STATUS_INSUFFICIENT_RESOURCES = 0xc000009a | 0;
+export const STATUS_DELETE_PENDING = 0xc0000056 | 0;
+export const STATUS_DEVICE_REMOVED = 0xc00002b6 | 0;
+export const STATUS_MUTANT_NOT_OWNED = 0xc0000046 | 0;
+
+/** Driver Verifier (0xC4) subcodes a scenario's expectation may name. */
+export const DRIVER_VERIFIER_SELF_DEADLOCK = 0x1000;
+export const DRIVER_VERIFIER_LOCK_HIERARCHY = 0x1001;

@@ -1,0 +1,119 @@
+/**
+ * Logical processors, threads and execution contexts.
+ *
+ * A logical CPU runs a stack of execution contexts: the current thread at the
+ * bottom, then any DPC or interrupt service routine that interrupted it. Only
+ * the top context executes. A thread is switched off its CPU only at quantum
+ * end or when it waits, and only while the CPU is below DISPATCH_LEVEL.
+ */
+import type { Routine } from './ops.ts';
+
+export type ContextKind = 'thread' | 'dpc' | 'isr';
+
+/** Not blocked; otherwise the word address a spin waits on (ANY_WRITE: any write at all). */
+export const NOT_BLOCKED = -1;
+export const ANY_WRITE = -2;
+
+export class ExecContext {
+  /** -1 when runnable; otherwise the address of the word this context spins on. */
+  blockedOn = NOT_BLOCKED;
+  finished = false;
+  /** Kernel routines in progress, outermost first (for bug-check analysis). */
+  readonly apiStack: string[] = [];
+  /** Spin locks (addresses) this context holds, in acquisition order. */
+  readonly heldLocks: number[] = [];
+  /** IRQL to restore when a DPC or ISR returns. */
+  savedIrql = 0;
+  /** The operation this context performs when next stepped, and its address. */
+  op = 0;
+  opAddr = 0;
+  steps = 0;
+  /** Identical futile accesses in a row (see Machine.noteFutile). */
+  futile = 0;
+  futileKey = 0;
+  futileVal = 0;
+
+  constructor(
+    readonly id: number,
+    readonly kind: ContextKind,
+    readonly name: string,
+    readonly gen: Routine,
+    readonly cpu: LogicalCpu,
+    readonly thread: Thread | null,
+  ) {}
+
+  get routine(): string {
+    const api = this.apiStack.length > 0 ? ` in ${this.apiStack.join(' > ')}` : '';
+    return `${this.name}${api}`;
+  }
+}
+
+export type ThreadState = 'ready' | 'running' | 'waiting' | 'terminated';
+
+export class Thread {
+  state: ThreadState = 'ready';
+  /** IRQL the thread runs at while it is switched off its CPU. */
+  irql: number;
+  ctx!: ExecContext;
+  /** Kernel APC disable count (critical/guarded regions) — negative when disabled, as KTHREAD.KernelApcDisable. */
+  kernelApcDisable = 0;
+  specialApcDisable = 0;
+  /** What a waiting thread waits on, for hang analysis. */
+  waitReason = '';
+  /** Result handed to a waiting thread when it is readied (e.g. STATUS_SUCCESS or STATUS_TIMEOUT). */
+  waitStatus = 0;
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly cpu: LogicalCpu,
+    readonly startIrql: number,
+    /** Address of this thread's KTHREAD block in machine memory. */
+    readonly kthread: number,
+  ) {
+    this.irql = startIrql;
+  }
+}
+
+export interface PendingDpc {
+  name: string;
+  /** Address of the KDPC, or 0 for a DPC actor without an object. */
+  dpc: number;
+  start: () => Routine;
+}
+
+export interface PendingInterrupt {
+  name: string;
+  irql: number;
+  start: () => Routine;
+}
+
+export class LogicalCpu {
+  irql = 0;
+  /** Contexts on this CPU; the top one executes. */
+  readonly stack: ExecContext[] = [];
+  thread: Thread | null = null;
+  /** Threads ready to run on this CPU, in round-robin order (the running one is not here). */
+  readonly ready: Thread[] = [];
+  readonly dpcQueue: PendingDpc[] = [];
+  readonly interrupts: PendingInterrupt[] = [];
+  /** Steps the running thread has executed since it was last dispatched. */
+  sinceDispatch = 0;
+  /** Global step at which this CPU last rose to DISPATCH_LEVEL or above (-1 while below). */
+  raisedAt = -1;
+  /** Per-CPU counters. */
+  steps = 0;
+  dpcsRun = 0;
+  interruptsTaken = 0;
+  contextSwitches = 0;
+
+  constructor(
+    readonly index: number,
+    readonly core: number,
+    readonly online: boolean,
+  ) {}
+
+  get top(): ExecContext | undefined {
+    return this.stack[this.stack.length - 1];
+  }
+}

@@ -1,0 +1,494 @@
+/**
+ * The box: memory, logical CPUs, threads, and the mechanics that Windows
+ * puts below every driver — DPC and interrupt delivery by IRQL, quantum end,
+ * waits. It knows no primitive (src/kernel/ builds those on it) and no
+ * strategy (src/engine/ decides which CPU steps next).
+ */
+import { BugCheck } from './bugcheck.ts';
+import { ANY_WRITE, ExecContext, LogicalCpu, NOT_BLOCKED, Thread, type ContextKind } from './cpu.ts';
+import { DISPATCH_LEVEL, PASSIVE_LEVEL, irqlName } from './irql.ts';
+import { Memory, formatAddress } from './memory.ts';
+import { OP_SPIN, OP_WAIT, type Routine } from './ops.ts';
+import { activeCpuCount, logicalCpuCount, type Rig } from './rig.ts';
+
+/** Identical futile reads of one word after which a scenario-level loop is treated as a spin-wait. */
+export const SPIN_READS = 6;
+
+/** An asynchronous event the strategy may fire at any step while it is armed. */
+export interface AsyncEvent {
+  name: string;
+  cpu: number;
+  armed: boolean;
+  /** Fires the event; returns nothing — effects are on the machine. */
+  fire(): void;
+}
+
+export interface WaitInfo {
+  cpu: number;
+  context: string;
+  kind: ContextKind;
+  irql: number;
+  state: string;
+  /** Address a spin waits on, if any. */
+  address?: number;
+  /** The context holding what this one waits for, when known. */
+  owner?: string;
+}
+
+export interface StuckReport {
+  kind: 'deadlock' | 'hang';
+  message: string;
+  waits: WaitInfo[];
+}
+
+export class Machine {
+  readonly memory: Memory;
+  readonly words: Int32Array;
+  readonly shadow: Uint8Array;
+  readonly cpus: LogicalCpu[] = [];
+  readonly online: LogicalCpu[] = [];
+  readonly checked: boolean;
+  /** With a UP HAL, spin locks only raise IRQL. */
+  readonly mpHal: boolean;
+  threads: Thread[] = [];
+  events: AsyncEvent[] = [];
+  /** The context being stepped, and its CPU. */
+  cur!: ExecContext;
+  cpu!: LogicalCpu;
+  /** Address of the operation announced by the last yield. */
+  opAddr = 0;
+  /** Global step counter of the current run. */
+  step = 0;
+  /** Contexts currently blocked in a spin. */
+  readonly blocked: ExecContext[] = [];
+  /** Contexts not yet finished (threads, DPCs and ISRs). */
+  live = 0;
+  /** Owner of each held lock word, for diagnosis (maintained by the kernel's lock primitives). */
+  readonly lockOwners = new Map<number, ExecContext>();
+  /** Names of objects by address (from the scenario's setup state). */
+  readonly names = new Map<number, string>();
+  /** Called on every step a context performs (trace recording, cost model). Null when nobody listens. */
+  onStep: ((ctx: ExecContext, op: number, addr: number) => void) | null = null;
+  private nextContextId = 0;
+
+  constructor(readonly rig: Rig) {
+    this.memory = new Memory(rig.memoryWords);
+    this.words = this.memory.words;
+    this.shadow = this.memory.shadow;
+    this.checked = rig.build === 'checked';
+    this.mpHal = rig.hal === 'mp';
+    const active = activeCpuCount(rig);
+    for (let i = 0; i < logicalCpuCount(rig); i++) {
+      const cpu = new LogicalCpu(i, Math.floor(i / rig.threadsPerCore), i < active);
+      this.cpus.push(cpu);
+      if (cpu.online) this.online.push(cpu);
+    }
+  }
+
+  /** Back to power-on: empty memory, idle CPUs, no threads. */
+  reset(): void {
+    this.memory.reset();
+    for (let i = 0; i < this.cpus.length; i++) this.cpus[i] = new LogicalCpu(i, this.cpus[i]!.core, this.cpus[i]!.online);
+    this.online.length = 0;
+    for (const c of this.cpus) if (c.online) this.online.push(c);
+    this.threads = [];
+    this.events = [];
+    this.blocked.length = 0;
+    this.live = 0;
+    this.step = 0;
+    this.lockOwners.clear();
+    this.names.clear();
+    this.nextContextId = 0;
+  }
+
+  /** Maps a CPU number from a scenario onto the CPUs this rig runs (actors fold onto fewer CPUs). */
+  cpuFor(requested: number): LogicalCpu {
+    return this.online[requested % this.online.length]!;
+  }
+
+  at(op: number, addr: number): number {
+    this.opAddr = addr;
+    return op;
+  }
+
+  // ---- memory: every access is checked against the pool's shadow map -------------------------
+
+  read(a: number): number {
+    if (this.shadow[a] !== 1) this.badAccess(a, false);
+    return this.words[a]!;
+  }
+
+  write(a: number, v: number): void {
+    if (this.shadow[a] !== 1) this.badAccess(a, true);
+    const old = this.words[a]!;
+    this.words[a] = v;
+    if (old !== v && this.blocked.length !== 0) this.wake(a);
+  }
+
+  xchg(a: number, v: number): number {
+    if (this.shadow[a] !== 1) this.badAccess(a, true);
+    const old = this.words[a]!;
+    this.words[a] = v;
+    if (old !== v && this.blocked.length !== 0) this.wake(a);
+    return old;
+  }
+
+  cmpxchg(a: number, exchange: number, comparand: number): number {
+    if (this.shadow[a] !== 1) this.badAccess(a, true);
+    const old = this.words[a]!;
+    if (old === comparand) {
+      this.words[a] = exchange;
+      if (old !== exchange && this.blocked.length !== 0) this.wake(a);
+    }
+    return old;
+  }
+
+  /** Interlocked add; returns the value before the add. */
+  xadd(a: number, delta: number): number {
+    if (this.shadow[a] !== 1) this.badAccess(a, true);
+    const old = this.words[a]!;
+    const v = (old + delta) | 0;
+    this.words[a] = v;
+    if (v !== old && this.blocked.length !== 0) this.wake(a);
+    return old;
+  }
+
+  xor(a: number, bits: number): number {
+    return this.rmwBits(a, this.words[a]! ^ bits);
+  }
+  or(a: number, bits: number): number {
+    return this.rmwBits(a, this.words[a]! | bits);
+  }
+  and(a: number, bits: number): number {
+    return this.rmwBits(a, this.words[a]! & bits);
+  }
+
+  private rmwBits(a: number, v: number): number {
+    if (this.shadow[a] !== 1) this.badAccess(a, true);
+    const old = this.words[a]!;
+    this.words[a] = v;
+    if (v !== old && this.blocked.length !== 0) this.wake(a);
+    return old;
+  }
+
+  /**
+   * An access to a word that is not allocated, or was freed. Unallocated memory
+   * always faults. Freed memory faults at once on a checked build (special
+   * pool); on a free build the access goes through to the poisoned words, as in
+   * the field, and the damage shows up later.
+   */
+  badAccess(a: number, write: boolean): void {
+    const irql = this.cpu.irql;
+    if (a >= 0 && a < this.memory.size && this.shadow[a] === 2) {
+      if (!this.checked) return;
+      throw new BugCheck(0xd5, a * 4, write ? 1 : 0, 0, 0, `${this.describeAddress(a)} touched after it was freed`);
+    }
+    if (irql >= DISPATCH_LEVEL) {
+      throw new BugCheck(0xd1, a * 4, irql, write ? 1 : 0, 0, `invalid address ${formatAddress(a)} at ${irqlName(irql)}`);
+    }
+    throw new BugCheck(0x50, a * 4, write ? 1 : 0, 0, 0, `invalid address ${formatAddress(a)}`);
+  }
+
+  describeAddress(a: number): string {
+    const b = this.memory.blockAt(a);
+    if (!b) return formatAddress(a);
+    const name = this.names.get(b.addr) ?? b.tag;
+    const off = a - b.addr;
+    return `${name}${off ? `+0x${(off * 4).toString(16)}` : ''} (${formatAddress(a)})`;
+  }
+
+  nameOf(a: number): string {
+    return this.names.get(a) ?? this.describeAddress(a);
+  }
+
+  // ---- spin-waits -----------------------------------------------------------------------------
+
+  private wake(a: number): void {
+    const b = this.blocked;
+    for (let i = b.length - 1; i >= 0; i--) {
+      const c = b[i]!;
+      if (c.blockedOn === a || c.blockedOn === ANY_WRITE) {
+        c.blockedOn = NOT_BLOCKED;
+        c.futile = 0;
+        b[i] = b[b.length - 1]!;
+        b.pop();
+      }
+    }
+  }
+
+  /**
+   * Scenario code that re-reads one word and sees the same value again and
+   * again, with nothing changing it, is spinning: after SPIN_READS identical
+   * futile accesses the caller yields OP_SPIN and sleeps until the word is
+   * written. Returns true when the caller should do so.
+   */
+  noteFutile(a: number, op: number, value: number, changed: boolean): boolean {
+    const c = this.cur;
+    const key = a * 16 + op;
+    if (!changed && c.futileKey === key && c.futileVal === value) {
+      return ++c.futile >= SPIN_READS;
+    }
+    c.futileKey = key;
+    c.futileVal = value;
+    c.futile = changed ? 0 : 1;
+    return false;
+  }
+
+  // ---- contexts, threads, delivery ------------------------------------------------------------
+
+  createThread(name: string, cpu: LogicalCpu, startIrql: number, start: (t: Thread) => Routine): Thread {
+    const kthread = this.memory.alloc(16, `KTHREAD ${name}`, true);
+    this.names.set(kthread, `KTHREAD(${name})`);
+    const t = new Thread(this.threads.length, name, cpu, startIrql, kthread);
+    t.ctx = new ExecContext(this.nextContextId++, 'thread', name, start(t), cpu, t);
+    this.threads.push(t);
+    this.live++;
+    cpu.ready.push(t);
+    if (cpu.thread === null) this.dispatchNext(cpu);
+    return t;
+  }
+
+  /** Puts the next ready thread on an idle CPU (only ever at IRQL below DISPATCH_LEVEL). */
+  private dispatchNext(cpu: LogicalCpu): void {
+    const t = cpu.ready.shift();
+    if (!t) {
+      cpu.thread = null;
+      if (cpu.stack.length === 0) cpu.irql = PASSIVE_LEVEL;
+      return;
+    }
+    t.state = 'running';
+    cpu.thread = t;
+    cpu.stack.unshift(t.ctx);
+    cpu.irql = t.irql;
+    cpu.sinceDispatch = 0;
+    cpu.contextSwitches++;
+  }
+
+  /** Quantum end: the running thread goes to the back of the ready queue. */
+  quantumEnd(cpu: LogicalCpu): void {
+    const t = cpu.thread!;
+    t.irql = cpu.irql;
+    t.state = 'ready';
+    cpu.stack.shift();
+    cpu.ready.push(t);
+    cpu.thread = null;
+    this.dispatchNext(cpu);
+    this.deliver(cpu);
+  }
+
+  /** True when quantum end on this CPU is a choice worth offering: it lets some other ready thread progress. */
+  canEndQuantum(cpu: LogicalCpu): boolean {
+    if (cpu.ready.length === 0 || cpu.stack.length !== 1 || cpu.irql >= DISPATCH_LEVEL) return false;
+    const top = cpu.stack[0]!;
+    if (cpu.sinceDispatch === 0 && top.blockedOn === NOT_BLOCKED) return false;
+    for (const t of cpu.ready) if (t.ctx.blockedOn === NOT_BLOCKED) return true;
+    return false;
+  }
+
+  queueDpc(cpu: LogicalCpu, name: string, dpc: number, start: () => Routine, front = false): void {
+    if (front) cpu.dpcQueue.unshift({ name, dpc, start });
+    else cpu.dpcQueue.push({ name, dpc, start });
+    this.live++;
+    this.deliver(cpu);
+  }
+
+  requestInterrupt(cpu: LogicalCpu, name: string, irql: number, start: () => Routine): void {
+    cpu.interrupts.push({ name, irql, start });
+    this.live++;
+    this.deliver(cpu);
+  }
+
+  /** Interrupts above the CPU's IRQL, then DPCs once it is below DISPATCH_LEVEL. */
+  deliver(cpu: LogicalCpu): void {
+    if (cpu.interrupts.length !== 0) {
+      let best = -1;
+      for (let i = 0; i < cpu.interrupts.length; i++) {
+        const irq = cpu.interrupts[i]!;
+        if (irq.irql > cpu.irql && (best < 0 || irq.irql > cpu.interrupts[best]!.irql)) best = i;
+      }
+      if (best >= 0) {
+        const irq = cpu.interrupts.splice(best, 1)[0]!;
+        const ctx = new ExecContext(this.nextContextId++, 'isr', irq.name, irq.start(), cpu, cpu.thread);
+        this.live--; // the pending request becomes a context, counted below
+        this.pushContext(cpu, ctx, irq.irql);
+        cpu.interruptsTaken++;
+        return;
+      }
+    }
+    if (cpu.dpcQueue.length !== 0 && cpu.irql < DISPATCH_LEVEL) {
+      const d = cpu.dpcQueue.shift()!;
+      this.live--;
+      const ctx = new ExecContext(this.nextContextId++, 'dpc', d.name, d.start(), cpu, cpu.thread);
+      this.pushContext(cpu, ctx, DISPATCH_LEVEL);
+      cpu.dpcsRun++;
+    }
+  }
+
+  private pushContext(cpu: LogicalCpu, ctx: ExecContext, irql: number): void {
+    ctx.savedIrql = cpu.irql;
+    cpu.stack.push(ctx);
+    this.live++;
+    this.setIrql(cpu, irql);
+  }
+
+  setIrql(cpu: LogicalCpu, irql: number): void {
+    if (irql >= DISPATCH_LEVEL) {
+      if (cpu.irql < DISPATCH_LEVEL) cpu.raisedAt = this.step;
+    } else cpu.raisedAt = -1;
+    cpu.irql = irql;
+  }
+
+  /** Executes one step of the top context of a CPU. */
+  stepCpu(cpu: LogicalCpu): void {
+    const ctx = cpu.stack[cpu.stack.length - 1]!;
+    this.cur = ctx;
+    this.cpu = cpu;
+    if (this.onStep !== null) this.onStep(ctx, ctx.op, ctx.opAddr);
+    ctx.steps++;
+    cpu.steps++;
+    const r = ctx.gen.next();
+    if (r.done) {
+      this.finish(cpu, ctx);
+    } else {
+      const op = r.value;
+      ctx.op = op;
+      ctx.opAddr = this.opAddr;
+      if (op === OP_SPIN) {
+        ctx.blockedOn = this.opAddr;
+        this.blocked.push(ctx);
+      } else if (op === OP_WAIT) {
+        this.switchOutWaiter(cpu, ctx);
+        return;
+      }
+      if (cpu.thread !== null && cpu.stack.length === 1 && cpu.irql < DISPATCH_LEVEL) {
+        if (++cpu.sinceDispatch >= this.rig.quantum && cpu.ready.length !== 0) {
+          this.quantumEnd(cpu);
+          return;
+        }
+      }
+    }
+    if (cpu.interrupts.length !== 0 || cpu.dpcQueue.length !== 0) this.deliver(cpu);
+  }
+
+  /** A thread yielded OP_WAIT: the kernel already marked it waiting; take it off the CPU. */
+  private switchOutWaiter(cpu: LogicalCpu, ctx: ExecContext): void {
+    const t = ctx.thread;
+    if (!t || ctx.kind !== 'thread' || cpu.stack.length !== 1) {
+      throw new BugCheck(0xb8, t?.kthread ?? 0, 0, 0, 0, `${ctx.kind} '${ctx.name}' tried to wait`);
+    }
+    t.irql = cpu.irql;
+    cpu.stack.shift();
+    cpu.thread = null;
+    this.dispatchNext(cpu);
+    this.deliver(cpu);
+  }
+
+  /** Makes a waiting thread ready again (it runs when its CPU next dispatches). */
+  readyThread(t: Thread, status: number): void {
+    if (t.state !== 'waiting') return;
+    t.state = 'ready';
+    t.waitStatus = status;
+    t.waitReason = '';
+    t.cpu.ready.push(t);
+    if (t.cpu.thread === null && t.cpu.stack.length === 0) this.dispatchNext(t.cpu);
+  }
+
+  private finish(cpu: LogicalCpu, ctx: ExecContext): void {
+    ctx.finished = true;
+    this.live--;
+    if (ctx.kind === 'thread') {
+      const t = ctx.thread!;
+      if (cpu.irql !== t.startIrql && t.startIrql === PASSIVE_LEVEL) {
+        throw new BugCheck(
+          0x4a, 0, cpu.irql, 0, 0,
+          `thread '${t.name}' returned at ${irqlName(cpu.irql)} (a lock or KeRaiseIrql was never undone)`,
+        );
+      }
+      t.state = 'terminated';
+      cpu.stack.shift();
+      cpu.thread = null;
+      this.dispatchNext(cpu);
+    } else {
+      const expected = ctx.kind === 'dpc' ? DISPATCH_LEVEL : cpu.irql;
+      if (ctx.kind === 'dpc' && cpu.irql !== DISPATCH_LEVEL) {
+        throw new BugCheck(
+          0xc8, (cpu.irql << 16) | (expected << 8), 0, 0, 0,
+          `DPC '${ctx.name}' returned at ${irqlName(cpu.irql)}; a DPC must return at DISPATCH_LEVEL`,
+        );
+      }
+      cpu.stack.pop();
+      this.setIrql(cpu, ctx.savedIrql);
+    }
+    this.deliver(cpu);
+  }
+
+  // ---- diagnosis -------------------------------------------------------------------------------
+
+  /** Contexts that have not finished, with what each is doing. */
+  waits(): WaitInfo[] {
+    const out: WaitInfo[] = [];
+    for (const cpu of this.online) {
+      for (let i = cpu.stack.length - 1; i >= 0; i--) {
+        const ctx = cpu.stack[i]!;
+        const top = i === cpu.stack.length - 1;
+        const irql = top ? cpu.irql : cpu.stack[i + 1]!.savedIrql;
+        let state: string;
+        let owner: string | undefined;
+        let address: number | undefined;
+        if (ctx.blockedOn !== NOT_BLOCKED) {
+          address = ctx.blockedOn >= 0 ? ctx.blockedOn : undefined;
+          const o = address !== undefined ? this.lockOwners.get(address) : undefined;
+          owner = o ? `${o.kind} '${o.name}' on CPU ${o.cpu.index}` : undefined;
+          state = `spins on ${address !== undefined ? this.nameOf(address) : 'memory'}${owner ? `, held by ${o === ctx ? 'itself' : owner}` : ''}`;
+          if (!top) state += ` (and is preempted by ${cpu.top!.kind} '${cpu.top!.name}')`;
+        } else if (!top) {
+          state = `preempted by ${cpu.top!.kind} '${cpu.top!.name}' on the same CPU`;
+        } else {
+          state = 'runnable';
+        }
+        out.push({ cpu: cpu.index, context: ctx.name, kind: ctx.kind, irql, state, address, owner });
+      }
+      for (const t of cpu.ready) {
+        out.push({ cpu: cpu.index, context: t.name, kind: 'thread', irql: t.irql, state: `ready, but CPU ${cpu.index} is busy${cpu.top ? ` with ${cpu.top.kind} '${cpu.top.name}'` : ''}` });
+      }
+    }
+    for (const t of this.threads) {
+      if (t.state === 'waiting') {
+        out.push({ cpu: t.cpu.index, context: t.name, kind: 'thread', irql: t.irql, state: `waits for ${t.waitReason || 'an object'}` });
+      }
+    }
+    return out;
+  }
+
+  /** Nothing can run but work remains: a deadlock among several contexts, or one context stuck on itself. */
+  diagnoseStuck(): StuckReport {
+    const waits = this.waits();
+    // A context stuck on a lock it holds itself (or alone) is a hang — whoever waits behind it is collateral;
+    // contexts waiting on each other are a deadlock.
+    const selfOnly =
+      waits.length === 1 ||
+      this.blocked.some((c) => c.blockedOn >= 0 && this.lockOwners.get(c.blockedOn) === c);
+    const raised = this.online.find((c) => c.irql >= DISPATCH_LEVEL && c.top !== undefined && c.top.blockedOn !== NOT_BLOCKED);
+    const lines = waits.map((w) => `CPU ${w.cpu}: ${w.kind} '${w.context}' at ${irqlName(w.irql)} ${w.state}`);
+    let message: string;
+    if (selfOnly) {
+      message = `hang: ${lines.join('; ')}`;
+    } else {
+      message = `deadlock: no processor can make progress — ${lines.join('; ')}`;
+    }
+    if (raised && !this.checked) {
+      message += `. In the field: DPC_WATCHDOG_VIOLATION (0x133, parameter 1 = 1) — CPU ${raised.index} never leaves ${irqlName(raised.irql)}`;
+    }
+    return { kind: selfOnly ? 'hang' : 'deadlock', message, waits };
+  }
+
+  /** A CPU spinning at DISPATCH_LEVEL or above for longer than the DPC watchdog allows. */
+  dpcWatchdogExpired(): LogicalCpu | undefined {
+    const limit = this.rig.watchdog.dpcTimeoutSteps;
+    for (const cpu of this.online) {
+      if (cpu.raisedAt >= 0 && this.step - cpu.raisedAt > limit) return cpu;
+    }
+    return undefined;
+  }
+}
+

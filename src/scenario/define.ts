@@ -1,0 +1,140 @@
+/**
+ * The scenario format (DESIGN.md section 4): a module whose default export is
+ * `defineScenario({...})`. setup(k) allocates the driver's objects; actors are
+ * threads, DPCs and interrupts whose routines call the kernel through `k` with
+ * NT's names; invariants are checked when the run ends; `expect` says what
+ * each kind of rig should see.
+ */
+import { ScenarioError } from '../machine/bugcheck.ts';
+import type { Routine } from '../machine/ops.ts';
+import type { Build, Hal } from '../machine/rig.ts';
+import type { Kernel } from '../kernel/kernel.ts';
+
+export interface ThreadActor<S> {
+  kind?: 'thread';
+  /** Processor to run on; folded onto the rig's CPUs (cpu % count) on smaller rigs. */
+  cpu?: number;
+  /** PASSIVE_LEVEL (default) or APC_LEVEL. */
+  irql?: number;
+  run(k: Kernel, s: S): Routine<unknown>;
+}
+
+/** A DPC queued on `cpu` by the outside world (a device, a timer) at a moment the strategy picks. */
+export interface DpcActor<S> {
+  kind: 'dpc';
+  cpu?: number;
+  /** How many times it is queued over the run (default 1). */
+  arrivals?: number;
+  run(k: Kernel, s: S): Routine<unknown>;
+}
+
+/** An interrupt that arrives on `cpu` at a moment the strategy picks; its ISR runs at the interrupt's DIRQL holding its spin lock. */
+export interface InterruptActor<S> {
+  kind: 'interrupt';
+  cpu?: number;
+  interrupt: (s: S) => number;
+  arrivals?: number;
+  run(k: Kernel, s: S): Routine<unknown>;
+}
+
+export type Actor<S> = ThreadActor<S> | DpcActor<S> | InterruptActor<S>;
+
+/** A check on the final state: return true (or nothing) when it holds, false or a message when it does not. */
+export type Invariant<S> = (s: S, k: Kernel) => boolean | string | void;
+
+export type ExpectedOutcome =
+  | 'pass'
+  | 'deadlock'
+  | 'hang'
+  | { bugcheck: string; subcode?: number }
+  | { invariant: string };
+
+export interface RigSelector {
+  rig?: string | string[];
+  build?: Build;
+  hal?: Hal;
+  /** Logical CPUs that actually run (a UP HAL runs one). */
+  minCpus?: number;
+  maxCpus?: number;
+}
+
+export interface ExpectRule {
+  when?: RigSelector;
+  outcome: ExpectedOutcome;
+}
+
+export interface ScenarioDefinition<S> {
+  /** Stable, path-like: `spinlock/naive-tas`. */
+  id: string;
+  title: string;
+  /** What the driver does, what goes wrong and why, in a driver developer's words. */
+  description: string;
+  family: string;
+  /** Seed articles (shared/seeds file stems) the scenario reproduces. */
+  seeds?: string[];
+  /** Bump whenever the routines change: recorded schedules of another version are refused. */
+  version?: number;
+  variant?: 'buggy' | 'correct';
+  /** The id of the correct (or buggy) twin. */
+  pairedWith?: string;
+  setup(k: Kernel): S;
+  actors: Record<string, Actor<S>>;
+  invariants?: Record<string, Invariant<S>>;
+  /** What happens on each kind of rig; the first rule whose `when` matches applies. */
+  expect: ExpectedOutcome | ExpectRule[];
+  /** Schedules regress explores (default 2,000). */
+  budget?: number;
+}
+
+export interface Scenario<S = unknown> extends ScenarioDefinition<S> {
+  readonly version: number;
+  /** Where it was loaded from (set by the loader). */
+  source?: string;
+}
+
+const ID_RE = /^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)+$/;
+
+/** Checks the shape of a scenario and fills in defaults; every problem is reported with the scenario's id. */
+export function defineScenario<S>(def: ScenarioDefinition<S>): Scenario {
+  const where = typeof def?.id === 'string' ? `scenario '${def.id}'` : 'scenario';
+  const fail = (msg: string): never => {
+    throw new ScenarioError(`${where}: ${msg}`);
+  };
+  if (typeof def !== 'object' || def === null) fail('defineScenario needs an object');
+  if (typeof def.id !== 'string' || !ID_RE.test(def.id)) fail(`id must look like 'family/name' (lower case, digits, '-'), got ${JSON.stringify(def.id)}`);
+  if (typeof def.title !== 'string' || def.title === '') fail('title must be a non-empty string');
+  if (typeof def.description !== 'string') fail('description must be a string');
+  if (typeof def.family !== 'string' || def.family === '') fail('family must be a non-empty string');
+  if (typeof def.setup !== 'function') fail('setup(k) must be a function returning the scenario state');
+  if (typeof def.actors !== 'object' || def.actors === null || Object.keys(def.actors).length === 0) fail('actors must name at least one actor');
+  for (const [name, a] of Object.entries(def.actors)) {
+    if (typeof a !== 'object' || a === null) fail(`actor '${name}' must be an object`);
+    if (typeof a.run !== 'function') fail(`actor '${name}' needs a generator function run(k, s)`);
+    const kind = a.kind ?? 'thread';
+    if (kind !== 'thread' && kind !== 'dpc' && kind !== 'interrupt') fail(`actor '${name}': kind must be 'thread', 'dpc' or 'interrupt'`);
+    if (a.cpu !== undefined && (!Number.isInteger(a.cpu) || a.cpu < 0)) fail(`actor '${name}': cpu must be a processor number ≥ 0`);
+    if (kind === 'interrupt' && typeof (a as InterruptActor<S>).interrupt !== 'function') {
+      fail(`actor '${name}': an interrupt actor needs interrupt: (s) => s.yourInterrupt`);
+    }
+    if (kind === 'thread') {
+      const irql = (a as ThreadActor<S>).irql ?? 0;
+      if (irql !== 0 && irql !== 1) fail(`actor '${name}': a thread starts at PASSIVE_LEVEL (0) or APC_LEVEL (1)`);
+    }
+  }
+  if (def.version !== undefined && (!Number.isInteger(def.version) || def.version < 1)) fail('version must be an integer ≥ 1');
+  validateExpect(def.expect, fail);
+  // The state type matters while writing the scenario; the engine only passes it back to the same routines.
+  return { ...def, version: def.version ?? 1 } as unknown as Scenario;
+}
+
+function validateExpect(e: unknown, fail: (m: string) => never): void {
+  const rules = Array.isArray(e) ? e : [{ outcome: e }];
+  if (rules.length === 0) fail('expect needs at least one rule');
+  for (const r of rules as ExpectRule[]) {
+    const o = r?.outcome;
+    const ok =
+      o === 'pass' || o === 'deadlock' || o === 'hang' ||
+      (typeof o === 'object' && o !== null && (typeof (o as { bugcheck?: unknown }).bugcheck === 'string' || typeof (o as { invariant?: unknown }).invariant === 'string'));
+    if (!ok) fail(`expect: ${JSON.stringify(o)} is not an outcome ('pass', 'deadlock', 'hang', { bugcheck: 'NAME' } or { invariant: 'name' })`);
+  }
+}

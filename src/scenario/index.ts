@@ -1,0 +1,16 @@
+/**
+ * What a scenario file imports: `import { defineScenario, DISPATCH_LEVEL } from 'racebox'`.
+ * The kernel itself arrives as the `k` argument of setup and of every routine.
+ */
+export { defineScenario } from './define.ts';
+export type {
+  Actor, DpcActor, ExpectRule, ExpectedOutcome, Invariant, InterruptActor, RigSelector, Scenario,
+  ScenarioDefinition, ThreadActor,
+} from './define.ts';
+export type { Kernel } from '../kernel/kernel.ts';
+export type { Routine } from '../machine/ops.ts';
+export * from '../machine/irql.ts';
+export * from '../kernel/status.ts';
+export { POOL_FLAG_NON_PAGED, POOL_FLAG_PAGED, NonPagedPool, PagedPool } from '../kernel/pool.ts';
+export { HighImportance, LowImportance, MediumImportance } from '../kernel/dpc.ts';
+export { watchQueuedLock } from '../kernel/queued-spinlock.ts';

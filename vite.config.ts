@@ -1,0 +1,24 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+// Cross-origin isolation (COOP + COEP) makes SharedArrayBuffer and
+// Atomics.wait available to the page and its workers.
+const isolationHeaders = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+export default defineConfig({
+  // Scenario files import their API as 'racebox', in the repository and in a user's own folder alike.
+  resolve: { alias: { racebox: fileURLToPath(new URL('./src/scenario/index.ts', import.meta.url)) } },
+  server: { headers: isolationHeaders },
+  preview: { headers: isolationHeaders },
+  worker: { format: 'es' },
+  build: { target: 'es2022' },
+  test: {
+    environment: 'node',
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: ['e2e/**', 'node_modules/**', 'dist/**'],
+    passWithNoTests: true,
+  },
+});
