@@ -17,6 +17,14 @@ import { poolApi, type PoolApi } from './pool.ts';
 import { queuedSpinLockApi, type QueuedSpinLockApi, QueuedLockState } from './queued-spinlock.ts';
 import { spinLockApi, type SpinLockApi, InterruptTable } from './spinlock.ts';
 import { Verifier } from './verifier.ts';
+import { dispatcherApi, type DispatcherApi } from './dispatcher.ts';
+import { regionsApi, type RegionsApi } from './regions.ts';
+import { fastMutexApi, type FastMutexApi } from './fast-mutex.ts';
+import { eresourceApi, type EresourceApi } from './eresource.ts';
+import { rundownApi, type RundownApi } from './rundown.ts';
+import { listApi, type ListApi } from './list.ts';
+import { irpApi, type IrpApi } from './irp.ts';
+import { csqApi, type CsqApi } from './csq.ts';
 
 export class Kernel {
   readonly verifier = new Verifier();
@@ -44,6 +52,19 @@ export class Kernel {
   /** The context the calling routine runs in. */
   get ctx(): ExecContext {
     return this.m.cur;
+  }
+
+  /**
+   * Per-run state of a primitive family, created on first use and dropped by
+   * reset(): `k.perRun('dispatcher', () => new DispatcherState())`.
+   */
+  perRun<T>(family: string, make: () => T): T {
+    let v = this.ext.get(family) as T | undefined;
+    if (v === undefined) {
+      v = make();
+      this.ext.set(family, v);
+    }
+    return v;
   }
 
   /** Reads a word without a scheduling point: for invariants and setup, not for driver code. */
@@ -77,7 +98,9 @@ export class Kernel {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface Kernel extends IrqlApi, SpinLockApi, QueuedSpinLockApi, DpcApi, InterlockedApi, PoolApi {}
+export interface Kernel
+  extends IrqlApi, SpinLockApi, QueuedSpinLockApi, DpcApi, InterlockedApi, PoolApi,
+    DispatcherApi, RegionsApi, FastMutexApi, EresourceApi, RundownApi, ListApi, IrpApi, CsqApi {}
 
 /** Families added by later modules register here so the class stays one flat API. */
 export function installKernelApi(api: object): void {
@@ -90,3 +113,11 @@ installKernelApi(queuedSpinLockApi);
 installKernelApi(dpcApi);
 installKernelApi(interlockedApi);
 installKernelApi(poolApi);
+installKernelApi(dispatcherApi);
+installKernelApi(regionsApi);
+installKernelApi(fastMutexApi);
+installKernelApi(eresourceApi);
+installKernelApi(rundownApi);
+installKernelApi(listApi);
+installKernelApi(irpApi);
+installKernelApi(csqApi);
