@@ -1,0 +1,151 @@
+/**
+ * Turns a replayed trace (TraceStep[], one entry per engine choice) into what
+ * the timeline draws: per logical CPU the context it runs and its IRQL over
+ * time, lock holds, DPC/interrupt activity and IRP events. The x axis is the
+ * index in the trace, so quantum ends and arrivals get their own slot.
+ */
+import type { TraceStep } from '../../engine/trace.ts';
+
+export interface Slice {
+  cpu: number;
+  from: number;
+  /** Exclusive. */
+  to: number;
+  context: string;
+  kind: string;
+  routine: string;
+}
+
+export interface IrqlBand {
+  cpu: number;
+  from: number;
+  to: number;
+  irql: number;
+}
+
+export interface LockHold {
+  cpu: number;
+  lock: string;
+  context: string;
+  from: number;
+  /** Exclusive; the trace length when still held at the end. */
+  to: number;
+  open: boolean;
+}
+
+export interface Marker {
+  cpu: number;
+  at: number;
+  kind: 'arrival' | 'quantum' | 'irp' | 'failure';
+  label: string;
+}
+
+export interface TimelineModel {
+  steps: TraceStep[];
+  cpus: number;
+  slices: Slice[];
+  irql: IrqlBand[];
+  locks: LockHold[];
+  markers: Marker[];
+  /** For each trace index: the index of the latest entry of each CPU at or before it (-1 when none). */
+  lastOf(cpu: number, at: number): number;
+  /** Locks held by each CPU at index `at` (after the step ran). */
+  locksAt(at: number): LockHold[];
+}
+
+const ACQUIRE = /Acquire|TryToAcquire|Lock$/;
+const RELEASE = /Release|Unlock/;
+const IRP = /^Io|Irp/;
+
+export function buildTimeline(steps: TraceStep[], cpuCount: number, failed: boolean): TimelineModel {
+  const n = steps.length;
+  const cpus = Math.max(cpuCount, ...steps.map((s) => s.cpu + 1), 1);
+  const slices: Slice[] = [];
+  const irql: IrqlBand[] = [];
+  const locks: LockHold[] = [];
+  const markers: Marker[] = [];
+  const perCpu: number[][] = Array.from({ length: cpus }, () => []);
+  const openSlice: (Slice | undefined)[] = new Array(cpus);
+  const openBand: (IrqlBand | undefined)[] = new Array(cpus);
+  // A context's latest RMW in an acquire routine: it became a hold when the context left the routine.
+  const pending = new Map<string, { lock: string; at: number; cpu: number; routine: string }>();
+  const held = new Map<string, LockHold>();
+
+  for (let i = 0; i < n; i++) {
+    const s = steps[i]!;
+    perCpu[s.cpu]!.push(i);
+    if (s.what === 'event') {
+      markers.push({ cpu: s.cpu, at: i, kind: 'arrival', label: `${s.context} arrives` });
+      continue;
+    }
+    if (s.what === 'quantum') {
+      markers.push({ cpu: s.cpu, at: i, kind: 'quantum', label: `quantum end${s.context ? ` (${s.context})` : ''}` });
+      continue;
+    }
+    const sl = openSlice[s.cpu];
+    if (sl && sl.context === s.context && sl.routine === s.routine) sl.to = i + 1;
+    else {
+      if (sl) sl.to = i;
+      const next: Slice = { cpu: s.cpu, from: i, to: i + 1, context: s.context, kind: s.kind, routine: s.routine };
+      slices.push(next);
+      openSlice[s.cpu] = next;
+    }
+    const b = openBand[s.cpu];
+    if (b && b.irql === s.irql) b.to = i + 1;
+    else {
+      if (b) b.to = i;
+      const nb: IrqlBand = { cpu: s.cpu, from: i, to: i + 1, irql: s.irql };
+      irql.push(nb);
+      openBand[s.cpu] = nb;
+    }
+    // Lock holds, inferred from acquire/release routines and the address they touch.
+    const key = `${s.cpu}:${s.context}`;
+    const p = pending.get(key);
+    if (p && s.routine !== p.routine) {
+      const h: LockHold = { cpu: p.cpu, lock: p.lock, context: s.context, from: p.at, to: n, open: true };
+      locks.push(h);
+      held.set(`${p.lock}`, h);
+      pending.delete(key);
+    }
+    if (s.address && s.op === 'rmw' && ACQUIRE.test(s.routine) && !RELEASE.test(s.routine)) {
+      pending.set(key, { lock: s.address, at: i, cpu: s.cpu, routine: s.routine });
+    } else if (s.address && (s.op === 'write' || s.op === 'rmw') && RELEASE.test(s.routine)) {
+      const h = held.get(s.address);
+      if (h && h.open) {
+        h.to = i + 1;
+        h.open = false;
+        held.delete(s.address);
+      }
+    }
+    if (IRP.test(s.routine) && s.routine !== s.context) {
+      const prev = i > 0 ? steps[i - 1] : undefined;
+      if (!prev || prev.routine !== s.routine || prev.cpu !== s.cpu) markers.push({ cpu: s.cpu, at: i, kind: 'irp', label: s.routine });
+    }
+  }
+  // An acquire still in progress at the end (the failing step) counts from its RMW.
+  for (const p of pending.values()) locks.push({ cpu: p.cpu, lock: p.lock, context: '', from: p.at, to: n, open: true });
+  // Slices and bands last until the CPU's next entry; stretch the final ones to the end.
+  for (const sl of openSlice) if (sl) sl.to = Math.max(sl.to, n);
+  for (const b of openBand) if (b) b.to = Math.max(b.to, n);
+  for (const list of [slices, irql]) {
+    const byCpu = new Map<number, { from: number; to: number }[]>();
+    for (const x of list) (byCpu.get(x.cpu) ?? byCpu.set(x.cpu, []).get(x.cpu)!).push(x);
+    for (const xs of byCpu.values()) for (let j = 0; j + 1 < xs.length; j++) xs[j]!.to = xs[j + 1]!.from;
+  }
+  if (failed && n > 0) markers.push({ cpu: steps[n - 1]!.cpu, at: n - 1, kind: 'failure', label: 'failure' });
+
+  const lastOf = (cpu: number, at: number): number => {
+    const xs = perCpu[cpu];
+    if (!xs || xs.length === 0 || xs[0]! > at) return -1;
+    let lo = 0;
+    let hi = xs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (xs[mid]! <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    return xs[lo]!;
+  };
+  const locksAt = (at: number): LockHold[] => locks.filter((h) => h.from <= at && at < h.to);
+  return { steps, cpus, slices, irql, locks, markers, lastOf, locksAt };
+}
