@@ -5,15 +5,15 @@
  * the same run, step for step.
  */
 import { BugCheck, BUGCODES, InvariantViolation, ScenarioError, VERIFIER_SUBCODES } from '../machine/bugcheck.ts';
-import { ExecContext, NOT_BLOCKED } from '../machine/cpu.ts';
+import { ExecContext, NOT_BLOCKED, type LogicalCpu } from '../machine/cpu.ts';
 import { irqlName } from '../machine/irql.ts';
 import { Machine, type AsyncEvent } from '../machine/machine.ts';
 import { OutOfMachineMemory } from '../machine/memory.ts';
 import type { Routine } from '../machine/ops.ts';
 import { rigFingerprint, type Rig } from '../machine/rig.ts';
-import { insertQueueDpc } from '../kernel/dpc.ts';
+import { insertQueueDpc, type KDEFERRED_ROUTINE } from '../kernel/dpc.ts';
 import { Kernel } from '../kernel/kernel.ts';
-import type { Scenario } from '../scenario/define.ts';
+import type { Actor, Invariant, Scenario } from '../scenario/define.ts';
 import type { CpuSnapshot, Failure, OutcomeKind } from './outcome.ts';
 import { encodeSchedule } from './schedule.ts';
 import { ScheduleDivergence } from './strategies/replay.ts';
@@ -33,6 +33,56 @@ export interface Execution {
 
 function* idle(): Routine<void> {}
 
+interface ActorPlan {
+  name: string;
+  actor: Actor<unknown>;
+  dpcRoutine?: KDEFERRED_ROUTINE;
+  arrival?: Arrival;
+}
+
+/**
+ * A DPC or interrupt actor's arrival: an asynchronous event the strategy
+ * fires at a moment of its choosing, `count` times per run. Made once per
+ * scenario and re-armed for each run.
+ */
+class Arrival implements AsyncEvent {
+  armed = false;
+  cpu = 0;
+  readonly name: string;
+  private remaining = 0;
+  private target: LogicalCpu | null = null;
+  private object = 0;
+  private irql = 0;
+
+  constructor(
+    private readonly run: ControlledRun,
+    private readonly plan: ActorPlan,
+    private readonly kind: 'dpc' | 'interrupt',
+    private readonly count: number,
+  ) {
+    this.name = plan.name;
+  }
+
+  arm(cpu: LogicalCpu, object: number, irql: number): void {
+    this.target = cpu;
+    this.cpu = cpu.index;
+    this.object = object;
+    this.irql = irql;
+    this.remaining = this.count;
+    this.armed = this.count > 0;
+  }
+
+  fire(): void {
+    const { k, m } = this.run;
+    if (this.kind === 'dpc') insertQueueDpc(k, this.object, 0, 0);
+    else {
+      const intr = this.object;
+      m.requestInterrupt(this.target!, this.name, this.irql, () => k.runInterruptServiceRoutine(intr, () => this.run.startActor(this.plan)));
+    }
+    if (--this.remaining <= 0) this.armed = false;
+  }
+}
+
 export class ControlledRun {
   readonly m: Machine;
   readonly k: Kernel;
@@ -42,6 +92,8 @@ export class ControlledRun {
   private readonly setupCtx: ExecContext;
   private state: unknown;
   private readonly fingerprint: number;
+  private readonly plans: ActorPlan[];
+  private readonly invariants: [string, Invariant<unknown>][];
 
   constructor(
     readonly rig: Rig,
@@ -52,6 +104,20 @@ export class ControlledRun {
     this.choices = new Int32Array(2 * this.m.cpus.length + 64);
     this.setupCtx = new ExecContext(-1, 'thread', 'setup', idle(), this.m.cpus[0]!, null);
     this.fingerprint = rigFingerprint(rig);
+    this.plans = Object.entries(scenario.actors).map(([name, actor]) => {
+      const plan: ActorPlan = { name, actor };
+      if (actor.kind === 'dpc') {
+        const start = (): Routine<unknown> => this.startActor(plan);
+        plan.dpcRoutine = function* () {
+          yield* start();
+        };
+        plan.arrival = new Arrival(this, plan, 'dpc', actor.arrivals ?? 1);
+      } else if (actor.kind === 'interrupt') {
+        plan.arrival = new Arrival(this, plan, 'interrupt', actor.arrivals ?? 1);
+      }
+      return plan;
+    });
+    this.invariants = Object.entries(scenario.invariants ?? {});
   }
 
   /** Resets the machine and builds the scenario's objects, threads and events. */
@@ -74,49 +140,34 @@ export class ControlledRun {
         if (typeof v === 'number' && m.memory.blocks.has(v) && !m.names.has(v)) m.names.set(v, field);
       }
     }
-    for (const [name, actor] of Object.entries(scenario.actors)) {
-      const start = (): Routine<unknown> => {
-        const g = actor.run(k, s as never);
-        if (!g || typeof (g as Routine<unknown>).next !== 'function') {
-          throw new ScenarioError(`scenario '${scenario.id}': actor '${name}' must be a generator function (function*), so that it can be interleaved`);
-        }
-        return g;
-      };
+    for (const plan of this.plans) {
+      const { name, actor } = plan;
       const cpu = m.cpuFor(actor.cpu ?? 0);
       if (actor.kind === 'dpc') {
-        const dpc = k.KeInitializeDpc(function* () {
-          yield* start();
-        }, 0, name);
+        const dpc = k.KeInitializeDpc(plan.dpcRoutine!, 0, name);
         k.KeSetTargetProcessorDpc(dpc, cpu.index);
         m.names.set(dpc, `KDPC(${name})`);
-        this.addArrivals(name, cpu.index, actor.arrivals ?? 1, () => {
-          insertQueueDpc(k, dpc, 0, 0);
-        });
+        plan.arrival!.arm(cpu, dpc, 0);
+        m.events.push(plan.arrival!);
       } else if (actor.kind === 'interrupt') {
         const intr = actor.interrupt(s);
         const info = k.interrupts.byAddr.get(intr);
         if (!info) throw new ScenarioError(`scenario '${scenario.id}': actor '${name}': interrupt(s) did not return an object from k.IoConnectInterrupt`);
-        this.addArrivals(name, cpu.index, actor.arrivals ?? 1, () => {
-          m.requestInterrupt(cpu, name, info.irql, () => k.runInterruptServiceRoutine(intr, start));
-        });
+        plan.arrival!.arm(cpu, intr, info.irql);
+        m.events.push(plan.arrival!);
       } else {
-        m.createThread(name, cpu, actor.irql ?? 0, start);
+        m.createThread(name, cpu, actor.irql ?? 0, this.startActor(plan));
       }
     }
   }
 
-  private addArrivals(name: string, cpu: number, count: number, fire: () => void): void {
-    let remaining = count;
-    const ev: AsyncEvent = {
-      name,
-      cpu,
-      armed: remaining > 0,
-      fire: () => {
-        fire();
-        if (--remaining <= 0) ev.armed = false;
-      },
-    };
-    this.m.events.push(ev);
+  /** Creates an actor's routine for this run's state; refuses a plain function, which could not be interleaved. */
+  startActor(plan: ActorPlan): Routine<unknown> {
+    const g = plan.actor.run(this.k, this.state as never);
+    if (!g || typeof (g as Routine<unknown>).next !== 'function') {
+      throw new ScenarioError(`scenario '${this.scenario.id}': actor '${plan.name}' must be a generator function (function*), so that it can be interleaved`);
+    }
+    return g;
   }
 
   /** Fills this.choices with every enabled choice, ascending; returns how many. */
@@ -221,13 +272,12 @@ export class ControlledRun {
     }
     strategy.endExecution?.(m.step);
     m.onStep = null;
-    return { outcome, failure, steps: m.step, deviations: this.dev.slice(0, this.devLen), trace: recorder?.steps };
+    // A view, not a copy: valid until the next execute() (scheduleOf and explore copy what they keep).
+    return { outcome, failure, steps: m.step, deviations: this.dev.subarray(0, this.devLen), trace: recorder?.steps };
   }
 
   private checkInvariants(): void {
-    const inv = this.scenario.invariants;
-    if (!inv) return;
-    for (const [name, check] of Object.entries(inv)) {
+    for (const [name, check] of this.invariants) {
       let r: boolean | string | void;
       try {
         r = check(this.state as never, this.k);

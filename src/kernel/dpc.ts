@@ -36,7 +36,7 @@ export type KDEFERRED_ROUTINE = (
 export class DpcTable {
   readonly routines = new Map<number, { routine: KDEFERRED_ROUTINE; name: string }>();
   reset(): void {
-    this.routines.clear();
+    if (this.routines.size !== 0) this.routines.clear();
   }
 }
 

@@ -42,7 +42,7 @@ export class Kernel {
     this.dpcs.reset();
     this.interrupts.reset();
     this.queued.reset();
-    this.ext.clear();
+    if (this.ext.size !== 0) this.ext.clear();
   }
 
   get checked(): boolean {

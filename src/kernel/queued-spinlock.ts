@@ -27,9 +27,9 @@ export class QueuedLockState {
   readonly auto = new Set<number>();
   readonly order = new Map<number, { requests: string[]; grants: string[] }>();
   reset(): void {
-    this.spare.clear();
-    this.auto.clear();
-    this.order.clear();
+    if (this.spare.size !== 0) this.spare.clear();
+    if (this.auto.size !== 0) this.auto.clear();
+    if (this.order.size !== 0) this.order.clear();
   }
 }
 

@@ -32,7 +32,7 @@ export interface InterruptObject {
 export class InterruptTable {
   readonly byAddr = new Map<number, InterruptObject>();
   reset(): void {
-    this.byAddr.clear();
+    if (this.byAddr.size !== 0) this.byAddr.clear();
   }
 }
 
@@ -60,18 +60,21 @@ export function noteAcquired(k: Kernel, lock: number, ctx: ExecContext): void {
 
 export function noteReleased(k: Kernel, lock: number, ctx: ExecContext): void {
   k.m.lockOwners.delete(lock);
-  const i = ctx.heldLocks.lastIndexOf(lock);
-  if (i >= 0) ctx.heldLocks.splice(i, 1);
-  else {
-    // Released by a context other than the acquirer (legal for spin locks on the same CPU path).
-    for (const c of k.m.cur.cpu.stack) {
-      const j = c.heldLocks.lastIndexOf(lock);
-      if (j >= 0) {
-        c.heldLocks.splice(j, 1);
-        break;
-      }
+  if (removeHeld(ctx.heldLocks, lock)) return;
+  // Released by a context other than the acquirer (legal for spin locks on the same CPU path).
+  for (const c of k.m.cur.cpu.stack) if (removeHeld(c.heldLocks, lock)) return;
+}
+
+/** Removes the last occurrence of lock without allocating (splice returns an array). */
+function removeHeld(held: number[], lock: number): boolean {
+  for (let i = held.length - 1; i >= 0; i--) {
+    if (held[i] === lock) {
+      for (let j = i + 1; j < held.length; j++) held[j - 1] = held[j]!;
+      held.length--;
+      return true;
     }
   }
+  return false;
 }
 
 /** Checked-build ownership test at release: the lock must be held, and by this CPU. */

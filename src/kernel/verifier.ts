@@ -10,7 +10,7 @@ export class Verifier {
   private readonly edges = new Map<number, number[]>();
 
   reset(): void {
-    this.edges.clear();
+    if (this.edges.size !== 0) this.edges.clear();
   }
 
   /**

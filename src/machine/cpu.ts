@@ -116,4 +116,20 @@ export class LogicalCpu {
   get top(): ExecContext | undefined {
     return this.stack[this.stack.length - 1];
   }
+
+  /** Back to power-on state, keeping the object (a new run must not cost an allocation per CPU). */
+  reset(): void {
+    this.irql = 0;
+    this.stack.length = 0;
+    this.thread = null;
+    this.ready.length = 0;
+    this.dpcQueue.length = 0;
+    this.interrupts.length = 0;
+    this.sinceDispatch = 0;
+    this.raisedAt = -1;
+    this.steps = 0;
+    this.dpcsRun = 0;
+    this.interruptsTaken = 0;
+    this.contextSwitches = 0;
+  }
 }

@@ -50,8 +50,8 @@ export class Machine {
   readonly checked: boolean;
   /** With a UP HAL, spin locks only raise IRQL. */
   readonly mpHal: boolean;
-  threads: Thread[] = [];
-  events: AsyncEvent[] = [];
+  readonly threads: Thread[] = [];
+  readonly events: AsyncEvent[] = [];
   /** The context being stepped, and its CPU. */
   cur!: ExecContext;
   cpu!: LogicalCpu;
@@ -85,19 +85,17 @@ export class Machine {
     }
   }
 
-  /** Back to power-on: empty memory, idle CPUs, no threads. */
+  /** Back to power-on: empty memory, idle CPUs, no threads. (Maps are cleared only when non-empty: clear() allocates.) */
   reset(): void {
     this.memory.reset();
-    for (let i = 0; i < this.cpus.length; i++) this.cpus[i] = new LogicalCpu(i, this.cpus[i]!.core, this.cpus[i]!.online);
-    this.online.length = 0;
-    for (const c of this.cpus) if (c.online) this.online.push(c);
-    this.threads = [];
-    this.events = [];
+    for (const c of this.cpus) c.reset();
+    this.threads.length = 0;
+    this.events.length = 0;
     this.blocked.length = 0;
     this.live = 0;
     this.step = 0;
-    this.lockOwners.clear();
-    this.names.clear();
+    if (this.lockOwners.size !== 0) this.lockOwners.clear();
+    if (this.names.size !== 0) this.names.clear();
     this.nextContextId = 0;
   }
 
@@ -236,11 +234,11 @@ export class Machine {
 
   // ---- contexts, threads, delivery ------------------------------------------------------------
 
-  createThread(name: string, cpu: LogicalCpu, startIrql: number, start: (t: Thread) => Routine): Thread {
-    const kthread = this.memory.alloc(16, `KTHREAD ${name}`, true);
-    this.names.set(kthread, `KTHREAD(${name})`);
+  createThread(name: string, cpu: LogicalCpu, startIrql: number, routine: Routine): Thread {
+    const kthread = this.memory.alloc(16, 'KTHREAD', true);
+    this.names.set(kthread, name);
     const t = new Thread(this.threads.length, name, cpu, startIrql, kthread);
-    t.ctx = new ExecContext(this.nextContextId++, 'thread', name, start(t), cpu, t);
+    t.ctx = new ExecContext(this.nextContextId++, 'thread', name, routine, cpu, t);
     this.threads.push(t);
     this.live++;
     cpu.ready.push(t);

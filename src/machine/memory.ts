@@ -49,7 +49,7 @@ export class Memory {
     this.words.fill(0, 0, this.top);
     this.shadow.fill(Shadow.Unallocated, 0, this.top);
     this.top = WORDS_PER_LINE;
-    this.blocks.clear();
+    if (this.blocks.size !== 0) this.blocks.clear();
   }
 
   alloc(words: number, tag: string, lineAligned = false): number {
