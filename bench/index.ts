@@ -25,5 +25,8 @@ export interface BenchModule {
 }
 
 export async function benchModules(): Promise<BenchModule[]> {
-  return [(await import('./engine.bench.ts')).default];
+  return [
+    (await import('./engine.bench.ts')).default,
+    (await import('./spinlock-table.bench.ts')).default,
+  ];
 }

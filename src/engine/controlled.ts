@@ -221,7 +221,9 @@ export class ControlledRun {
     const m = this.m;
     this.devLen = 0;
     const recorder = options.trace ? new TraceRecorder(m) : null;
-    m.onStep = recorder ? recorder.onStep : null;
+    // A listener installed by the caller (the timed mode's cost model) stays unless a trace is asked for.
+    const listener = m.onStep;
+    if (recorder) m.onStep = recorder.onStep;
     let outcome: OutcomeKind = 'pass';
     let failure: Omit<Failure, 'schedule'> | undefined;
     const maxSteps = this.rig.watchdog.maxSteps;
@@ -266,12 +268,23 @@ export class ControlledRun {
           }
         }
       }
+      if (outcome === 'pass') {
+        for (const check of m.endOfRunChecks) {
+          const r = check();
+          if (r) {
+            outcome = r.kind;
+            failure = this.failure(r.kind, r.message, m.online[0]?.index ?? 0);
+            if (r.waits.length > 0) failure.waits = r.waits;
+            break;
+          }
+        }
+      }
       if (outcome === 'pass') this.checkInvariants();
     } catch (e) {
       ({ outcome, failure } = this.classify(e));
     }
     strategy.endExecution?.(m.step);
-    m.onStep = null;
+    m.onStep = listener;
     // A view, not a copy: valid until the next execute() (scheduleOf and explore copy what they keep).
     return { outcome, failure, steps: m.step, deviations: this.dev.subarray(0, this.devLen), trace: recorder?.steps };
   }

@@ -37,7 +37,8 @@ function takeHandle(k: Kernel): number {
   const ctx = k.m.cur;
   const reused = k.queued.spare.get(ctx.id)?.pop();
   if (reused !== undefined) return reused;
-  const h = k.m.memory.alloc(3, `KLOCK_QUEUE_HANDLE(${ctx.name})`);
+  // In Windows the handle lives on the acquiring processor's stack: its own cache line, never shared.
+  const h = k.m.memory.alloc(3, `KLOCK_QUEUE_HANDLE(${ctx.name})`, true);
   k.queued.auto.add(h);
   return h;
 }

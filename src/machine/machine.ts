@@ -35,6 +35,13 @@ export interface WaitInfo {
   owner?: string;
 }
 
+/**
+ * A check a kernel family registers for the end of a run that otherwise
+ * passed (e.g. "every IRP marked pending was completed"). Returns null when it
+ * holds; it may also throw a BugCheck or InvariantViolation.
+ */
+export type EndOfRunCheck = () => StuckReport | null;
+
 export interface StuckReport {
   kind: 'deadlock' | 'hang';
   message: string;
@@ -65,8 +72,16 @@ export class Machine {
   live = 0;
   /** Owner of each held lock word, for diagnosis (maintained by the kernel's lock primitives). */
   readonly lockOwners = new Map<number, ExecContext>();
+  /** End-of-run checks kernel families registered for this run (cleared by reset). */
+  readonly endOfRunChecks: EndOfRunCheck[] = [];
   /** Names of objects by address (from the scenario's setup state). */
   readonly names = new Map<number, string>();
+  /**
+   * Spin-waits sleep until their word changes (exploration: a spin nobody
+   * ends is a recognisable deadlock, and no steps are burnt on it). The timed
+   * mode turns this off, so every PAUSE and re-read costs cycles as on hardware.
+   */
+  spinBlocking = true;
   /** Called on every step a context performs (trace recording, cost model). Null when nobody listens. */
   onStep: ((ctx: ExecContext, op: number, addr: number) => void) | null = null;
   private nextContextId = 0;
@@ -91,6 +106,7 @@ export class Machine {
     for (const c of this.cpus) c.reset();
     this.threads.length = 0;
     this.events.length = 0;
+    this.endOfRunChecks.length = 0;
     this.blocked.length = 0;
     this.live = 0;
     this.step = 0;
@@ -221,6 +237,7 @@ export class Machine {
    * written. Returns true when the caller should do so.
    */
   noteFutile(a: number, op: number, value: number, changed: boolean): boolean {
+    if (!this.spinBlocking) return false;
     const c = this.cur;
     const key = a * 16 + op;
     if (!changed && c.futileKey === key && c.futileVal === value) {
@@ -351,7 +368,7 @@ export class Machine {
       const op = r.value;
       ctx.op = op;
       ctx.opAddr = this.opAddr;
-      if (op === OP_SPIN) {
+      if (op === OP_SPIN && this.spinBlocking) {
         ctx.blockedOn = this.opAddr;
         this.blocked.push(ctx);
       } else if (op === OP_WAIT) {
@@ -387,8 +404,32 @@ export class Machine {
     t.state = 'ready';
     t.waitStatus = status;
     t.waitReason = '';
+    t.waitOwner = null;
     t.cpu.ready.push(t);
     if (t.cpu.thread === null && t.cpu.stack.length === 0) this.dispatchNext(t.cpu);
+  }
+
+  /**
+   * Takes a thread that is ready, or running alone on its CPU, off the processor and marks it
+   * waiting for `reason` (e.g. suspended by an APC). False when it is in neither state.
+   * readyThread makes it runnable again; it resumes at the operation it had announced.
+   */
+  blockThread(t: Thread, reason: string): boolean {
+    const cpu = t.cpu;
+    if (t.state === 'ready') {
+      const i = cpu.ready.indexOf(t);
+      if (i < 0) return false;
+      cpu.ready.splice(i, 1);
+    } else if (t.state === 'running' && cpu.thread === t && cpu.stack.length === 1 && cpu.stack[0] !== this.cur) {
+      t.irql = cpu.irql;
+      cpu.stack.shift();
+      cpu.thread = null;
+      this.dispatchNext(cpu);
+      this.deliver(cpu);
+    } else return false;
+    t.state = 'waiting';
+    t.waitReason = reason;
+    return true;
   }
 
   private finish(cpu: LogicalCpu, ctx: ExecContext): void {
@@ -400,6 +441,13 @@ export class Machine {
         throw new BugCheck(
           0x4a, 0, cpu.irql, 0, 0,
           `thread '${t.name}' returned at ${irqlName(cpu.irql)} (a lock or KeRaiseIrql was never undone)`,
+        );
+      }
+      if (t.kernelApcDisable !== 0 || t.specialApcDisable !== 0) {
+        const combined = ((t.specialApcDisable & 0xffff) << 16) | (t.kernelApcDisable & 0xffff);
+        throw new BugCheck(
+          0x01, 0, 0, combined, 1,
+          `thread '${t.name}' returned with APC disable counts kernel ${t.kernelApcDisable}, special ${t.specialApcDisable} (an unbalanced critical or guarded region, or a mutex still held)`,
         );
       }
       t.state = 'terminated';
@@ -452,7 +500,12 @@ export class Machine {
     }
     for (const t of this.threads) {
       if (t.state === 'waiting') {
-        out.push({ cpu: t.cpu.index, context: t.name, kind: 'thread', irql: t.irql, state: `waits for ${t.waitReason || 'an object'}` });
+        const o = t.waitOwner;
+        out.push({
+          cpu: t.cpu.index, context: t.name, kind: 'thread', irql: t.irql,
+          state: `waits for ${t.waitReason || 'an object'}${o ? `, held by ${o === t ? 'itself' : `thread '${o.name}'`}` : ''}`,
+          ...(o ? { owner: `thread '${o.name}'` } : {}),
+        });
       }
     }
     return out;
@@ -465,7 +518,8 @@ export class Machine {
     // contexts waiting on each other are a deadlock.
     const selfOnly =
       waits.length === 1 ||
-      this.blocked.some((c) => c.blockedOn >= 0 && this.lockOwners.get(c.blockedOn) === c);
+      this.blocked.some((c) => c.blockedOn >= 0 && this.lockOwners.get(c.blockedOn) === c) ||
+      this.threads.some((t) => t.state === 'waiting' && t.waitOwner === t);
     const raised = this.online.find((c) => c.irql >= DISPATCH_LEVEL && c.top !== undefined && c.top.blockedOn !== NOT_BLOCKED);
     const lines = waits.map((w) => `CPU ${w.cpu}: ${w.kind} '${w.context}' at ${irqlName(w.irql)} ${w.state}`);
     let message: string;
