@@ -3,11 +3,8 @@
  * Exit codes: 0 no failure found, 1 a failure found (or a regression
  * mismatch), 2 bad input with a one-line reason on stderr.
  */
-import { DEFAULT_DEPTH, DEFAULT_PREEMPTION_BOUND, DEFAULT_STRATEGY, STRATEGIES, explore, type ExploreStrategy } from '../engine/explore.ts';
-import type { RunSummary } from '../engine/outcome.ts';
+import { DEFAULT_DEPTH, DEFAULT_PREEMPTION_BOUND, DEFAULT_STRATEGY, STRATEGIES, type ExploreStrategy } from '../engine/explore.ts';
 import { decodeSchedule, ScheduleError } from '../engine/schedule.ts';
-import { activeCpuCount } from '../machine/rig.ts';
-import { checkExpectation, describeExpected, describeFailure, expectedOutcome } from '../scenario/expect.ts';
 import { choiceOption, intOption, parseArgs, stringOption } from './args.ts';
 import { describeRig, formatSummary, formatTrace } from './format.ts';
 import { InputError, listRigs, loadAllScenarios, loadRig, loadScenario } from './load.ts';
@@ -18,7 +15,7 @@ const USAGE = `usage:
   racebox run <scenario-id|file.ts> --rig <rig-id|file.json> [--strategy random|pct|dfs] [--seed N]
               [--schedules N] [--depth D] [--preemptions P] [--engine controlled] [--json]
   racebox replay <scenario-id|file.ts> --rig <rig> --schedule <string> [--trace] [--json]
-  racebox regress [--json] [--scenario <id>] [--rig <id>]
+  racebox regress [--json] [--scenario <id|family>] [--rig <id>] [--seeds N] [--find-budget N] [--pass-budget N]
   racebox bench [--json] [--quick]`;
 
 type Out = (s: string) => void;
@@ -33,8 +30,10 @@ export async function main(argv: string[], out: Out = (s) => process.stdout.writ
         return await run(rest, out, err);
       case 'replay':
         return await replayCommand(rest, out);
-      case 'regress':
+      case 'regress': {
+        const { regress } = await import('./regress.ts');
         return await regress(rest, out);
+      }
       case 'bench': {
         const { bench } = await import('./bench.ts');
         return await bench(rest, out);
@@ -153,59 +152,4 @@ async function replayCommand(argv: string[], out: Out): Promise<number> {
     out(formatSummary(summary, rig, replayHint(scenarioRef, rigRef)));
   }
   return summary.outcome === 'pass' ? 0 : 1;
-}
-
-interface RegressRow {
-  scenario: string;
-  rig: string;
-  expected: string;
-  got: string;
-  ok: boolean;
-  reason?: string;
-  schedulesRun: number;
-  elapsedMs: number;
-  schedule?: string;
-}
-
-async function regress(argv: string[], out: Out): Promise<number> {
-  const p = parseArgs('regress', argv, { json: { value: false }, scenario: { value: true }, rig: { value: true } });
-  if (p.positional.length > 0) throw new InputError(`'racebox regress' takes no arguments (got ${p.positional.join(' ')})`);
-  const onlyScenario = stringOption(p, 'scenario');
-  const onlyRig = stringOption(p, 'rig');
-  let scenarios = await loadAllScenarios();
-  if (onlyScenario) {
-    scenarios = scenarios.filter((s) => s.id === onlyScenario);
-    if (scenarios.length === 0) throw new InputError(`unknown scenario '${onlyScenario}'`);
-  }
-  const rigs = onlyRig ? [loadRig(onlyRig)] : listRigs();
-  const json = p.options.has('json');
-  const rows: RegressRow[] = [];
-  for (const s of scenarios) {
-    for (const rig of rigs) {
-      const expected = expectedOutcome(s, rig);
-      if (expected === undefined) continue;
-      const budget = s.budget ?? (expected === 'pass' ? 2000 : 10_000);
-      const r: RunSummary = explore(rig, s, { schedules: budget, seed: 1 });
-      const reason = checkExpectation(expected, r);
-      const row: RegressRow = {
-        scenario: s.id,
-        rig: rig.id,
-        expected: describeExpected(expected),
-        got: r.outcome === 'pass' ? 'pass' : describeFailure(r),
-        ok: reason === null,
-        ...(reason ? { reason } : {}),
-        schedulesRun: r.schedulesRun,
-        elapsedMs: Math.round(r.elapsedMs),
-        ...(r.failure?.schedule ? { schedule: r.failure.schedule } : {}),
-      };
-      rows.push(row);
-      if (!json) {
-        out(`${row.ok ? 'ok  ' : 'FAIL'}  ${s.id.padEnd(34)} ${rig.id.padEnd(18)} ${row.got.padEnd(48)} ${String(r.schedulesRun).padStart(6)} schedules${row.reason ? `\n      ${row.reason}${row.schedule ? `\n      schedule: ${row.schedule}` : ''}` : ''}`);
-      }
-    }
-  }
-  const failed = rows.filter((r) => !r.ok).length;
-  if (json) out(JSON.stringify({ passed: rows.length - failed, failed, results: rows }));
-  else out(`regress: ${rows.length - failed} of ${rows.length} expectations hold across ${scenarios.length} scenarios and ${rigs.length} rigs (${rigs.map((r) => `${r.id}: ${activeCpuCount(r)} CPU`).join(', ')})`);
-  return failed === 0 ? 0 : 1;
 }
