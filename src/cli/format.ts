@@ -1,5 +1,6 @@
 /** Human-readable output of the CLI (the --json forms print the objects themselves). */
 import type { Failure, RunSummary } from '../engine/outcome.ts';
+import { formatSite } from '../engine/source-site.ts';
 import type { TraceStep } from '../engine/trace.ts';
 import { activeCpuCount, logicalCpuCount, type Rig } from '../machine/rig.ts';
 
@@ -24,7 +25,8 @@ export function formatSummary(r: RunSummary, rig: Rig, replayCommand: (schedule:
     return lines.join('\n');
   }
   const f = r.failure!;
-  lines.push(`✗ ${r.outcome} in schedule ${r.schedulesRun} of the search — ${r.steps} steps, ${Math.round(r.elapsedMs)} ms`);
+  const where = r.strategy === 'replay' ? 'reproduced by the schedule' : `in schedule ${r.schedulesRun} of the search`;
+  lines.push(`✗ ${r.outcome} ${where} — ${r.steps} steps, ${Math.round(r.elapsedMs)} ms`);
   lines.push(...formatFailure(f));
   if (f.schedule) lines.push('', `replay: ${replayCommand(f.schedule)}`);
   return lines.join('\n');
@@ -39,7 +41,7 @@ export function formatFailure(f: Failure): string[] {
     if (b.subcodeMeaning) lines.push(`  Parameter 1 = ${hex(b.params[0]!)}: ${b.subcodeMeaning}`);
   }
   lines.push('', `  ${f.message}`);
-  if (f.routine) lines.push(`  at step ${f.step} on CPU ${f.cpu}, in ${f.routine}`);
+  if (f.routine) lines.push(`  at step ${f.step} on CPU ${f.cpu}, in ${f.routine}${f.source ? ` (${formatSite(f.source)})` : ''}`);
   if (f.cpus.length > 0) lines.push('');
   for (const c of f.cpus) {
     const stack = c.stack.length === 0 ? 'idle' : c.stack.map((x) => {
@@ -57,7 +59,9 @@ export function formatTrace(trace: TraceStep[]): string {
   return trace
     .map((t) => {
       const where = t.what === 'step' ? `${t.kind} ${t.context}` : t.what === 'quantum' ? `quantum end (${t.context})` : `${t.context} arrives`;
-      const op = t.what === 'step' ? `${t.op}${t.address ? ` ${t.address}` : ''}${t.routine !== t.context ? `  in ${t.routine}` : ''}` : '';
+      const op = t.what === 'step'
+        ? `${t.op}${t.address ? ` ${t.address}` : ''}${t.routine !== t.context ? `  in ${t.routine}` : ''}${t.source ? `  ${formatSite(t.source)}` : ''}`
+        : '';
       return `#${String(t.step).padStart(5)}  CPU ${t.cpu}  IRQL ${t.irql}  ${where.padEnd(28)} ${op}`;
     })
     .join('\n');

@@ -16,6 +16,7 @@ import { Kernel } from '../kernel/kernel.ts';
 import type { Actor, Invariant, Scenario } from '../scenario/define.ts';
 import type { CpuSnapshot, Failure, OutcomeKind } from './outcome.ts';
 import { encodeSchedule } from './schedule.ts';
+import { scenarioSite } from './source-site.ts';
 import { ScheduleDivergence } from './strategies/replay.ts';
 import { defaultChoice, type Strategy } from './strategy.ts';
 import { TraceRecorder, type TraceStep } from './trace.ts';
@@ -285,6 +286,7 @@ export class ControlledRun {
     }
     strategy.endExecution?.(m.step);
     m.onStep = listener;
+    recorder?.close();
     // A view, not a copy: valid until the next execute() (scheduleOf and explore copy what they keep).
     return { outcome, failure, steps: m.step, deviations: this.dev.subarray(0, this.devLen), trace: recorder?.steps };
   }
@@ -308,6 +310,13 @@ export class ControlledRun {
   }
 
   private classify(e: unknown): { outcome: OutcomeKind; failure: Omit<Failure, 'schedule'> } {
+    const r = this.classifyKind(e);
+    const site = e instanceof Error ? scenarioSite(e.stack) : undefined;
+    if (site) r.failure.source = site;
+    return r;
+  }
+
+  private classifyKind(e: unknown): { outcome: OutcomeKind; failure: Omit<Failure, 'schedule'> } {
     const m = this.m;
     const cpu = m.cur?.cpu.index ?? 0;
     if (e instanceof BugCheck) {

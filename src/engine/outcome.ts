@@ -1,5 +1,6 @@
 /** What a run ends as (DESIGN.md section 5) and the JSON shape the CLI prints (section 6). */
 import type { WaitInfo } from '../machine/machine.ts';
+import type { SourceSite } from './source-site.ts';
 
 export type OutcomeKind = 'pass' | 'bugcheck' | 'deadlock' | 'hang' | 'invariant' | 'error';
 
@@ -42,6 +43,8 @@ export interface Failure {
   schedule: string;
   cpu: number;
   routine: string;
+  /** The scenario source line that raised it (bug checks, invariants, errors). */
+  source?: SourceSite;
   step: number;
   cpus: CpuSnapshot[];
   waits?: WaitInfo[];

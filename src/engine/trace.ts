@@ -2,6 +2,7 @@
 import type { ExecContext } from '../machine/cpu.ts';
 import type { Machine } from '../machine/machine.ts';
 import { OP_NAMES } from '../machine/ops.ts';
+import { scenarioSite, type SourceSite } from './source-site.ts';
 
 export interface TraceStep {
   step: number;
@@ -15,11 +16,25 @@ export interface TraceStep {
   routine: string;
   /** IRQL of the CPU when the step began. */
   irql: number;
+  /** The scenario source line this step executes, when the host's stack traces show it. */
+  source?: SourceSite;
+}
+
+function sourceOf(ctx: ExecContext): { source?: SourceSite } {
+  const site = ctx.op !== 0 ? scenarioSite(ctx.site) : undefined;
+  return site ? { source: site } : {};
 }
 
 export class TraceRecorder {
   readonly steps: TraceStep[] = [];
-  constructor(private readonly m: Machine) {}
+  constructor(private readonly m: Machine) {
+    m.captureSites = true;
+  }
+
+  /** Stops capturing stacks (the machine is reused for untraced runs). */
+  close(): void {
+    this.m.captureSites = false;
+  }
 
   readonly onStep = (ctx: ExecContext, op: number, addr: number): void => {
     const m = this.m;
@@ -33,6 +48,7 @@ export class TraceRecorder {
       ...(op !== 0 && addr > 0 ? { address: m.nameOf(addr) } : {}),
       routine: ctx.apiStack[ctx.apiStack.length - 1] ?? ctx.name,
       irql: ctx.cpu.irql,
+      ...sourceOf(ctx),
     });
   };
 

@@ -27,6 +27,8 @@ export class ExecContext {
   /** The operation this context performs when next stepped, and its address. */
   op = 0;
   opAddr = 0;
+  /** Call stack at the yield that announced `op` (only while a trace is recorded). */
+  site = '';
   steps = 0;
   /** Identical futile accesses in a row (see Machine.noteFutile). */
   futile = 0;
@@ -62,6 +64,8 @@ export class Thread {
   waitReason = '';
   /** Result handed to a waiting thread when it is readied (e.g. STATUS_SUCCESS or STATUS_TIMEOUT). */
   waitStatus = 0;
+  /** The thread holding what this waiting thread waits for, when known (itself: a self-deadlock). */
+  waitOwner: Thread | null = null;
 
   constructor(
     readonly id: number,

@@ -122,8 +122,14 @@ export class Machine {
 
   at(op: number, addr: number): number {
     this.opAddr = addr;
+    if (this.captureSites) this.site = new Error().stack ?? '';
     return op;
   }
+
+  /** When true (trace recording), each yield records its call stack so a step can name its source line. */
+  captureSites = false;
+  /** Stack captured by the last at() while captureSites is on. */
+  site = '';
 
   // ---- memory: every access is checked against the pool's shadow map -------------------------
 
@@ -368,6 +374,7 @@ export class Machine {
       const op = r.value;
       ctx.op = op;
       ctx.opAddr = this.opAddr;
+      if (this.captureSites) ctx.site = this.site;
       if (op === OP_SPIN && this.spinBlocking) {
         ctx.blockedOn = this.opAddr;
         this.blocked.push(ctx);
