@@ -3,6 +3,7 @@
  * scenarios/<family>/<name>.ts, or any file path a user gives.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { register } from 'node:module';
 import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ScenarioError } from '../machine/bugcheck.ts';
@@ -69,8 +70,28 @@ export function scenarioFiles(): string[] {
   return existsSync(SCENARIO_DIR) ? walk(SCENARIO_DIR) : [];
 }
 
+/**
+ * Outside a `"type": "module"` package (a user's scenario in any folder) the
+ * TypeScript loader would compile a .ts file as CommonJS, and its
+ * `import ... from 'racebox'` then fails. Scenario files are ES modules by
+ * contract, so TypeScript files outside the repository are loaded as such.
+ */
+const ESM_TS_HOOK = `export async function resolve(specifier, context, next) {
+  const r = await next(specifier, context);
+  if (r.format === 'commonjs' && r.url.startsWith('file:') && !r.url.includes('/node_modules/') && /\\.(ts|tsx|mts)$/.test(new URL(r.url).pathname)) return { ...r, format: 'module' };
+  return r;
+}`;
+let esmHookRegistered = false;
+
+function loadOutsideRepoAsEsm(file: string): void {
+  if (esmHookRegistered || !relative(ROOT, file).startsWith('..') || typeof register !== 'function') return;
+  esmHookRegistered = true;
+  register(`data:text/javascript,${encodeURIComponent(ESM_TS_HOOK)}`, import.meta.url);
+}
+
 export async function loadScenarioFile(file: string): Promise<Scenario> {
   let mod: { default?: unknown };
+  loadOutsideRepoAsEsm(file);
   try {
     mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (e) {
