@@ -1,0 +1,87 @@
+/** The records the history stores. Everything is plain JSON data (no Dates, no classes), so export is lossless. */
+import type { Failure, OutcomeKind } from '../engine/outcome.ts';
+import type { TraceStep } from '../engine/trace.ts';
+import type { Rig } from '../machine/rig.ts';
+
+export type { Failure, OutcomeKind, Rig, TraceStep };
+
+export type EngineKind = 'controlled' | 'free';
+
+export const OUTCOMES: readonly OutcomeKind[] = ['pass', 'bugcheck', 'deadlock', 'hang', 'invariant', 'error'];
+
+/** Which scenario a run ran, as it was then: a later edit of the scenario does not rewrite old runs. */
+export interface RunScenario {
+  id: string;
+  version: number;
+  title: string;
+}
+
+/** One stored exploration (or replay). */
+export interface StoredRun {
+  /** Assigned by addRun (auto-increment, never reused within one database). */
+  id: number;
+  /** Milliseconds since the epoch; the list is newest first by (createdAt, id). */
+  createdAt: number;
+  /** The full rig, so a run on a user rig still opens after the rig is edited or deleted. */
+  rig: Rig;
+  scenario: RunScenario;
+  engine: EngineKind;
+  /** 'random' | 'pct' | 'dfs' | 'replay' today; any short lower-case name is accepted. */
+  strategy: string;
+  seed: number;
+  /** Schedules the run was allowed (its budget). */
+  budget: number;
+  /** PCT depth d. */
+  depth?: number;
+  /** DFS preemption bound. */
+  preemptionBound?: number;
+  outcome: OutcomeKind;
+  /** Present exactly when outcome is not 'pass'; carries the schedule that replays it. */
+  failure?: Failure;
+  schedulesRun: number;
+  steps: number;
+  elapsedMs: number;
+  exhausted?: boolean;
+  failingSchedule?: number;
+}
+
+/** What addRun takes: a run without its id (createdAt defaults to now). */
+export type NewRun = Omit<StoredRun, 'id' | 'createdAt'> & { createdAt?: number };
+
+/** The step record of one run, kept apart from the run list (it can be megabytes). */
+export interface StoredTrace {
+  runId: number;
+  steps: TraceStep[];
+}
+
+/** A user's own scenario: TypeScript source stored as text, never evaluated by the history layer. */
+export interface UserScenario {
+  id: string;
+  title: string;
+  source: string;
+  /** Milliseconds since the epoch. */
+  updatedAt: number;
+}
+
+export interface RunFilter {
+  /** Scenario id. */
+  scenario?: string;
+  /** Rig id. */
+  rig?: string;
+  outcome?: OutcomeKind;
+}
+
+/** Opaque position in the newest-first run list; pass `next` back as `after`. */
+export type RunCursor = string;
+
+export interface ListRunsOptions extends RunFilter {
+  /** Page size, 1 to MAX_PAGE. */
+  limit: number;
+  after?: RunCursor;
+}
+
+export interface RunPage {
+  runs: StoredRun[];
+  /** Present when there may be more runs after this page. */
+  next?: RunCursor;
+}
