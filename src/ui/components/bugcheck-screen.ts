@@ -1,0 +1,86 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import type { RunSummary } from '../../engine/outcome.ts';
+import { hex } from '../lib/format.ts';
+import { base } from '../styles.ts';
+import './cpu-table.ts';
+
+/**
+ * The blue screen, Windows style: the stop code and its NT name, the four
+ * parameters, then the analysis a debugger would print (which CPU and
+ * routine, every CPU's IRQL, held locks and routine stack) and what the bug
+ * check means.
+ */
+@customElement('rb-bugcheck-screen')
+export class BugcheckScreen extends LitElement {
+  static override styles = [
+    base,
+    css`
+      :host {
+        display: block;
+        --rb-cpu-table-border: rgb(255 255 255 / 0.25);
+        --rb-cpu-table-fault: rgb(255 255 255 / 0.12);
+        --rb-focus: #fff;
+      }
+      .bsod {
+        background: var(--rb-bsod-bg, #0a63c9);
+        color: var(--rb-bsod-fg, #fff);
+        border-radius: var(--rb-radius, 8px);
+        padding: clamp(1.25rem, 3vw, 2.5rem) clamp(1.25rem, 4vw, 3.5rem);
+        font-family: var(--rb-bsod-font, 'Segoe UI', var(--rb-font));
+      }
+      .face { font-size: clamp(3.5rem, 8vw, 6rem); line-height: 1; margin: 0 0 1rem; font-weight: 300; }
+      .lead { font-size: clamp(1.05rem, 2vw, 1.4rem); font-weight: 300; max-width: 46ch; margin-bottom: 1.5rem; }
+      .stop { display: grid; grid-template-columns: auto 1fr; gap: 0.25rem 1.25rem; font-size: 0.95rem; margin-bottom: 1.25rem; }
+      .stop dt { opacity: 0.8; }
+      .stop dd { margin: 0; }
+      .name { font-size: clamp(1.1rem, 2.2vw, 1.5rem); font-weight: 600; font-family: var(--rb-mono); letter-spacing: 0.01em; word-break: break-all; }
+      .params { font-family: var(--rb-mono); }
+      .meaning { max-width: 80ch; }
+      .analysis { background: rgb(0 0 0 / 0.18); border-radius: 6px; padding: 1rem 1.25rem; margin-top: 1.25rem; }
+      .analysis h3 { font-family: var(--rb-mono); font-weight: 600; font-size: 0.95rem; margin-bottom: 0.75rem; }
+      .analysis p { font-size: 0.9rem; }
+      .actions { display: flex; gap: 0.5rem; flex-wrap: wrap; margin-top: 1.25rem; }
+      button { background: transparent; color: #fff; border-color: rgb(255 255 255 / 0.7); }
+      button:hover:not(:disabled) { background: rgb(255 255 255 / 0.15); }
+      .kv { font-family: var(--rb-mono); font-size: 0.85rem; }
+    `,
+  ];
+
+  @property({ attribute: false }) summary?: RunSummary;
+
+  override render() {
+    const f = this.summary?.failure;
+    const b = f?.bugcheck;
+    if (!f || !b) return nothing;
+    const params = b.params.map((p) => hex(p, 16 / 2));
+    return html`<section class="bsod" role="region" aria-labelledby="bsod-name" data-testid="bugcheck">
+      <p class="face" aria-hidden="true">:(</p>
+      <p class="lead">The virtual machine ran into a problem and stopped. Racebox halted every processor at step ${f.step} so you can see why.</p>
+      <dl class="stop">
+        <dt>Stop code</dt>
+        <dd><span class="name" id="bsod-name">${b.name}</span> <span class="params">(${hex(b.code)})</span></dd>
+        <dt>Parameters</dt>
+        <dd class="params">${params.map((p, i) => html`<span title=${`Parameter ${i + 1}`}>${p}${i < 3 ? ', ' : ''}</span>`)}</dd>
+        <dt>What failed</dt>
+        <dd class="kv">CPU ${f.cpu} · ${f.routine}</dd>
+      </dl>
+      <p class="meaning"><strong>What this means.</strong> ${b.meaning}${b.subcodeMeaning ? html` Parameter 1 = ${hex(b.params[0] ?? 0)}: ${b.subcodeMeaning}.` : nothing}</p>
+      <div class="analysis">
+        <h3>Bugcheck analysis</h3>
+        <p>${f.message}</p>
+        <rb-cpu-table .cpus=${f.cpus} .faulting=${f.cpu}></rb-cpu-table>
+      </div>
+      <div class="actions">
+        <button type="button" @click=${() => this.dispatchEvent(new CustomEvent('show-timeline', { bubbles: true, composed: true }))}>Step through the timeline</button>
+        <button type="button" @click=${() => this.dispatchEvent(new CustomEvent('copy-link', { bubbles: true, composed: true }))}>Copy link to this failure</button>
+      </div>
+    </section>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'rb-bugcheck-screen': BugcheckScreen;
+  }
+}

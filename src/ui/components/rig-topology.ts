@@ -1,0 +1,90 @@
+import { LitElement, css, html, svg } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import type { Rig } from '../../machine/rig.ts';
+import { base } from '../styles.ts';
+
+/**
+ * A picture of the rig's topology: cores with their logical processors, which
+ * HAL, and (with a UP HAL on a multi-processor rig) the CPUs that do not run.
+ */
+@customElement('rb-rig-topology')
+export class RigTopology extends LitElement {
+  static override styles = [
+    base,
+    css`
+      :host { display: block; }
+      figure { margin: 0; }
+      svg { width: 100%; height: auto; display: block; }
+      figcaption { font-size: 0.82rem; color: var(--rb-muted); margin-top: 0.5rem; }
+      .board { fill: var(--rb-surface-2); stroke: var(--rb-border-strong); }
+      .core { fill: var(--rb-surface); stroke: var(--rb-border-strong); }
+      .lp { fill: var(--rb-accent-soft); stroke: var(--rb-accent); }
+      .lp.off { fill: var(--rb-surface-2); stroke: var(--rb-border-strong); stroke-dasharray: 3 2; }
+      .lp.unsafe { fill: var(--rb-caution-bg); stroke: var(--rb-caution); }
+      text { font-family: var(--rb-font); fill: var(--rb-fg); }
+      .lp-label { font-size: 11px; font-weight: 600; }
+      .core-label { font-size: 10px; fill: var(--rb-muted); }
+      .hal { font-size: 11px; font-weight: 700; letter-spacing: 0.04em; }
+      .off-label { font-size: 9px; fill: var(--rb-muted); }
+    `,
+  ];
+
+  @property({ attribute: false }) rig?: Partial<Rig>;
+
+  override render() {
+    const r = this.rig ?? {};
+    const cores = Number.isInteger(r.cores) && r.cores! > 0 ? Math.min(r.cores!, 64) : 1;
+    const tpc = r.threadsPerCore === 2 ? 2 : 1;
+    const up = r.hal === 'up';
+    const unsafe = up && r.upHalOnAllCpus === true;
+    const logical = cores * tpc;
+    const running = up && !unsafe ? 1 : logical;
+    const perRow = Math.min(cores, 8);
+    const rows = Math.ceil(cores / perRow);
+    const cw = tpc === 2 ? 86 : 52;
+    const ch = 62;
+    const gap = 10;
+    const pad = 14;
+    const top = 30;
+    const w = pad * 2 + perRow * cw + (perRow - 1) * gap;
+    const h = top + rows * ch + (rows - 1) * gap + pad;
+    const cells = [];
+    for (let c = 0; c < cores; c++) {
+      const x = pad + (c % perRow) * (cw + gap);
+      const y = top + Math.floor(c / perRow) * (ch + gap);
+      cells.push(svg`<rect class="core" x=${x} y=${y} width=${cw} height=${ch} rx="6"></rect>
+        <text class="core-label" x=${x + cw / 2} y=${y + 13} text-anchor="middle">core ${c}</text>`);
+      for (let t = 0; t < tpc; t++) {
+        const lp = c * tpc + t;
+        const on = lp < running;
+        const lx = x + 6 + t * 40;
+        const cls = !on ? 'lp off' : unsafe ? 'lp unsafe' : 'lp';
+        cells.push(svg`<rect class=${cls} x=${lx} y=${y + 20} width="34" height="34" rx="4"><title>CPU ${lp}${on ? '' : ' (not started by the UP HAL)'}</title></rect>
+          <text class="lp-label" x=${lx + 17} y=${y + 38} text-anchor="middle">${lp}</text>
+          ${on ? '' : svg`<text class="off-label" x=${lx + 17} y=${y + 50} text-anchor="middle">off</text>`}`);
+      }
+    }
+    const halText = up ? (unsafe ? 'UP HAL on every CPU (unsafe)' : 'UP HAL') : 'MP HAL';
+    const caption = up
+      ? unsafe
+        ? `${logical} logical CPUs all running a uniprocessor HAL: spin locks only raise IRQL, so they do not exclude the other CPUs.`
+        : logical > 1
+          ? `UP HAL: Windows starts only CPU 0; the other ${logical - 1} logical CPU${logical > 2 ? 's do' : ' does'} not run.`
+          : 'One CPU, uniprocessor HAL: spin locks only raise IRQL, which is correct on one CPU.'
+      : `${cores} core${cores > 1 ? 's' : ''}${tpc === 2 ? ' with Hyper-Threading' : ''}: ${logical} logical CPU${logical > 1 ? 's' : ''}, multiprocessor HAL (spin locks are atomic test-and-set).`;
+    return html`<figure role="img" aria-label=${`Topology: ${caption}`}>
+      <svg viewBox="0 0 ${Math.max(w, 200)} ${h}" aria-hidden="true">
+        <rect class="board" x="2" y="2" width=${Math.max(w, 200) - 4} height=${h - 4} rx="10"></rect>
+        <text class="hal" x=${pad} y="20">${halText} · ${r.build === 'free' ? 'free build' : 'checked build (Verifier on)'}</text>
+        ${cells}
+      </svg>
+      <figcaption>${caption}</figcaption>
+    </figure>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'rb-rig-topology': RigTopology;
+  }
+}

@@ -1,0 +1,143 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import type { RunSummary } from '../../engine/outcome.ts';
+import type { TraceStep } from '../../engine/trace.ts';
+import { toChromeTrace } from '../lib/chrome-trace.ts';
+import { formatDuration, outcomeLabel } from '../lib/format.ts';
+import { describeMissBound, pctMissBound } from '../lib/pct-bound.ts';
+import { buildTimeline } from '../lib/trace-model.ts';
+import { replayLink } from '../lib/url.ts';
+import { base } from '../styles.ts';
+import './bugcheck-screen.ts';
+import './run-timeline.ts';
+import './wait-report.ts';
+
+/** Everything about one finished run: the outcome, the blue screen or the wait report, the timeline, and how to share it. */
+@customElement('rb-run-result')
+export class RunResult extends LitElement {
+  static override styles = [
+    base,
+    css`
+      :host { display: grid; gap: 1rem; }
+      .head { display: flex; flex-wrap: wrap; gap: 0.75rem 1.5rem; align-items: center; justify-content: space-between; }
+      .facts { display: flex; flex-wrap: wrap; gap: 0.35rem 1.25rem; font-size: 0.875rem; }
+      .facts b { font-weight: 600; }
+      .schedule { font-family: var(--rb-mono); font-size: 0.75rem; word-break: break-all; color: var(--rb-muted); margin-top: 0.5rem; }
+      .bound { border-left: 4px solid var(--rb-ok); }
+      .bound.weak { border-left-color: var(--rb-caution); }
+      .toast { font-size: 0.85rem; color: var(--rb-ok); }
+    `,
+  ];
+
+  @property({ attribute: false }) summary?: RunSummary;
+  @property({ attribute: false }) trace?: TraceStep[];
+  @property({ type: Number }) cpus = 1;
+  /** Actors of the scenario (n in the PCT bound). */
+  @property({ type: Number }) actors = 2;
+  @property({ type: Number }) depth = 3;
+  /** The run came from a user's scenario: links cannot carry its source. */
+  @property({ type: Boolean }) userScenario = false;
+  @property({ type: Boolean }) tracing = false;
+  @property() heading = 'Result';
+  @state() private note = '';
+
+  private async copyLink(): Promise<void> {
+    const s = this.summary;
+    const sched = s?.failure?.schedule;
+    if (!s || !sched) return;
+    const link = replayLink(location.href, s.rig, s.scenario, sched);
+    try {
+      await navigator.clipboard.writeText(link);
+      this.note = 'Link copied: it replays this exact failure.';
+    } catch {
+      this.note = `Copy this link: ${link}`;
+    }
+    this.dispatchEvent(new CustomEvent('link-copied', { detail: link, bubbles: true, composed: true }));
+  }
+
+  private exportTrace(): void {
+    const s = this.summary;
+    if (!s || !this.trace) return;
+    const model = buildTimeline(this.trace, this.cpus, s.outcome !== 'pass');
+    const json = JSON.stringify(toChromeTrace(model, s));
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
+    a.download = `racebox-${s.scenario.replace(/\//g, '_')}-${s.rig}.trace.json`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    this.note = 'Trace exported: open it in ui.perfetto.dev or chrome://tracing.';
+  }
+
+  override render() {
+    const s = this.summary;
+    if (!s) return nothing;
+    const f = s.failure;
+    const link = f?.schedule && !this.userScenario ? replayLink(location.href, s.rig, s.scenario, f.schedule) : undefined;
+    return html`
+      <section class="card" aria-labelledby="result-h">
+        <div class="head">
+          <div>
+            <h2 id="result-h">${this.heading}: <span class=${`pill ${s.outcome}`} data-testid="outcome">${outcomeLabel(s)}</span></h2>
+            <div class="facts">
+              <span><b>${s.scenario}</b> on <b>${s.rig}</b></span>
+              <span>strategy ${s.strategy}${s.strategy !== 'replay' ? `, seed ${s.seed}` : ''}</span>
+              <span>${s.schedulesRun.toLocaleString('en')} schedule${s.schedulesRun === 1 ? '' : 's'}, ${s.steps.toLocaleString('en')} steps</span>
+              <span>${formatDuration(s.elapsedMs)}</span>
+              ${s.exhausted ? html`<span>every schedule within the bound explored</span>` : nothing}
+              ${s.failingSchedule !== undefined ? html`<span>failed on schedule #${s.failingSchedule}</span>` : nothing}
+            </div>
+          </div>
+          ${f?.schedule
+            ? html`<div class="row">
+                <button type="button" @click=${() => this.dispatchEvent(new CustomEvent('replay', { bubbles: true, composed: true }))}>Replay</button>
+                ${link ? html`<button type="button" @click=${this.copyLink}>Copy link</button>` : nothing}
+                <button type="button" ?disabled=${!this.trace} @click=${this.exportTrace}>Export trace (Perfetto)</button>
+              </div>`
+            : nothing}
+        </div>
+        ${f?.schedule ? html`<div class="schedule" title="The schedule string replays this run exactly">schedule ${f.schedule}</div>` : nothing}
+        ${link ? html`<a class="visually-hidden" href=${link}>Link to this failure</a>` : nothing}
+        ${this.note ? html`<p class="toast" role="status">${this.note}</p>` : nothing}
+        ${this.userScenario && f ? html`<p class="muted" style="font-size:0.82rem">This run used your own scenario: a link cannot carry its source, so share the scenario file and the schedule string.</p>` : nothing}
+      </section>
+      ${s.outcome === 'pass' ? this.renderBound(s) : nothing}
+      ${f?.bugcheck ? html`<rb-bugcheck-screen .summary=${s} @copy-link=${this.copyLink} @show-timeline=${() => this.renderRoot.querySelector('rb-run-timeline')?.scrollIntoView({ behavior: 'smooth' })}></rb-bugcheck-screen>` : nothing}
+      ${f && !f.bugcheck ? html`<rb-wait-report .summary=${s}></rb-wait-report>` : nothing}
+      ${f
+        ? html`<section class="card" aria-labelledby="tl-h">
+            <h2 id="tl-h">Timeline</h2>
+            ${this.trace
+              ? html`<rb-run-timeline .steps=${this.trace} .cpus=${this.cpus} .failed=${true}></rb-run-timeline>`
+              : html`<p class="muted" role="status">${this.tracing ? 'Replaying the failing schedule to record its timeline…' : 'No timeline recorded for this run.'}</p>`}
+          </section>`
+        : nothing}
+    `;
+  }
+
+  private renderBound(s: RunSummary) {
+    if (s.strategy !== 'pct' || s.schedulesRun === 0) {
+      return html`<section class="card bound" aria-label="What a pass means"><p>No failure in ${s.schedulesRun.toLocaleString('en')} schedules${s.exhausted ? ' — every schedule within the preemption bound was explored, so no bug needs fewer preemptions than that bound' : ''}.</p></section>`;
+    }
+    const k = Math.max(1, Math.round(s.steps / s.schedulesRun));
+    const rows = [1, 2, 3, 4].filter((d) => d <= Math.max(this.depth, 3));
+    const main = pctMissBound(s.schedulesRun, this.actors, k, this.depth);
+    return html`<section class=${`card bound ${main.missed < 0.05 ? '' : 'weak'}`} aria-labelledby="bound-h" data-testid="pct-bound">
+      <h3 id="bound-h">What ${s.schedulesRun.toLocaleString('en')} clean PCT schedules tell you</h3>
+      <p>${describeMissBound(main, s.schedulesRun)}</p>
+      <table>
+        <thead><tr><th scope="col">Bug depth d</th><th scope="col">Found per schedule ≥</th><th scope="col">Chance it was missed ≤</th><th scope="col">Schedules for 95 %</th></tr></thead>
+        <tbody>${rows.map((d) => {
+          const b = pctMissBound(s.schedulesRun, this.actors, k, d);
+          return html`<tr><td>${d}</td><td>1 in ${Math.round(1 / b.perRun).toLocaleString('en')}</td><td>${(b.missed * 100).toFixed(b.missed < 0.01 ? 3 : 1)} %</td><td>${b.for95.toLocaleString('en')}</td></tr>`;
+        })}</tbody>
+      </table>
+      <p class="muted" style="font-size:0.8rem;margin-top:0.5rem">Bound (1 − 1/(n·k<sup>d−1</sup>))<sup>N</sup> with n = ${this.actors} actors, k ≈ ${k} steps per run, N = ${s.schedulesRun.toLocaleString('en')} schedules (Burckhardt et al., ASPLOS 2010). The depth of a bug is how many ordering constraints it needs: a plain two-thread race has depth 1 or 2.</p>
+    </section>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'rb-run-result': RunResult;
+  }
+}

@@ -1,0 +1,427 @@
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { customElement, property, query, state } from 'lit/decorators.js';
+import type { TraceStep } from '../../engine/trace.ts';
+import { irqlName } from '../../machine/irql.ts';
+import { buildTimeline, type TimelineModel } from '../lib/trace-model.ts';
+import { base } from '../styles.ts';
+
+const LANE_H = 70;
+const HEADER_W = 76;
+const AXIS_H = 22;
+
+/**
+ * The run, one lane per logical CPU: IRQL as background bands, the context
+ * running (thread, DPC, ISR) and its routine, lock holds, arrivals, quantum
+ * ends and IRP calls; the failure marked. A virtualised canvas: only the
+ * visible steps are drawn, so runs of thousands of steps zoom and scroll
+ * smoothly. Step with ←/→ (or the buttons); the inspector shows what every
+ * CPU is doing at the selected step.
+ */
+@customElement('rb-run-timeline')
+export class RunTimeline extends LitElement {
+  static override styles = [
+    base,
+    css`
+      :host { display: block; }
+      .toolbar { display: flex; flex-wrap: wrap; gap: 0.4rem; align-items: center; margin-bottom: 0.6rem; }
+      .toolbar .sep { width: 1px; align-self: stretch; background: var(--rb-border); margin: 0 0.25rem; }
+      .toolbar input[type='range'] { flex: 1 1 12rem; min-width: 8rem; padding: 0; }
+      .pos { font-variant-numeric: tabular-nums; font-size: 0.85rem; min-width: 9rem; }
+      .viewport { position: relative; border: 1px solid var(--rb-border); border-radius: var(--rb-radius-sm); background: var(--rb-surface); }
+      .scroller { overflow-x: auto; overflow-y: hidden; }
+      .spacer { height: 1px; }
+      canvas { position: absolute; left: 0; top: 0; display: block; cursor: crosshair; }
+      canvas:focus-visible { outline: 2px solid var(--rb-focus, var(--rb-accent)); outline-offset: 2px; }
+      .legend { display: flex; flex-wrap: wrap; gap: 0.35rem 1rem; font-size: 0.78rem; color: var(--rb-muted); margin: 0.5rem 0 0; }
+      .sw { display: inline-block; width: 0.8rem; height: 0.8rem; border-radius: 2px; vertical-align: -2px; margin-right: 0.3rem; }
+      .inspector { margin-top: 0.9rem; }
+      .inspector .what { font-size: 0.9rem; margin-bottom: 0.5rem; }
+      tr.active td, tr.active th { background: var(--rb-accent-soft); }
+    `,
+  ];
+
+  @property({ attribute: false }) steps: TraceStep[] = [];
+  @property({ type: Number }) cpus = 1;
+  @property({ type: Boolean }) failed = false;
+  @state() selected = 0;
+  @state() private pxPerStep = 12;
+  @state() private scrollX = 0;
+  @state() private width = 800;
+  @query('canvas') private canvas!: HTMLCanvasElement;
+  @query('.scroller') private scroller!: HTMLDivElement;
+  private model?: TimelineModel;
+  private resize?: ResizeObserver;
+  private colors: Record<string, string> = {};
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.resize = new ResizeObserver(() => {
+      const w = this.scroller?.clientWidth ?? 800;
+      if (w !== this.width) this.width = w;
+    });
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.resize?.disconnect();
+  }
+
+  override firstUpdated(): void {
+    this.resize?.observe(this.scroller);
+    this.width = this.scroller.clientWidth;
+  }
+
+  override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('steps') || changed.has('cpus') || changed.has('failed')) {
+      this.model = buildTimeline(this.steps, this.cpus, this.failed);
+      this.selected = Math.max(0, this.steps.length - 1);
+      this.pxPerStep = this.fitZoom();
+      this.scrollX = 0;
+    }
+  }
+
+  override updated(): void {
+    this.draw();
+  }
+
+  private get n(): number {
+    return this.steps.length;
+  }
+
+  private fitZoom(): number {
+    const avail = Math.max(100, (this.width || 800) - HEADER_W - 8);
+    return Math.max(0.05, Math.min(28, avail / Math.max(1, this.n)));
+  }
+
+  private get trackWidth(): number {
+    return Math.max(0, this.width - HEADER_W);
+  }
+
+  /** Selects a step and scrolls it into view. */
+  select(i: number): void {
+    const n = this.n;
+    if (n === 0) return;
+    this.selected = Math.max(0, Math.min(n - 1, i));
+    const x = this.selected * this.pxPerStep;
+    const tw = this.trackWidth;
+    if (x < this.scrollX || x > this.scrollX + tw - this.pxPerStep) {
+      const target = Math.max(0, x - tw / 2);
+      this.scroller.scrollLeft = target;
+      this.scrollX = this.scroller.scrollLeft;
+    }
+    this.dispatchEvent(new CustomEvent('step-select', { detail: this.selected }));
+  }
+
+  private zoom(factor: number, anchorX = this.trackWidth / 2): void {
+    const old = this.pxPerStep;
+    const next = Math.max(this.fitZoom(), Math.min(60, old * factor));
+    if (next === old) return;
+    const stepAtAnchor = (this.scrollX + anchorX) / old;
+    this.pxPerStep = next;
+    void this.updateComplete.then(() => {
+      this.scroller.scrollLeft = Math.max(0, stepAtAnchor * next - anchorX);
+      this.scrollX = this.scroller.scrollLeft;
+    });
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const big = e.shiftKey ? 10 : 1;
+    const handled = (() => {
+      switch (e.key) {
+        case 'ArrowRight': this.select(this.selected + big); return true;
+        case 'ArrowLeft': this.select(this.selected - big); return true;
+        case 'Home': this.select(0); return true;
+        case 'End': this.select(this.n - 1); return true;
+        case '+': case '=': this.zoom(1.5); return true;
+        case '-': this.zoom(1 / 1.5); return true;
+        default: return false;
+      }
+    })();
+    if (handled) e.preventDefault();
+  }
+
+  private onWheel(e: WheelEvent): void {
+    if (!e.ctrlKey && !e.metaKey) {
+      const dx = e.deltaX || (e.shiftKey ? e.deltaY : 0);
+      if (dx) {
+        e.preventDefault();
+        this.scroller.scrollLeft += dx;
+      }
+      return;
+    }
+    e.preventDefault();
+    const rect = this.canvas.getBoundingClientRect();
+    this.zoom(e.deltaY < 0 ? 1.25 : 0.8, Math.max(0, e.clientX - rect.left - HEADER_W));
+  }
+
+  private onClick(e: MouseEvent): void {
+    const rect = this.canvas.getBoundingClientRect();
+    const x = e.clientX - rect.left - HEADER_W;
+    if (x < 0) return;
+    this.select(Math.floor((this.scrollX + x) / this.pxPerStep));
+    this.canvas.focus();
+  }
+
+  private readColors(): void {
+    const cs = getComputedStyle(this);
+    const v = (name: string, fallback: string): string => cs.getPropertyValue(name).trim() || fallback;
+    this.colors = {
+      bg: v('--rb-surface', '#fff'),
+      fg: v('--rb-fg', '#1b1f24'),
+      muted: v('--rb-muted', '#5b6470'),
+      grid: v('--rb-border', '#d7dbe0'),
+      thread: v('--rb-tl-thread', '#3b82f6'),
+      dpc: v('--rb-tl-dpc', '#8b5cf6'),
+      isr: v('--rb-tl-isr', '#ef4444'),
+      irql0: v('--rb-tl-irql-passive', 'transparent'),
+      irql1: v('--rb-tl-irql-apc', '#eef6ff'),
+      irql2: v('--rb-tl-irql-dispatch', '#fff4e0'),
+      irqlHigh: v('--rb-tl-irql-dirql', '#ffe4e4'),
+      lock: v('--rb-tl-lock', '#0f766e'),
+      irp: v('--rb-tl-irp', '#d97706'),
+      failure: v('--rb-warn', '#b3261e'),
+      cursor: v('--rb-accent', '#0b5fff'),
+    };
+  }
+
+  private draw(): void {
+    const model = this.model;
+    const canvas = this.canvas;
+    if (!model || !canvas) return;
+    this.readColors();
+    const c = this.colors;
+    const dpr = window.devicePixelRatio || 1;
+    const w = this.width;
+    const h = AXIS_H + model.cpus * LANE_H;
+    if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
+      canvas.width = Math.round(w * dpr);
+      canvas.height = Math.round(h * dpr);
+      canvas.style.width = `${w}px`;
+      canvas.style.height = `${h}px`;
+    }
+    const g = canvas.getContext('2d');
+    if (!g) return;
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, w, h);
+    g.fillStyle = c.bg!;
+    g.fillRect(0, 0, w, h);
+    const px = this.pxPerStep;
+    const first = Math.max(0, Math.floor(this.scrollX / px));
+    const last = Math.min(this.n, Math.ceil((this.scrollX + this.trackWidth) / px) + 1);
+    const X = (i: number): number => HEADER_W + i * px - this.scrollX;
+    const visible = (a: number, b: number): boolean => b > first && a < last;
+    g.save();
+    g.beginPath();
+    g.rect(HEADER_W, 0, w - HEADER_W, h);
+    g.clip();
+    // Axis with step ticks.
+    g.font = '10px system-ui, sans-serif';
+    g.fillStyle = c.muted!;
+    const tickEvery = niceStep(70 / px);
+    for (let i = Math.ceil(first / tickEvery) * tickEvery; i < last; i += tickEvery) {
+      g.fillRect(X(i), AXIS_H - 5, 1, 5);
+      g.fillText(String(i), X(i) + 2, AXIS_H - 8);
+    }
+    for (let cpu = 0; cpu < model.cpus; cpu++) {
+      const top = AXIS_H + cpu * LANE_H;
+      for (const b of model.irql) {
+        if (b.cpu !== cpu || !visible(b.from, b.to) || b.irql === 0) continue;
+        g.fillStyle = (b.irql === 1 ? c.irql1 : b.irql === 2 ? c.irql2 : c.irqlHigh)!;
+        g.fillRect(X(b.from), top, (b.to - b.from) * px, LANE_H - 1);
+        if ((b.to - b.from) * px > 90) {
+          g.fillStyle = c.muted!;
+          g.fillText(irqlName(b.irql), Math.max(X(b.from), HEADER_W) + 3, top + 11);
+        }
+      }
+      for (const s of model.slices) {
+        if (s.cpu !== cpu || !visible(s.from, s.to)) continue;
+        const x = X(s.from);
+        const wpx = Math.max(1, (s.to - s.from) * px - (px > 4 ? 1 : 0));
+        g.fillStyle = (s.kind === 'dpc' ? c.dpc : s.kind === 'isr' ? c.isr : c.thread)!;
+        g.globalAlpha = 0.85;
+        g.fillRect(x, top + 16, wpx, 24);
+        g.globalAlpha = 1;
+        if (wpx > 40) {
+          g.fillStyle = '#fff';
+          g.font = '11px system-ui, sans-serif';
+          const label = s.routine === s.context ? s.context : `${s.context} · ${s.routine}`;
+          g.fillText(fit(g, label, wpx - 6), Math.max(x, HEADER_W) + 3, top + 32);
+          g.font = '10px system-ui, sans-serif';
+        }
+      }
+      const holds = model.locks.filter((hh) => hh.cpu === cpu);
+      holds.forEach((hh, j) => {
+        if (!visible(hh.from, hh.to)) return;
+        const y = top + 44 + (j % 3) * 8;
+        g.fillStyle = c.lock!;
+        g.fillRect(X(hh.from), y, Math.max(2, (hh.to - hh.from) * px), 6);
+        if ((hh.to - hh.from) * px > 60) {
+          g.fillStyle = c.fg!;
+          g.fillText(fit(g, hh.lock, (hh.to - hh.from) * px - 4), Math.max(X(hh.from), HEADER_W) + 2, y + 14 > top + LANE_H ? y - 1 : y + 14);
+        }
+      });
+      for (const m of model.markers) {
+        if (m.cpu !== cpu || m.at < first - 1 || m.at > last) continue;
+        const x = X(m.at) + px / 2;
+        if (m.kind === 'arrival') {
+          g.fillStyle = c.dpc!;
+          g.beginPath();
+          g.moveTo(x - 5, top + 3);
+          g.lineTo(x + 5, top + 3);
+          g.lineTo(x, top + 13);
+          g.fill();
+        } else if (m.kind === 'quantum') {
+          g.fillStyle = c.muted!;
+          g.fillRect(x - 1, top + 4, 2, 10);
+        } else if (m.kind === 'irp') {
+          g.fillStyle = c.irp!;
+          g.beginPath();
+          g.moveTo(x, top + 8);
+          g.lineTo(x + 5, top + 13);
+          g.lineTo(x, top + 18);
+          g.lineTo(x - 5, top + 13);
+          g.fill();
+        } else if (m.kind === 'failure') {
+          g.strokeStyle = c.failure!;
+          g.lineWidth = 2;
+          g.beginPath();
+          g.moveTo(x - 6, top + 10);
+          g.lineTo(x + 6, top + 22);
+          g.moveTo(x + 6, top + 10);
+          g.lineTo(x - 6, top + 22);
+          g.stroke();
+        }
+      }
+      g.fillStyle = c.grid!;
+      g.fillRect(HEADER_W, top + LANE_H - 1, w, 1);
+    }
+    const fail = model.markers.find((m) => m.kind === 'failure');
+    if (fail) {
+      g.fillStyle = c.failure!;
+      g.globalAlpha = 0.5;
+      g.fillRect(X(fail.at + 1) - 1, AXIS_H, 2, h - AXIS_H);
+      g.globalAlpha = 1;
+    }
+    // Cursor on the selected step.
+    if (this.n > 0) {
+      g.fillStyle = c.cursor!;
+      g.globalAlpha = 0.18;
+      g.fillRect(X(this.selected), AXIS_H, Math.max(2, px), h - AXIS_H);
+      g.globalAlpha = 1;
+      g.fillRect(X(this.selected), 0, 2, h);
+    }
+    g.restore();
+    // Lane headers.
+    g.fillStyle = c.bg!;
+    g.fillRect(0, 0, HEADER_W, h);
+    g.fillStyle = c.grid!;
+    g.fillRect(HEADER_W - 1, 0, 1, h);
+    g.font = '600 12px system-ui, sans-serif';
+    for (let cpu = 0; cpu < model.cpus; cpu++) {
+      const top = AXIS_H + cpu * LANE_H;
+      g.fillStyle = c.fg!;
+      g.fillText(`CPU ${cpu}`, 10, top + 26);
+      const li = model.lastOf(cpu, this.selected);
+      g.font = '10px system-ui, sans-serif';
+      g.fillStyle = c.muted!;
+      g.fillText(li >= 0 ? irqlName(this.steps[li]!.irql).replace('_LEVEL', '') : '—', 10, top + 42);
+      g.font = '600 12px system-ui, sans-serif';
+      g.fillStyle = c.grid!;
+      g.fillRect(0, top + LANE_H - 1, HEADER_W, 1);
+    }
+  }
+
+  override render() {
+    const n = this.n;
+    const model = this.model;
+    const sel = this.steps[this.selected];
+    const h = AXIS_H + (model?.cpus ?? 1) * LANE_H;
+    const failIdx = model?.markers.find((m) => m.kind === 'failure')?.at;
+    return html`<div class="toolbar" role="toolbar" aria-label="Timeline controls">
+        <button type="button" @click=${() => this.select(0)} ?disabled=${this.selected === 0} aria-label="First step">⏮</button>
+        <button type="button" @click=${() => this.select(this.selected - 1)} ?disabled=${this.selected === 0}>◀ Previous step</button>
+        <button type="button" @click=${() => this.select(this.selected + 1)} ?disabled=${this.selected >= n - 1}>Next step ▶</button>
+        ${failIdx !== undefined ? html`<button type="button" @click=${() => this.select(failIdx)}>Go to failure</button>` : nothing}
+        <label class="visually-hidden" for="step-slider">Step</label>
+        <input id="step-slider" type="range" min="0" max=${Math.max(0, n - 1)} .value=${String(this.selected)}
+          @input=${(e: Event) => this.select(Number((e.target as HTMLInputElement).value))} />
+        <span class="pos" role="status" aria-live="polite" data-testid="timeline-position">Step ${n ? this.selected + 1 : 0} of ${n}</span>
+        <span class="sep"></span>
+        <button type="button" @click=${() => this.zoom(1.5)} aria-label="Zoom in">＋</button>
+        <button type="button" @click=${() => this.zoom(1 / 1.5)} aria-label="Zoom out">－</button>
+        <button type="button" @click=${() => { this.pxPerStep = this.fitZoom(); this.scroller.scrollLeft = 0; this.scrollX = 0; }}>Fit</button>
+      </div>
+      <div class="viewport" style=${`height:${h + 14}px`}>
+        <div class="scroller" style=${`height:${h + 14}px;margin-left:${HEADER_W}px`} @scroll=${() => { this.scrollX = this.scroller.scrollLeft; }}>
+          <div class="spacer" style=${`width:${Math.max(n * this.pxPerStep, 1)}px;height:${h}px`}></div>
+        </div>
+        <canvas tabindex="0" role="img" aria-label=${`Timeline of ${n} steps on ${model?.cpus ?? 0} CPUs; use the arrow keys to step, + and - to zoom`}
+          @keydown=${this.onKey} @wheel=${this.onWheel} @click=${this.onClick}></canvas>
+      </div>
+      <div class="legend" aria-hidden="true">
+        <span><span class="sw" style="background:var(--rb-tl-thread)"></span>thread</span>
+        <span><span class="sw" style="background:var(--rb-tl-dpc)"></span>DPC</span>
+        <span><span class="sw" style="background:var(--rb-tl-isr)"></span>interrupt (ISR)</span>
+        <span><span class="sw" style="background:var(--rb-tl-irql-apc)"></span>APC_LEVEL</span>
+        <span><span class="sw" style="background:var(--rb-tl-irql-dispatch)"></span>DISPATCH_LEVEL</span>
+        <span><span class="sw" style="background:var(--rb-tl-irql-dirql)"></span>DIRQL and above</span>
+        <span><span class="sw" style="background:var(--rb-tl-lock)"></span>lock held</span>
+        <span>▼ arrival · ◆ IRP call · | quantum end · ✕ failure · Ctrl+wheel zooms</span>
+      </div>
+      ${sel && model ? this.renderInspector(sel, model) : nothing}`;
+  }
+
+  private renderInspector(sel: TraceStep, model: TimelineModel) {
+    const held = model.locksAt(this.selected);
+    const what =
+      sel.what === 'event' ? html`<strong>${sel.context}</strong> arrives on CPU ${sel.cpu}`
+      : sel.what === 'quantum' ? html`Quantum ends on CPU ${sel.cpu}${sel.context ? html` (<span class="mono">${sel.context}</span>)` : nothing}`
+      : html`CPU ${sel.cpu}: <span class="mono">${sel.context}</span> performs <strong>${sel.op}</strong>${sel.address ? html` on <span class="mono">${sel.address}</span>` : nothing} in <span class="mono">${sel.routine}</span>`;
+    return html`<section class="inspector" aria-labelledby="insp-h" data-testid="step-inspector">
+      <h4 id="insp-h">At step ${this.selected + 1} (engine step ${sel.step})</h4>
+      <p class="what">${what}${this.selected === this.n - 1 && this.failed ? html` — <strong style="color:var(--rb-warn)">the failing step</strong>` : nothing}</p>
+      <table>
+        <thead><tr><th scope="col">CPU</th><th scope="col">IRQL</th><th scope="col">Context</th><th scope="col">Routine</th><th scope="col">Last operation</th><th scope="col">Locks held</th></tr></thead>
+        <tbody>
+          ${Array.from({ length: model.cpus }, (_, cpu) => {
+            const li = model.lastOf(cpu, this.selected);
+            const s = li >= 0 ? this.steps[li] : undefined;
+            const locks = held.filter((x) => x.cpu === cpu).map((x) => x.lock);
+            return html`<tr class=${sel.cpu === cpu ? 'active' : ''}>
+              <th scope="row">${cpu}</th>
+              <td class="mono">${s ? irqlName(s.irql) : '—'}</td>
+              <td class="mono">${s ? `${s.context} (${s.kind})` : 'not started'}</td>
+              <td class="mono">${s?.routine || '—'}</td>
+              <td class="mono">${s ? `${s.op}${s.address ? ` ${s.address}` : ''}${li !== this.selected ? ` @${li + 1}` : ''}` : '—'}</td>
+              <td class="mono">${locks.join(', ') || '—'}</td>
+            </tr>`;
+          })}
+        </tbody>
+      </table>
+    </section>`;
+  }
+}
+
+function niceStep(raw: number): number {
+  const p = Math.pow(10, Math.floor(Math.log10(Math.max(1, raw))));
+  for (const m of [1, 2, 5, 10]) if (m * p >= raw) return m * p;
+  return 10 * p;
+}
+
+function fit(g: CanvasRenderingContext2D, text: string, width: number): string {
+  if (g.measureText(text).width <= width) return text;
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (g.measureText(text.slice(0, mid) + '…').width <= width) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo > 0 ? text.slice(0, lo) + '…' : '';
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'rb-run-timeline': RunTimeline;
+  }
+}

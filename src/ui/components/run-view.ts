@@ -1,0 +1,265 @@
+import { consume } from '@lit/context';
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { DEFAULT_DEPTH, DEFAULT_PREEMPTION_BOUND, type ExploreStrategy } from '../../engine/explore.ts';
+import type { RunSummary } from '../../engine/outcome.ts';
+import type { TraceStep } from '../../engine/trace.ts';
+import { activeCpuCount, logicalCpuCount, type Rig } from '../../machine/rig.ts';
+import { historyContext, runnerContext } from '../context.ts';
+import { RunController } from '../controllers/run-controller.ts';
+import { scenarioRef, type ScenarioChoice } from '../lib/choice.ts';
+import { formatDuration, formatRate } from '../lib/format.ts';
+import type { HistoryService } from '../services/history-service.ts';
+import type { EngineKind, ExploreJob, Runner } from '../services/runner.ts';
+import { base } from '../styles.ts';
+import './run-result.ts';
+
+export interface RunSettings {
+  engine: EngineKind;
+  strategy: ExploreStrategy;
+  depth: number;
+  preemptionBound: number;
+  seed: number;
+  schedules: number;
+  workers: number;
+}
+
+/**
+ * Running: engine, strategy, seed, budget and workers; start, progress with
+ * schedules/s and an estimate, cancel at any time; then the result. Every
+ * run is saved to the history, and a failure is replayed once with tracing
+ * on to draw its timeline. The page only waits on workers.
+ */
+@customElement('rb-run-view')
+export class RunView extends LitElement {
+  static override styles = [
+    base,
+    css`
+      :host { display: grid; gap: 1rem; }
+      form { display: grid; grid-template-columns: repeat(auto-fill, minmax(10.5rem, 1fr)); gap: 0.85rem 1rem; align-items: start; }
+      fieldset { border: 1px solid var(--rb-border); border-radius: var(--rb-radius-sm); padding: 0.4rem 0.75rem 0.6rem; margin: 0; }
+      legend { font-size: 0.85rem; font-weight: 500; padding: 0 0.25rem; }
+      .choice { display: flex; align-items: center; gap: 0.35rem; font-weight: 400; margin-top: 0.2rem; }
+      .what { display: flex; flex-wrap: wrap; gap: 0.5rem 1.5rem; align-items: baseline; margin-bottom: 1rem; }
+      .what .k { color: var(--rb-muted); font-size: 0.8rem; text-transform: uppercase; letter-spacing: 0.04em; margin-right: 0.35rem; }
+      .what strong { font-family: var(--rb-mono); font-size: 0.9rem; }
+      .go { display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; margin-top: 1rem; }
+      .go .primary { font-size: 1rem; padding: 0.5rem 1.4rem; }
+      progress { width: 100%; height: 0.9rem; accent-color: var(--rb-accent); }
+      .stats { display: flex; flex-wrap: wrap; gap: 0.4rem 1.5rem; font-size: 0.875rem; margin-top: 0.5rem; font-variant-numeric: tabular-nums; }
+      .stats b { font-weight: 600; }
+    `,
+  ];
+
+  @consume({ context: runnerContext, subscribe: true }) @state() runner?: Runner;
+  @consume({ context: historyContext, subscribe: true }) @state() history?: HistoryService;
+
+  @property({ attribute: false }) rig?: Rig;
+  @property({ attribute: false }) rigErrors: string[] = [];
+  @property({ attribute: false }) scenario?: ScenarioChoice;
+  @property({ attribute: false }) settings: RunSettings = { engine: 'controlled', strategy: 'pct', depth: DEFAULT_DEPTH, preemptionBound: DEFAULT_PREEMPTION_BOUND, seed: 1, schedules: 2000, workers: 2 };
+  @state() private tracing = false;
+  @state() private saveError = '';
+  @state() private heading = 'Result';
+
+  readonly run = new RunController(this);
+
+  private set<K extends keyof RunSettings>(key: K, value: RunSettings[K]): void {
+    this.settings = { ...this.settings, [key]: value };
+    this.dispatchEvent(new CustomEvent('settings-change', { detail: this.settings, bubbles: true, composed: true }));
+  }
+
+  get canRun(): boolean {
+    return !!this.runner && !!this.rig && !!this.scenario && !this.run.busy && !(this.settings.engine === 'free' && this.runner.freeRunUnavailable());
+  }
+
+  /** Starts an exploration with the current settings. */
+  async start(): Promise<void> {
+    const { runner, rig, scenario } = this;
+    if (!runner || !rig || !scenario || !this.canRun) return;
+    const st = this.settings;
+    const job: ExploreJob = {
+      scenario: scenarioRef(scenario),
+      rig,
+      strategy: st.strategy,
+      seed: st.seed,
+      schedules: st.schedules,
+      depth: st.depth,
+      preemptionBound: st.preemptionBound,
+      engine: st.engine,
+      workers: Math.max(1, Math.min(st.workers, runner.maxWorkers)),
+    };
+    this.saveError = '';
+    this.heading = 'Result';
+    const summary = await this.run.explore(runner, job);
+    if (!summary) return;
+    const runId = await this.save(summary, job);
+    if (summary.failure?.schedule && st.engine === 'controlled') await this.recordTrace(runId);
+  }
+
+  /** Replays a schedule exactly (a shared link, or a run from the history). */
+  async replay(schedule: string, opts: { save?: boolean; heading?: string } = {}): Promise<RunSummary | undefined> {
+    const { runner, rig, scenario } = this;
+    if (!runner || !rig || !scenario) return undefined;
+    this.saveError = '';
+    this.heading = opts.heading ?? 'Replay';
+    const s = await this.run.replay(runner, { scenario: scenarioRef(scenario), rig, schedule, trace: true });
+    if (s && opts.save !== false) {
+      const id = await this.save(s, { engine: 'controlled', strategy: 'replay', seed: 0, schedules: 1 });
+      if (id !== undefined && this.run.trace) await this.history?.putTrace(id, this.run.trace).catch((e: unknown) => this.showSaveError(e));
+    }
+    return s;
+  }
+
+  private async recordTrace(runId: number | undefined): Promise<void> {
+    const { runner, rig, scenario } = this;
+    const schedule = this.run.summary?.failure?.schedule;
+    if (!runner || !rig || !scenario || !schedule) return;
+    this.tracing = true;
+    try {
+      const r = await runner.replay({ scenario: scenarioRef(scenario), rig, schedule, trace: true });
+      this.run.setTrace(r.trace);
+      if (runId !== undefined && r.trace) await this.history?.putTrace(runId, r.trace);
+    } catch (e) {
+      this.showSaveError(e);
+    } finally {
+      this.tracing = false;
+    }
+  }
+
+  private async save(s: RunSummary, job: Pick<ExploreJob, 'engine' | 'strategy' | 'seed' | 'schedules'> & { depth?: number; preemptionBound?: number } | { engine: EngineKind; strategy: string; seed: number; schedules: number; depth?: number; preemptionBound?: number }): Promise<number | undefined> {
+    const h = this.history;
+    const { rig, scenario } = this;
+    if (!h || !rig || !scenario) return undefined;
+    try {
+      const stored = await h.addRun({
+        rig,
+        scenario: { id: scenario.id, version: scenario.version, title: scenario.title },
+        engine: job.engine,
+        strategy: job.strategy,
+        seed: job.seed,
+        budget: job.schedules,
+        ...(job.strategy === 'pct' && job.depth !== undefined ? { depth: job.depth } : {}),
+        ...(job.strategy === 'dfs' && job.preemptionBound !== undefined ? { preemptionBound: job.preemptionBound } : {}),
+        outcome: s.outcome,
+        ...(s.failure ? { failure: s.failure } : {}),
+        schedulesRun: s.schedulesRun,
+        steps: s.steps,
+        elapsedMs: s.elapsedMs,
+        ...(s.exhausted ? { exhausted: true } : {}),
+        ...(s.failingSchedule !== undefined ? { failingSchedule: s.failingSchedule } : {}),
+      });
+      this.dispatchEvent(new CustomEvent('run-saved', { detail: stored, bubbles: true, composed: true }));
+      return stored.id;
+    } catch (e) {
+      this.showSaveError(e);
+      return undefined;
+    }
+  }
+
+  private showSaveError(e: unknown): void {
+    const err = e as Error;
+    this.saveError = err?.name === 'StorageFullError' ? `The history is full: ${err.message}. This run was not saved.` : `Could not save to the history: ${err?.message ?? String(e)}`;
+  }
+
+  /** Shows a stored run (from the history) without running anything. */
+  show(summary: RunSummary, trace: TraceStep[] | undefined, heading: string): void {
+    this.run.reset();
+    this.run.summary = summary;
+    this.run.trace = trace;
+    this.run.phase = 'done';
+    this.heading = heading;
+    this.requestUpdate();
+  }
+
+  override render() {
+    const st = this.settings;
+    const rig = this.rig;
+    const freeWhy = this.runner?.freeRunUnavailable() ?? 'the engine is loading';
+    const ctl = this.run;
+    const maxW = this.runner?.maxWorkers ?? 1;
+    return html`
+      <section class="card" aria-labelledby="run-h">
+        <h2 id="run-h">Run</h2>
+        <div class="what">
+          <span><span class="k">Rig</span><strong>${rig?.id ?? '—'}</strong>${rig ? html` <span class="muted">(${activeCpuCount(rig)} of ${logicalCpuCount(rig)} CPUs run, ${rig.hal.toUpperCase()} HAL, ${rig.build})</span>` : nothing}</span>
+          <span><span class="k">Scenario</span><strong>${this.scenario?.id ?? '—'}</strong>${this.scenario?.kind === 'user' ? html` <span class="pill">yours</span>` : nothing}</span>
+        </div>
+        ${this.rigErrors.length ? html`<div class="banner error" role="alert" style="margin-bottom:1rem">The rig is invalid and cannot be run: ${this.rigErrors.join('; ')}. Fix it in “The box”.</div>` : nothing}
+        <form @submit=${(e: Event) => { e.preventDefault(); void this.start(); }}>
+          <fieldset>
+            <legend>Engine</legend>
+            <label class="choice"><input type="radio" name="engine" value="controlled" .checked=${st.engine === 'controlled'} @change=${() => this.set('engine', 'controlled')} /> Controlled (deterministic)</label>
+            <label class="choice" title=${freeWhy ?? ''}><input type="radio" name="engine" value="free" .checked=${st.engine === 'free'} ?disabled=${!!freeWhy} @change=${() => this.set('engine', 'free')} /> Free-run (real workers)</label>
+            ${freeWhy ? html`<span class="hint" style="font-size:0.75rem;color:var(--rb-muted)">Free-run unavailable: ${freeWhy}</span>` : nothing}
+          </fieldset>
+          <div class="field">
+            <label for="strategy">Strategy</label>
+            <select id="strategy" .value=${st.strategy} ?disabled=${st.engine === 'free'} @change=${(e: Event) => this.set('strategy', (e.target as HTMLSelectElement).value as ExploreStrategy)}>
+              <option value="pct" ?selected=${st.strategy === 'pct'}>PCT (probabilistic)</option>
+              <option value="random" ?selected=${st.strategy === 'random'}>Random</option>
+              <option value="dfs" ?selected=${st.strategy === 'dfs'}>DFS (systematic)</option>
+            </select>
+          </div>
+          ${st.strategy === 'pct'
+            ? html`<div class="field"><label for="depth">PCT depth d</label><input id="depth" type="number" min="1" max="10" .value=${String(st.depth)} @input=${(e: Event) => this.set('depth', clampInt(e, 1, 10, DEFAULT_DEPTH))} /></div>`
+            : nothing}
+          ${st.strategy === 'dfs'
+            ? html`<div class="field"><label for="bound">Preemption bound</label><input id="bound" type="number" min="0" max="10" .value=${String(st.preemptionBound)} @input=${(e: Event) => this.set('preemptionBound', clampInt(e, 0, 10, DEFAULT_PREEMPTION_BOUND))} /></div>`
+            : nothing}
+          <div class="field"><label for="seed">Seed</label><input id="seed" type="number" min="0" .value=${String(st.seed)} @input=${(e: Event) => this.set('seed', clampInt(e, 0, 2 ** 31 - 1, 1))} /></div>
+          <div class="field"><label for="budget">Budget (schedules)</label><input id="budget" type="number" min="1" max="10000000" .value=${String(st.schedules)} @input=${(e: Event) => this.set('schedules', clampInt(e, 1, 10_000_000, 1000))} /></div>
+          <div class="field"><label for="workers">Workers</label><input id="workers" type="number" min="1" max=${maxW} .value=${String(Math.min(st.workers, maxW))} @input=${(e: Event) => this.set('workers', clampInt(e, 1, maxW, 1))} /><span class="hint">up to ${maxW} on this machine</span></div>
+        </form>
+        <div class="go">
+          ${ctl.busy
+            ? html`<button type="button" class="danger" @click=${() => ctl.cancel()}>Cancel</button>`
+            : html`<button type="button" class="primary" ?disabled=${!this.canRun} @click=${() => void this.start()}>Start</button>`}
+          ${!this.runner ? html`<span class="muted">Starting the workers…</span>` : nothing}
+        </div>
+        ${ctl.phase !== 'idle' ? this.renderProgress() : nothing}
+        ${this.saveError ? html`<div class="banner error" role="alert" style="margin-top:0.75rem">${this.saveError}</div>` : nothing}
+        ${ctl.error ? html`<div class="banner error" role="alert" style="margin-top:0.75rem">The run could not complete: ${ctl.error}</div>` : nothing}
+      </section>
+      ${ctl.summary && (ctl.phase === 'done' || ctl.phase === 'cancelled')
+        ? html`<rb-run-result .summary=${ctl.summary} .trace=${ctl.trace} .cpus=${rig ? logicalCpuCount(rig) : 1} .actors=${this.scenario?.actors ?? 2}
+            .depth=${st.depth} .userScenario=${this.scenario?.kind === 'user'} .tracing=${this.tracing} heading=${ctl.phase === 'cancelled' ? 'Cancelled' : this.heading}
+            @replay=${() => { const sch = ctl.summary?.failure?.schedule; if (sch) void this.replay(sch); }}></rb-run-result>`
+        : nothing}
+    `;
+  }
+
+  private renderProgress() {
+    const ctl = this.run;
+    const p = ctl.progress;
+    const replaying = ctl.phase === 'replaying';
+    const label = replaying ? 'Replaying the schedule' : ctl.phase === 'exploring' ? 'Exploring schedules' : ctl.phase === 'cancelled' ? 'Cancelled' : 'Finished';
+    const elapsed = ctl.busy ? performance.now() - ctl.startedAt : ctl.wallMs;
+    return html`<div style="margin-top:1rem" data-testid="progress">
+      <label for="run-progress">${label}</label>
+      ${replaying
+        ? html`<progress id="run-progress"></progress>`
+        : html`<progress id="run-progress" max=${ctl.budget} .value=${p.schedulesRun}></progress>`}
+      ${replaying
+        ? nothing
+        : html`<div class="stats" role="status" aria-live="off">
+            <span><b>${p.schedulesRun.toLocaleString('en')}</b> / ${ctl.budget.toLocaleString('en')} schedules</span>
+            <span><b>${formatRate(ctl.rate)}</b> schedules/s</span>
+            <span>${p.steps.toLocaleString('en')} steps</span>
+            <span>elapsed ${formatDuration(elapsed)}</span>
+            ${ctl.busy ? html`<span>about ${formatDuration(ctl.etaMs)} left at most</span>` : nothing}
+          </div>`}
+    </div>`;
+  }
+}
+
+function clampInt(e: Event, min: number, max: number, fallback: number): number {
+  const n = Math.floor(Number((e.target as HTMLInputElement).value));
+  return Number.isFinite(n) ? Math.max(min, Math.min(max, n)) : fallback;
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'rb-run-view': RunView;
+  }
+}
