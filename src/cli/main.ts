@@ -8,12 +8,13 @@ import { decodeSchedule, ScheduleError } from '../engine/schedule.ts';
 import { choiceOption, intOption, parseArgs, stringOption } from './args.ts';
 import { describeRig, formatSummary, formatTrace } from './format.ts';
 import { InputError, listRigs, loadAllScenarios, loadRig, loadScenario } from './load.ts';
-import { runJob } from './runner.ts';
+import { formatFreeSummary, runFreeJob, runJob, runPoolJob } from './runner.ts';
 
 const USAGE = `usage:
   racebox list [--json]
   racebox run <scenario-id|file.ts> --rig <rig-id|file.json> [--strategy random|pct|dfs] [--seed N]
-              [--schedules N] [--depth D] [--preemptions P] [--engine controlled] [--json]
+              [--schedules N] [--depth D] [--preemptions P] [--workers N] [--json]
+  racebox run <scenario-id|file.ts> --rig <rig> --engine free [--seconds N] [--schedules N (iterations)] [--seed N] [--json]
   racebox replay <scenario-id|file.ts> --rig <rig> --schedule <string> [--trace] [--json]
   racebox regress [--json] [--scenario <id|family>] [--rig <id>] [--seeds N] [--find-budget N] [--pass-budget N]
   racebox bench [--json] [--quick]`;
@@ -86,6 +87,8 @@ const RUN_OPTIONS = {
   depth: { value: true },
   preemptions: { value: true },
   engine: { value: true },
+  seconds: { value: true },
+  workers: { value: true },
   json: { value: false },
 };
 
@@ -110,21 +113,48 @@ async function run(argv: string[], out: Out, err: Out): Promise<number> {
   const rigRef = requireRig(p, 'run');
   const rig = loadRig(rigRef);
   const engine = choiceOption(p, 'engine', ['controlled', 'free'] as const, 'controlled');
-  if (engine === 'free') throw new InputError('the free-run engine is not available in this build yet; use --engine controlled');
   const strategy = choiceOption<ExploreStrategy>(p, 'strategy', STRATEGIES, DEFAULT_STRATEGY);
   const seed = intOption(p, 'seed', 0, 2 ** 32 - 1, 1);
   const schedules = intOption(p, 'schedules', 1, 1_000_000_000, 1000);
   const depth = intOption(p, 'depth', 1, 20, DEFAULT_DEPTH);
   const preemptionBound = intOption(p, 'preemptions', 0, 50, DEFAULT_PREEMPTION_BOUND);
+  const workers = intOption(p, 'workers', 1, 64, 1);
   const json = p.options.has('json');
+  if (engine === 'free') {
+    for (const o of ['strategy', 'depth', 'preemptions', 'workers']) {
+      if (p.options.has(o)) throw new InputError(`--${o} applies to the controlled engine; free-run uses one worker per logical CPU of the rig`);
+    }
+  } else if (p.options.has('seconds')) {
+    throw new InputError('--seconds applies to --engine free; the controlled engine runs a schedule budget (--schedules N)');
+  }
   // Resolve the scenario here first, so that an unknown id is reported before any worker starts.
   const scenario = await loadScenario(scenarioRef);
   const ref = scenario.source ?? scenarioRef;
   const showProgress = !json && process.stderr.isTTY === true;
-  const { summary } = await runJob(
-    { kind: 'explore', scenario: ref, rig, options: { strategy, seed, schedules, depth, preemptionBound, progressEvery: 5000 } },
-    showProgress ? (pr) => err(`  … ${pr.schedulesRun} schedules, ${Math.round((pr.schedulesRun * 1000) / Math.max(1, pr.elapsedMs))}/s`) : undefined,
-  );
+  if (engine === 'free') {
+    const summary = await runFreeJob(
+      {
+        scenario: ref,
+        scenarioId: scenario.id,
+        rig,
+        ...(p.options.has('seconds') ? { seconds: intOption(p, 'seconds', 1, 86_400, 5) } : {}),
+        iterations: p.options.has('schedules') ? schedules : 0,
+        seed,
+        controlledCommand: `racebox run ${scenarioRef} --rig ${rigRef} --engine controlled`,
+      },
+      showProgress ? (pr) => err(`  … ${pr.iterations} iterations, ${pr.acquisitions} lock acquisitions, ${Math.round((pr.operations * 1000) / Math.max(1, pr.elapsedMs))} operations/s`) : undefined,
+    );
+    out(json ? JSON.stringify(summary) : formatFreeSummary(summary, describeRig(rig)));
+    return summary.outcome === 'pass' ? 0 : 1;
+  }
+  const options = { strategy, seed, schedules, depth, preemptionBound };
+  const progress = showProgress
+    ? (pr: { schedulesRun: number; elapsedMs: number }) => err(`  … ${pr.schedulesRun} schedules, ${Math.round((pr.schedulesRun * 1000) / Math.max(1, pr.elapsedMs))}/s`)
+    : undefined;
+  const summary =
+    workers > 1
+      ? await runPoolJob({ scenario: ref, rig, workers, options }, progress)
+      : (await runJob({ kind: 'explore', scenario: ref, rig, options: { ...options, progressEvery: 5000 } }, progress)).summary;
   summary.scenario = scenario.id;
   out(json ? JSON.stringify(summary) : formatSummary(summary, rig, replayHint(scenarioRef, rigRef)));
   return summary.outcome === 'pass' ? 0 : 1;

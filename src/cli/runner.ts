@@ -94,3 +94,75 @@ export function runJob(job: JobInput, onProgress?: (p: { schedulesRun: number; s
     worker.postMessage({ ...job, heartbeat } as WorkerJob);
   });
 }
+
+// ---- free-run and the exploration pool (Comlink workers over worker_threads) ----------------------
+
+/** Free-run of a scenario on the CLI: one worker thread per online CPU of the rig. */
+export async function runFreeJob(
+  job: { scenario: string; scenarioId: string; rig: import('../machine/rig.ts').Rig; seconds?: number; iterations: number; seed: number; controlledCommand: string },
+  onProgress?: (p: import('../engine/free/run.ts').FreeProgress) => void,
+): Promise<import('../engine/free/run.ts').FreeRunSummary> {
+  const { freeRun } = await import('../engine/free/run.ts');
+  const { nodeFreeWorker, nodeHostCpus } = await import('../workers/node-entry.ts');
+  try {
+    return await freeRun(job.rig, { id: job.scenario }, job.scenarioId, () => nodeFreeWorker(), {
+      ...(job.seconds !== undefined ? { seconds: job.seconds } : {}),
+      iterations: job.iterations,
+      seed: job.seed,
+      hostCpus: nodeHostCpus(),
+      controlledCommand: job.controlledCommand,
+      ...(onProgress ? { onProgress, progressMs: 1000 } : {}),
+    });
+  } catch (e) {
+    // A scenario the workers cannot load is bad input, like an unknown id.
+    throw new InputError((e as Error).message.split('\n')[0]!);
+  }
+}
+
+/** An exploration spread over `workers` worker threads (src/engine/pool.ts). */
+export async function runPoolJob(
+  job: { scenario: string; rig: import('../machine/rig.ts').Rig; workers: number; options: Pick<import('../workers/api.ts').ExploreRequest, 'strategy' | 'seed' | 'schedules' | 'depth' | 'preemptionBound'> },
+  onProgress?: (p: import('../engine/pool.ts').PoolProgress) => void,
+): Promise<import('../engine/pool.ts').PoolSummary> {
+  const { explorePool } = await import('../engine/pool.ts');
+  const { nodeExploreWorker } = await import('../workers/node-entry.ts');
+  return explorePool(
+    { ...job.options, scenario: { id: job.scenario }, rig: job.rig },
+    { workers: job.workers, factory: () => nodeExploreWorker(), ...(onProgress ? { onProgress } : {}) },
+  );
+}
+
+/** The human-readable report of a free run. */
+export function formatFreeSummary(r: import('../engine/free/run.ts').FreeRunSummary, rigTitle: string): string {
+  const lines: string[] = [];
+  const secs = (r.elapsedMs / 1000).toFixed(1);
+  lines.push(`${r.scenario} on ${r.rig} (${rigTitle}) — free-run, ${r.cpus.length} CPU worker${r.cpus.length === 1 ? '' : 's'}`);
+  if (r.outcome === 'pass') {
+    lines.push(`✓ no failure in ${r.iterations} iterations (${secs} s, stopped by ${r.stoppedBy === 'time' ? 'the time budget' : r.stoppedBy === 'iterations' ? 'the iteration budget' : r.stoppedBy})`);
+  } else {
+    const f = r.failure!;
+    lines.push(`✗ ${r.outcome} after ${r.iterations} completed iterations (${secs} s)`);
+    if (f.bugcheck) {
+      const hex = (n: number): string => `0x${(n >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
+      lines.push('', `  *** STOP: ${hex(f.bugcheck.code)} (${f.bugcheck.params.map(hex).join(', ')})`, `  ${f.bugcheck.name}`);
+      if (f.bugcheck.meaning) lines.push(`  ${f.bugcheck.meaning}`);
+    }
+    lines.push('', `  ${f.message}`);
+    if (f.routine) lines.push(`  on CPU ${f.cpu}, in ${f.routine}`);
+    for (const c of f.cpus) {
+      const stack = c.stack.length === 0 ? 'idle' : c.stack.map((x) => `${x.kind} ${x.name}${x.routineStack.length ? ` [${x.routineStack.join(' > ')}]` : ''}${x.heldLocks.length ? ` holds ${x.heldLocks.join(', ')}` : ''}${x.spinningOn ? ` spins on ${x.spinningOn}` : ''}`).join('  ▸  ');
+      lines.push(`  CPU ${c.cpu}  ${c.irqlName.padEnd(15)} ${stack}`);
+    }
+  }
+  lines.push('', '  CPU  iterations   operations  acquisitions       spins   DPCs  interrupts');
+  for (const c of r.cpus) {
+    lines.push(`  ${String(c.cpu).padStart(3)}  ${String(c.iterations).padStart(10)}  ${String(c.operations).padStart(11)}  ${String(c.acquisitions).padStart(12)}  ${String(c.spins).padStart(10)}  ${String(c.dpcs).padStart(5)}  ${String(c.interrupts).padStart(10)}`);
+  }
+  lines.push(`  total: ${r.totals.operations} operations (${r.totals.operationsPerSecond}/s), ${r.totals.acquisitions} lock acquisitions (${r.totals.acquisitionsPerSecond}/s)`);
+  if (r.outcome !== 'pass') {
+    lines.push('', '  A free-run failure cannot be replayed (real parallelism is not reproducible).');
+    if (r.controlledCommand) lines.push(`  Find a replayable schedule for it with the controlled search:  ${r.controlledCommand}`);
+  }
+  lines.push('', '  Free-run does not check:', ...r.limits.slice(1).map((l) => `   - ${l}`));
+  return lines.join('\n');
+}

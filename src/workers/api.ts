@@ -51,3 +51,47 @@ export interface ExploreWorkerApi {
   explore(req: ExploreRequest, onProgress?: (p: Progress) => void, cancel?: Int32Array): Promise<RunSummary>;
   replay(req: ReplayRequest): Promise<ReplayResponse>;
 }
+
+// ---- Extensions (compatible): the pool's shared failure bound, and the free-run CPU workers -------
+
+/**
+ * Pool convention for `ExploreWorkerApi.explore`'s `cancel` array: when it has
+ * a second word, word 1 is 1 + the lowest failing schedule index any pool
+ * worker has found so far (0: none). A worker does not start a schedule whose
+ * index is above it, and publishes its own failure there (atomic minimum).
+ */
+export const CANCEL_WORD = 0;
+export const FAILURE_BOUND_WORD = 1;
+
+/** Schedules and steps a worker's last exploration spent on indices below a bound (for a pool's totals). */
+export interface ShareBelow {
+  schedules: number;
+  steps: number;
+}
+
+export interface PoolExploreWorkerApi extends ExploreWorkerApi {
+  /** After explore(): how many of its schedules had an index below `index`, and their steps. */
+  shareBelow(index: number): Promise<ShareBelow>;
+}
+
+/** One logical CPU of a free run (src/engine/free): all CPUs of a run share these buffers. */
+export interface FreeCpuRequest {
+  scenario: ScenarioRef;
+  rig: Rig;
+  /** Index of this worker's CPU among the rig's online CPUs. */
+  slot: number;
+  /** Online CPUs, one worker each. */
+  cpus: number;
+  /** Machine memory (rig.memoryWords × 4 bytes), its shadow map (rig.memoryWords bytes) and the control block. */
+  memory: SharedArrayBuffer;
+  shadow: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+  seed: number;
+  /** How long a worker waiting at a barrier spins before it sleeps. */
+  spinMicros: number;
+}
+
+export interface FreeWorkerApi {
+  /** Runs this CPU until the coordinator stops the run (through the control block); returns its counters and any failure. */
+  runCpu(req: FreeCpuRequest): Promise<import('../engine/free/cpu.ts').CpuResult>;
+}

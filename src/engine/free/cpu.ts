@@ -1,0 +1,637 @@
+/**
+ * One logical CPU of a free run, driven inside its own worker: the scenario's
+ * routines (the same generator source the controlled engine interleaves) run
+ * directly, each yield being just a point where this CPU checks for
+ * interrupts, DPCs and quantum end — exactly Machine.stepCpu, with no strategy
+ * in between. Memory operations are Atomics on the shared machine memory, so
+ * the CPUs race for real.
+ *
+ * An iteration: every worker resets and runs the scenario's setup (identical
+ * values into the same shared words), a barrier, every worker runs the actors
+ * placed on its CPU (DPC and interrupt arrivals fire at a random step), then
+ * an end barrier at which the last worker checks the invariants.
+ */
+import { BugCheck, BUGCODES, InvariantViolation, ScenarioError, VERIFIER_SUBCODES } from '../../machine/bugcheck.ts';
+import { ExecContext, NOT_BLOCKED, type LogicalCpu } from '../../machine/cpu.ts';
+import { irqlName } from '../../machine/irql.ts';
+import type { AsyncEvent } from '../../machine/machine.ts';
+import { OutOfMachineMemory } from '../../machine/memory.ts';
+import type { Routine } from '../../machine/ops.ts';
+import type { Rig } from '../../machine/rig.ts';
+import { DPC_ARGUMENT1, DPC_ARGUMENT2, DPC_DATA, DPC_DEFERRED_CONTEXT, insertQueueDpc, type KDEFERRED_ROUTINE } from '../../kernel/dpc.ts';
+import { Kernel } from '../../kernel/kernel.ts';
+import type { Actor, Invariant, Scenario } from '../../scenario/define.ts';
+import type { BugCheckInfo, CpuSnapshot, Failure, OutcomeKind } from '../outcome.ts';
+import { Rng, scheduleSeed } from '../prng.ts';
+import {
+  barrier, C_ARRIVED, C_FAIL, C_GEN, C_INFLIGHT, C_ITER, C_MAX_ITER, C_READY, C_STOP, C_TIME_UP, CLOSING, cpuWord,
+  MAILBOX_ENTRY, MAILBOX_SLOTS, mailboxBase, openBarrier, P_ACQUIRE, P_BUSY, P_PROGRESS, P_SPINS, P_STEPS, requestStop,
+  STOP_AT_BOUNDARY, STOP_NOW,
+} from './control.ts';
+import { FreeMachine } from './free-machine.ts';
+
+export interface FreeCpuJob {
+  rig: Rig;
+  scenario: Scenario;
+  /** Index into the rig's online CPUs. */
+  slot: number;
+  /** Number of CPU workers (the rig's online CPUs). */
+  cpus: number;
+  memory: SharedArrayBuffer;
+  shadow: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+  seed: number;
+  /** How long a waiting worker spins before it sleeps (see spinMicrosFor). */
+  spinMicros: number;
+}
+
+export interface CpuCounters {
+  cpu: number;
+  /** Iterations this CPU took part in. */
+  iterations: number;
+  /** Scheduling points executed (one per yield of a routine). */
+  operations: number;
+  /** Spin-lock acquisitions (every kernel lock primitive). */
+  acquisitions: number;
+  /** PAUSEs in spin loops. */
+  spins: number;
+  dpcs: number;
+  interrupts: number;
+  contextSwitches: number;
+}
+
+/** A lock word a context holds or spins on, as a name and an address. */
+export interface LockRef {
+  addr: number;
+  name: string;
+  context: string;
+}
+
+/** What a CPU was doing when the run was stopped under it (for hang and deadlock analysis). */
+export interface CpuState {
+  snapshot: CpuSnapshot;
+  /** The top context's spin, if it was spinning. */
+  spin?: LockRef & { irql: number };
+  held: LockRef[];
+  /** Contexts not finished on this CPU (stack, ready threads, waiting threads, queued DPCs). */
+  live: number;
+  idle: boolean;
+}
+
+export interface CpuResult {
+  counters: CpuCounters;
+  /** Set on the worker that claimed the run's first failure. */
+  outcome?: Exclude<OutcomeKind, 'pass'>;
+  failure?: Omit<Failure, 'schedule'>;
+  /** This CPU's state when the run was stopped in the middle of an iteration. */
+  state?: CpuState;
+}
+
+interface Plan {
+  name: string;
+  actor: Actor<unknown>;
+  dpcRoutine?: KDEFERRED_ROUTINE;
+  arrival?: LocalArrival;
+}
+
+/** A DPC or interrupt arrival on this CPU: fires at a random step of the iteration (or when the CPU would go idle). */
+class LocalArrival implements AsyncEvent {
+  armed = false;
+  cpu = 0;
+  remaining = 0;
+  at = 0;
+  object = 0;
+  irql = 0;
+  constructor(
+    readonly name: string,
+    readonly count: number,
+    readonly fireFn: (a: LocalArrival) => void,
+  ) {}
+  fire(): void {
+    this.fireFn(this);
+    if (--this.remaining <= 0) this.armed = false;
+  }
+}
+
+function* idle(): Routine<void> {}
+
+/** Steps between publications of this CPU's counters and checks of the stop flag. */
+const PUBLISH_EVERY = 255;
+
+export function runFreeCpu(job: FreeCpuJob): CpuResult {
+  return new FreeCpu(job).run();
+}
+
+class FreeCpu {
+  readonly m: FreeMachine;
+  readonly k: Kernel;
+  readonly ctl: Int32Array;
+  readonly words: Int32Array;
+  readonly slot: number;
+  readonly n: number;
+  readonly rng: Rng;
+  readonly plans: Plan[];
+  readonly invariants: [string, Invariant<unknown>][];
+  readonly setupCtx: ExecContext;
+  readonly mbox: number;
+  /** The machine's own queueDpc (DPCs for this CPU). */
+  readonly queueLocal: (cpu: LogicalCpu, name: string, dpc: number, start: () => Routine, front?: boolean) => void;
+  state: unknown = undefined;
+  cpu!: LogicalCpu;
+  local: LocalArrival[] = [];
+  /** Expected steps of this CPU per iteration (moving average): arrivals are spread over it. */
+  expect = 8;
+  iterSteps = 0;
+  // counters
+  iterations = 0;
+  operations = 0;
+  spins = 0;
+  dpcs = 0;
+  interrupts = 0;
+  switches = 0;
+  finished = 0;
+  lastSpinCtx: ExecContext | null = null;
+  lastSpinAddr = 0;
+  lastSpinAt = -1;
+  outcome?: Exclude<OutcomeKind, 'pass'>;
+  failure?: Omit<Failure, 'schedule'>;
+  stoppedState?: CpuState;
+  /** True while the end-of-iteration checks run (a failure there is not any routine's). */
+  closing = false;
+
+  constructor(readonly job: FreeCpuJob) {
+    this.words = new Int32Array(job.memory);
+    this.m = new FreeMachine(job.rig, this.words, new Uint8Array(job.shadow));
+    this.k = new Kernel(this.m);
+    this.ctl = new Int32Array(job.control);
+    this.slot = job.slot;
+    this.n = job.cpus;
+    this.mbox = mailboxBase(job.cpus, job.slot);
+    this.rng = new Rng(scheduleSeed(job.seed, job.slot));
+    this.setupCtx = new ExecContext(-1, 'thread', 'setup', idle(), this.m.cpus[0]!, null);
+    this.invariants = Object.entries(job.scenario.invariants ?? {});
+    this.plans = Object.entries(job.scenario.actors).map(([name, actor]) => {
+      const plan: Plan = { name, actor };
+      if (actor.kind === 'dpc') {
+        const start = (): Routine<unknown> => this.startActor(plan);
+        plan.dpcRoutine = function* () {
+          yield* start();
+        };
+        plan.arrival = new LocalArrival(name, actor.arrivals ?? 1, (a) => {
+          insertQueueDpc(this.k, a.object, 0, 0);
+        });
+      } else if (actor.kind === 'interrupt') {
+        plan.arrival = new LocalArrival(name, actor.arrivals ?? 1, (a) => {
+          const intr = a.object;
+          this.m.requestInterrupt(this.cpu, name, a.irql, () => this.k.runInterruptServiceRoutine(intr, () => this.startActor(plan)));
+        });
+      }
+      return plan;
+    });
+    // A DPC queued (KeInsertQueueDpc) for another CPU goes to that CPU's mailbox.
+    const m = this.m;
+    const queueDpc = m.queueDpc.bind(m);
+    this.queueLocal = queueDpc;
+    m.queueDpc = (cpu, name, dpc, start, front = false) => {
+      if (cpu === this.cpu) queueDpc(cpu, name, dpc, start, front);
+      else this.post(cpu, dpc, front);
+    };
+  }
+
+  run(): CpuResult {
+    const ctl = this.ctl;
+    Atomics.add(ctl, C_READY, 1);
+    if (barrier(ctl, this.n, this.job.spinMicros)) {
+      try {
+        for (;;) {
+          if (Atomics.load(ctl, C_STOP) !== 0) break;
+          this.instantiate();
+          if (!barrier(ctl, this.n, this.job.spinMicros)) break;
+          if (!this.iteration()) break;
+          if (!this.endBarrier()) break;
+        }
+      } catch (e) {
+        this.fail(e);
+      }
+    }
+    if (this.stoppedState === undefined && this.cpu !== undefined && Atomics.load(ctl, C_STOP) === STOP_NOW) {
+      // Stopped between iterations or at a barrier: report this CPU (idle, or what it still had).
+      this.stoppedState = this.capture(Number.MIN_SAFE_INTEGER);
+    }
+    this.publish();
+    return {
+      counters: {
+        cpu: this.m.online[this.slot]?.index ?? this.slot,
+        iterations: this.iterations,
+        operations: this.operations,
+        acquisitions: this.m.lockOwners.acquisitions,
+        spins: this.spins,
+        dpcs: this.dpcs,
+        interrupts: this.interrupts,
+        contextSwitches: this.switches,
+      },
+      ...(this.outcome ? { outcome: this.outcome, failure: this.failure } : {}),
+      ...(this.stoppedState ? { state: this.stoppedState } : {}),
+    };
+  }
+
+  startActor(plan: Plan): Routine<unknown> {
+    const g = plan.actor.run(this.k, this.state as never);
+    if (!g || typeof (g as Routine<unknown>).next !== 'function') {
+      throw new ScenarioError(`scenario '${this.job.scenario.id}': actor '${plan.name}' must be a generator function (function*), so that it can be interleaved`);
+    }
+    return g;
+  }
+
+  /** Reset and setup, as the controlled engine does, on every worker alike (same addresses everywhere). */
+  instantiate(): void {
+    const { m, k } = this;
+    const scenario = this.job.scenario;
+    m.reset();
+    k.reset();
+    m.cur = this.setupCtx;
+    m.cpu = this.setupCtx.cpu;
+    this.cpu = m.online[this.slot]!;
+    let s: unknown;
+    try {
+      s = scenario.setup(k);
+    } catch (e) {
+      if (e instanceof BugCheck || e instanceof ScenarioError) throw e;
+      throw new ScenarioError(`scenario '${scenario.id}': setup threw ${describeError(e)}`);
+    }
+    this.state = s;
+    if (typeof s === 'object' && s !== null) {
+      for (const [field, v] of Object.entries(s)) {
+        if (typeof v === 'number' && m.memory.blocks.has(v) && !m.names.has(v)) m.names.set(v, field);
+      }
+    }
+    this.local.length = 0;
+    for (const plan of this.plans) {
+      const { name, actor } = plan;
+      const cpu = m.cpuFor(actor.cpu ?? 0);
+      if (actor.kind === 'dpc') {
+        const dpc = k.KeInitializeDpc(plan.dpcRoutine!, 0, name);
+        k.KeSetTargetProcessorDpc(dpc, cpu.index);
+        m.names.set(dpc, `KDPC(${name})`);
+        this.arm(plan.arrival!, cpu, dpc, 0);
+      } else if (actor.kind === 'interrupt') {
+        const intr = actor.interrupt(s);
+        const info = k.interrupts.byAddr.get(intr);
+        if (!info) throw new ScenarioError(`scenario '${scenario.id}': actor '${name}': interrupt(s) did not return an object from k.IoConnectInterrupt`);
+        this.arm(plan.arrival!, cpu, intr, info.irql);
+      } else {
+        // Every worker creates every thread (same KTHREAD addresses); only the owner of its CPU runs it.
+        m.createThread(name, cpu, actor.irql ?? 0, cpu === this.cpu ? this.startActor(plan) : idle());
+      }
+    }
+    this.m.freeMemory.enterRegion(this.slot, this.n);
+  }
+
+  arm(a: LocalArrival, cpu: LogicalCpu, object: number, irql: number): void {
+    a.cpu = cpu.index;
+    a.object = object;
+    a.irql = irql;
+    a.remaining = a.count;
+    a.armed = a.count > 0 && cpu === this.cpu;
+    if (a.armed) {
+      a.at = this.rng.int(this.expect + 1);
+      this.local.push(a);
+    }
+  }
+
+  /** Runs this CPU until it has nothing left to do in this iteration. False when told to stop now. */
+  iteration(): boolean {
+    const { m, ctl } = this;
+    const cpu = this.cpu;
+    Atomics.store(ctl, cpuWord(this.slot, P_BUSY), 1);
+    // A little random skew, so that the CPUs do not always start in the same phase.
+    for (let j = this.rng.int(32); j > 0; j--) Atomics.load(ctl, C_STOP);
+    let steps = 0;
+    let nextEvent = this.nextArrival();
+    const startSteps = cpu.steps;
+    for (;;) {
+      if (cpu.stack.length === 0) {
+        if (this.fireNextArrival()) {
+          nextEvent = this.nextArrival();
+          continue;
+        }
+        if (this.takeMail()) continue;
+        if (this.hasWaitingThread()) {
+          // A thread waits for something another CPU may signal: idle until the watchdog decides.
+          if (Atomics.load(ctl, C_STOP) === STOP_NOW) return this.stopped();
+          this.publish();
+          Atomics.wait(ctl, C_GEN, Atomics.load(ctl, C_GEN), 1);
+          continue;
+        }
+        break;
+      }
+      m.stepCpu(cpu);
+      const c = m.cur;
+      if (c.blockedOn !== NOT_BLOCKED) {
+        // OP_SPIN means PAUSE here: the context keeps running and re-reads the word for real.
+        c.blockedOn = NOT_BLOCKED;
+        m.blocked.length = 0;
+        this.spins++;
+        this.lastSpinCtx = c;
+        this.lastSpinAddr = c.opAddr;
+        this.lastSpinAt = steps;
+      }
+      if (c.finished) this.finished++;
+      if (++steps >= nextEvent) {
+        this.fireDue(steps);
+        nextEvent = this.nextArrival();
+      }
+      if ((steps & PUBLISH_EVERY) === 0) {
+        this.operations += steps - this.iterSteps;
+        this.iterSteps = steps;
+        this.publish();
+        if (Atomics.load(ctl, C_STOP) === STOP_NOW) return this.stopped(steps);
+        if (Atomics.load(ctl, this.mbox) !== Atomics.load(ctl, this.mbox + 1)) this.takeMail();
+      }
+    }
+    this.operations += steps - this.iterSteps;
+    this.iterSteps = 0;
+    this.expect = Math.max(1, Math.round((this.expect * 7 + (cpu.steps - startSteps)) / 8));
+    this.dpcs += cpu.dpcsRun;
+    this.interrupts += cpu.interruptsTaken;
+    this.switches += cpu.contextSwitches;
+    cpu.dpcsRun = 0;
+    cpu.interruptsTaken = 0;
+    cpu.contextSwitches = 0;
+    this.iterations++;
+    Atomics.store(ctl, cpuWord(this.slot, P_BUSY), 0);
+    this.publish();
+    return true;
+  }
+
+  nextArrival(): number {
+    let at = Infinity;
+    for (const a of this.local) if (a.armed && a.at < at) at = a.at;
+    return at;
+  }
+
+  fireDue(steps: number): void {
+    for (const a of this.local) {
+      if (a.armed && a.at <= steps) {
+        this.m.cur = this.cpu.top ?? this.setupCtx;
+        a.fire();
+        a.at = steps + 1 + this.rng.int(this.expect + 1);
+      }
+    }
+  }
+
+  fireNextArrival(): boolean {
+    for (const a of this.local) {
+      if (a.armed) {
+        a.fire();
+        a.at = 0;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  hasWaitingThread(): boolean {
+    for (const t of this.m.threads) if (t.cpu === this.cpu && t.state === 'waiting') return true;
+    return false;
+  }
+
+  // ---- DPCs across CPUs ---------------------------------------------------------------------
+
+  post(target: LogicalCpu, dpc: number, front: boolean): void {
+    const ctl = this.ctl;
+    const slot = this.m.online.indexOf(target);
+    if (slot < 0) throw new ScenarioError(`a DPC was queued to CPU ${target.index}, which is not online`);
+    const base = mailboxBase(this.n, slot);
+    Atomics.add(ctl, C_INFLIGHT, 1);
+    // Several CPUs may post to one mailbox: claim an entry by bumping the write index.
+    const i = Atomics.add(ctl, base, 1);
+    while (i - Atomics.load(ctl, base + 1) >= MAILBOX_SLOTS) {
+      if (Atomics.load(ctl, C_STOP) === STOP_NOW) return;
+    }
+    const e = base + 2 + (i % MAILBOX_SLOTS) * MAILBOX_ENTRY;
+    Atomics.store(ctl, e + 1, this.m.read(dpc + DPC_ARGUMENT1));
+    Atomics.store(ctl, e + 2, this.m.read(dpc + DPC_ARGUMENT2));
+    Atomics.store(ctl, e + 3, front ? 1 : 0);
+    Atomics.store(ctl, e, dpc + 1);
+    Atomics.notify(ctl, C_GEN);
+  }
+
+  /** Queues DPCs other CPUs sent here; true if there were any. */
+  takeMail(): boolean {
+    const ctl = this.ctl;
+    const base = this.mbox;
+    let took = false;
+    for (;;) {
+      const r = Atomics.load(ctl, base + 1);
+      if (r === Atomics.load(ctl, base)) return took;
+      const e = base + 2 + (r % MAILBOX_SLOTS) * MAILBOX_ENTRY;
+      let v: number;
+      while ((v = Atomics.load(ctl, e)) === 0) {
+        if (Atomics.load(ctl, C_STOP) === STOP_NOW) return took;
+      }
+      const dpc = v - 1;
+      const a1 = Atomics.load(ctl, e + 1);
+      const a2 = Atomics.load(ctl, e + 2);
+      const front = Atomics.load(ctl, e + 3) === 1;
+      Atomics.store(ctl, e, 0);
+      Atomics.store(ctl, base + 1, r + 1);
+      const entry = this.k.dpcs.routines.get(dpc);
+      if (!entry) throw new ScenarioError(`a DPC at ${this.m.nameOf(dpc)} was queued to CPU ${this.cpu.index}, which does not know it`);
+      const k = this.k;
+      const words = this.words;
+      const inflight = (): void => {
+        Atomics.sub(ctl, C_INFLIGHT, 1);
+      };
+      const routine = entry.routine;
+      this.queueLocal(this.cpu, entry.name, dpc, () => {
+        // As insertQueueDpc's closure: DpcData is cleared before the routine runs.
+        Atomics.store(words, dpc + DPC_DATA, 0);
+        const ctxArg = Atomics.load(words, dpc + DPC_DEFERRED_CONTEXT);
+        return countDone(routine(k, dpc, ctxArg, a1, a2), inflight);
+      }, front);
+      took = true;
+    }
+  }
+
+  // ---- the end of an iteration --------------------------------------------------------------
+
+  /** Waits for every CPU; the last one checks the invariants and opens the next iteration. False to stop. */
+  endBarrier(): boolean {
+    const ctl = this.ctl;
+    const n = this.n;
+    const gen = Atomics.load(ctl, C_GEN);
+    Atomics.add(ctl, C_ARRIVED, 1);
+    let until = -1;
+    for (let i = 0; ; i++) {
+      if (Atomics.load(ctl, C_GEN) !== gen) return Atomics.load(ctl, C_STOP) === 0;
+      if (Atomics.load(ctl, C_STOP) === STOP_NOW) return false;
+      if (Atomics.load(ctl, this.mbox) !== Atomics.load(ctl, this.mbox + 1)) {
+        // Another CPU queued a DPC here after this one finished: run it, then arrive again.
+        Atomics.sub(ctl, C_ARRIVED, 1);
+        this.takeMail();
+        if (!this.iteration()) return false;
+        this.iterations--;
+        Atomics.add(ctl, C_ARRIVED, 1);
+        continue;
+      }
+      if (Atomics.load(ctl, C_ARRIVED) === n && Atomics.load(ctl, C_INFLIGHT) === 0 && Atomics.compareExchange(ctl, C_ARRIVED, n, CLOSING) === n) {
+        this.close();
+        openBarrier(ctl);
+        return Atomics.load(ctl, C_STOP) === 0;
+      }
+      if ((i & 63) === 63) {
+        const t = performance.now();
+        if (until < 0) until = t + this.job.spinMicros / 1000;
+        else if (t > until) Atomics.wait(ctl, C_GEN, gen, 1);
+      }
+    }
+  }
+
+  close(): void {
+    const ctl = this.ctl;
+    try {
+      this.checkInvariants();
+    } catch (e) {
+      this.m.cur = this.setupCtx;
+      this.closing = true;
+      this.fail(e);
+      return;
+    }
+    const it = Atomics.add(ctl, C_ITER, 1) + 1;
+    const max = Atomics.load(ctl, C_MAX_ITER);
+    if ((max > 0 && it >= max) || Atomics.load(ctl, C_TIME_UP) !== 0) requestStop(ctl, STOP_AT_BOUNDARY);
+  }
+
+  checkInvariants(): void {
+    for (const [name, check] of this.invariants) {
+      let r: boolean | string | void;
+      try {
+        r = check(this.state as never, this.k);
+      } catch (e) {
+        throw new ScenarioError(`scenario '${this.job.scenario.id}': invariant '${name}' threw ${describeError(e)}`);
+      }
+      if (r === false) throw new InvariantViolation(name, `invariant '${name}' does not hold at the end of the run`);
+      if (typeof r === 'string') throw new InvariantViolation(name, `invariant '${name}': ${r}`);
+    }
+  }
+
+  // ---- reporting ----------------------------------------------------------------------------
+
+  publish(): void {
+    const ctl = this.ctl;
+    const s = this.slot;
+    Atomics.store(ctl, cpuWord(s, P_STEPS), (this.operations + 0) | 0);
+    Atomics.store(ctl, cpuWord(s, P_ACQUIRE), this.m.lockOwners.acquisitions | 0);
+    Atomics.store(ctl, cpuWord(s, P_SPINS), this.spins | 0);
+    Atomics.store(ctl, cpuWord(s, P_PROGRESS), (this.m.changes + this.finished + this.m.lockOwners.acquisitions) | 0);
+  }
+
+  /** Told to stop in the middle of an iteration: remember what this CPU was doing. */
+  stopped(steps = 0): boolean {
+    this.stoppedState = this.capture(steps);
+    return false;
+  }
+
+  capture(steps: number): CpuState {
+    const { m } = this;
+    const cpu = this.cpu;
+    const held: LockRef[] = [];
+    for (const c of cpu.stack) for (const a of c.heldLocks) held.push({ addr: a, name: m.nameOf(a), context: c.name });
+    const top = cpu.top;
+    const spinning = top !== undefined && this.lastSpinCtx === top && steps - this.lastSpinAt < 64;
+    let live = cpu.stack.length + cpu.ready.length + cpu.dpcQueue.length + cpu.interrupts.length;
+    for (const t of m.threads) if (t.cpu === cpu && t.state === 'waiting') live++;
+    const snap = snapshotCpu(this, spinning ? this.lastSpinAddr : -1);
+    return {
+      snapshot: snap,
+      ...(spinning ? { spin: { addr: this.lastSpinAddr, name: m.nameOf(this.lastSpinAddr), context: top.name, irql: cpu.irql } } : {}),
+      held,
+      live,
+      idle: cpu.stack.length === 0,
+    };
+  }
+
+  /** Turns what a routine threw into this run's failure, if it is the first one anywhere. */
+  fail(e: unknown): void {
+    const ctl = this.ctl;
+    const first = Atomics.compareExchange(ctl, C_FAIL, 0, this.slot + 1) === 0;
+    if (first) {
+      const { outcome, failure } = this.classify(e);
+      this.outcome = outcome;
+      this.failure = failure;
+    }
+    requestStop(ctl, STOP_NOW);
+  }
+
+  classify(e: unknown): { outcome: Exclude<OutcomeKind, 'pass'>; failure: Omit<Failure, 'schedule'> } {
+    const m = this.m;
+    const ctx = m.cur && m.cur !== this.setupCtx ? m.cur : undefined;
+    const base = (kind: Failure['kind'], message: string): Omit<Failure, 'schedule'> => ({
+      kind,
+      message,
+      cpu: this.cpu?.index ?? this.slot,
+      routine: ctx ? ctx.routine : this.closing ? `invariant check after iteration ${Atomics.load(this.ctl, C_ITER) + 1}` : 'setup',
+      step: this.operations,
+      cpus: this.cpu ? [snapshotCpu(this, -1)] : [],
+    });
+    if (e instanceof BugCheck) {
+      const f = base('bugcheck', e.message);
+      const info: BugCheckInfo = {
+        code: e.code,
+        name: e.bugName,
+        params: [...e.params],
+        meaning: BUGCODES.get(e.code)?.meaning ?? '',
+        ...(e.code === 0xc4 && VERIFIER_SUBCODES.has(e.params[0]) ? { subcodeMeaning: VERIFIER_SUBCODES.get(e.params[0]) } : {}),
+      };
+      f.bugcheck = info;
+      return { outcome: 'bugcheck', failure: f };
+    }
+    if (e instanceof InvariantViolation) {
+      const f = base('invariant', e.message);
+      f.invariant = e.invariant;
+      return { outcome: 'invariant', failure: f };
+    }
+    if (e instanceof ScenarioError || e instanceof OutOfMachineMemory) return { outcome: 'error', failure: base('error', e.message) };
+    const where = ctx ? `${ctx.kind} '${ctx.routine}'` : 'setup';
+    return { outcome: 'error', failure: base('error', `scenario '${this.job.scenario.id}': ${where} threw ${describeError(e)}`) };
+  }
+}
+
+/** Wraps a DPC routine so that `done` runs when it returns or throws. */
+function* countDone<T>(g: Routine<T>, done: () => void): Routine<T> {
+  try {
+    return yield* g;
+  } finally {
+    done();
+  }
+}
+
+function snapshotCpu(f: FreeCpu, spinAddr: number): CpuSnapshot {
+  const m = f.m;
+  const cpu = f.cpu;
+  return {
+    cpu: cpu.index,
+    core: cpu.core,
+    irql: cpu.irql,
+    irqlName: irqlName(cpu.irql),
+    thread: cpu.thread?.name ?? null,
+    stack: cpu.stack.map((c, i) => ({
+      kind: c.kind,
+      name: c.name,
+      routineStack: [...c.apiStack],
+      heldLocks: c.heldLocks.map((a) => m.nameOf(a)),
+      ...(i === cpu.stack.length - 1 && spinAddr >= 0 ? { spinningOn: m.nameOf(spinAddr) } : {}),
+    })),
+    readyThreads: cpu.ready.map((t) => t.name),
+    queuedDpcs: cpu.dpcQueue.map((d) => d.name),
+  };
+}
+
+function describeError(e: unknown): string {
+  if (e instanceof Error) {
+    const frame = e.stack?.split('\n').find((l) => /^\s+at /.test(l))?.trim();
+    return `${e.name}: ${e.message}${frame ? ` (${frame})` : ''}`;
+  }
+  return String(e);
+}

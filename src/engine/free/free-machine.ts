@@ -1,0 +1,154 @@
+/**
+ * The machine as one free-run CPU worker sees it: the same Machine (same
+ * IRQL rules, DPC and interrupt delivery, quantum end, bug checks), with its
+ * memory and shadow map in SharedArrayBuffers that every CPU worker maps, and
+ * every memory operation a real `Atomics` operation on them.
+ *
+ * Each worker runs the whole scenario setup itself (the pool allocator is
+ * deterministic, so every worker gets the same addresses and its own copy of
+ * the JS-side kernel tables), but steps only its own logical CPU. Memory
+ * allocated while the actors run (e.g. KLOCK_QUEUE_HANDLEs) comes from a
+ * region of machine memory private to that CPU, so two CPUs never hand out
+ * the same address.
+ */
+import { ExecContext } from '../../machine/cpu.ts';
+import { Machine } from '../../machine/machine.ts';
+import { Memory, OutOfMachineMemory, Shadow, WORDS_PER_LINE } from '../../machine/memory.ts';
+import type { Rig } from '../../machine/rig.ts';
+
+/** lockOwners that also counts acquisitions (every kernel lock primitive records its owner there). */
+export class CountingOwners extends Map<number, ExecContext> {
+  acquisitions = 0;
+  override set(lock: number, ctx: ExecContext): this {
+    this.acquisitions++;
+    return super.set(lock, ctx);
+  }
+}
+
+export class FreeMemory extends Memory {
+  /** End of the part allocated by setup (identical on every CPU worker). */
+  setupTop = WORDS_PER_LINE;
+  /** This CPU's region for allocations while actors run; 0 while setup runs. */
+  regionStart = 0;
+  regionEnd = 0;
+
+  constructor(size: number, words: Int32Array, shadow: Uint8Array) {
+    super(size, words);
+    // The shadow map is shared too: a block one CPU allocates at run time (an
+    // in-stack queue handle) is touched by another CPU (its predecessor links it).
+    (this as unknown as { shadow: Uint8Array }).shadow = shadow;
+  }
+
+  /**
+   * Clears what this CPU used: the setup part (every worker clears and then
+   * rewrites the same words with the same values, so no ordering is needed
+   * between workers) and its own run-time region.
+   */
+  override reset(): void {
+    const setupEnd = this.regionStart === 0 ? this.top : this.setupTop;
+    this.words.fill(0, 0, setupEnd);
+    this.shadow.fill(Shadow.Unallocated, 0, setupEnd);
+    if (this.regionStart !== 0 && this.top > this.regionStart) {
+      this.words.fill(0, this.regionStart, this.top);
+      this.shadow.fill(Shadow.Unallocated, this.regionStart, this.top);
+    }
+    this.top = WORDS_PER_LINE;
+    this.setupTop = WORDS_PER_LINE;
+    this.regionStart = 0;
+    this.regionEnd = 0;
+    if (this.blocks.size !== 0) this.blocks.clear();
+  }
+
+  /** After setup: later allocations on this CPU come from its slot of the remaining memory. */
+  enterRegion(slot: number, slots: number): void {
+    this.setupTop = this.top;
+    const base = Math.ceil(this.top / WORDS_PER_LINE) * WORDS_PER_LINE;
+    const per = Math.floor((this.size - base) / slots / WORDS_PER_LINE) * WORDS_PER_LINE;
+    this.regionStart = base + slot * per;
+    this.regionEnd = this.regionStart + per;
+    this.top = this.regionStart;
+  }
+
+  override alloc(words: number, tag: string, lineAligned = false): number {
+    if (this.regionEnd !== 0) {
+      const align = lineAligned ? WORDS_PER_LINE : 4;
+      const addr = Math.ceil(this.top / align) * align;
+      if (addr + Math.max(1, words) > this.regionEnd) {
+        throw new OutOfMachineMemory(
+          `machine memory exhausted: ${words} words for '${tag}' do not fit in this CPU's share of run-time memory (raise the rig's memoryWords)`,
+        );
+      }
+    }
+    return super.alloc(words, tag, lineAligned);
+  }
+}
+
+export class FreeMachine extends Machine {
+  override readonly lockOwners = new CountingOwners();
+  /** Plain writes and read-modify-writes that changed memory: the watchdog's evidence of progress. */
+  changes = 0;
+
+  constructor(rig: Rig, words: Int32Array, shadow: Uint8Array) {
+    super(rig);
+    const memory = new FreeMemory(rig.memoryWords, words, shadow);
+    const self = this as unknown as { memory: Memory; words: Int32Array; shadow: Uint8Array };
+    self.memory = memory;
+    self.words = words;
+    self.shadow = shadow;
+  }
+
+  get freeMemory(): FreeMemory {
+    return this.memory as FreeMemory;
+  }
+
+  override read(a: number): number {
+    if (this.shadow[a] !== 1) this.badAccess(a, false);
+    return Atomics.load(this.words, a);
+  }
+
+  override write(a: number, v: number): void {
+    if (this.shadow[a] !== 1) this.badAccess(a, true);
+    Atomics.store(this.words, a, v);
+    this.changes++;
+  }
+
+  override xchg(a: number, v: number): number {
+    if (this.shadow[a] !== 1) this.badAccess(a, true);
+    const old = Atomics.exchange(this.words, a, v);
+    if (old !== v) this.changes++;
+    return old;
+  }
+
+  override cmpxchg(a: number, exchange: number, comparand: number): number {
+    if (this.shadow[a] !== 1) this.badAccess(a, true);
+    const old = Atomics.compareExchange(this.words, a, comparand, exchange);
+    if (old === comparand && old !== exchange) this.changes++;
+    return old;
+  }
+
+  override xadd(a: number, delta: number): number {
+    if (this.shadow[a] !== 1) this.badAccess(a, true);
+    if (delta !== 0) this.changes++;
+    return Atomics.add(this.words, a, delta);
+  }
+
+  override xor(a: number, bits: number): number {
+    if (this.shadow[a] !== 1) this.badAccess(a, true);
+    if (bits !== 0) this.changes++;
+    return Atomics.xor(this.words, a, bits);
+  }
+
+  override or(a: number, bits: number): number {
+    if (this.shadow[a] !== 1) this.badAccess(a, true);
+    const old = Atomics.or(this.words, a, bits);
+    if ((old | bits) !== old) this.changes++;
+    return old;
+  }
+
+  override and(a: number, bits: number): number {
+    if (this.shadow[a] !== 1) this.badAccess(a, true);
+    const old = Atomics.and(this.words, a, bits);
+    if ((old & bits) !== old) this.changes++;
+    return old;
+  }
+}

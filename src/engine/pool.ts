@@ -1,0 +1,202 @@
+/**
+ * Exploration on a pool of workers: one controlled exploration (strategy,
+ * seed, schedule budget) split over N workers by schedule index — worker i
+ * runs indices i, i + N, i + 2N, ... — with no per-step messages. Progress
+ * comes back in batches.
+ *
+ * Determinism rule: the result is the failure with the LOWEST schedule index
+ * in the budget, whatever N is. A worker that finds a failure at index f
+ * publishes f in a shared word; the others stop starting schedules above f
+ * but finish every index below it, so a lower failure, if any, is still
+ * found. Totals (schedules, steps) are then counted over indices ≤ f only, so
+ * they match a single-worker run too. The failing schedule replays on a single
+ * engine (`racebox replay`): it encodes the choices of that one execution.
+ *
+ * DFS explores a tree whose shape it discovers as it goes: it runs on one
+ * worker (N is ignored). Random and PCT schedules are seeded from (seed,
+ * index) and split freely. (PCT adapts its estimate of run length k to the
+ * longest run seen so far; on scenarios whose runs exceed the initial
+ * estimate of 16 decisions, a worker that has seen fewer runs may place its
+ * change points differently — see the report of the pool change.)
+ *
+ * Cancellation: word 0 of the shared array stops every worker between two
+ * schedules; workers still running one second later are terminated.
+ */
+import { proxy } from 'comlink';
+import { CANCEL_WORD, FAILURE_BOUND_WORD, type ExploreRequest, type PoolExploreWorkerApi, type Progress } from '../workers/api.ts';
+import type { RunSummary } from './outcome.ts';
+
+export interface PoolWorker {
+  api: Pick<PoolExploreWorkerApi, 'explore' | 'shareBelow'>;
+  terminate(): void;
+}
+
+/** Browser: a Comlink-wrapped module Worker of src/workers/explore.worker.ts; Node: see src/workers/node-entry.ts. */
+export type PoolWorkerFactory = (index: number) => PoolWorker;
+
+export interface PoolProgress extends Progress {
+  /** Failures found so far (the lowest index among them wins). */
+  failures: number;
+  workers: number;
+}
+
+export interface PoolOptions {
+  workers: number;
+  factory: PoolWorkerFactory;
+  onProgress?: (p: PoolProgress) => void;
+  /** Set word 0 (or call the returned cancel of startPool) to stop. */
+  cancel?: Int32Array;
+  /** How long cancelled workers get before they are terminated. Default 1000 ms. */
+  cancelGraceMs?: number;
+}
+
+export interface PoolSummary extends RunSummary {
+  workers: number;
+  cancelled?: boolean;
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+export async function explorePool(req: Omit<ExploreRequest, 'first' | 'stride'>, o: PoolOptions): Promise<PoolSummary> {
+  const n = req.strategy === 'dfs' ? 1 : Math.max(1, Math.min(o.workers, req.schedules));
+  const shared = new Int32Array(new SharedArrayBuffer(8));
+  const external = o.cancel;
+  const t0 = now();
+  const workers: PoolWorker[] = [];
+  const terminated = new Set<number>();
+  const terminateAll = (): void => {
+    workers.forEach((w, i) => {
+      if (terminated.has(i)) return;
+      terminated.add(i);
+      try {
+        w.terminate();
+      } catch {
+        // gone already
+      }
+    });
+  };
+  try {
+    for (let i = 0; i < n; i++) workers.push(o.factory(i));
+  } catch (e) {
+    terminateAll();
+    throw e;
+  }
+  const latest: Progress[] = Array.from({ length: n }, () => ({ schedulesRun: 0, steps: 0, elapsedMs: 0 }));
+  let failures = 0;
+  const report = (): void => {
+    if (!o.onProgress) return;
+    let schedulesRun = 0;
+    let steps = 0;
+    for (const p of latest) {
+      schedulesRun += p.schedulesRun;
+      steps += p.steps;
+    }
+    o.onProgress({ schedulesRun, steps, elapsedMs: now() - t0, failures, workers: n });
+  };
+  const results: (RunSummary | undefined)[] = new Array(n).fill(undefined);
+  let error: unknown;
+  let cancelled = false;
+  const runs = workers.map((w, i) =>
+    w.api
+      .explore(
+        { ...req, first: i, stride: n },
+        proxy((p: Progress) => {
+          latest[i] = p;
+          report();
+        }),
+        shared,
+      )
+      .then(
+        (r) => {
+          results[i] = r;
+          if (r.outcome !== 'pass') {
+            failures++;
+            report();
+          }
+        },
+        (e: unknown) => {
+          error ??= e;
+          Atomics.store(shared, CANCEL_WORD, 1);
+        },
+      ),
+  );
+  const all = Promise.all(runs);
+  // Forward an external cancel to the workers; after the grace period, terminate whoever is still busy.
+  let cancelAt = -1;
+  const grace = o.cancelGraceMs ?? 1000;
+  await new Promise<void>((resolve) => {
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      clearInterval(timer);
+      resolve();
+    };
+    const timer = setInterval(() => {
+      if (external && Atomics.load(external, CANCEL_WORD) !== 0 && cancelAt < 0) {
+        cancelled = true;
+        cancelAt = now();
+        Atomics.store(shared, CANCEL_WORD, 1);
+      }
+      if (cancelAt >= 0 && now() - cancelAt > grace) finish();
+    }, 20);
+    void all.then(finish);
+  });
+  if (error !== undefined) {
+    terminateAll();
+    throw error instanceof Error ? error : new Error(String(error));
+  }
+  if (cancelled && results.some((r) => r === undefined)) {
+    terminateAll();
+    const schedulesRun = latest.reduce((s, p) => s + p.schedulesRun, 0);
+    const steps = latest.reduce((s, p) => s + p.steps, 0);
+    return {
+      scenario: '', rig: req.rig.id, strategy: req.strategy, seed: req.seed, schedulesRun, steps,
+      elapsedMs: now() - t0, outcome: 'pass', workers: n, cancelled: true,
+    };
+  }
+  const done = results as RunSummary[];
+  let best: RunSummary | undefined;
+  for (const r of done) {
+    if (r.outcome !== 'pass' && r.failingSchedule !== undefined && (best === undefined || r.failingSchedule < best.failingSchedule!)) best = r;
+  }
+  const base = done[0]!;
+  let summary: PoolSummary;
+  if (best) {
+    const f = best.failingSchedule!;
+    // Count only indices below f (plus f itself), as a single worker would have.
+    const shares = await Promise.all(workers.map((w) => w.api.shareBelow(f)));
+    const bestIdx = done.indexOf(best);
+    let schedulesRun = 1;
+    // best.steps covers the failing worker's schedules up to and including f.
+    let steps = best.steps - shares[bestIdx]!.steps;
+    for (const s of shares) {
+      schedulesRun += s.schedules;
+      steps += s.steps;
+    }
+    summary = { ...best, schedulesRun, steps, elapsedMs: now() - t0, workers: n };
+  } else {
+    let schedulesRun = 0;
+    let steps = 0;
+    for (const r of done) {
+      schedulesRun += r.schedulesRun;
+      steps += r.steps;
+    }
+    const exhausted = done.some((r) => r.exhausted);
+    summary = {
+      scenario: base.scenario, rig: base.rig, strategy: base.strategy, seed: base.seed, schedulesRun, steps,
+      elapsedMs: now() - t0, outcome: 'pass', ...(exhausted ? { exhausted: true } : {}), workers: n,
+      ...(cancelled ? { cancelled: true } : {}),
+    };
+  }
+  terminateAll();
+  return summary;
+}
+
+/** A cancel flag a UI can hold: `cancel()` stops the pool within about a second. */
+export function poolCancelFlag(): { flag: Int32Array; cancel(): void } {
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  return { flag, cancel: () => Atomics.store(flag, CANCEL_WORD, 1) };
+}
+
+export { FAILURE_BOUND_WORD };

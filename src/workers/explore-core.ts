@@ -1,0 +1,92 @@
+/**
+ * The exploration worker's API (ExploreWorkerApi), independent of the
+ * environment it is exposed in: a share of one exploration's schedule indices
+ * (first, first + stride, ...), progress in batches, the shared cancel flag
+ * and the pool's failure bound (see FAILURE_BOUND_WORD in api.ts).
+ */
+import { explore, replay } from '../engine/explore.ts';
+import type { RunSummary } from '../engine/outcome.ts';
+import {
+  CANCEL_WORD, FAILURE_BOUND_WORD, type ExploreRequest, type PoolExploreWorkerApi, type Progress, type ReplayRequest,
+  type ReplayResponse, type ShareBelow,
+} from './api.ts';
+import { loadScenarioRef, type LibraryLoader } from './scenario-source.ts';
+
+/** Progress goes back at most this often (schedules are microseconds; messages are not). */
+const PROGRESS_MS = 200;
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/** Lowers word i of a shared array to v if v is smaller (0 means "none yet"). */
+export function atomicMinBound(a: Int32Array, i: number, v: number): void {
+  for (;;) {
+    const cur = Atomics.load(a, i);
+    if (cur !== 0 && cur <= v) return;
+    if (Atomics.compareExchange(a, i, cur, v) === cur) return;
+  }
+}
+
+export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorkerApi {
+  // Cumulative steps after each passing schedule of the last exploration, in index order.
+  let cumulative: number[] = [];
+  let first = 0;
+  let stride = 1;
+  return {
+    async explore(req: ExploreRequest, onProgress?: (p: Progress) => void, cancel?: Int32Array): Promise<RunSummary> {
+      const scenario = await loadScenarioRef(req.scenario, library);
+      first = req.first ?? 0;
+      stride = req.stride ?? 1;
+      cumulative = [];
+      const bound = cancel !== undefined && cancel.length > FAILURE_BOUND_WORD ? cancel : undefined;
+      let next = first;
+      let lastSent = now();
+      const summary = explore(req.rig, scenario, {
+        strategy: req.strategy,
+        seed: req.seed,
+        schedules: req.schedules,
+        ...(req.depth !== undefined ? { depth: req.depth } : {}),
+        ...(req.preemptionBound !== undefined ? { preemptionBound: req.preemptionBound } : {}),
+        first,
+        stride,
+        progressEvery: 1,
+        onProgress: (p) => {
+          cumulative.push(p.steps);
+          if (onProgress && (p.schedulesRun & 63) === 0) {
+            const t = now();
+            if (t - lastSent >= PROGRESS_MS) {
+              lastSent = t;
+              void onProgress(p);
+            }
+          }
+        },
+        shouldStop: () => {
+          const i = next;
+          next += stride;
+          if (cancel !== undefined && Atomics.load(cancel, CANCEL_WORD) !== 0) return true;
+          if (bound !== undefined) {
+            const b = Atomics.load(bound, FAILURE_BOUND_WORD);
+            if (b !== 0 && i >= b - 1) return true;
+          }
+          return false;
+        },
+      });
+      if (bound !== undefined && summary.outcome !== 'pass' && summary.failingSchedule !== undefined) {
+        atomicMinBound(bound, FAILURE_BOUND_WORD, summary.failingSchedule + 1);
+      }
+      if (onProgress) await onProgress({ schedulesRun: summary.schedulesRun, steps: summary.steps, elapsedMs: summary.elapsedMs });
+      return summary;
+    },
+
+    async shareBelow(index: number): Promise<ShareBelow> {
+      let schedules = 0;
+      while (schedules < cumulative.length && first + schedules * stride < index) schedules++;
+      return { schedules, steps: schedules > 0 ? cumulative[schedules - 1]! : 0 };
+    },
+
+    async replay(req: ReplayRequest): Promise<ReplayResponse> {
+      const scenario = await loadScenarioRef(req.scenario, library);
+      const r = replay(req.rig, scenario, req.schedule, { trace: req.trace });
+      return { summary: r.summary, ...(r.execution.trace ? { trace: r.execution.trace } : {}) };
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * Node side of the Comlink workers (worker_threads, through Comlink's node
+ * adapter): the entry a worker thread runs (bin/free-worker.mjs and
+ * bin/explore-worker.mjs load this after registering TypeScript), and the
+ * factories the CLI, benchmarks and tests give the free-run coordinator and
+ * the pool.
+ */
+import { availableParallelism } from 'node:os';
+import { parentPort, Worker } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint, { type NodeEndpoint } from 'comlink/dist/esm/node-adapter.mjs';
+import { loadScenario } from '../cli/load.ts';
+import type { FreeCpuWorker } from '../engine/free/run.ts';
+import type { PoolWorker } from '../engine/pool.ts';
+import type { FreeWorkerApi, PoolExploreWorkerApi } from './api.ts';
+import { createExploreWorkerApi } from './explore-core.ts';
+import { createFreeWorkerApi } from './free-core.ts';
+
+const FREE_WORKER = new URL('../../bin/free-worker.mjs', import.meta.url);
+const EXPLORE_WORKER = new URL('../../bin/explore-worker.mjs', import.meta.url);
+
+/** Live worker threads started by the factories below (tests check that none is left). */
+export const liveNodeWorkers = new Set<Worker>();
+
+function start<T>(url: URL): { api: Comlink.Remote<T>; terminate(): void } {
+  const w = new Worker(url);
+  liveNodeWorkers.add(w);
+  w.on('exit', () => liveNodeWorkers.delete(w));
+  // A worker that dies (terminate, crash) must not keep a Comlink call pending forever: the coordinator times out.
+  w.on('error', () => undefined);
+  const api = Comlink.wrap<T>(nodeEndpoint(w as unknown as NodeEndpoint));
+  return {
+    api,
+    terminate: () => {
+      void w.terminate();
+    },
+  };
+}
+
+/** Host cores, for FreeRunOptions.hostCpus (Node 20 has no navigator.hardwareConcurrency). */
+export function nodeHostCpus(): number {
+  return availableParallelism();
+}
+
+export function nodeFreeWorker(): FreeCpuWorker {
+  return start<FreeWorkerApi>(FREE_WORKER);
+}
+
+export function nodeExploreWorker(): PoolWorker {
+  return start<PoolExploreWorkerApi>(EXPLORE_WORKER);
+}
+
+/** Exposes a worker API on this worker thread. */
+export function exposeInThisThread(kind: 'free' | 'explore'): void {
+  if (!parentPort) throw new Error('exposeInThisThread: not in a worker thread');
+  const library = (id: string) => loadScenario(id);
+  const api = kind === 'free' ? createFreeWorkerApi(library) : createExploreWorkerApi(library);
+  Comlink.expose(api, nodeEndpoint(parentPort as unknown as NodeEndpoint));
+}
