@@ -1,7 +1,372 @@
 /**
  * ERESOURCE reader/writer locks (nt-semantics section 6).
- * (Being implemented: this family is filled in by its own change.)
+ *
+ * The owner table (thread → recursion count), the exclusive flag and the
+ * waiter counts are kept per resource; the counts are mirrored into the
+ * ERESOURCE's words in machine memory (so a freed resource faults). Every
+ * decision happens in one step, as under the resource's internal spin lock.
+ * Shared waiters block on the embedded SharedWaiters semaphore, exclusive
+ * waiters on the ExclusiveWaiters synchronization event, and ownership is
+ * handed over by the releaser (no barging):
+ *  - an exclusive owner asking for shared access just recurses;
+ *  - ExAcquireResourceSharedLite: a new reader waits while a writer waits
+ *    (writer preference) unless it already owns the resource;
+ *    ExAcquireSharedStarveExclusive does not wait for writers;
+ *    ExAcquireSharedWaitForExclusive waits for them even if it already owns it;
+ *  - a shared owner asking for exclusive access waits for itself, forever
+ *    (Verifier's deadlock detection does not track ERESOURCEs: a hang);
+ *  - a departing writer admits all queued readers, else hands off to one
+ *    writer; the last departing reader hands off to a writer.
+ * Release by a thread that does not own it: RESOURCE_NOT_OWNED (0xE3), on
+ * every build. Checked build: acquire/release with normal kernel APCs enabled
+ * (no critical region, below APC_LEVEL) is 0xC4/0x37 / 0x38.
  */
-export const eresourceApi = {};
+import { BugCheck, ScenarioError, verifierViolation } from '../machine/bugcheck.ts';
+import type { ExecContext, Thread } from '../machine/cpu.ts';
+import { APC_LEVEL } from '../machine/irql.ts';
+import { OP_KERNEL, OP_READ, OP_WAIT, type Routine } from '../machine/ops.ts';
+import {
+  beginWait, checkWaitIrql, DISPATCHER_OBJECT_WORDS, EventSynchronizationObject, initDispatcherObject, releaseSemaphoreNow,
+  SemaphoreObject, SEMAPHORE_LIMIT, setEventNow, WAIT_BLOCKED,
+} from './dispatcher.ts';
+import type { Kernel } from './kernel.ts';
+import { combinedApcDisable } from './regions.ts';
+
+export type PERESOURCE = number;
+
+/** ERESOURCE layout (words). */
+export const RES_FLAG = 0;
+export const RES_ACTIVE_ENTRIES = 1;
+export const RES_SHARED_WAITERS = 2;
+export const RES_EXCLUSIVE_WAITERS = 3;
+export const RES_OWNER_THREAD = 4;
+export const RES_OWNER_COUNT = 5;
+export const RES_CONTENTION = 6;
+export const RES_INITIALIZED = 7;
+export const RES_SHARED_SEMAPHORE = 8;
+export const RES_EXCLUSIVE_EVENT = RES_SHARED_SEMAPHORE + DISPATCHER_OBJECT_WORDS;
+export const ERESOURCE_WORDS = RES_EXCLUSIVE_EVENT + DISPATCHER_OBJECT_WORDS;
+
+export const ResourceOwnedExclusive = 0x80;
+
+type Mode = 'exclusive' | 'shared' | 'starve' | 'wait-for-exclusive';
+
+class Resource {
+  readonly owners = new Map<Thread, number>();
+  exclusive = false;
+  exclusiveOwner: Thread | null = null;
+  /** Exclusive ownership handed to a waiter that has not run yet. */
+  handoff = false;
+  /** Readers queued on the semaphore (their slots are granted by the releaser). */
+  sharedWaiters: Thread[] = [];
+  exclusiveWaiters = 0;
+  constructor(readonly addr: number) {}
+}
+
+class ResourceState {
+  readonly byAddr = new Map<number, Resource>();
+}
+
+function rstate(k: Kernel): ResourceState {
+  return k.perRun('eresource', () => new ResourceState());
+}
+
+function resourceAt(k: Kernel, res: number, api: string): Resource {
+  const r = rstate(k).byAddr.get(res);
+  if (!r) throw new ScenarioError(`${api}: ${k.m.nameOf(res)} is not an initialized ERESOURCE (use k.ExInitializeResourceLite)`);
+  // Touch the resource's memory: a freed ERESOURCE faults here.
+  k.m.read(res + RES_INITIALIZED);
+  return r;
+}
+
+/** Mirrors the JS-side state into the ERESOURCE's words. */
+function sync(k: Kernel, r: Resource): void {
+  const m = k.m;
+  const a = r.addr;
+  m.write(a + RES_FLAG, r.exclusive ? ResourceOwnedExclusive : 0);
+  m.write(a + RES_ACTIVE_ENTRIES, r.owners.size);
+  m.write(a + RES_SHARED_WAITERS, r.sharedWaiters.length);
+  m.write(a + RES_EXCLUSIVE_WAITERS, r.exclusiveWaiters);
+  const first = r.exclusiveOwner ?? (r.owners.size > 0 ? r.owners.keys().next().value! : null);
+  m.write(a + RES_OWNER_THREAD, r.handoff ? 1 : (first?.kthread ?? 0));
+  m.write(a + RES_OWNER_COUNT, first ? (r.owners.get(first) ?? 0) : 0);
+}
+
+function currentThread(ctx: ExecContext, api: string): Thread {
+  if (ctx.thread === null) throw new ScenarioError(`${api} needs a thread (called from ${ctx.kind} '${ctx.name}' on an idle processor)`);
+  return ctx.thread;
+}
+
+/** Checked build: normal kernel APCs must be off (critical region, guarded region or APC_LEVEL). */
+function checkApcs(k: Kernel, ctx: ExecContext, t: Thread, res: number, subcode: number, api: string): void {
+  if (!k.m.checked) return;
+  const irql = ctx.cpu.irql;
+  if (irql < APC_LEVEL && combinedApcDisable(t) === 0) {
+    throw verifierViolation(
+      subcode, irql, combinedApcDisable(t), res * 4,
+      `${api}(${k.m.nameOf(res)}) with normal kernel APCs enabled: call KeEnterCriticalRegion first, or the owner can be suspended while it holds the resource`,
+    );
+  }
+}
+
+function describeOwners(r: Resource): string {
+  if (r.handoff) return 'being handed to an exclusive waiter';
+  if (r.owners.size === 0) return 'free';
+  const names = [...r.owners.keys()].map((t) => `'${t.name}'`).join(', ');
+  return `owned ${r.exclusive ? 'exclusive' : 'shared'} by ${names}`;
+}
+
+/** Admits every queued reader at once (their owner slots were reserved when they queued). */
+function admitShared(k: Kernel, r: Resource): void {
+  const n = r.sharedWaiters.length;
+  r.exclusive = false;
+  r.exclusiveOwner = null;
+  for (const w of r.sharedWaiters) r.owners.set(w, (r.owners.get(w) ?? 0) + 1);
+  r.sharedWaiters = [];
+  releaseSemaphoreNow(k, r.addr + RES_SHARED_SEMAPHORE, n);
+}
+
+/** Hands exclusive ownership to the first exclusive waiter (it records itself when it runs). */
+function handOffExclusive(k: Kernel, r: Resource): void {
+  r.exclusive = true;
+  r.exclusiveOwner = null;
+  r.handoff = true;
+  r.exclusiveWaiters--;
+  setEventNow(k, r.addr + RES_EXCLUSIVE_EVENT);
+}
+
+/** The resource just became unowned: pick who gets it next. */
+function grantNext(k: Kernel, r: Resource, wasExclusive: boolean): void {
+  r.exclusive = false;
+  r.exclusiveOwner = null;
+  if (wasExclusive && r.sharedWaiters.length > 0) admitShared(k, r);
+  else if (r.exclusiveWaiters > 0) handOffExclusive(k, r);
+  else if (r.sharedWaiters.length > 0) admitShared(k, r);
+}
+
+/** The common acquire path of every ExAcquire* routine. */
+function* acquire(k: Kernel, res: PERESOURCE, wait: boolean, mode: Mode, api: string): Routine<boolean> {
+  const m = k.m;
+  const ctx = m.cur;
+  ctx.apiStack.push(api);
+  yield m.at(OP_KERNEL, res);
+  const r = resourceAt(k, res, api);
+  const t = currentThread(ctx, api);
+  checkApcs(k, ctx, t, res, 0x37, api);
+  const mine = r.owners.get(t) ?? 0;
+  let grant = false;
+  if (r.owners.size === 0 && !r.handoff) {
+    grant = true;
+    r.exclusive = mode === 'exclusive';
+    r.exclusiveOwner = r.exclusive ? t : null;
+  } else if (r.exclusive) {
+    // Exclusive (or being handed over): only the exclusive owner gets in, by recursion.
+    grant = r.exclusiveOwner === t;
+  } else if (mode === 'exclusive') {
+    grant = false; // shared-owned: even a shared owner waits (for itself, if it is one)
+  } else if (mode === 'starve') {
+    grant = true;
+  } else if (mode === 'wait-for-exclusive') {
+    grant = r.exclusiveWaiters === 0;
+  } else {
+    grant = mine > 0 || r.exclusiveWaiters === 0;
+  }
+  if (grant) {
+    r.owners.set(t, mine + 1);
+    sync(k, r);
+    ctx.apiStack.pop();
+    return true;
+  }
+  if (!wait) {
+    ctx.apiStack.pop();
+    return false;
+  }
+  const exclusive = mode === 'exclusive';
+  const obj = res + (exclusive ? RES_EXCLUSIVE_EVENT : RES_SHARED_SEMAPHORE);
+  // ExpWaitForResource waits with a 500 ms timeout (and loops): a timed wait, as far as IRQL rules go.
+  checkWaitIrql(k, ctx, 1, obj);
+  if (exclusive) r.exclusiveWaiters++;
+  else r.sharedWaiters.push(t);
+  m.write(res + RES_CONTENTION, m.read(res + RES_CONTENTION) + 1);
+  sync(k, r);
+  const owner = mine > 0 ? t : (r.exclusiveOwner ?? (r.owners.size > 0 ? r.owners.keys().next().value! : null));
+  const reason = `ERESOURCE ${m.nameOf(res)} (${exclusive ? 'exclusive' : 'shared'} access; ${describeOwners(r)}${mine > 0 ? `, including '${t.name}' itself` : ''})`;
+  if (beginWait(k, ctx, [obj], false, null, reason, owner) === WAIT_BLOCKED) yield m.at(OP_WAIT, obj);
+  if (exclusive) {
+    // Woken by a hand-off: record ourselves as the owner.
+    r.handoff = false;
+    r.exclusive = true;
+    r.exclusiveOwner = t;
+    r.owners.set(t, 1);
+    sync(k, r);
+  }
+  ctx.apiStack.pop();
+  return true;
+}
+
+export const eresourceApi = {
+  /** IRQL ≤ DISPATCH_LEVEL. Initializes an ERESOURCE, free; storage (non-paged) is allocated when omitted. */
+  ExInitializeResourceLite(this: Kernel, resource?: PERESOURCE): PERESOURCE {
+    const m = this.m;
+    const st = rstate(this);
+    if (resource !== undefined && st.byAddr.has(resource) && m.checked && m.words[resource + RES_INITIALIZED] === 1) {
+      throw verifierViolation(0xd0, resource * 4, 0, 0, `${m.nameOf(resource)} initialized again while it is live (delete it first)`);
+    }
+    const a = resource ?? m.memory.alloc(ERESOURCE_WORDS, 'ERESOURCE');
+    for (let i = 0; i < ERESOURCE_WORDS; i++) m.words[a + i] = 0;
+    m.words[a + RES_INITIALIZED] = 1;
+    initDispatcherObject(this, a + RES_SHARED_SEMAPHORE, SemaphoreObject, 0);
+    m.words[a + RES_SHARED_SEMAPHORE + SEMAPHORE_LIMIT] = 0x7fffffff;
+    initDispatcherObject(this, a + RES_EXCLUSIVE_EVENT, EventSynchronizationObject, 0);
+    st.byAddr.set(a, new Resource(a));
+    return a;
+  },
+
+  /** IRQL ≤ APC_LEVEL. Unlinks the resource; it must not be owned or waited on. */
+  *ExDeleteResourceLite(this: Kernel, resource: PERESOURCE): Routine<void> {
+    const m = this.m;
+    yield m.at(OP_KERNEL, resource);
+    const st = rstate(this);
+    const r = st.byAddr.get(resource);
+    if (!r || m.words[resource + RES_INITIALIZED] !== 1) {
+      if (m.checked) throw verifierViolation(0xd1, resource * 4, 0, 0, `ExDeleteResourceLite: ${m.nameOf(resource)} was never initialized`);
+      return;
+    }
+    m.write(resource + RES_INITIALIZED, 0);
+    st.byAddr.delete(resource);
+  },
+
+  /**
+   * IRQL ≤ APC_LEVEL, normal kernel APCs disabled. Exclusive access: TRUE when
+   * acquired (recursively if the caller is the exclusive owner); with
+   * wait = FALSE, FALSE instead of waiting. A shared owner that asks waits forever.
+   */
+  *ExAcquireResourceExclusiveLite(this: Kernel, resource: PERESOURCE, wait: boolean): Routine<boolean> {
+    return yield* acquire(this, resource, wait, 'exclusive', 'ExAcquireResourceExclusiveLite');
+  },
+
+  /** ExAcquireResourceExclusiveLite with wait = FALSE. */
+  *ExTryToAcquireResourceExclusiveLite(this: Kernel, resource: PERESOURCE): Routine<boolean> {
+    return yield* acquire(this, resource, false, 'exclusive', 'ExTryToAcquireResourceExclusiveLite');
+  },
+
+  /**
+   * IRQL ≤ APC_LEVEL, normal kernel APCs disabled. Shared access; an owner
+   * (shared or exclusive) just recurses. A new reader waits while a writer
+   * waits, so writers are not starved.
+   */
+  *ExAcquireResourceSharedLite(this: Kernel, resource: PERESOURCE, wait: boolean): Routine<boolean> {
+    return yield* acquire(this, resource, wait, 'shared', 'ExAcquireResourceSharedLite');
+  },
+
+  /** As ExAcquireResourceSharedLite, but readers get in even while writers wait (writers can starve). */
+  *ExAcquireSharedStarveExclusive(this: Kernel, resource: PERESOURCE, wait: boolean): Routine<boolean> {
+    return yield* acquire(this, resource, wait, 'starve', 'ExAcquireSharedStarveExclusive');
+  },
+
+  /** As ExAcquireResourceSharedLite, but while writers wait even a shared owner waits for them. */
+  *ExAcquireSharedWaitForExclusive(this: Kernel, resource: PERESOURCE, wait: boolean): Routine<boolean> {
+    return yield* acquire(this, resource, wait, 'wait-for-exclusive', 'ExAcquireSharedWaitForExclusive');
+  },
+
+  /** KeEnterCriticalRegion, then ExAcquireResourceExclusiveLite(resource, TRUE). */
+  *ExEnterCriticalRegionAndAcquireResourceExclusive(this: Kernel, resource: PERESOURCE): Routine<boolean> {
+    yield* this.KeEnterCriticalRegion();
+    return yield* acquire(this, resource, true, 'exclusive', 'ExEnterCriticalRegionAndAcquireResourceExclusive');
+  },
+
+  /** KeEnterCriticalRegion, then ExAcquireResourceSharedLite(resource, TRUE). */
+  *ExEnterCriticalRegionAndAcquireResourceShared(this: Kernel, resource: PERESOURCE): Routine<boolean> {
+    yield* this.KeEnterCriticalRegion();
+    return yield* acquire(this, resource, true, 'shared', 'ExEnterCriticalRegionAndAcquireResourceShared');
+  },
+
+  /**
+   * IRQL ≤ DISPATCH_LEVEL. Releases one level of the caller's ownership; the
+   * last one passes the resource on (readers first after a writer, a writer
+   * after the last reader). A caller that does not own it: RESOURCE_NOT_OWNED.
+   */
+  *ExReleaseResourceLite(this: Kernel, resource: PERESOURCE): Routine<void> {
+    const m = this.m;
+    const ctx = m.cur;
+    ctx.apiStack.push('ExReleaseResourceLite');
+    yield m.at(OP_KERNEL, resource);
+    const r = resourceAt(this, resource, 'ExReleaseResourceLite');
+    const t = currentThread(ctx, 'ExReleaseResourceLite');
+    const count = r.owners.get(t) ?? 0;
+    if (count === 0) {
+      throw new BugCheck(
+        0xe3, resource * 4, t.kthread * 4, 0, 3,
+        `thread '${t.name}' releases ${m.nameOf(resource)}, which it does not own (${describeOwners(r)})`,
+      );
+    }
+    checkApcs(this, ctx, t, resource, 0x38, 'ExReleaseResourceLite');
+    if (count > 1) r.owners.set(t, count - 1);
+    else {
+      r.owners.delete(t);
+      const wasExclusive = r.exclusive;
+      if (wasExclusive || r.owners.size === 0) grantNext(this, r, wasExclusive);
+    }
+    sync(this, r);
+    ctx.apiStack.pop();
+  },
+
+  /** ExReleaseResourceLite, then KeLeaveCriticalRegion. */
+  *ExReleaseResourceAndLeaveCriticalRegion(this: Kernel, resource: PERESOURCE): Routine<void> {
+    yield* this.ExReleaseResourceLite(resource);
+    yield* this.KeLeaveCriticalRegion();
+  },
+
+  /**
+   * IRQL ≤ DISPATCH_LEVEL. The exclusive owner keeps the resource shared
+   * instead, and every queued reader is admitted with it.
+   */
+  *ExConvertExclusiveToSharedLite(this: Kernel, resource: PERESOURCE): Routine<void> {
+    const m = this.m;
+    const ctx = m.cur;
+    ctx.apiStack.push('ExConvertExclusiveToSharedLite');
+    yield m.at(OP_KERNEL, resource);
+    const r = resourceAt(this, resource, 'ExConvertExclusiveToSharedLite');
+    const t = currentThread(ctx, 'ExConvertExclusiveToSharedLite');
+    if (!r.exclusive || r.exclusiveOwner !== t) {
+      throw new BugCheck(0xe3, resource * 4, t.kthread * 4, 0, 3, `ExConvertExclusiveToSharedLite: thread '${t.name}' does not own ${m.nameOf(resource)} exclusive (${describeOwners(r)})`);
+    }
+    r.exclusive = false;
+    r.exclusiveOwner = null;
+    if (r.sharedWaiters.length > 0) admitShared(this, r);
+    sync(this, r);
+    ctx.apiStack.pop();
+  },
+
+  /** TRUE when the caller owns the resource exclusive. */
+  ExIsResourceAcquiredExclusiveLite(this: Kernel, resource: PERESOURCE): boolean {
+    const r = resourceAt(this, resource, 'ExIsResourceAcquiredExclusiveLite');
+    const t = this.m.cur.thread;
+    return r.exclusive && t !== null && r.exclusiveOwner === t;
+  },
+
+  /** How many times the caller holds the resource, shared or exclusive (0: not at all). */
+  ExIsResourceAcquiredSharedLite(this: Kernel, resource: PERESOURCE): number {
+    const r = resourceAt(this, resource, 'ExIsResourceAcquiredSharedLite');
+    const t = this.m.cur.thread;
+    return t === null ? 0 : (r.owners.get(t) ?? 0);
+  },
+
+  /** Threads waiting for exclusive access. */
+  *ExGetExclusiveWaiterCount(this: Kernel, resource: PERESOURCE): Routine<number> {
+    const m = this.m;
+    yield m.at(OP_READ, resource + RES_EXCLUSIVE_WAITERS);
+    resourceAt(this, resource, 'ExGetExclusiveWaiterCount');
+    return m.read(resource + RES_EXCLUSIVE_WAITERS);
+  },
+
+  /** Threads waiting for shared access. */
+  *ExGetSharedWaiterCount(this: Kernel, resource: PERESOURCE): Routine<number> {
+    const m = this.m;
+    yield m.at(OP_READ, resource + RES_SHARED_WAITERS);
+    resourceAt(this, resource, 'ExGetSharedWaiterCount');
+    return m.read(resource + RES_SHARED_WAITERS);
+  },
+};
 
 export type EresourceApi = typeof eresourceApi;

@@ -14,6 +14,7 @@ const TABLE: BugCodeInfo[] = [
   { code: 0x01, name: 'APC_INDEX_MISMATCH', meaning: 'Critical or guarded regions were left unbalanced, or a mutex was held across a system-service return.' },
   { code: 0x09, name: 'IRQL_NOT_GREATER_OR_EQUAL', meaning: 'IRQL was "raised" to a level below the current one.' },
   { code: 0x0a, name: 'IRQL_NOT_LESS_OR_EQUAL', meaning: 'Kernel code touched invalid or pageable memory at an IRQL too high to take a page fault.' },
+  { code: 0x0c, name: 'MAXIMUM_WAIT_OBJECTS_EXCEEDED', meaning: 'A wait named more objects than allowed: over 3 without a wait block array, or over 64.' },
   { code: 0x0f, name: 'SPIN_LOCK_ALREADY_OWNED', meaning: 'A spin lock was acquired by the processor that already holds it: a recursive acquire that would spin forever.' },
   { code: 0x10, name: 'SPIN_LOCK_NOT_OWNED', meaning: 'A spin lock was released by a processor that does not hold it.' },
   { code: 0x1e, name: 'KMODE_EXCEPTION_NOT_HANDLED', meaning: 'A kernel-mode exception was raised and nothing handled it.' },
@@ -53,12 +54,28 @@ export const VERIFIER_SUBCODES: ReadonlyMap<number, string> = new Map([
   [0x31, 'KeLowerIrql to an IRQL higher than the current one'],
   [0x32, 'KeReleaseSpinLock called at an IRQL other than DISPATCH_LEVEL (often a double release)'],
   [0x36, 'in-stack queued spin lock released at an IRQL other than DISPATCH_LEVEL'],
+  [0x33, 'fast mutex acquired at an IRQL above APC_LEVEL'],
+  [0x34, 'fast mutex released at an IRQL other than APC_LEVEL'],
+  [0x37, 'ERESOURCE acquired with normal kernel APCs enabled (no critical region)'],
+  [0x38, 'ERESOURCE released with normal kernel APCs enabled (no critical region)'],
+  [0x39, 'ExAcquireFastMutexUnsafe called above APC_LEVEL, or below it with APCs enabled'],
+  [0x3a, 'ExReleaseFastMutexUnsafe called above APC_LEVEL, or below it with APCs enabled'],
+  [0x3e, 'KeLeaveCriticalRegion called by a thread that is not in a critical region'],
   [0x40, 'KeAcquireSpinLockAtDpcLevel called below DISPATCH_LEVEL'],
   [0x41, 'KeReleaseSpinLockFromDpcLevel called below DISPATCH_LEVEL'],
   [0x42, 'KeAcquireSpinLock called above DISPATCH_LEVEL'],
+  [0x80, 'KeSetEvent called above DISPATCH_LEVEL'],
+  [0xd0, 'an ERESOURCE initialized again while it is live'],
+  [0xd1, 'an ERESOURCE deleted that was never initialized'],
+  [0x11a, 'KeEnterCriticalRegion or KeEnterGuardedRegion called above APC_LEVEL'],
+  [0x11b, 'KeLeaveCriticalRegion or KeLeaveGuardedRegion called above APC_LEVEL'],
+  [0x120, 'wait on a dispatcher object above DISPATCH_LEVEL'],
+  [0x121, 'wait on a dispatcher object at DISPATCH_LEVEL with no timeout (an infinite wait)'],
+  [0x122, 'wait on a dispatcher object at DISPATCH_LEVEL with a non-zero timeout'],
   [0x1000, 'self-deadlock: a non-recursive lock acquired again by its owner'],
   [0x1001, 'lock hierarchy violation: two locks taken in both orders (deadlock possible)'],
   [0x1003, 'locks released out of order'],
+  [0x1004, 'lock released by a thread other than the one that acquired it'],
   [0x1007, 'lock released without having been acquired'],
   [0x00040006, 'QueuedSpinLock rule: an in-stack queue handle reused while still enqueued'],
   [0x00040007, 'QueuedSpinLockRelease rule: an in-stack queued spin lock released with a handle that does not hold it'],
@@ -86,6 +103,21 @@ export class BugCheck extends Error {
 /** A Driver Verifier violation: 0xC4 with its subcode in parameter 1. */
 export function verifierViolation(subcode: number, p2 = 0, p3 = 0, p4 = 0, detail = ''): BugCheck {
   return new BugCheck(0xc4, subcode, p2, p3, p4, detail || VERIFIER_SUBCODES.get(subcode) || '');
+}
+
+/**
+ * An exception raised in kernel mode (ExRaiseStatus, e.g. STATUS_SEMAPHORE_LIMIT_EXCEEDED).
+ * Driver code may catch it (`try { ... } catch`, like __try/__except); unhandled, it ends the
+ * run as KMODE_EXCEPTION_NOT_HANDLED (0x1E) with the status in parameter 1.
+ */
+export class RaisedException extends BugCheck {
+  constructor(
+    readonly status: number,
+    detail = '',
+  ) {
+    super(0x1e, status, 0, 0, 0, detail);
+    this.name = 'RaisedException';
+  }
 }
 
 /** A scenario's own assertion or invariant failed. */

@@ -471,6 +471,8 @@ export class Machine {
       }
       cpu.stack.pop();
       this.setIrql(cpu, ctx.savedIrql);
+      // A DPC or ISR that ran on an idle processor may have readied a thread for it.
+      if (cpu.stack.length === 0 && cpu.ready.length !== 0) this.dispatchNext(cpu);
     }
     this.deliver(cpu);
   }
