@@ -35,3 +35,9 @@ export const KernelMode = 0;
 export const UserMode = 1;
 export const MAXIMUM_WAIT_OBJECTS = 64;
 export const THREAD_WAIT_OBJECTS = 3;
+
+// Rundown, IRP and cancel-safe queue families.
+/** NT_ASSERT failure on a checked build (parameter 1 of KMODE_EXCEPTION_NOT_HANDLED). */
+export const STATUS_ASSERTION_FAILURE = 0xc0000420 | 0;
+export const STATUS_NOT_FOUND = 0xc0000225 | 0;
+export const STATUS_INVALID_DEVICE_REQUEST = 0xc0000010 | 0;

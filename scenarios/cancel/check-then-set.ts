@@ -1,0 +1,67 @@
+import { defineScenario, STATUS_CANCELLED, STATUS_PENDING, type Kernel } from 'racebox';
+
+// Seed 002, naive variant A of nt-semantics section 15: check Irp->Cancel, then set the routine, then queue.
+
+interface State {
+  queue: number;
+  queueLock: number;
+  irp: number;
+}
+
+function* CancelRoutine(k: Kernel, s: State, irp: number) {
+  yield* k.IoReleaseCancelSpinLock(k.IrpCancelIrql(irp));
+  const oldIrql = yield* k.KeAcquireSpinLock(s.queueLock);
+  yield* k.RemoveEntryList(k.IrpListEntry(irp));
+  yield* k.KeReleaseSpinLock(s.queueLock, oldIrql);
+  yield* k.IrpSetIoStatus(irp, STATUS_CANCELLED, 0);
+  yield* k.IoCompleteRequest(irp);
+}
+
+export default defineScenario<State>({
+  id: 'cancel/check-then-set',
+  title: 'Irp->Cancel checked before the cancel routine is set',
+  family: 'cancel',
+  seeds: ['002_ec2c3b643d06aea0'],
+  variant: 'buggy',
+  pairedWith: 'cancel/manual-protocol',
+  description:
+    'The dispatch routine first looks at Irp->Cancel; if it is clear, it takes the queue lock, sets the cancel routine ' +
+    'and queues the IRP for a device that will take a long time to get to it. The check is made too early: when ' +
+    'IoCancelIrp runs between the check and IoSetCancelRoutine, it sets Cancel, finds no cancel routine, and returns ' +
+    'FALSE — the cancel request is used up. The IRP then sits in the queue with Cancel set and a cancel routine nobody ' +
+    'will ever call. It is never completed: the application cannot close the handle and its thread cannot exit ' +
+    '(IoCancelThreadIo waits forever; Driver Verifier reports 0xC4/0x135). The box reports the run as a hang. The fix ' +
+    'is to set the routine first and test Cancel afterwards, with the exchange (cancel/manual-protocol).',
+  setup: (k) => ({
+    queue: k.InitializeListHead(),
+    queueLock: k.KeInitializeSpinLock(),
+    irp: k.IoAllocateIrp(),
+  }),
+  actors: {
+    dispatch: {
+      cpu: 0,
+      *run(k, s) {
+        const cancelRoutine = (kk: Kernel, irp: number) => CancelRoutine(kk, s, irp);
+        k.IoMarkIrpPending(s.irp);
+        if (yield* k.IrpCancelFlag(s.irp)) {
+          yield* k.IrpSetIoStatus(s.irp, STATUS_CANCELLED, 0);
+          yield* k.IoCompleteRequest(s.irp);
+          return STATUS_PENDING;
+        }
+        // BUG: IoCancelIrp can run right here, see no cancel routine, and give up.
+        const oldIrql = yield* k.KeAcquireSpinLock(s.queueLock);
+        yield* k.IoSetCancelRoutine(s.irp, cancelRoutine);
+        yield* k.InsertTailList(s.queue, k.IrpListEntry(s.irp));
+        yield* k.KeReleaseSpinLock(s.queueLock, oldIrql);
+        return STATUS_PENDING;
+      },
+    },
+    canceller: {
+      cpu: 1,
+      *run(k, s) {
+        yield* k.IoCancelIrp(s.irp);
+      },
+    },
+  },
+  expect: 'hang',
+});

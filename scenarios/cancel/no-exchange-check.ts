@@ -1,0 +1,73 @@
+import { defineScenario, STATUS_CANCELLED, STATUS_PENDING, type Kernel } from 'racebox';
+
+// Seed 002 ("How The Race Was Lost"), naive variant C of nt-semantics section 15.
+
+interface State {
+  queue: number;
+  queueLock: number;
+  irp: number;
+}
+
+// Called by IoCancelIrp at DISPATCH_LEVEL with the cancel spin lock held.
+function* CancelRoutine(k: Kernel, s: State, irp: number) {
+  yield* k.IoReleaseCancelSpinLock(k.IrpCancelIrql(irp));
+  const oldIrql = yield* k.KeAcquireSpinLock(s.queueLock);
+  yield* k.RemoveEntryList(k.IrpListEntry(irp));
+  yield* k.KeReleaseSpinLock(s.queueLock, oldIrql);
+  yield* k.IrpSetIoStatus(irp, STATUS_CANCELLED, 0);
+  yield* k.IoCompleteRequest(irp);
+}
+
+export default defineScenario<State>({
+  id: 'cancel/no-exchange-check',
+  title: 'Cancelled IRP completed without checking what IoSetCancelRoutine returned',
+  family: 'cancel',
+  seeds: ['002_ec2c3b643d06aea0'],
+  variant: 'buggy',
+  pairedWith: 'cancel/manual-protocol',
+  description:
+    'The dispatch routine queues the IRP under its queue lock, sets the cancel routine, and then checks Irp->Cancel. ' +
+    'If the IRP was cancelled it calls IoSetCancelRoutine(Irp, NULL), unlinks the IRP (re-initializing its list entry, ' +
+    'so a second RemoveEntryList is harmless) and completes it as STATUS_CANCELLED — but it ignores what ' +
+    'IoSetCancelRoutine returned. When IoCancelIrp on the other processor has already exchanged the routine out, the ' +
+    'cancel routine is running and is only waiting for the queue lock: both paths complete the same IRP, and the ' +
+    'second IoCompleteRequest stops the machine with MULTIPLE_IRP_COMPLETE_REQUESTS (0x44). The fix: complete only ' +
+    'if IoSetCancelRoutine(Irp, NULL) returns non-NULL; otherwise leave the IRP to the cancel routine.',
+  setup: (k) => ({
+    queue: k.InitializeListHead(),
+    queueLock: k.KeInitializeSpinLock(),
+    irp: k.IoAllocateIrp(),
+  }),
+  actors: {
+    // IRP_MJ_READ dispatch: a thread at PASSIVE_LEVEL.
+    dispatch: {
+      cpu: 0,
+      *run(k, s) {
+        const cancelRoutine = (kk: Kernel, irp: number) => CancelRoutine(kk, s, irp);
+        k.IoMarkIrpPending(s.irp);
+        const oldIrql = yield* k.KeAcquireSpinLock(s.queueLock);
+        yield* k.InsertTailList(s.queue, k.IrpListEntry(s.irp));
+        yield* k.IoSetCancelRoutine(s.irp, cancelRoutine);
+        if (yield* k.IrpCancelFlag(s.irp)) {
+          yield* k.IoSetCancelRoutine(s.irp, null); // BUG: the result says whether the cancel routine already owns the IRP
+          yield* k.RemoveEntryList(k.IrpListEntry(s.irp));
+          k.InitializeListHead(k.IrpListEntry(s.irp));
+          yield* k.KeReleaseSpinLock(s.queueLock, oldIrql);
+          yield* k.IrpSetIoStatus(s.irp, STATUS_CANCELLED, 0);
+          yield* k.IoCompleteRequest(s.irp);
+          return STATUS_PENDING;
+        }
+        yield* k.KeReleaseSpinLock(s.queueLock, oldIrql);
+        return STATUS_PENDING;
+      },
+    },
+    // Someone above gives up on the request (CancelIo, thread exit): on CPU 1, or a preemption on one CPU.
+    canceller: {
+      cpu: 1,
+      *run(k, s) {
+        yield* k.IoCancelIrp(s.irp);
+      },
+    },
+  },
+  expect: { bugcheck: 'MULTIPLE_IRP_COMPLETE_REQUESTS' },
+});
