@@ -97,7 +97,9 @@ export async function loadScenarioFile(file: string): Promise<Scenario> {
   } catch (e) {
     if (e instanceof ScenarioError) throw new InputError(e.message);
     const err = e as Error;
-    throw new InputError(`cannot load scenario ${relative(process.cwd(), file) || file}: ${err.name}: ${err.message.split('\n')[0]}`);
+    // The first line of a transform error is only "Transform failed with 1 error:"; the reason follows it.
+    const reason = err.message.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 3).join(' ');
+    throw new InputError(`cannot load scenario ${relative(process.cwd(), file) || file}: ${err.name}: ${reason}`);
   }
   if (mod.default === undefined) {
     throw new InputError(`${relative(process.cwd(), file) || file} has no default export (export default defineScenario({...}))`);

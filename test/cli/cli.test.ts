@@ -94,13 +94,18 @@ describe.concurrent('racebox CLI', { timeout: 40_000 }, () => {
     expectInputError(await racebox(['run', 'spinlock/abba', '--rig', file]), /malformed rig .*threadsPerCore: must be 1 or 2/);
   });
 
-  it('exit 2, one line: bad flag, bad flag value', async () => {
-    const [flag, value] = await Promise.all([
+  it('exit 2, one line: bad flag, bad flag value, a scenario that does not compile', async () => {
+    const broken = join(TMP, 'broken.ts');
+    writeFileSync(broken, 'export default {{{ ;\n');
+    const [flag, value, syntax] = await Promise.all([
       racebox(['run', 'spinlock/abba', '--rig', 'quad-free', '--bogus']),
       racebox(['run', 'spinlock/abba', '--rig', 'quad-free', '--strategy', 'bfs']),
+      racebox(['run', broken, '--rig', 'quad-free']),
     ]);
     expectInputError(flag, /unknown option --bogus/);
     expectInputError(value, /--strategy must be one of random, pct, dfs/);
+    // a scenario that does not compile: the reason and its line, not just "Transform failed"
+    expectInputError(syntax, /cannot load scenario .*broken\.ts.*broken\.ts:1:\d+/);
   });
 
   it('runs a scenario file outside the repository that imports from racebox', async () => {
