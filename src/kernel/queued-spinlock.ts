@@ -43,12 +43,25 @@ function takeHandle(k: Kernel): number {
   return h;
 }
 
-function* enqueue(k: Kernel, lock: number, h: number): Routine<void> {
+/** Verifier's QueuedSpinLock rule (any HAL): a handle still enqueued or owning may not be used again. */
+function checkHandleFree(k: Kernel, lock: number, h: number): void {
   const m = k.m;
-  const ctx = m.cur;
   if (m.checked && (m.read(h + LQ_LOCK) & (LOCK_QUEUE_WAIT | LOCK_QUEUE_OWNER)) !== 0) {
     throw verifierViolation(0x00040006, lock * 4, h * 4, 0);
   }
+}
+
+/** UP HAL: nothing to queue behind and the lock word is never written; the handle still records its lock. */
+function acquireUp(k: Kernel, lock: number, h: number): void {
+  checkHandleFree(k, lock, h);
+  k.m.write(h + LQ_LOCK, (lock * 4) | LOCK_QUEUE_OWNER);
+  k.queued.order.get(lock)?.requests.push(k.m.cur.name);
+}
+
+function* enqueue(k: Kernel, lock: number, h: number): Routine<void> {
+  const m = k.m;
+  const ctx = m.cur;
+  checkHandleFree(k, lock, h);
   // The handle is private until it is published by the exchange below.
   m.write(h + LQ_NEXT, 0);
   m.write(h + LQ_LOCK, lock * 4);
@@ -92,7 +105,7 @@ function checkHandleOwns(k: Kernel, h: number, api: string): number {
   const m = k.m;
   const lockField = m.words[h + LQ_LOCK]!;
   const lock = lockField >> 2;
-  if (m.checked && (lockField & LOCK_QUEUE_OWNER) === 0 && m.mpHal) {
+  if (m.checked && (lockField & LOCK_QUEUE_OWNER) === 0) {
     throw verifierViolation(0x00040007, lock * 4, h * 4, 0, `${api} with a handle that does not hold ${m.nameOf(lock)}`);
   }
   if (lock === 0) throw new ScenarioError(`${api}: handle ${h} was never used to acquire a lock`);
@@ -121,10 +134,7 @@ export const queuedSpinLockApi = {
     m.setIrql(ctx.cpu, DISPATCH_LEVEL);
     m.write(h + LQ_OLD_IRQL, old);
     if (m.mpHal) yield* enqueue(this, lock, h);
-    else {
-      m.write(h + LQ_LOCK, lock * 4);
-      this.queued.order.get(lock)?.requests.push(ctx.name);
-    }
+    else acquireUp(this, lock, h);
     recordGrant(this, lock);
     noteAcquired(this, lock, ctx);
     ctx.apiStack.pop();
@@ -156,10 +166,7 @@ export const queuedSpinLockApi = {
     if (m.checked) checkOwner(this, lock);
     const h = handle ?? takeHandle(this);
     if (m.mpHal) yield* enqueue(this, lock, h);
-    else {
-      m.write(h + LQ_LOCK, lock * 4);
-      this.queued.order.get(lock)?.requests.push(ctx.name);
-    }
+    else acquireUp(this, lock, h);
     recordGrant(this, lock);
     noteAcquired(this, lock, ctx);
     ctx.apiStack.pop();

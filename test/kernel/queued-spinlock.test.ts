@@ -152,8 +152,9 @@ describe('in-stack queued spin locks', () => {
     expect(rel.failure?.bugcheck?.params[0]).toBe(0x41);
   });
 
-  it('reusing a handle that is still enqueued is 0xC4/0x00040006', () => {
-    const x = runOnce(CHECKED_MP, scn({
+  for (const [hal, r] of [['MP', CHECKED_MP], ['UP', CHECKED_UP]] as const) {
+  it(`${hal} HAL: reusing a handle that is still in use is 0xC4/0x00040006`, () => {
+    const x = runOnce(r, scn({
       setup: (k) => ({ a: k.KeInitializeSpinLock(), b: k.KeInitializeSpinLock(), h: k.ExAllocatePool2(0, 12, 'Hndl') }),
       actors: {
         t: {
@@ -168,8 +169,8 @@ describe('in-stack queued spin locks', () => {
     expect(x.failure!.bugcheck!.params[0]).toBe(0x00040006);
   });
 
-  it('releasing with a handle that does not hold the lock (double release) is 0xC4/0x00040007', () => {
-    const x = runOnce(CHECKED_MP, scn({
+  it(`${hal} HAL: releasing with a handle that does not hold the lock (double release) is 0xC4/0x00040007`, () => {
+    const x = runOnce(r, scn({
       setup: (k) => ({ a: k.KeInitializeSpinLock(), h: k.ExAllocatePool2(0, 12, 'Hndl') }),
       actors: {
         t: {
@@ -185,6 +186,7 @@ describe('in-stack queued spin locks', () => {
     expect(x.failure?.bugcheck?.code).toBe(0xc4);
     expect(x.failure!.bugcheck!.params[0]).toBe(0x00040007);
   });
+  }
 
   it('a handle passed by the caller can be used again once released', () => {
     const x = runOnce(CHECKED_MP, scn({
