@@ -5,7 +5,7 @@
  * NT's names; invariants are checked when the run ends; `expect` says what
  * each kind of rig should see.
  */
-import { ScenarioError } from '../machine/bugcheck.ts';
+import { bugCodeByName, ScenarioError } from '../machine/bugcheck.ts';
 import type { Routine } from '../machine/ops.ts';
 import type { Build, Hal } from '../machine/rig.ts';
 import type { Kernel } from '../kernel/kernel.ts';
@@ -127,14 +127,42 @@ export function defineScenario<S>(def: ScenarioDefinition<S>): Scenario {
   return { ...def, version: def.version ?? 1 } as unknown as Scenario;
 }
 
+const SELECTOR_KEYS = new Set(['rig', 'build', 'hal', 'minCpus', 'maxCpus']);
+
+/** A typo in a selector would make its rule match every rig (or none), so each field is checked. */
+function validateSelector(w: unknown, fail: (m: string) => never): void {
+  if (w === undefined) return;
+  if (typeof w !== 'object' || w === null || Array.isArray(w)) fail('expect: when must be an object');
+  const sel = w as Record<string, unknown>;
+  for (const key of Object.keys(sel)) {
+    if (!SELECTOR_KEYS.has(key)) fail(`expect: when: '${key}' is not a rig selector (${[...SELECTOR_KEYS].join(', ')})`);
+  }
+  const rig = sel.rig;
+  if (rig !== undefined && typeof rig !== 'string' && !(Array.isArray(rig) && rig.every((r) => typeof r === 'string'))) {
+    fail('expect: when.rig must be a rig id or a list of them');
+  }
+  if (sel.build !== undefined && sel.build !== 'checked' && sel.build !== 'free') fail(`expect: when.build must be 'checked' or 'free' (got ${JSON.stringify(sel.build)})`);
+  if (sel.hal !== undefined && sel.hal !== 'mp' && sel.hal !== 'up') fail(`expect: when.hal must be 'mp' or 'up' (got ${JSON.stringify(sel.hal)})`);
+  for (const key of ['minCpus', 'maxCpus']) {
+    const v = sel[key];
+    if (v !== undefined && (!Number.isInteger(v) || (v as number) < 1)) fail(`expect: when.${key} must be an integer ≥ 1 (got ${JSON.stringify(v)})`);
+  }
+}
+
 function validateExpect(e: unknown, fail: (m: string) => never): void {
   const rules = Array.isArray(e) ? e : [{ outcome: e }];
   if (rules.length === 0) fail('expect needs at least one rule');
   for (const r of rules as ExpectRule[]) {
-    const o = r?.outcome;
+    if (typeof r !== 'object' || r === null) fail(`expect: ${JSON.stringify(r)} is not a rule ({ when?, outcome })`);
+    validateSelector(r.when, fail);
+    const o = r.outcome;
     const ok =
       o === 'pass' || o === 'deadlock' || o === 'hang' ||
       (typeof o === 'object' && o !== null && (typeof (o as { bugcheck?: unknown }).bugcheck === 'string' || typeof (o as { invariant?: unknown }).invariant === 'string'));
     if (!ok) fail(`expect: ${JSON.stringify(o)} is not an outcome ('pass', 'deadlock', 'hang', { bugcheck: 'NAME' } or { invariant: 'name' })`);
+    if (typeof o === 'object' && 'bugcheck' in o) {
+      if (!bugCodeByName(o.bugcheck)) fail(`expect: unknown bug check '${o.bugcheck}' (use the NT name, e.g. 'SPIN_LOCK_ALREADY_OWNED')`);
+      if (o.subcode !== undefined && !Number.isInteger(o.subcode)) fail(`expect: subcode must be a number (got ${JSON.stringify(o.subcode)})`);
+    }
   }
 }

@@ -164,6 +164,13 @@ describe('outcomes', () => {
     expect(() => defineScenario({ ...base, actors: { i: { kind: 'interrupt', *run() {} } as never }, expect: 'pass' })).toThrow(/actor 'i': an interrupt actor needs interrupt/);
     expect(() => defineScenario({ ...base, version: 0, expect: 'pass' })).toThrow(/version must be an integer/);
     expect(defineScenario({ ...base, expect: 'pass' }).version).toBe(1);
+    // a typo must not turn into a rule that silently never (or always) matches
+    expect(() => defineScenario({ ...base, expect: { bugcheck: 'SPIN_LOCK_ALREADY_OWNDE' } })).toThrow(/scenario 'test\/bad': expect: unknown bug check 'SPIN_LOCK_ALREADY_OWNDE'/);
+    expect(() => defineScenario({ ...base, expect: { bugcheck: 'DRIVER_VERIFIER_DETECTED_VIOLATION', subcode: '0x1001' as never } })).toThrow(/scenario 'test\/bad': expect: subcode/);
+    expect(() => defineScenario({ ...base, expect: [{ when: { maxCPUs: 1 } as never, outcome: 'pass' }, { outcome: 'deadlock' }] })).toThrow(/scenario 'test\/bad': expect: when: 'maxCPUs' is not a rig selector/);
+    expect(() => defineScenario({ ...base, expect: [{ when: { build: 'release' } as never, outcome: 'pass' }] })).toThrow(/scenario 'test\/bad': expect: when\.build/);
+    expect(() => defineScenario({ ...base, expect: [{ when: { minCpus: '2' } as never, outcome: 'pass' }] })).toThrow(/scenario 'test\/bad': expect: when\.minCpus/);
+    expect(defineScenario({ ...base, expect: [{ when: { rig: ['a', 'b'], hal: 'up', build: 'free', minCpus: 1, maxCpus: 4 }, outcome: 'pass' }] }).id).toBe('test/bad');
   });
 
   it('watchdog: a livelock that never blocks ends as hang after maxSteps', () => {
