@@ -99,6 +99,67 @@ describe('DPC delivery', () => {
     expect(runs).toEqual([1, 100, 2]);
   });
 
+  it('on MP, a DPC re-queued while it runs can run on two CPUs at once', () => {
+    const log: string[] = [];
+    const x = runOnce(CHECKED_MP, scn({
+      setup: (k) => {
+        const flag = k.ExAllocatePool2(0, 4, 'Flag');
+        const dpc = k.KeInitializeDpc(function* (kk: Kernel, _d, _c, a1) {
+          log.push(`run ${a1} on CPU ${kk.KeGetCurrentProcessorNumber()}`);
+          if (a1 === 1) {
+            yield* kk.WriteNoFence(flag, 1);
+            while ((yield* kk.ReadNoFence(flag)) !== 2); // still running when the second run starts
+            log.push('first run ends');
+          } else {
+            yield* kk.WriteNoFence(flag, 2);
+          }
+        });
+        return { flag, dpc };
+      },
+      actors: {
+        cpu0: { cpu: 0, *run(k, s) { yield* k.KeInsertQueueDpc(s.dpc, 1, 0); yield* k.YieldProcessor(); } },
+        cpu1: {
+          cpu: 1,
+          *run(k, s) {
+            while ((yield* k.ReadNoFence(s.flag)) !== 1);
+            log.push(`requeued=${yield* k.KeInsertQueueDpc(s.dpc, 2, 0)}`);
+            yield* k.YieldProcessor();
+          },
+        },
+      },
+    }));
+    expect(x.outcome).toBe('pass');
+    expect(log).toEqual(['run 1 on CPU 0', 'requeued=true', 'run 2 on CPU 1', 'first run ends']);
+  });
+
+  it('a DPC queued by an ISR runs when the ISR returns and IRQL falls below DISPATCH_LEVEL', () => {
+    const log: string[] = [];
+    const s = scn({
+      setup: (k) => ({
+        intr: k.IoConnectInterrupt({ irql: 9, name: 'dev' }),
+        dpc: k.KeInitializeDpc(function* (kk: Kernel) { log.push(`dpc at ${kk.KeGetCurrentIrql()}`); }),
+      }),
+      actors: {
+        t: { cpu: 0, *run(k) { log.push('thread'); for (let i = 0; i < 3; i++) yield* k.YieldProcessor(); log.push('thread ends'); } },
+        isr: {
+          kind: 'interrupt',
+          cpu: 0,
+          interrupt: (st) => st.intr,
+          *run(k, st) {
+            log.push(`isr at ${k.KeGetCurrentIrql()}`);
+            yield* k.KeInsertQueueDpc(st.dpc);
+            yield* k.YieldProcessor();
+            log.push('isr ends');
+          },
+        },
+      },
+    });
+    // fire the interrupt (event 0 = choice 4 on a 2-CPU rig) as soon as the thread has started
+    const x = runOnce(CHECKED_MP, s, new PickStrategy((c) => (log.includes('thread') && c.includes(4) ? 4 : undefined)));
+    expect(x.outcome).toBe('pass');
+    expect(log).toEqual(['thread', 'isr at 9', 'isr ends', 'dpc at 2', 'thread ends']);
+  });
+
   it('KeRemoveQueueDpc removes a queued DPC (TRUE) and reports FALSE when none is queued', () => {
     const got: boolean[] = [];
     let ran = 0;
