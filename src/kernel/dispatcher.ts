@@ -125,13 +125,13 @@ export function initDispatcherObject(k: Kernel, addr: number, type: number, sign
   st.objects.set(addr, new DispatcherObject(addr, type));
 }
 
-function signaledFor(k: Kernel, o: DispatcherObject, t: Thread): boolean {
+function signaledFor(k: Kernel, o: DispatcherObject, t: Thread | null): boolean {
   const s = k.m.read(o.addr + DH_SIGNAL_STATE);
   return s > 0 || (o.type === MutantObject && o.owner === t);
 }
 
 /** Applies the side effect of a satisfied wait (KiSatisfyObjectWait). */
-function satisfy(k: Kernel, o: DispatcherObject, t: Thread): void {
+function satisfy(k: Kernel, o: DispatcherObject, t: Thread | null): void {
   const m = k.m;
   const a = o.addr + DH_SIGNAL_STATE;
   switch (o.type) {
@@ -144,7 +144,7 @@ function satisfy(k: Kernel, o: DispatcherObject, t: Thread): void {
     case MutantObject: {
       const s = m.read(a) - 1;
       m.write(a, s);
-      if (s === 0) {
+      if (s === 0 && t !== null) {
         o.owner = t;
         m.write(o.addr + MUTANT_OWNER_THREAD, t.kthread);
         t.kernelApcDisable -= m.read(o.addr + MUTANT_APC_DISABLE);
@@ -229,7 +229,7 @@ export function beginWait(
   const st = dstate(k);
   const t = ctx.thread;
   const objs = objects.map((a) => objectAt(k, a, 'KeWaitFor*'));
-  if (objs.length > 0 && t !== null) {
+  if (objs.length > 0) {
     if (waitAll) {
       if (objs.every((o) => signaledFor(k, o, t))) {
         for (const o of objs) satisfy(k, o, t);
