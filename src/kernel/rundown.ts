@@ -11,28 +11,28 @@
  * sampled", and the last releaser signals the waiter: no window and no lost
  * wake-up. After a wait the word keeps pointing at the (dead) stack block.
  *
- * The waiter's KeWaitForSingleObject on WakeEvent is modelled by a spin on the
- * event word (OP_SPIN: the thread sleeps until the last releaser writes it),
- * because the dispatcher family was not available when this was written. The
- * observable behaviour is the same: the waiter cannot proceed until signalled,
- * and waiting from a DPC is ATTEMPTED_SWITCH_FROM_DPC.
+ * The waiter sleeps in KeWaitForSingleObject on WakeEvent (a
+ * SynchronizationEvent initialized in the wait block), and the last releaser
+ * calls KeSetEvent — the dispatcher family's real wait, so waiting from a DPC
+ * or at DISPATCH_LEVEL raises what KeWaitForSingleObject raises.
  *
  * Pointers in the word are byte addresses (word address × 4), so bit 0 is free.
  */
 import { BugCheck, ScenarioError } from '../machine/bugcheck.ts';
 import { APC_LEVEL } from '../machine/irql.ts';
-import { OP_KERNEL, OP_READ, OP_RMW, OP_SPIN, OP_WRITE, type Routine } from '../machine/ops.ts';
+import { OP_KERNEL, OP_READ, OP_RMW, type Routine } from '../machine/ops.ts';
+import { DISPATCHER_OBJECT_WORDS } from './dispatcher.ts';
 import type { Kernel } from './kernel.ts';
-import { STATUS_ASSERTION_FAILURE } from './status.ts';
+import { Executive, KernelMode, STATUS_ASSERTION_FAILURE, SynchronizationEvent } from './status.ts';
 
 export const EX_RUNDOWN_ACTIVE = 0x1;
 export const EX_RUNDOWN_COUNT_SHIFT = 1;
 export const EX_RUNDOWN_COUNT_INC = 2;
 
-/** EX_RUNDOWN_WAIT_BLOCK layout (words): Count, then WakeEvent (non-zero once signalled). */
+/** EX_RUNDOWN_WAIT_BLOCK layout (words): Count, then the KEVENT WakeEvent. */
 export const WAIT_BLOCK_COUNT = 0;
 export const WAIT_BLOCK_EVENT = 1;
-export const WAIT_BLOCK_WORDS = 2;
+export const WAIT_BLOCK_WORDS = 1 + DISPATCHER_OBJECT_WORDS;
 
 /** EX_RUNDOWN_REF_CACHE_AWARE layout (words). */
 export const CA_RUN_REFS = 0;
@@ -86,9 +86,8 @@ function* release(k: Kernel, ref: number, n: number): Routine<void> {
       yield m.at(OP_RMW, block + WAIT_BLOCK_COUNT);
       const before = m.xadd(block + WAIT_BLOCK_COUNT, -n);
       if (before === n) {
-        // The last one out wakes the owner: KeSetEvent(&WaitBlock->WakeEvent, IO_NO_INCREMENT, FALSE).
-        yield m.at(OP_WRITE, block + WAIT_BLOCK_EVENT);
-        m.write(block + WAIT_BLOCK_EVENT, 1);
+        // The last one out wakes the owner.
+        yield* k.KeSetEvent(block + WAIT_BLOCK_EVENT, 0, false);
       }
       return;
     }
@@ -99,15 +98,19 @@ function* release(k: Kernel, ref: number, n: number): Routine<void> {
   }
 }
 
+/** A wait block on the waiting thread's "stack", its event not signalled. */
+function newWaitBlock(k: Kernel): number {
+  const m = k.m;
+  const block = m.memory.alloc(WAIT_BLOCK_WORDS, 'EX_RUNDOWN_WAIT_BLOCK');
+  m.names.set(block, `EX_RUNDOWN_WAIT_BLOCK(${m.cur.name})`);
+  m.names.set(block + WAIT_BLOCK_EVENT, `EX_RUNDOWN_WAIT_BLOCK(${m.cur.name}).WakeEvent`);
+  k.KeInitializeEvent(SynchronizationEvent, false, block + WAIT_BLOCK_EVENT);
+  return block;
+}
+
 /** The waiter's KeWaitForSingleObject(&WaitBlock.WakeEvent, Executive, KernelMode, FALSE, NULL). */
 function* waitForWake(k: Kernel, block: number): Routine<void> {
-  const m = k.m;
-  const ctx = m.cur;
-  if (ctx.kind !== 'thread') {
-    throw new BugCheck(0xb8, ctx.thread?.kthread ?? 0, 0, 0, 0, `${ctx.kind} '${ctx.name}' waited for rundown protection release`);
-  }
-  yield m.at(OP_READ, block + WAIT_BLOCK_EVENT);
-  while (m.read(block + WAIT_BLOCK_EVENT) === 0) yield m.at(OP_SPIN, block + WAIT_BLOCK_EVENT);
+  yield* k.KeWaitForSingleObject(block + WAIT_BLOCK_EVENT, Executive, KernelMode, false, null);
 }
 
 function checkWaitIrql(k: Kernel, api: string): void {
@@ -215,13 +218,11 @@ export const rundownApi = {
       return;
     }
     // The wait block on this thread's stack (private until the CAS publishes it).
-    const block = m.memory.alloc(WAIT_BLOCK_WORDS, 'EX_RUNDOWN_WAIT_BLOCK');
-    m.names.set(block, `EX_RUNDOWN_WAIT_BLOCK(${ctx.name})`);
+    const block = newWaitBlock(this);
     let count: number;
     for (;;) {
       count = v >>> EX_RUNDOWN_COUNT_SHIFT;
       m.write(block + WAIT_BLOCK_COUNT, count);
-      m.write(block + WAIT_BLOCK_EVENT, 0);
       yield m.at(OP_RMW, ref);
       const old = m.cmpxchg(ref, ((block * 4) | EX_RUNDOWN_ACTIVE) | 0, v);
       if (old === v) break;
@@ -339,10 +340,8 @@ export const rundownApi = {
     const n = slotCount(this, p);
     const base = m.words[p + CA_RUN_REFS]! >>> 2;
     const size = m.words[p + CA_RUN_REF_SIZE]! >>> 2;
-    const block = m.memory.alloc(WAIT_BLOCK_WORDS, 'EX_RUNDOWN_WAIT_BLOCK');
-    m.names.set(block, `EX_RUNDOWN_WAIT_BLOCK(${ctx.name})`);
+    const block = newWaitBlock(this);
     m.write(block + WAIT_BLOCK_COUNT, 0);
-    m.write(block + WAIT_BLOCK_EVENT, 0);
     const blockPtr = ((block * 4) | EX_RUNDOWN_ACTIVE) | 0;
     let total = 0;
     for (let i = 0; i < n; i++) {
