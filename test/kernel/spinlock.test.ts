@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { explore } from '../../src/engine/explore.ts';
 import { DfsStrategy } from '../../src/engine/strategies/dfs.ts';
 import { RandomStrategy } from '../../src/engine/strategies/random.ts';
+import type { Kernel } from '../../src/kernel/kernel.ts';
 import { APC_LEVEL, DISPATCH_LEVEL, PASSIVE_LEVEL, SYNCH_LEVEL } from '../../src/machine/irql.ts';
 import abba from '../../scenarios/spinlock/abba.ts';
 import keSpinlock from '../../scenarios/spinlock/ke-spinlock.ts';
@@ -135,6 +136,36 @@ describe('KeAcquireSpinLock / KeReleaseSpinLock', () => {
     expect(free.failure!.waits!.some((w) => w.context === 'receive' && /spins on statsLock, held by itself/.test(w.state))).toBe(true);
 
     expect(explore(FREE_UP, recursive, { strategy: 'dfs', schedules: 1000 }).outcome).toBe('pass');
+  });
+
+  it('lowering IRQL while holding the lock lets a DPC on that CPU take it: checked 0x0F, free deadlock', () => {
+    const s = scn({
+      setup: (k) => {
+        const lock = k.KeInitializeSpinLock();
+        const dpc = k.KeInitializeDpc(function* (kk: Kernel, _d, l) {
+          yield* kk.KeAcquireSpinLockAtDpcLevel(l);
+          yield* kk.KeReleaseSpinLockFromDpcLevel(l);
+        }, lock);
+        return { lock, dpc };
+      },
+      actors: {
+        t: {
+          *run(k, st) {
+            const old = yield* k.KeAcquireSpinLock(st.lock);
+            yield* k.KeInsertQueueDpc(st.dpc);
+            yield* k.KeLowerIrql(PASSIVE_LEVEL); // the bug: the lock is still held
+            yield* k.YieldProcessor();
+            yield* k.KeRaiseIrql(DISPATCH_LEVEL);
+            yield* k.KeReleaseSpinLock(st.lock, old);
+          },
+        },
+      },
+    });
+    const checked = runOnce(CHECKED_MP, s);
+    expect(checked.failure?.bugcheck?.name).toBe('SPIN_LOCK_ALREADY_OWNED');
+    expect(checked.failure!.routine).toMatch(/KeAcquireSpinLockAtDpcLevel/);
+    const free = runOnce(FREE_MP, s);
+    expect(free.outcome).toBe('deadlock');
   });
 
   it('release of a lock nobody holds is SPIN_LOCK_NOT_OWNED (0x10)', () => {
