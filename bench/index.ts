@@ -28,5 +28,7 @@ export async function benchModules(): Promise<BenchModule[]> {
   return [
     (await import('./engine.bench.ts')).default,
     (await import('./spinlock-table.bench.ts')).default,
+    (await import('./free-run.bench.ts')).default,
+    (await import('./pool.bench.ts')).default,
   ];
 }

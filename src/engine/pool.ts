@@ -52,6 +52,8 @@ export interface PoolOptions {
 
 export interface PoolSummary extends RunSummary {
   workers: number;
+  /** The longest time one worker spent exploring (without worker start-up): what schedules/s of the pool is measured against. */
+  busyMs: number;
   cancelled?: boolean;
 }
 
@@ -152,10 +154,11 @@ export async function explorePool(req: Omit<ExploreRequest, 'first' | 'stride'>,
     const steps = latest.reduce((s, p) => s + p.steps, 0);
     return {
       scenario: '', rig: req.rig.id, strategy: req.strategy, seed: req.seed, schedulesRun, steps,
-      elapsedMs: now() - t0, outcome: 'pass', workers: n, cancelled: true,
+      elapsedMs: now() - t0, outcome: 'pass', workers: n, busyMs: now() - t0, cancelled: true,
     };
   }
   const done = results as RunSummary[];
+  const busyMs = Math.max(...done.map((r) => r.elapsedMs));
   let best: RunSummary | undefined;
   for (const r of done) {
     if (r.outcome !== 'pass' && r.failingSchedule !== undefined && (best === undefined || r.failingSchedule < best.failingSchedule!)) best = r;
@@ -174,7 +177,7 @@ export async function explorePool(req: Omit<ExploreRequest, 'first' | 'stride'>,
       schedulesRun += s.schedules;
       steps += s.steps;
     }
-    summary = { ...best, schedulesRun, steps, elapsedMs: now() - t0, workers: n };
+    summary = { ...best, schedulesRun, steps, elapsedMs: now() - t0, workers: n, busyMs };
   } else {
     let schedulesRun = 0;
     let steps = 0;
@@ -185,7 +188,7 @@ export async function explorePool(req: Omit<ExploreRequest, 'first' | 'stride'>,
     const exhausted = done.some((r) => r.exhausted);
     summary = {
       scenario: base.scenario, rig: base.rig, strategy: base.strategy, seed: base.seed, schedulesRun, steps,
-      elapsedMs: now() - t0, outcome: 'pass', ...(exhausted ? { exhausted: true } : {}), workers: n,
+      elapsedMs: now() - t0, outcome: 'pass', ...(exhausted ? { exhausted: true } : {}), workers: n, busyMs,
       ...(cancelled ? { cancelled: true } : {}),
     };
   }

@@ -1,0 +1,110 @@
+/**
+ * Free-run speed: critical sections per second of three locks — test-and-set
+ * (a scenario-level `while (InterlockedExchange(lock, 1))`), test-and-test-and-set
+ * (KeAcquireSpinLock) and the in-stack queued spin lock — taken by four
+ * threads folded onto 1, 2 and 4 CPU workers (src/engine/free/loops), next to
+ * a hand-written plain-function loop of the same lock on the same Atomics, in
+ * the same number of worker threads, measured in the same run.
+ *
+ * The free-run figure includes everything the engine does per critical
+ * section (generator resumption at every yield, IRQL, lock-owner and
+ * Verifier bookkeeping, the per-iteration setup and barriers); the plain loop
+ * is the bare lock algorithm.
+ */
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { freeRun } from '../src/engine/free/run.ts';
+import { LOOP_THREADS, type LockKind } from '../src/engine/free/loops/lock-loop.ts';
+import { validateRig, type Rig } from '../src/machine/rig.ts';
+import { nodeFreeWorker } from '../src/workers/node-entry.ts';
+import type { BenchModule, BenchRow } from './index.ts';
+
+const ROUNDS = 500;
+
+/** The plain-function loops, run in bare worker threads (no TypeScript, no engine). */
+const PLAIN_WORKER = `
+const { workerData, parentPort } = require('node:worker_threads');
+const { sab, slot, kind } = workerData;
+const w = new Int32Array(sab);
+const STOP = 0, READY = 1, GO = 2, LOCK = 16, CNT = 32;
+const node = 64 + slot * 16; // MCS node: [node] next (index + 1, 0 = none), [node + 1] locked
+Atomics.add(w, READY, 1);
+while (Atomics.load(w, GO) === 0);
+let n = 0;
+function tas() { while (Atomics.exchange(w, LOCK, 1) !== 0); const v = Atomics.load(w, CNT); Atomics.store(w, CNT, v + 1); Atomics.store(w, LOCK, 0); }
+function ttas() {
+  while (Atomics.compareExchange(w, LOCK, 0, 1) !== 0) { while (Atomics.load(w, LOCK) !== 0); }
+  const v = Atomics.load(w, CNT); Atomics.store(w, CNT, v + 1); Atomics.store(w, LOCK, 0);
+}
+function mcs() {
+  Atomics.store(w, node, 0); Atomics.store(w, node + 1, 1);
+  const pred = Atomics.exchange(w, LOCK, node + 1);
+  if (pred !== 0) { Atomics.store(w, pred - 1, node + 1); while (Atomics.load(w, node + 1) !== 0); }
+  const v = Atomics.load(w, CNT); Atomics.store(w, CNT, v + 1);
+  let next = Atomics.load(w, node);
+  if (next === 0) {
+    if (Atomics.compareExchange(w, LOCK, node + 1, 0) === node + 1) return;
+    while ((next = Atomics.load(w, node)) === 0);
+  }
+  Atomics.store(w, next - 1 + 1, 0); // the successor node (index next - 1): its locked word
+}
+const cs = kind === 'tas' ? tas : kind === 'ttas' ? ttas : mcs;
+while (Atomics.load(w, STOP) === 0) { for (let i = 0; i < 256; i++) cs(); n += 256; }
+parentPort.postMessage(n);
+`;
+
+async function plainLoop(kind: LockKind, threads: number, seconds: number): Promise<number> {
+  const sab = new SharedArrayBuffer(4096);
+  const w = new Int32Array(sab);
+  const workers = Array.from({ length: threads }, (_, slot) => new Worker(PLAIN_WORKER, { eval: true, workerData: { sab, slot, kind } }));
+  const counts = workers.map((wk) => new Promise<number>((resolve, reject) => wk.once('message', resolve).once('error', reject)));
+  while (Atomics.load(w, 1) < threads) await new Promise((r) => setTimeout(r, 5));
+  const t0 = performance.now();
+  Atomics.store(w, 2, 1);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  Atomics.store(w, 0, 1);
+  const total = (await Promise.all(counts)).reduce((a, b) => a + b, 0);
+  const ms = performance.now() - t0;
+  await Promise.all(workers.map((wk) => wk.terminate()));
+  if (Atomics.load(w, 32) !== total) throw new Error(`plain ${kind} loop lost updates: ${Atomics.load(w, 32)} ≠ ${total}`);
+  return (total * 1000) / ms;
+}
+
+function benchRig(cpus: number): Rig {
+  const r = validateRig({ id: `bench-${cpus}cpu`, title: `${cpus} CPU bench rig`, cores: cpus, hal: 'mp', build: 'free' });
+  if (!r.ok) throw new Error('bench rig');
+  return r.rig;
+}
+
+async function freeRunLoop(kind: LockKind, cpus: number, seconds: number): Promise<{ perSecond: number; outcome: string }> {
+  const file = fileURLToPath(new URL(`../src/engine/free/loops/${kind}.ts`, import.meta.url));
+  const r = await freeRun(benchRig(cpus), { id: file }, `free-loop/${kind}`, () => nodeFreeWorker(), { seconds, hostCpus: availableParallelism() });
+  return { perSecond: (r.iterations * LOOP_THREADS * ROUNDS * 1000) / r.elapsedMs, outcome: r.outcome };
+}
+
+const freeRunBench: BenchModule = {
+  title: 'free-run engine',
+  async run(ctx) {
+    const seconds = ctx.quick ? 0.5 : 2;
+    const rows: BenchRow[] = [];
+    for (const kind of ['tas', 'ttas', 'queued'] as const) {
+      for (const cpus of [1, 2, 4]) {
+        const free = await freeRunLoop(kind, cpus, seconds);
+        const plain = await plainLoop(kind, cpus, seconds);
+        const label = kind === 'tas' ? 'test-and-set' : kind === 'ttas' ? 'test-and-test-and-set (KeAcquireSpinLock)' : 'in-stack queued';
+        rows.push({
+          name: `${label}, ${cpus} CPU${cpus > 1 ? 's' : ''}: critical sections/s`,
+          value: Math.round(free.perSecond),
+          unit: 'CS/s',
+          baseline: { name: 'plain-function Atomics loop', value: Math.round(plain) },
+          ratio: free.perSecond / plain,
+          ...(free.outcome !== 'pass' ? { note: `free-run outcome ${free.outcome}` } : {}),
+        });
+        ctx.log(`  … ${kind} at ${cpus} CPU: ${Math.round(free.perSecond)} vs ${Math.round(plain)} CS/s`);
+      }
+    }
+    return rows;
+  },
+};
+export default freeRunBench;

@@ -1,0 +1,32 @@
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { freeRun, type FreeRunOptions, type FreeRunSummary } from '../../src/engine/free/run.ts';
+import { presetRig } from '../../src/machine/presets.ts';
+import { validateRig, type Rig } from '../../src/machine/rig.ts';
+import { liveNodeWorkers, nodeFreeWorker } from '../../src/workers/node-entry.ts';
+
+export function rig(id: string): Rig {
+  const r = presetRig(id);
+  if (!r) throw new Error(`no rig ${id}`);
+  return r;
+}
+
+export function cpusRig(cpus: number, build: 'free' | 'checked' = 'free'): Rig {
+  const r = validateRig({ id: `test-${cpus}cpu`, title: 'test', cores: cpus, hal: 'mp', build });
+  if (!r.ok) throw new Error('rig');
+  return r.rig;
+}
+
+export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}.ts`, import.meta.url));
+export const loop = (kind: string): string => fileURLToPath(new URL(`../../src/engine/free/loops/${kind}.ts`, import.meta.url));
+
+export function runFree(r: Rig, ref: string, o: FreeRunOptions = {}): Promise<FreeRunSummary> {
+  return freeRun(r, { id: ref }, ref, () => nodeFreeWorker(), { hostCpus: availableParallelism(), ...o });
+}
+
+/** Waits until every worker thread the factories started has exited. */
+export async function noWorkersLeft(timeoutMs = 3000): Promise<number> {
+  const t0 = Date.now();
+  while (liveNodeWorkers.size > 0 && Date.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 20));
+  return liveNodeWorkers.size;
+}

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { cpusRig, loop, noWorkersLeft, runFree } from './helpers.ts';
+
+// At least one million acquisitions per lock under free-run, on 2 CPU workers
+// (4 threads, 2,000 acquisitions per iteration, 500 iterations). Slow on a busy
+// host, so it runs only with RACEBOX_LONG=1:  RACEBOX_LONG=1 npx vitest run test/free/million.test.ts
+const long = process.env.RACEBOX_LONG === '1';
+
+describe.skipIf(!long)('mutual exclusion over a million acquisitions', () => {
+  for (const kind of ['tas', 'ttas', 'queued']) {
+    it(`${kind}: no critical section is ever entered twice at once`, async () => {
+      const r = await runFree(cpusRig(2), loop(kind), { iterations: 500, stallMs: 30_000 });
+      expect(r.outcome, r.failure?.message).toBe('pass');
+      expect(r.iterations * 2000).toBeGreaterThanOrEqual(1_000_000);
+      console.log(`${kind}: ${r.iterations * 2000} acquisitions in ${(r.elapsedMs / 1000).toFixed(1)} s, ${r.totals.spins} spins`);
+      expect(await noWorkersLeft()).toBe(0);
+    }, 600_000);
+  }
+});
