@@ -330,7 +330,7 @@ class FreeCpu {
       if (c.blockedOn !== NOT_BLOCKED) {
         // OP_SPIN means PAUSE here: the context keeps running and re-reads the word for real.
         c.blockedOn = NOT_BLOCKED;
-        m.blocked.length = 0;
+        if (m.blocked.length !== 0) m.blocked.length = 0;
         this.spins++;
         this.lastSpinCtx = c;
         this.lastSpinAddr = c.opAddr;
