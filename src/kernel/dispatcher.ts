@@ -22,7 +22,7 @@
  */
 import { BugCheck, RaisedException, ScenarioError, verifierViolation } from '../machine/bugcheck.ts';
 import type { ExecContext, Thread } from '../machine/cpu.ts';
-import { DISPATCH_LEVEL, irqlName } from '../machine/irql.ts';
+import { APC_LEVEL, DISPATCH_LEVEL, irqlName } from '../machine/irql.ts';
 import type { AsyncEvent } from '../machine/machine.ts';
 import { OP_KERNEL, OP_PAUSE, OP_READ, OP_WAIT, type Routine } from '../machine/ops.ts';
 import type { Kernel } from './kernel.ts';
@@ -328,16 +328,21 @@ export const dispatcherApi = {
   },
 
   /**
-   * IRQL ≤ DISPATCH_LEVEL. Signals the event; returns the previous state. A
-   * notification event wakes every waiter and stays signalled; a
+   * IRQL ≤ DISPATCH_LEVEL (≤ APC_LEVEL with Wait = TRUE; checked: DDI rule
+   * IrqlKeSetEvent 0xC4/0x00020016). Signals the event; returns the previous
+   * state. A notification event wakes every waiter and stays signalled; a
    * synchronization event wakes the first waiter, which consumes the signal.
+   * Wait = TRUE does not keep the dispatcher lock into the next wait here.
    */
-  *KeSetEvent(this: Kernel, event: PKEVENT, _increment = 0, _wait = false): Routine<number> {
+  *KeSetEvent(this: Kernel, event: PKEVENT, _increment = 0, wait = false): Routine<number> {
     const m = this.m;
     const ctx = m.cur;
     ctx.apiStack.push('KeSetEvent');
     yield m.at(OP_KERNEL, event);
     if (m.checked && ctx.cpu.irql > DISPATCH_LEVEL) throw verifierViolation(0x80, ctx.cpu.irql, event * 4, 0);
+    if (m.checked && wait && ctx.cpu.irql > APC_LEVEL) {
+      throw verifierViolation(0x00020016, ctx.cpu.irql, event * 4, 0, `KeSetEvent(${m.nameOf(event)}, Wait = TRUE) at ${irqlName(ctx.cpu.irql)}: the next call must be a wait, allowed only at IRQL <= APC_LEVEL`);
+    }
     const old = setEventNow(this, event);
     ctx.apiStack.pop();
     return old;

@@ -188,7 +188,7 @@ export const fastMutexApi = {
     const cpu = ctx.cpu;
     if (m.checked && cpu.irql !== APC_LEVEL) throw verifierViolation(0x34, cpu.irql, fastMutex * 4, 0, `ExReleaseFastMutex(${m.nameOf(fastMutex)}) at ${irqlName(cpu.irql)}`);
     verifyRelease(this, fastMutex, ctx, 'ExReleaseFastMutex');
-    const oldIrql = m.words[fastMutex + FM_OLD_IRQL]!;
+    const oldIrql = m.read(fastMutex + FM_OLD_IRQL);
     yield* unlockWord(this, fastMutex, ctx);
     yield m.at(OP_IRQL, fastMutex);
     m.setIrql(cpu, oldIrql);

@@ -77,6 +77,7 @@ export const VERIFIER_SUBCODES: ReadonlyMap<number, string> = new Map([
   [0x1003, 'locks released out of order'],
   [0x1004, 'lock released by a thread other than the one that acquired it'],
   [0x1007, 'lock released without having been acquired'],
+  [0x00020016, 'IrqlKeSetEvent rule: KeSetEvent with Wait = TRUE above APC_LEVEL'],
   [0x00040006, 'QueuedSpinLock rule: an in-stack queue handle reused while still enqueued'],
   [0x00040007, 'QueuedSpinLockRelease rule: an in-stack queued spin lock released with a handle that does not hold it'],
 ]);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ControlledRun, type Execution } from '../../src/engine/controlled.ts';
 import { explore } from '../../src/engine/explore.ts';
 import { DfsStrategy } from '../../src/engine/strategies/dfs.ts';
+import type { Strategy } from '../../src/engine/strategy.ts';
 import type { Kernel } from '../../src/kernel/kernel.ts';
 import {
   NotificationEvent, STATUS_MUTANT_NOT_OWNED, STATUS_SEMAPHORE_LIMIT_EXCEEDED, STATUS_SUCCESS, STATUS_TIMEOUT,
@@ -9,7 +10,6 @@ import {
 } from '../../src/kernel/status.ts';
 import { RaisedException } from '../../src/machine/bugcheck.ts';
 import { DISPATCH_LEVEL, HIGH_LEVEL } from '../../src/machine/irql.ts';
-import type { Routine } from '../../src/machine/ops.ts';
 import { presetRig } from '../../src/machine/presets.ts';
 import type { Rig } from '../../src/machine/rig.ts';
 import { defineScenario, type Actor } from '../../src/scenario/define.ts';
@@ -29,27 +29,24 @@ function run<S>(rig: Rig, setup: (k: Kernel) => S, actors: Actors<S>): { x: Exec
     setup: (k) => (state = setup(k)),
     actors,
   });
-  const strategy = new DfsStrategy(0);
+  const strategy: Strategy = new DfsStrategy(0);
   strategy.newExecution(0);
   const x = new ControlledRun(rig, scenario).execute(strategy);
   return { x, s: state! };
 }
 
-function thread<S>(cpu: number, body: (k: Kernel, s: S) => Routine<unknown>): Actor<S> {
-  return { cpu, run: body };
-}
 
 describe('KEVENT', () => {
   it('notification event: KeSetEvent wakes every waiter, stays signalled, and returns the previous state', () => {
     const { x, s } = run(DUAL, (k) => ({ ev: k.KeInitializeEvent(NotificationEvent, false), log: [] as string[] }), {
-      w1: thread(0, function* (k, s) { s.log.push(`w1:${yield* k.KeWaitForSingleObject(s.ev)}`); }),
-      w2: thread(0, function* (k, s) { s.log.push(`w2:${yield* k.KeWaitForSingleObject(s.ev)}`); }),
-      setter: thread(1, function* (k, s) {
+      w1: { cpu: 0, *run(k, s) { s.log.push(`w1:${yield* k.KeWaitForSingleObject(s.ev)}`); } },
+      w2: { cpu: 0, *run(k, s) { s.log.push(`w2:${yield* k.KeWaitForSingleObject(s.ev)}`); } },
+      setter: { cpu: 1, *run(k, s) {
         s.log.push(`waiters:${k.dispatcherWaiterCount(s.ev)}`);
         s.log.push(`set:${yield* k.KeSetEvent(s.ev, 0, false)}`);
         s.log.push(`set:${yield* k.KeSetEvent(s.ev, 0, false)}`);
         s.log.push(`state:${yield* k.KeReadStateEvent(s.ev)}`);
-      }),
+      } },
     });
     expect(x.outcome).toBe('pass');
     expect(s.log.slice(0, 4)).toEqual(['waiters:2', 'set:0', 'set:1', 'state:1']);
@@ -58,13 +55,13 @@ describe('KEVENT', () => {
 
   it('synchronization event: one KeSetEvent releases exactly one waiter, in FIFO order, and is consumed', () => {
     const { x, s } = run(DUAL, (k) => ({ ev: k.KeInitializeEvent(SynchronizationEvent, false), log: [] as string[] }), {
-      first: thread(0, function* (k, s) { yield* k.KeWaitForSingleObject(s.ev); s.log.push('first'); }),
-      second: thread(0, function* (k, s) { yield* k.KeWaitForSingleObject(s.ev); s.log.push('second'); }),
-      setter: thread(1, function* (k, s) {
+      first: { cpu: 0, *run(k, s) { yield* k.KeWaitForSingleObject(s.ev); s.log.push('first'); } },
+      second: { cpu: 0, *run(k, s) { yield* k.KeWaitForSingleObject(s.ev); s.log.push('second'); } },
+      setter: { cpu: 1, *run(k, s) {
         yield* k.KeSetEvent(s.ev, 0, false);
         s.log.push(`after one set: ${k.dispatcherWaiterCount(s.ev)} waiting, state ${yield* k.KeReadStateEvent(s.ev)}`);
         yield* k.KeSetEvent(s.ev, 0, false);
-      }),
+      } },
     });
     expect(x.outcome).toBe('pass');
     expect(s.log[0]).toBe('after one set: 1 waiting, state 0');
@@ -73,13 +70,13 @@ describe('KEVENT', () => {
 
   it('synchronization event with no waiter stays set until one wait consumes it', () => {
     const { x, s } = run(DUAL, (k) => ({ ev: k.KeInitializeEvent(SynchronizationEvent, false), log: [] as number[] }), {
-      t: thread(0, function* (k, s) {
+      t: { cpu: 0, *run(k, s) {
         yield* k.KeSetEvent(s.ev, 0, false);
         s.log.push(yield* k.KeReadStateEvent(s.ev));
         s.log.push(yield* k.KeWaitForSingleObject(s.ev, 0, 0, false, 0));
         s.log.push(yield* k.KeReadStateEvent(s.ev));
         s.log.push(yield* k.KeWaitForSingleObject(s.ev, 0, 0, false, 0));
-      }),
+      } },
     });
     expect(x.outcome).toBe('pass');
     expect(s.log).toEqual([1, STATUS_SUCCESS, 0, STATUS_TIMEOUT]);
@@ -87,8 +84,8 @@ describe('KEVENT', () => {
 
   it('KePulseEvent wakes the current waiters and leaves the event not signalled; with no waiter it signals nothing', () => {
     const { x, s } = run(DUAL, (k) => ({ ev: k.KeInitializeEvent(NotificationEvent, false), log: [] as string[] }), {
-      waiter: thread(0, function* (k, s) { s.log.push(`woken:${yield* k.KeWaitForSingleObject(s.ev)}`); }),
-      pulser: thread(1, function* (k, s) {
+      waiter: { cpu: 0, *run(k, s) { s.log.push(`woken:${yield* k.KeWaitForSingleObject(s.ev)}`); } },
+      pulser: { cpu: 1, *run(k, s) {
         s.log.push(`pulse:${yield* k.KePulseEvent(s.ev, 0, false)}`);
         s.log.push(`state:${yield* k.KeReadStateEvent(s.ev)}`);
         yield* k.KePulseEvent(s.ev, 0, false);
@@ -96,7 +93,7 @@ describe('KEVENT', () => {
         yield* k.KeSetEvent(s.ev, 0, false);
         s.log.push(`pulse-when-set:${yield* k.KePulseEvent(s.ev, 0, false)}`);
         s.log.push(`state:${yield* k.KeReadStateEvent(s.ev)}`);
-      }),
+      } },
     });
     expect(x.outcome).toBe('pass');
     expect(s.log).toEqual(['pulse:0', 'state:0', `poll:${STATUS_TIMEOUT}`, 'pulse-when-set:1', 'state:0', 'woken:0']);
@@ -104,21 +101,21 @@ describe('KEVENT', () => {
 
   it('KeResetEvent returns the previous state; KeClearEvent clears', () => {
     const { s } = run(DUAL, (k) => ({ ev: k.KeInitializeEvent(NotificationEvent, true), log: [] as number[] }), {
-      t: thread(0, function* (k, s) {
+      t: { cpu: 0, *run(k, s) {
         s.log.push(yield* k.KeResetEvent(s.ev));
         s.log.push(yield* k.KeResetEvent(s.ev));
         yield* k.KeSetEvent(s.ev, 0, false);
         yield* k.KeClearEvent(s.ev);
         s.log.push(yield* k.KeReadStateEvent(s.ev));
-      }),
+      } },
     });
     expect(s.log).toEqual([1, 0, 0]);
   });
 
   it('re-initializing an event that still has waiters corrupts its wait list: 0x139/3', () => {
     const { x } = run(DUAL, (k) => ({ ev: k.KeInitializeEvent(NotificationEvent, false) }), {
-      waiter: thread(0, function* (k, s) { yield* k.KeWaitForSingleObject(s.ev); }),
-      reinit: thread(1, function* (k, s) { yield* k.KeDelayExecutionThread(0, false, 0); k.KeInitializeEvent(NotificationEvent, false, s.ev); }),
+      waiter: { cpu: 0, *run(k, s) { yield* k.KeWaitForSingleObject(s.ev); } },
+      reinit: { cpu: 1, *run(k, s) { yield* k.KeDelayExecutionThread(0, false, 0); k.KeInitializeEvent(NotificationEvent, false, s.ev); } },
     });
     expect(x.outcome).toBe('bugcheck');
     expect(x.failure!.bugcheck!.name).toBe('KERNEL_SECURITY_CHECK_FAILURE');
@@ -129,11 +126,11 @@ describe('KEVENT', () => {
 describe('waits', () => {
   it('a zero timeout polls: STATUS_TIMEOUT at once, and is allowed at DISPATCH_LEVEL on a checked build', () => {
     const { x, s } = run(DUAL, (k) => ({ ev: k.KeInitializeEvent(NotificationEvent, false), lock: k.KeInitializeSpinLock(), log: [] as number[] }), {
-      t: thread(0, function* (k, s) {
+      t: { cpu: 0, *run(k, s) {
         const old = yield* k.KeAcquireSpinLock(s.lock);
         s.log.push(yield* k.KeWaitForSingleObject(s.ev, 0, 0, false, 0));
         yield* k.KeReleaseSpinLock(s.lock, old);
-      }),
+      } },
     });
     expect(x.outcome).toBe('pass');
     expect(s.log).toEqual([STATUS_TIMEOUT]);
@@ -141,7 +138,7 @@ describe('waits', () => {
 
   it('a finite timeout expires as an event the strategy fires: STATUS_TIMEOUT when nobody signals', () => {
     const { x, s } = run(DUAL, (k) => ({ ev: k.KeInitializeEvent(NotificationEvent, false), log: [] as number[] }), {
-      t: thread(0, function* (k, s) { s.log.push(yield* k.KeWaitForSingleObject(s.ev, 0, 0, false, -10_000)); }),
+      t: { cpu: 0, *run(k, s) { s.log.push(yield* k.KeWaitForSingleObject(s.ev, 0, 0, false, -10_000)); } },
     });
     expect(x.outcome).toBe('pass');
     expect(s.log).toEqual([STATUS_TIMEOUT]);
@@ -152,7 +149,7 @@ describe('waits', () => {
     let last: number[] = [];
     const scenario = defineScenario({
       id: 'test/timed-wait', title: 't', description: '', family: 'test', expect: 'pass',
-      setup: (k) => ({ ev: k.KeInitializeEvent(NotificationEvent, false), log: (last = []) }),
+      setup: (k) => ({ ev: k.KeInitializeEvent(NotificationEvent, false), log: (last = [] as number[]) }),
       actors: {
         waiter: { cpu: 0, *run(k, s) { s.log.push(yield* k.KeWaitForSingleObject(s.ev, 0, 0, false, -1)); } },
         setter: { cpu: 1, *run(k, s) { yield* k.KeDelayExecutionThread(0, false, 0); yield* k.KeSetEvent(s.ev, 0, false); } },
@@ -172,11 +169,11 @@ describe('waits', () => {
       c: k.KeInitializeEvent(SynchronizationEvent, true),
       log: [] as number[],
     }), {
-      t: thread(0, function* (k, s) {
+      t: { cpu: 0, *run(k, s) {
         s.log.push(yield* k.KeWaitForMultipleObjects(3, [s.a, s.b, s.c], WaitAny));
         s.log.push(yield* k.KeReadStateEvent(s.b), yield* k.KeReadStateEvent(s.c));
         s.log.push(yield* k.KeWaitForMultipleObjects(3, [s.a, s.b, s.c], WaitAny));
-      }),
+      } },
     });
     expect(x.outcome).toBe('pass');
     expect(s.log).toEqual([STATUS_WAIT_0 + 1, 0, 1, STATUS_WAIT_0 + 2]);
@@ -188,13 +185,13 @@ describe('waits', () => {
       b: k.KeInitializeEvent(SynchronizationEvent, false),
       log: [] as string[],
     }), {
-      waiter: thread(0, function* (k, s) { s.log.push(`waitall:${yield* k.KeWaitForMultipleObjects(2, [s.a, s.b], WaitAll)}`); }),
-      setter: thread(1, function* (k, s) {
+      waiter: { cpu: 0, *run(k, s) { s.log.push(`waitall:${yield* k.KeWaitForMultipleObjects(2, [s.a, s.b], WaitAll)}`); } },
+      setter: { cpu: 1, *run(k, s) {
         yield* k.KeSetEvent(s.a, 0, false);
         s.log.push(`a after set:${yield* k.KeReadStateEvent(s.a)}`);
         yield* k.KeSetEvent(s.b, 0, false);
         s.log.push(`a,b after both:${yield* k.KeReadStateEvent(s.a)},${yield* k.KeReadStateEvent(s.b)}`);
-      }),
+      } },
     });
     expect(x.outcome).toBe('pass');
     expect(s.log).toEqual(['a after set:1', 'a,b after both:0,0', 'waitall:0']);
@@ -202,19 +199,19 @@ describe('waits', () => {
 
   it('more than 3 objects without a wait block array is MAXIMUM_WAIT_OBJECTS_EXCEEDED; with one, up to 64', () => {
     const four = run(DUAL, (k) => ({ evs: [0, 1, 2, 3].map(() => k.KeInitializeEvent(NotificationEvent, true)) }), {
-      t: thread(0, function* (k, s) { yield* k.KeWaitForMultipleObjects(4, s.evs, WaitAny); }),
+      t: { cpu: 0, *run(k, s) { yield* k.KeWaitForMultipleObjects(4, s.evs, WaitAny); } },
     });
     expect(four.x.failure?.bugcheck?.name).toBe('MAXIMUM_WAIT_OBJECTS_EXCEEDED');
     const withArray = run(DUAL, (k) => ({ evs: [0, 1, 2, 3].map(() => k.KeInitializeEvent(NotificationEvent, true)), blocks: k.ExAllocatePool2(0, 64, 'WtBk') }), {
-      t: thread(0, function* (k, s) { yield* k.KeWaitForMultipleObjects(4, s.evs, WaitAll, 0, 0, false, null, s.blocks); }),
+      t: { cpu: 0, *run(k, s) { yield* k.KeWaitForMultipleObjects(4, s.evs, WaitAll, 0, 0, false, null, s.blocks); } },
     });
     expect(withArray.x.outcome).toBe('pass');
   });
 
   it('KeDelayExecutionThread sleeps until its timer fires; a zero interval only yields', () => {
     const { x, s } = run(DUAL, (k) => ({ log: [] as string[] }), {
-      sleeper: thread(0, function* (k, s) { s.log.push('sleep'); yield* k.KeDelayExecutionThread(0, false, -10_000); s.log.push('woke'); }),
-      other: thread(1, function* (k, s) { yield* k.KeDelayExecutionThread(0, false, 0); s.log.push('other'); }),
+      sleeper: { cpu: 0, *run(k, s) { s.log.push('sleep'); yield* k.KeDelayExecutionThread(0, false, -10_000); s.log.push('woke'); } },
+      other: { cpu: 1, *run(k, s) { yield* k.KeDelayExecutionThread(0, false, 0); s.log.push('other'); } },
     });
     expect(x.outcome).toBe('pass');
     expect(s.log).toEqual(['sleep', 'other', 'woke']);
@@ -224,11 +221,11 @@ describe('waits', () => {
 describe('wait IRQL rules', () => {
   const atDispatch = (timeout: number | null) =>
     run(DUAL, (k) => ({ ev: k.KeInitializeEvent(NotificationEvent, false), lock: k.KeInitializeSpinLock() }), {
-      t: thread(0, function* (k, s) {
+      t: { cpu: 0, *run(k, s) {
         const old = yield* k.KeAcquireSpinLock(s.lock);
         yield* k.KeWaitForSingleObject(s.ev, 0, 0, false, timeout);
         yield* k.KeReleaseSpinLock(s.lock, old);
-      }),
+      } },
     }).x;
 
   it('checked: an infinite wait at DISPATCH_LEVEL is 0xC4/0x121, a non-zero timeout 0xC4/0x122', () => {
@@ -238,14 +235,28 @@ describe('wait IRQL rules', () => {
 
   it('checked: a wait above DISPATCH_LEVEL is 0xC4/0x120, even a poll', () => {
     const { x } = run(DUAL, (k) => ({ ev: k.KeInitializeEvent(NotificationEvent, false) }), {
-      t: thread(0, function* (k, s) {
+      t: { cpu: 0, *run(k, s) {
         const old = yield* k.KeRaiseIrql(HIGH_LEVEL);
         yield* k.KeWaitForSingleObject(s.ev, 0, 0, false, 0);
         yield* k.KeLowerIrql(old);
-      }),
+      } },
     });
     expect(x.failure?.bugcheck?.code).toBe(0xc4);
     expect(x.failure?.bugcheck?.params[0]).toBe(0x120);
+  });
+
+  it('checked: KeSetEvent above DISPATCH_LEVEL is 0xC4/0x80; with Wait = TRUE above APC_LEVEL 0xC4/0x00020016', () => {
+    const setAt = (irql: number, wait: boolean) =>
+      run(DUAL, (k) => ({ ev: k.KeInitializeEvent(NotificationEvent, false) }), {
+        t: { cpu: 0, *run(k, s) {
+          const old = yield* k.KeRaiseIrql(irql);
+          yield* k.KeSetEvent(s.ev, 0, wait);
+          yield* k.KeLowerIrql(old);
+        } },
+      }).x;
+    expect(setAt(HIGH_LEVEL, false).failure?.bugcheck?.params[0]).toBe(0x80);
+    expect(setAt(DISPATCH_LEVEL, true).failure?.bugcheck?.params[0]).toBe(0x00020016);
+    expect(setAt(DISPATCH_LEVEL, false).outcome).toBe('pass');
   });
 
   it('a wait from a DPC is ATTEMPTED_SWITCH_FROM_DPC on a checked build, and on a free build when it would block', () => {
@@ -260,16 +271,16 @@ describe('wait IRQL rules', () => {
 
   it('free build: a thread that waits holding a spin lock sleeps with it held, and the lock\'s next user deadlocks', () => {
     const { x } = run(FREE, (k) => ({ ev: k.KeInitializeEvent(NotificationEvent, false), lock: k.KeInitializeSpinLock() }), {
-      holder: thread(0, function* (k, s) {
+      holder: { cpu: 0, *run(k, s) {
         const old = yield* k.KeAcquireSpinLock(s.lock);
         yield* k.KeWaitForSingleObject(s.ev);
         yield* k.KeReleaseSpinLock(s.lock, old);
-      }),
-      setter: thread(1, function* (k, s) {
+      } },
+      setter: { cpu: 1, *run(k, s) {
         const old = yield* k.KeAcquireSpinLock(s.lock);
         yield* k.KeReleaseSpinLock(s.lock, old);
         yield* k.KeSetEvent(s.ev, 0, false);
-      }),
+      } },
     });
     expect(x.outcome).toBe('deadlock');
     expect(x.failure!.message).toMatch(/waits for notification event ev/);
@@ -279,7 +290,7 @@ describe('wait IRQL rules', () => {
 describe('KMUTEX', () => {
   it('is recursive for its owner, puts it in a critical region, and is released level by level', () => {
     const { x, s } = run(DUAL, (k) => ({ mtx: k.KeInitializeMutex(0), log: [] as string[] }), {
-      owner: thread(0, function* (k, s) {
+      owner: { cpu: 0, *run(k, s) {
         s.log.push(`w1:${yield* k.KeWaitForSingleObject(s.mtx)}`);
         s.log.push(`apcs off:${k.KeAreApcsDisabled()}`);
         s.log.push(`w2:${yield* k.KeWaitForSingleObject(s.mtx)}`);
@@ -287,12 +298,12 @@ describe('KMUTEX', () => {
         s.log.push(`rel:${yield* k.KeReleaseMutex(s.mtx, false)}`);
         s.log.push(`rel:${yield* k.KeReleaseMutex(s.mtx, false)}`);
         s.log.push(`apcs off:${k.KeAreApcsDisabled()}`);
-      }),
-      other: thread(1, function* (k, s) {
+      } },
+      other: { cpu: 1, *run(k, s) {
         yield* k.KeWaitForSingleObject(s.mtx);
         s.log.push('other got it');
         yield* k.KeReleaseMutex(s.mtx, false);
-      }),
+      } },
     });
     expect(x.outcome).toBe('pass');
     expect(s.log).toEqual(['w1:0', 'apcs off:true', 'w2:0', 'state:-1', 'rel:-1', 'rel:0', 'apcs off:false', 'other got it']);
@@ -300,20 +311,20 @@ describe('KMUTEX', () => {
 
   it('a release by a thread that does not own it raises STATUS_MUTANT_NOT_OWNED: catchable, else 0x1E', () => {
     const caught = run(DUAL, (k) => ({ mtx: k.KeInitializeMutex(0), log: [] as number[] }), {
-      t: thread(0, function* (k, s) {
+      t: { cpu: 0, *run(k, s) {
         try {
           yield* k.KeReleaseMutex(s.mtx, false);
         } catch (e) {
           if (e instanceof RaisedException) s.log.push(e.status);
           else throw e;
         }
-      }),
+      } },
     });
     expect(caught.x.outcome).toBe('pass');
     expect(caught.s.log).toEqual([STATUS_MUTANT_NOT_OWNED]);
     const uncaught = run(DUAL, (k) => ({ mtx: k.KeInitializeMutex(0) }), {
-      owner: thread(0, function* (k, s) { yield* k.KeWaitForSingleObject(s.mtx); yield* k.KeReleaseMutex(s.mtx, false); }),
-      thief: thread(0, function* (k, s) { yield* k.KeReleaseMutex(s.mtx, false); }),
+      owner: { cpu: 0, *run(k, s) { yield* k.KeWaitForSingleObject(s.mtx); yield* k.KeReleaseMutex(s.mtx, false); } },
+      thief: { cpu: 0, *run(k, s) { yield* k.KeReleaseMutex(s.mtx, false); } },
     });
     expect(uncaught.x.failure?.bugcheck?.name).toBe('KMODE_EXCEPTION_NOT_HANDLED');
     expect(uncaught.x.failure?.bugcheck?.params[0]).toBe(STATUS_MUTANT_NOT_OWNED);
@@ -321,7 +332,7 @@ describe('KMUTEX', () => {
 
   it('a thread that returns still owning a mutex is APC_INDEX_MISMATCH (its critical region is unbalanced)', () => {
     const { x } = run(DUAL, (k) => ({ mtx: k.KeInitializeMutex(0) }), {
-      t: thread(0, function* (k, s) { yield* k.KeWaitForSingleObject(s.mtx); }),
+      t: { cpu: 0, *run(k, s) { yield* k.KeWaitForSingleObject(s.mtx); } },
     });
     expect(x.failure?.bugcheck?.name).toBe('APC_INDEX_MISMATCH');
   });
@@ -344,15 +355,15 @@ describe('KMUTEX', () => {
 describe('KSEMAPHORE', () => {
   it('counts: waits take units; a release satisfies waiters while the count stays positive; returns the old count', () => {
     const { x, s } = run(DUAL, (k) => ({ sem: k.KeInitializeSemaphore(0, 5), log: [] as string[] }), {
-      w1: thread(0, function* (k, s) { yield* k.KeWaitForSingleObject(s.sem); s.log.push('w1'); }),
-      w2: thread(0, function* (k, s) { yield* k.KeWaitForSingleObject(s.sem); s.log.push('w2'); }),
-      w3: thread(0, function* (k, s) { yield* k.KeWaitForSingleObject(s.sem); s.log.push('w3'); }),
-      releaser: thread(1, function* (k, s) {
+      w1: { cpu: 0, *run(k, s) { yield* k.KeWaitForSingleObject(s.sem); s.log.push('w1'); } },
+      w2: { cpu: 0, *run(k, s) { yield* k.KeWaitForSingleObject(s.sem); s.log.push('w2'); } },
+      w3: { cpu: 0, *run(k, s) { yield* k.KeWaitForSingleObject(s.sem); s.log.push('w3'); } },
+      releaser: { cpu: 1, *run(k, s) {
         s.log.push(`old:${yield* k.KeReleaseSemaphore(s.sem, 0, 2, false)}`);
         s.log.push(`count:${yield* k.KeReadStateSemaphore(s.sem)} waiting:${k.dispatcherWaiterCount(s.sem)}`);
         s.log.push(`old:${yield* k.KeReleaseSemaphore(s.sem, 0, 3, false)}`);
         s.log.push(`count:${yield* k.KeReadStateSemaphore(s.sem)}`);
-      }),
+      } },
     });
     expect(x.outcome).toBe('pass');
     expect(s.log.slice(0, 4)).toEqual(['old:0', 'count:0 waiting:1', 'old:0', 'count:2']);
@@ -361,7 +372,7 @@ describe('KSEMAPHORE', () => {
 
   it('a release past the limit raises STATUS_SEMAPHORE_LIMIT_EXCEEDED and leaves the count alone', () => {
     const { x, s } = run(DUAL, (k) => ({ sem: k.KeInitializeSemaphore(1, 2), log: [] as number[] }), {
-      t: thread(0, function* (k, s) {
+      t: { cpu: 0, *run(k, s) {
         try {
           yield* k.KeReleaseSemaphore(s.sem, 0, 2, false);
         } catch (e) {
@@ -371,7 +382,7 @@ describe('KSEMAPHORE', () => {
         s.log.push(yield* k.KeReadStateSemaphore(s.sem));
         s.log.push(yield* k.KeReleaseSemaphore(s.sem, 0, 1, false));
         yield* k.KeReleaseSemaphore(s.sem, 0, 1, false); // past the limit, unhandled
-      }),
+      } },
     });
     expect(s.log).toEqual([STATUS_SEMAPHORE_LIMIT_EXCEEDED, 1, 1]);
     expect(x.failure?.bugcheck?.name).toBe('KMODE_EXCEPTION_NOT_HANDLED');
@@ -382,8 +393,8 @@ describe('KSEMAPHORE', () => {
 describe('dispatcher scenarios on one CPU', () => {
   it('a wait on the only CPU switches to the thread that will signal', () => {
     const { x, s } = run(UP, (k) => ({ ev: k.KeInitializeEvent(SynchronizationEvent, false), log: [] as string[] }), {
-      waiter: thread(0, function* (k, s) { s.log.push('wait'); yield* k.KeWaitForSingleObject(s.ev); s.log.push('woken'); }),
-      setter: thread(0, function* (k, s) { s.log.push('set'); yield* k.KeSetEvent(s.ev, 0, false); }),
+      waiter: { cpu: 0, *run(k, s) { s.log.push('wait'); yield* k.KeWaitForSingleObject(s.ev); s.log.push('woken'); } },
+      setter: { cpu: 0, *run(k, s) { s.log.push('set'); yield* k.KeSetEvent(s.ev, 0, false); } },
     });
     expect(x.outcome).toBe('pass');
     expect(s.log).toEqual(['wait', 'set', 'woken']);

@@ -47,7 +47,7 @@ const setupR = (k: Kernel): R => ({ res: k.ExInitializeResourceLite(), log: [] }
 describe('ERESOURCE ownership', () => {
   it('an exclusive owner asking for shared access just recurses (the resource stays exclusive)', () => {
     const { x, s } = run(DUAL, setupR, {
-      t: thread(0, function* (k, s) {
+      t: { cpu: 0, *run(k, s) {
         yield* k.KeEnterCriticalRegion();
         yield* k.ExAcquireResourceExclusiveLite(s.res, true);
         s.log.push(`shared:${yield* k.ExAcquireResourceSharedLite(s.res, false)}`);
@@ -57,14 +57,14 @@ describe('ERESOURCE ownership', () => {
         yield* k.ExReleaseResourceLite(s.res);
         s.log.push(`count:${k.ExIsResourceAcquiredSharedLite(s.res)}`);
         yield* k.KeLeaveCriticalRegion();
-      }),
-      other: thread(1, function* (k, s) {
+      } },
+      other: { cpu: 1, *run(k, s) {
         yield* k.KeEnterCriticalRegion();
         yield* k.ExAcquireResourceSharedLite(s.res, true);
         s.log.push('other shared');
         yield* k.ExReleaseResourceLite(s.res);
         yield* k.KeLeaveCriticalRegion();
-      }),
+      } },
     });
     expect(x.outcome).toBe('pass');
     expect(s.log).toEqual(['shared:true', 'excl:true count:2', 'excl:true count:1', 'count:0', 'other shared']);
@@ -72,7 +72,7 @@ describe('ERESOURCE ownership', () => {
 
   it('Wait = FALSE returns FALSE instead of waiting; a shared owner recurses even while a writer waits', () => {
     const { x, s } = run(W16, setupR, {
-      reader: thread(0, function* (k, s) {
+      reader: { cpu: 0, *run(k, s) {
         yield* k.KeEnterCriticalRegion();
         yield* k.ExAcquireResourceSharedLite(s.res, true);
         s.log.push('reader in');
@@ -83,22 +83,22 @@ describe('ERESOURCE ownership', () => {
         yield* k.ExReleaseResourceLite(s.res);
         yield* k.ExReleaseResourceLite(s.res);
         yield* k.KeLeaveCriticalRegion();
-      }),
-      writer: thread(1, function* (k, s) {
+      } },
+      writer: { cpu: 1, *run(k, s) {
         yield* k.KeEnterCriticalRegion();
         s.log.push(`writer try:${yield* k.ExAcquireResourceExclusiveLite(s.res, false)}`);
         yield* k.ExAcquireResourceExclusiveLite(s.res, true);
         s.log.push('writer in');
         yield* k.ExReleaseResourceLite(s.res);
         yield* k.KeLeaveCriticalRegion();
-      }),
-      newReader: thread(2, function* (k, s) {
+      } },
+      newReader: { cpu: 2, *run(k, s) {
         yield* k.KeEnterCriticalRegion();
         s.log.push(`new reader, no wait:${yield* k.ExAcquireResourceSharedLite(s.res, false)}`);
         s.log.push(`starve-exclusive:${yield* k.ExAcquireSharedStarveExclusive(s.res, false)}`);
         yield* k.ExReleaseResourceLite(s.res);
         yield* k.KeLeaveCriticalRegion();
-      }),
+      } },
     }, (s, c) => (s.log.length === 0 ? 0 : c.includes(1) && s.log.length <= 2 ? 1 : s.log.length <= 3 ? 2 : 0));
     expect(x.outcome).toBe('pass');
     expect(s.log).toEqual([
@@ -109,7 +109,7 @@ describe('ERESOURCE ownership', () => {
 
   it('a departing writer admits every queued reader at once; the last reader hands off to a queued writer', () => {
     const { x, s } = run(W16, setupR, {
-      writer: thread(0, function* (k, s) {
+      writer: { cpu: 0, *run(k, s) {
         yield* k.KeEnterCriticalRegion();
         yield* k.ExAcquireResourceExclusiveLite(s.res, true);
         s.log.push('w1 in');
@@ -117,30 +117,30 @@ describe('ERESOURCE ownership', () => {
         s.log.push(`shared waiters:${yield* k.ExGetSharedWaiterCount(s.res)} exclusive waiters:${yield* k.ExGetExclusiveWaiterCount(s.res)}`);
         yield* k.ExReleaseResourceLite(s.res);
         yield* k.KeLeaveCriticalRegion();
-      }),
-      r1: thread(1, function* (k, s) {
+      } },
+      r1: { cpu: 1, *run(k, s) {
         yield* k.KeEnterCriticalRegion();
         yield* k.ExAcquireResourceSharedLite(s.res, true);
         s.log.push('r1 in');
         yield* k.KeDelayExecutionThread(0, false, 0);
         yield* k.ExReleaseResourceLite(s.res);
         yield* k.KeLeaveCriticalRegion();
-      }),
-      r2: thread(2, function* (k, s) {
+      } },
+      r2: { cpu: 2, *run(k, s) {
         yield* k.KeEnterCriticalRegion();
         yield* k.ExAcquireResourceSharedLite(s.res, true);
         s.log.push('r2 in');
         yield* k.KeDelayExecutionThread(0, false, 0);
         yield* k.ExReleaseResourceLite(s.res);
         yield* k.KeLeaveCriticalRegion();
-      }),
-      w2: thread(3, function* (k, s) {
+      } },
+      w2: { cpu: 3, *run(k, s) {
         yield* k.KeEnterCriticalRegion();
         yield* k.ExAcquireResourceExclusiveLite(s.res, true);
         s.log.push('w2 in');
         yield* k.ExReleaseResourceLite(s.res);
         yield* k.KeLeaveCriticalRegion();
-      }),
+      } },
     });
     expect(x.outcome).toBe('pass');
     expect(s.log[0]).toBe('w1 in');
@@ -151,7 +151,7 @@ describe('ERESOURCE ownership', () => {
 
   it('ExConvertExclusiveToSharedLite keeps the owner as a reader and admits queued readers', () => {
     const { x, s } = run(DUAL, setupR, {
-      owner: thread(0, function* (k, s) {
+      owner: { cpu: 0, *run(k, s) {
         yield* k.KeEnterCriticalRegion();
         yield* k.ExAcquireResourceExclusiveLite(s.res, true);
         s.log.push('owner in');
@@ -162,14 +162,14 @@ describe('ERESOURCE ownership', () => {
         yield* k.KeDelayExecutionThread(0, false, -1);
         yield* k.ExReleaseResourceLite(s.res);
         yield* k.KeLeaveCriticalRegion();
-      }),
-      reader: thread(1, function* (k, s) {
+      } },
+      reader: { cpu: 1, *run(k, s) {
         yield* k.KeEnterCriticalRegion();
         yield* k.ExAcquireResourceSharedLite(s.res, true);
         s.log.push('reader in');
         yield* k.ExReleaseResourceLite(s.res);
         yield* k.KeLeaveCriticalRegion();
-      }),
+      } },
     }, (s, c) => (s.log.length === 1 && c.includes(1) ? 1 : c.includes(0) ? 0 : undefined)); // the reader queues while the owner holds it
     expect(x.outcome).toBe('pass');
     expect(s.log).toEqual(['owner in', 'shared waiters:1', 'converted: excl false shared 1', 'reader in']);
@@ -180,7 +180,7 @@ describe('ERESOURCE misuse', () => {
   it('a release by a thread that does not own it is RESOURCE_NOT_OWNED (0xE3) on every build', () => {
     for (const rig of [DUAL, FREE, UP]) {
       const { x, s } = run(rig, setupR, {
-        t: thread(0, function* (k, s) { yield* k.KeEnterCriticalRegion(); yield* k.ExReleaseResourceLite(s.res); }),
+        t: { cpu: 0, *run(k, s) { yield* k.KeEnterCriticalRegion(); yield* k.ExReleaseResourceLite(s.res); } },
       });
       expect(x.failure?.bugcheck?.name).toBe('RESOURCE_NOT_OWNED');
       expect(x.failure?.bugcheck?.params[0]).toBe(s.res * 4);
@@ -193,33 +193,33 @@ describe('ERESOURCE misuse', () => {
     expect(checked.x.failure?.bugcheck?.params).toEqual([0x37, 0, 0, checked.s.res * 4]);
     expect(run(FREE, setupR, { t: noRegion }).x.outcome).toBe('pass');
     const releaseOutside = run(DUAL, setupR, {
-      t: thread(0, function* (k, s) {
+      t: { cpu: 0, *run(k, s) {
         yield* k.KeEnterCriticalRegion();
         yield* k.ExAcquireResourceExclusiveLite(s.res, true);
         yield* k.KeLeaveCriticalRegion();
         yield* k.ExReleaseResourceLite(s.res);
-      }),
+      } },
     }).x;
     expect(releaseOutside.failure?.bugcheck?.params[0]).toBe(0x38);
     // At APC_LEVEL APCs are off too: no violation.
     const atApc = run(DUAL, setupR, {
-      t: thread(0, function* (k, s) {
+      t: { cpu: 0, *run(k, s) {
         const old = yield* k.KeRaiseIrql(1);
         yield* k.ExAcquireResourceExclusiveLite(s.res, true);
         yield* k.ExReleaseResourceLite(s.res);
         yield* k.KeLowerIrql(old);
-      }),
+      } },
     }).x;
     expect(atApc.outcome).toBe('pass');
   });
 
   it('a shared owner asking for exclusive access waits for itself forever (a hang naming the thread)', () => {
     const { x } = run(DUAL, setupR, {
-      t: thread(0, function* (k, s) {
+      t: { cpu: 0, *run(k, s) {
         yield* k.KeEnterCriticalRegion();
         yield* k.ExAcquireResourceSharedLite(s.res, true);
         yield* k.ExAcquireResourceExclusiveLite(s.res, true);
-      }),
+      } },
     });
     expect(x.outcome).toBe('hang');
     expect(x.failure!.message).toMatch(/ERESOURCE res \(exclusive access; owned shared by 't', including 't' itself\), held by itself/);
@@ -228,7 +228,7 @@ describe('ERESOURCE misuse', () => {
   it('ExAcquireSharedWaitForExclusive waits for a queued writer even when the caller already owns it shared', () => {
     const body = (wait: 'ExAcquireSharedWaitForExclusive' | 'ExAcquireResourceSharedLite') =>
       run(DUAL, setupR, {
-        reader: thread(0, function* (k, s) {
+        reader: { cpu: 0, *run(k, s) {
           yield* k.KeEnterCriticalRegion();
           yield* k.ExAcquireResourceSharedLite(s.res, true);
           s.log.push('shared');
@@ -237,13 +237,13 @@ describe('ERESOURCE misuse', () => {
           yield* k.ExReleaseResourceLite(s.res);
           yield* k.ExReleaseResourceLite(s.res);
           yield* k.KeLeaveCriticalRegion();
-        }),
-        writer: thread(1, function* (k, s) {
+        } },
+        writer: { cpu: 1, *run(k, s) {
           yield* k.KeEnterCriticalRegion();
           yield* k.ExAcquireResourceExclusiveLite(s.res, true);
           yield* k.ExReleaseResourceLite(s.res);
           yield* k.KeLeaveCriticalRegion();
-        }),
+        } },
       }, (s) => (s.log.length === 1 ? 1 : undefined)).x; // the writer queues while the reader holds it
     const waits = body('ExAcquireSharedWaitForExclusive');
     expect(waits.outcome).toBe('hang');
@@ -253,10 +253,10 @@ describe('ERESOURCE misuse', () => {
 
   it('deleting a resource that was never initialized is 0xC4/0xD1; initializing a live one again 0xC4/0xD0', () => {
     const del = run(DUAL, (k) => ({ p: k.ExAllocatePool2(0, 64, 'Res') }), {
-      t: thread(0, function* (k, s) { yield* k.ExDeleteResourceLite(s.p); }),
+      t: { cpu: 0, *run(k, s) { yield* k.ExDeleteResourceLite(s.p); } },
     }).x;
     expect(del.failure?.bugcheck?.params[0]).toBe(0xd1);
-    const reinit = run(DUAL, setupR, { t: thread(0, function* (k, s) { yield* k.KeDelayExecutionThread(0, false, 0); k.ExInitializeResourceLite(s.res); }) }).x;
+    const reinit = run(DUAL, setupR, { t: { cpu: 0, *run(k, s) { yield* k.KeDelayExecutionThread(0, false, 0); k.ExInitializeResourceLite(s.res); } } }).x;
     expect(reinit.failure?.bugcheck?.params[0]).toBe(0xd0);
   });
 });

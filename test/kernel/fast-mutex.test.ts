@@ -52,17 +52,17 @@ function thread<S>(cpu: number, body: (k: Kernel, s: S) => Routine<unknown>, irq
 describe('FAST_MUTEX', () => {
   it('raises to APC_LEVEL while held and restores the caller\'s IRQL (PASSIVE or APC) on release', () => {
     const { x, s } = run(DUAL, (k) => ({ fm: k.ExInitializeFastMutex(), log: [] as string[] }), {
-      passive: thread(0, function* (k, s) {
+      passive: { cpu: 0, *run(k, s) {
         yield* k.ExAcquireFastMutex(s.fm);
         s.log.push(`held at ${k.KeGetCurrentIrql()} by ${k.fastMutexOwner(s.fm)}`);
         yield* k.ExReleaseFastMutex(s.fm);
         s.log.push(`after ${k.KeGetCurrentIrql()}`);
-      }),
-      apc: thread(1, function* (k, s) {
+      } },
+      apc: { cpu: 1, irql: APC_LEVEL, *run(k, s) {
         yield* k.ExAcquireFastMutex(s.fm);
         yield* k.ExReleaseFastMutex(s.fm);
         s.log.push(`apc thread after ${k.KeGetCurrentIrql()}`);
-      }, APC_LEVEL),
+      } },
     });
     expect(x.outcome).toBe('pass');
     expect(s.log).toEqual([`held at ${APC_LEVEL} by passive`, `after ${PASSIVE_LEVEL}`, `apc thread after ${APC_LEVEL}`]);
@@ -110,45 +110,45 @@ describe('FAST_MUTEX', () => {
 
   it('checked: acquire above APC_LEVEL is 0xC4/0x33; release at an IRQL other than APC_LEVEL is 0xC4/0x34', () => {
     const above = run(DUAL, (k) => ({ fm: k.ExInitializeFastMutex(), lock: k.KeInitializeSpinLock() }), {
-      t: thread(0, function* (k, s) {
+      t: { cpu: 0, *run(k, s) {
         const old = yield* k.KeAcquireSpinLock(s.lock);
         yield* k.ExAcquireFastMutex(s.fm);
         yield* k.KeReleaseSpinLock(s.lock, old);
-      }),
+      } },
     }).x;
     expect(above.failure?.bugcheck?.params[0]).toBe(0x33);
     const lowered = run(DUAL, (k) => ({ fm: k.ExInitializeFastMutex() }), {
-      t: thread(0, function* (k, s) {
+      t: { cpu: 0, *run(k, s) {
         yield* k.ExAcquireFastMutex(s.fm);
         yield* k.KeLowerIrql(PASSIVE_LEVEL);
         yield* k.ExReleaseFastMutex(s.fm);
-      }),
+      } },
     }).x;
     expect(lowered.failure?.bugcheck?.params[0]).toBe(0x34);
   });
 
   it('checked: a release by a thread that does not own it is 0xC4/0x1004; of a free mutex 0xC4/0x1007', () => {
     const notOwner = run(DUAL, (k) => ({ fm: k.ExInitializeFastMutex() }), {
-      owner: thread(0, function* (k, s) { yield* k.ExAcquireFastMutex(s.fm); yield* k.KeDelayExecutionThread(0, false, -1); yield* k.ExReleaseFastMutex(s.fm); }),
-      other: thread(1, function* (k, s) { const old = yield* k.KeRaiseIrql(APC_LEVEL); yield* k.ExReleaseFastMutex(s.fm); yield* k.KeLowerIrql(old); }),
+      owner: { cpu: 0, *run(k, s) { yield* k.ExAcquireFastMutex(s.fm); yield* k.KeDelayExecutionThread(0, false, -1); yield* k.ExReleaseFastMutex(s.fm); } },
+      other: { cpu: 1, *run(k, s) { const old = yield* k.KeRaiseIrql(APC_LEVEL); yield* k.ExReleaseFastMutex(s.fm); yield* k.KeLowerIrql(old); } },
     }).x;
     expect(notOwner.failure?.bugcheck?.params[0]).toBe(0x1004);
     const free = run(DUAL, (k) => ({ fm: k.ExInitializeFastMutex() }), {
-      t: thread(0, function* (k, s) { const old = yield* k.KeRaiseIrql(APC_LEVEL); yield* k.ExReleaseFastMutex(s.fm); yield* k.KeLowerIrql(old); }),
+      t: { cpu: 0, *run(k, s) { const old = yield* k.KeRaiseIrql(APC_LEVEL); yield* k.ExReleaseFastMutex(s.fm); yield* k.KeLowerIrql(old); } },
     }).x;
     expect(free.failure?.bugcheck?.params[0]).toBe(0x1007);
   });
 
   it('ExTryToAcquireFastMutex: TRUE at APC_LEVEL when free; FALSE with IRQL unchanged when owned', () => {
     const { x, s } = run(DUAL, (k) => ({ fm: k.ExInitializeFastMutex(), log: [] as string[] }), {
-      owner: thread(0, function* (k, s) {
+      owner: { cpu: 0, *run(k, s) {
         s.log.push(`try:${yield* k.ExTryToAcquireFastMutex(s.fm)}@${k.KeGetCurrentIrql()}`);
         yield* k.KeDelayExecutionThread(0, false, -1); // sleep holding it, until the strategy fires the timer
         yield* k.ExReleaseFastMutex(s.fm);
-      }),
-      other: thread(1, function* (k, s) {
+      } },
+      other: { cpu: 1, *run(k, s) {
         s.log.push(`try:${yield* k.ExTryToAcquireFastMutex(s.fm)}@${k.KeGetCurrentIrql()}`);
-      }),
+      } },
     });
     expect(x.outcome).toBe('pass');
     expect(s.log).toEqual([`try:true@${APC_LEVEL}`, `try:false@${PASSIVE_LEVEL}`]);
@@ -156,33 +156,33 @@ describe('FAST_MUTEX', () => {
 
   it('Unsafe variants: fine inside a critical region; checked 0xC4/0x39 at PASSIVE_LEVEL with APCs enabled, 0xC4/0x3A on release', () => {
     const ok = run(DUAL, (k) => ({ fm: k.ExInitializeFastMutex(), log: [] as number[] }), {
-      t: thread(0, function* (k, s) {
+      t: { cpu: 0, *run(k, s) {
         yield* k.ExEnterCriticalRegionAndAcquireFastMutexUnsafe(s.fm);
         s.log.push(k.KeGetCurrentIrql());
         yield* k.ExReleaseFastMutexUnsafeAndLeaveCriticalRegion(s.fm);
-      }),
+      } },
     });
     expect(ok.x.outcome).toBe('pass');
     expect(ok.s.log).toEqual([PASSIVE_LEVEL]);
     const bare = run(DUAL, (k) => ({ fm: k.ExInitializeFastMutex() }), {
-      t: thread(0, function* (k, s) { yield* k.ExAcquireFastMutexUnsafe(s.fm); yield* k.ExReleaseFastMutexUnsafe(s.fm); }),
+      t: { cpu: 0, *run(k, s) { yield* k.ExAcquireFastMutexUnsafe(s.fm); yield* k.ExReleaseFastMutexUnsafe(s.fm); } },
     }).x;
     expect(bare.failure?.bugcheck?.params[0]).toBe(0x39);
     const release = run(DUAL, (k) => ({ fm: k.ExInitializeFastMutex() }), {
-      t: thread(0, function* (k, s) {
+      t: { cpu: 0, *run(k, s) {
         yield* k.KeEnterCriticalRegion();
         yield* k.ExAcquireFastMutexUnsafe(s.fm);
         yield* k.KeLeaveCriticalRegion();
         yield* k.ExReleaseFastMutexUnsafe(s.fm);
-      }),
+      } },
     }).x;
     expect(release.failure?.bugcheck?.params[0]).toBe(0x3a);
   });
 
   it('takes part in Verifier\'s lock-order graph: two fast mutexes in both orders is 0xC4/0x1001', () => {
     const scenario = scenarioOf((k) => ({ a: k.ExInitializeFastMutex(), b: k.ExInitializeFastMutex() }), {
-      t1: thread(0, function* (k, s) { yield* k.ExAcquireFastMutex(s.a); yield* k.ExAcquireFastMutex(s.b); yield* k.ExReleaseFastMutex(s.b); yield* k.ExReleaseFastMutex(s.a); }),
-      t2: thread(1, function* (k, s) { yield* k.ExAcquireFastMutex(s.b); yield* k.ExAcquireFastMutex(s.a); yield* k.ExReleaseFastMutex(s.a); yield* k.ExReleaseFastMutex(s.b); }),
+      t1: { cpu: 0, *run(k, s) { yield* k.ExAcquireFastMutex(s.a); yield* k.ExAcquireFastMutex(s.b); yield* k.ExReleaseFastMutex(s.b); yield* k.ExReleaseFastMutex(s.a); } },
+      t2: { cpu: 1, *run(k, s) { yield* k.ExAcquireFastMutex(s.b); yield* k.ExAcquireFastMutex(s.a); yield* k.ExReleaseFastMutex(s.a); yield* k.ExReleaseFastMutex(s.b); } },
     });
     expect(explore(DUAL, scenario, { schedules: 500 }).failure?.bugcheck?.params[0]).toBe(0x1001);
     expect(explore(FREE, scenario, { schedules: 2000 }).outcome).toBe('deadlock');
@@ -191,7 +191,7 @@ describe('FAST_MUTEX', () => {
   it('a waiter is woken by the release; a newcomer may barge in before it (not FIFO)', () => {
     // owner holds; waiter blocks; owner releases and immediately re-acquires before the waiter runs.
     const { x, s } = run(DUAL, (k) => ({ fm: k.ExInitializeFastMutex(), log: [] as string[] }), {
-      owner: thread(0, function* (k, s) {
+      owner: { cpu: 0, *run(k, s) {
         yield* k.ExAcquireFastMutex(s.fm);
         yield* k.KeDelayExecutionThread(0, false, 0);
         yield* k.KeDelayExecutionThread(0, false, 0);
@@ -199,12 +199,12 @@ describe('FAST_MUTEX', () => {
         yield* k.ExAcquireFastMutex(s.fm);
         s.log.push('owner again');
         yield* k.ExReleaseFastMutex(s.fm);
-      }),
-      waiter: thread(1, function* (k, s) {
+      } },
+      waiter: { cpu: 1, *run(k, s) {
         yield* k.ExAcquireFastMutex(s.fm);
         s.log.push('waiter');
         yield* k.ExReleaseFastMutex(s.fm);
-      }),
+      } },
     }, (s, choices) => (choices.includes(0) ? 0 : undefined)); // CPU 0 whenever it can
     expect(x.outcome).toBe('pass');
     expect(s.log).toEqual(['owner again', 'waiter']);
@@ -212,7 +212,7 @@ describe('FAST_MUTEX', () => {
 
   it('free build: a DPC that finds the mutex owned tries to wait: ATTEMPTED_SWITCH_FROM_DPC', () => {
     const scenario = scenarioOf((k) => ({ fm: k.ExInitializeFastMutex() }), {
-      t: thread(0, function* (k, s) { yield* k.ExAcquireFastMutex(s.fm); yield* k.KeDelayExecutionThread(0, false, -1); yield* k.ExReleaseFastMutex(s.fm); }),
+      t: { cpu: 0, *run(k, s) { yield* k.ExAcquireFastMutex(s.fm); yield* k.KeDelayExecutionThread(0, false, -1); yield* k.ExReleaseFastMutex(s.fm); } },
       dpc: { kind: 'dpc', cpu: 1, *run(k, s) { yield* k.ExAcquireFastMutex(s.fm); yield* k.ExReleaseFastMutex(s.fm); } },
     });
     expect(explore(FREE, scenario, { schedules: 200 }).failure?.bugcheck?.name).toBe('ATTEMPTED_SWITCH_FROM_DPC');
@@ -222,19 +222,19 @@ describe('FAST_MUTEX', () => {
 describe('guarded mutex', () => {
   it('holds the owner in a guarded region at its IRQL; not recursive', () => {
     const { x, s } = run(DUAL, (k) => ({ gm: k.KeInitializeGuardedMutex(), log: [] as string[] }), {
-      t: thread(0, function* (k, s) {
+      t: { cpu: 0, *run(k, s) {
         yield* k.KeAcquireGuardedMutex(s.gm);
         s.log.push(`irql ${k.KeGetCurrentIrql()} all apcs off ${k.KeAreAllApcsDisabled()}`);
         yield* k.KeReleaseGuardedMutex(s.gm);
         s.log.push(`all apcs off ${k.KeAreAllApcsDisabled()}`);
         s.log.push(`try ${yield* k.KeTryToAcquireGuardedMutex(s.gm)}`);
         yield* k.KeReleaseGuardedMutex(s.gm);
-      }),
+      } },
     });
     expect(x.outcome).toBe('pass');
     expect(s.log).toEqual([`irql ${PASSIVE_LEVEL} all apcs off true`, 'all apcs off false', 'try true']);
     const recursive = run(DUAL, (k) => ({ gm: k.KeInitializeGuardedMutex() }), {
-      t: thread(0, function* (k, s) { yield* k.KeAcquireGuardedMutex(s.gm); yield* k.KeAcquireGuardedMutex(s.gm); }),
+      t: { cpu: 0, *run(k, s) { yield* k.KeAcquireGuardedMutex(s.gm); yield* k.KeAcquireGuardedMutex(s.gm); } },
     }).x;
     expect(recursive.failure?.bugcheck?.params[0]).toBe(0x1000);
   });

@@ -3,7 +3,6 @@ import { ControlledRun, type Execution } from '../../src/engine/controlled.ts';
 import { DfsStrategy } from '../../src/engine/strategies/dfs.ts';
 import { defaultChoice, type Strategy } from '../../src/engine/strategy.ts';
 import type { Kernel } from '../../src/kernel/kernel.ts';
-import type { Routine } from '../../src/machine/ops.ts';
 import { presetRig } from '../../src/machine/presets.ts';
 import type { Rig } from '../../src/machine/rig.ts';
 import { defineScenario, type Actor } from '../../src/scenario/define.ts';
@@ -39,14 +38,11 @@ function run<S>(rig: Rig, setup: (k: Kernel) => S, actors: Record<string, Actor<
   strategy.newExecution(0);
   return { x: new ControlledRun(rig, scenario).execute(strategy), s: state! };
 }
-function thread<S>(cpu: number, body: (k: Kernel, s: S) => Routine<unknown>): Actor<S> {
-  return { cpu, run: body };
-}
 
 describe('critical and guarded regions', () => {
   it('nest: KeAreApcsDisabled until the outermost leave; a guarded region also disables special APCs', () => {
     const { x, s } = run(DUAL, () => ({ log: [] as string[] }), {
-      t: thread(0, function* (k, s) {
+      t: { cpu: 0, *run(k, s) {
         s.log.push(`${k.KeAreApcsDisabled()}/${k.KeAreAllApcsDisabled()}`);
         yield* k.KeEnterCriticalRegion();
         yield* k.KeEnterCriticalRegion();
@@ -61,14 +57,14 @@ describe('critical and guarded regions', () => {
         const old = yield* k.KeRaiseIrql(1);
         s.log.push(`apc level: ${k.KeAreApcsDisabled()}/${k.KeAreAllApcsDisabled()}`);
         yield* k.KeLowerIrql(old);
-      }),
+      } },
     });
     expect(x.outcome).toBe('pass');
     expect(s.log).toEqual(['false/false', 'true/false', 'true', 'false', 'true/true', 'apc level: false/true']);
   });
 
   it('leave without enter: checked 0xC4/0x3E at once; free build APC_INDEX_MISMATCH when the thread returns', () => {
-    const body = thread(0, function* (k) { yield* k.KeLeaveCriticalRegion(); });
+    const body: Actor<object> = { cpu: 0, *run(k) { yield* k.KeLeaveCriticalRegion(); } };
     const checked = run(DUAL, () => ({}), { t: body }).x;
     expect(checked.failure?.bugcheck?.code).toBe(0xc4);
     expect(checked.failure?.bugcheck?.params[0]).toBe(0x3e);
@@ -78,19 +74,19 @@ describe('critical and guarded regions', () => {
 
   it('enter without leave (critical or guarded) is APC_INDEX_MISMATCH at thread return, on every build', () => {
     for (const rig of [DUAL, FREE, UP]) {
-      expect(run(rig, () => ({}), { t: thread(0, function* (k) { yield* k.KeEnterCriticalRegion(); }) }).x.failure?.bugcheck?.name).toBe('APC_INDEX_MISMATCH');
-      expect(run(rig, () => ({}), { t: thread(0, function* (k) { yield* k.KeEnterGuardedRegion(); }) }).x.failure?.bugcheck?.name).toBe('APC_INDEX_MISMATCH');
+      expect(run(rig, () => ({}), { t: { cpu: 0, *run(k) { yield* k.KeEnterCriticalRegion(); } } }).x.failure?.bugcheck?.name).toBe('APC_INDEX_MISMATCH');
+      expect(run(rig, () => ({}), { t: { cpu: 0, *run(k) { yield* k.KeEnterGuardedRegion(); } } }).x.failure?.bugcheck?.name).toBe('APC_INDEX_MISMATCH');
     }
   });
 
   it('checked: entering a critical region above APC_LEVEL is 0xC4/0x11A', () => {
     const { x } = run(DUAL, (k) => ({ lock: k.KeInitializeSpinLock() }), {
-      t: thread(0, function* (k, s) {
+      t: { cpu: 0, *run(k, s) {
         const old = yield* k.KeAcquireSpinLock(s.lock);
         yield* k.KeEnterCriticalRegion();
         yield* k.KeLeaveCriticalRegion();
         yield* k.KeReleaseSpinLock(s.lock, old);
-      }),
+      } },
     });
     expect(x.failure?.bugcheck?.params[0]).toBe(0x11a);
   });
@@ -99,11 +95,11 @@ describe('critical and guarded regions', () => {
 describe('suspend APCs', () => {
   it('a thread at PASSIVE_LEVEL outside any region stops at once and runs again only when resumed', () => {
     const { x, s } = run(DUAL, (k) => ({ counter: k.ExAllocatePool2(0, 4, 'Cnt'), log: [] as string[] }), {
-      target: thread(0, function* (k, s) {
+      target: { cpu: 0, *run(k, s) {
         for (let i = 0; i < 6; i++) yield* k.WriteNoFence(s.counter, i + 1);
         s.log.push('target done');
-      }),
-      control: thread(1, function* (k, s) {
+      } },
+      control: { cpu: 1, *run(k, s) {
         yield* k.NtSuspendThread('target');
         s.log.push('suspended');
         const a = yield* k.ReadNoFence(s.counter);
@@ -112,7 +108,7 @@ describe('suspend APCs', () => {
         const b = yield* k.ReadNoFence(s.counter);
         s.log.push(`counter unchanged: ${a === b}`);
         yield* k.NtResumeThread('target');
-      }),
+      } },
     }, (s) => (s.log.length === 0 ? 1 : 0)); // control first; from then on CPU 0 (the target) whenever it can run
     expect(x.outcome).toBe('pass');
     expect(s.log).toEqual(['suspended', 'counter unchanged: true', 'target done']);
@@ -121,7 +117,7 @@ describe('suspend APCs', () => {
   /** The target is suspended from CPU 1 while it is inside a critical region on CPU 0 (step chosen by the strategy). */
   const suspendInRegion = (rig: Rig) =>
     run(rig, () => ({ log: [] as string[] }), {
-      target: thread(0, function* (k, s) {
+      target: { cpu: 0, *run(k, s) {
         yield* k.KeEnterCriticalRegion();
         s.log.push('in region');
         yield* k.KeDelayExecutionThread(0, false, 0);
@@ -130,11 +126,11 @@ describe('suspend APCs', () => {
         s.log.push('leaving');
         yield* k.KeLeaveCriticalRegion();
         s.log.push('after leave');
-      }),
-      control: thread(1, function* (k, s) {
+      } },
+      control: { cpu: 1, *run(k, s) {
         yield* k.NtSuspendThread('target');
         s.log.push('suspend requested');
-      }),
+      } },
     }, (s) => (s.log.length === 1 ? 1 : undefined)); // run the control thread as soon as the target is in its region
 
   it('inside a critical region the suspension waits until KeLeaveCriticalRegion', () => {
@@ -147,16 +143,16 @@ describe('suspend APCs', () => {
 
   it('without the critical region the same suspension stops the target where it is', () => {
     const { x, s } = run(DUAL, () => ({ log: [] as string[] }), {
-      target: thread(0, function* (k, s) {
+      target: { cpu: 0, *run(k, s) {
         s.log.push('working');
         yield* k.KeDelayExecutionThread(0, false, 0);
         yield* k.KeDelayExecutionThread(0, false, 0);
         s.log.push('done');
-      }),
-      control: thread(1, function* (k, s) {
+      } },
+      control: { cpu: 1, *run(k, s) {
         yield* k.NtSuspendThread('target');
         s.log.push('suspend requested');
-      }),
+      } },
     }, (s) => (s.log.length === 1 ? 1 : undefined));
     expect(x.outcome).toBe('hang');
     expect(s.log).toEqual(['working', 'suspend requested']);
@@ -164,17 +160,17 @@ describe('suspend APCs', () => {
 
   it('a resume before delivery cancels the pending suspension', () => {
     const { x, s } = run(DUAL, () => ({ log: [] as string[] }), {
-      target: thread(0, function* (k, s) {
+      target: { cpu: 0, *run(k, s) {
         yield* k.KeEnterCriticalRegion();
         s.log.push('in region');
         yield* k.KeDelayExecutionThread(0, false, 0);
         yield* k.KeLeaveCriticalRegion();
         s.log.push('after leave');
-      }),
-      control: thread(1, function* (k, s) {
+      } },
+      control: { cpu: 1, *run(k, s) {
         s.log.push(`count:${yield* k.NtSuspendThread('target')}`);
         s.log.push(`count:${yield* k.NtResumeThread('target')}`);
-      }),
+      } },
     }, (s) => (s.log.length === 1 || s.log.length === 2 ? 1 : undefined));
     expect(x.outcome).toBe('pass');
     expect(s.log).toEqual(['in region', 'count:0', 'count:1', 'after leave']);
