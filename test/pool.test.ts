@@ -46,6 +46,19 @@ describe('exploration on a worker pool', () => {
     expect(await noWorkersLeft()).toBe(0);
   }, 60_000);
 
+  it("a user's scenario as TypeScript source is transpiled inside the worker API", async () => {
+    const { readFileSync } = await import('node:fs');
+    const { createExploreWorkerApi } = await import('../src/workers/explore-core.ts');
+    const source = readFileSync(new URL('../scenarios/spinlock/irql-as-lock.ts', import.meta.url), 'utf8').replace("id: 'spinlock/irql-as-lock'", "id: 'mine/irql-as-lock'");
+    const api = createExploreWorkerApi(async (id) => {
+      throw new Error(`no library here (${id})`);
+    });
+    const r = await api.explore({ scenario: { source, filename: 'mine.ts' }, rig, strategy: 'random', seed: 7, schedules: 5000 });
+    const single = explore(rig, irqlAsLock, { strategy: 'random', seed: 7, schedules: 5000 });
+    expect(r.outcome).toBe('invariant');
+    expect(r.failingSchedule).toBe(single.failingSchedule);
+  });
+
   it('dfs runs on one worker', async () => {
     const r = await explorePool(
       { scenario: { id: 'spinlock/irql-as-lock' }, rig, strategy: 'dfs', seed: 1, schedules: 2000 },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { validateRig } from '../../src/machine/rig.ts';
 import { cpusRig, fixture, loop, noWorkersLeft, rig, runFree } from './helpers.ts';
 
 describe('free-run engine', () => {
@@ -36,6 +37,15 @@ describe('free-run engine', () => {
     expect(r.stoppedBy).toBe('iterations');
     expect(r.iterations).toBe(2000);
     expect(r.cpus).toHaveLength(1);
+  }, 30_000);
+
+  it('a UP HAL forced onto two CPUs (upHalOnAllCpus): KeAcquireSpinLock only raises IRQL, and the update is lost', async () => {
+    const up = validateRig({ id: 'up-on-mp', title: 'UP HAL on two CPUs', cores: 2, hal: 'up', build: 'free', upHalOnAllCpus: true });
+    if (!up.ok) throw new Error('rig');
+    const r = await runFree(up.rig, 'spinlock/ke-spinlock', { seconds: 5 });
+    expect(r.outcome).toBe('invariant');
+    expect(r.cpus).toHaveLength(2);
+    expect(r.totals.spins).toBe(0);
   }, 30_000);
 
   it('keeps mutual exclusion for the three locks (free-loop scenarios, 10,000 acquisitions each; the million-acquisition run is test/free/million.test.ts)', async () => {
