@@ -50,14 +50,15 @@ export function runJob(job: JobInput, onProgress?: (p: { schedulesRun: number; s
             rig: rigId,
             strategy: job.kind === 'explore' ? (job.options.strategy ?? 'pct') : 'replay',
             seed: job.kind === 'explore' ? (job.options.seed ?? 1) : 0,
-            schedulesRun: b,
+            // The first beat is the exploration's calibration run; each schedule beats once more.
+            schedulesRun: Math.max(0, b - 2),
             steps: 0,
             elapsedMs: Date.now() - t0,
             outcome: 'hang',
             failure: {
               kind: 'hang',
               message:
-                `schedule #${b - 1} did not return to the scheduler within ${Math.round(limit / 1000)} s: a routine loops ` +
+                `${b >= 2 ? `schedule #${b - 2}` : 'the first run'} did not return to the scheduler within ${Math.round(limit / 1000)} s: a routine loops ` +
                 `without calling the kernel, so the box can neither interleave nor stop it (call k.* with yield* inside every loop)`,
               schedule: '',
               cpu: -1,

@@ -237,7 +237,8 @@ export class ControlledRun {
           if (m.live === 0) break;
           const stuck = m.diagnoseStuck();
           outcome = stuck.kind;
-          failure = this.failure(stuck.kind, stuck.message, this.stuckCpu());
+          const stuckCtx = m.blocked[0];
+          failure = this.failure(stuck.kind, stuck.message, stuckCtx ? stuckCtx.cpu.index : (m.online[0]?.index ?? 0), stuckCtx);
           failure.waits = stuck.waits;
           break;
         }
@@ -304,11 +305,6 @@ export class ControlledRun {
     }
   }
 
-  private stuckCpu(): number {
-    const b = this.m.blocked[0];
-    return b ? b.cpu.index : (this.m.online[0]?.index ?? 0);
-  }
-
   private classify(e: unknown): { outcome: OutcomeKind; failure: Omit<Failure, 'schedule'> } {
     const r = this.classifyKind(e);
     const site = e instanceof Error ? scenarioSite(e.stack) : undefined;
@@ -345,9 +341,9 @@ export class ControlledRun {
     };
   }
 
-  private failure(kind: Failure['kind'], message: string, cpu: number): Omit<Failure, 'schedule'> {
+  private failure(kind: Failure['kind'], message: string, cpu: number, at?: ExecContext): Omit<Failure, 'schedule'> {
     const m = this.m;
-    const ctx = m.cur && m.cur !== this.setupCtx ? m.cur : undefined;
+    const ctx = at ?? (m.cur && m.cur !== this.setupCtx ? m.cur : undefined);
     return {
       kind,
       message,

@@ -11,7 +11,7 @@ import { DfsStrategy } from './strategies/dfs.ts';
 import { PctStrategy } from './strategies/pct.ts';
 import { RandomStrategy } from './strategies/random.ts';
 import { ReplayStrategy, ScheduleDivergence } from './strategies/replay.ts';
-import type { Strategy } from './strategy.ts';
+import { defaultChoice, type Strategy } from './strategy.ts';
 
 export type ExploreStrategy = 'random' | 'pct' | 'dfs';
 export const STRATEGIES: readonly ExploreStrategy[] = ['random', 'pct', 'dfs'];
@@ -39,12 +39,38 @@ export interface ExploreOptions {
   heartbeat?: Int32Array;
 }
 
-export function makeStrategy(name: ExploreStrategy, seed: number, depth: number, bound: number): Strategy {
+/** Counts the decision points of one run in which every choice is the default one. */
+class CountingDefault implements Strategy {
+  readonly name = 'calibrate';
+  decisions = 0;
+  newExecution(): boolean {
+    this.decisions = 0;
+    return true;
+  }
+  next(choices: Int32Array, count: number, current: number): number {
+    this.decisions++;
+    return defaultChoice(choices, count, current);
+  }
+}
+
+/**
+ * PCT's k for a scenario on a rig: twice the decision points of the run that
+ * always takes the default choice (a deterministic measure, the same in every
+ * worker). Runs with more preemptions are longer, hence the factor.
+ */
+export function calibratePct(run: ControlledRun): number {
+  const c = new CountingDefault();
+  c.newExecution();
+  run.execute(c);
+  return Math.max(8, 2 * c.decisions);
+}
+
+export function makeStrategy(name: ExploreStrategy, seed: number, depth: number, bound: number, run?: ControlledRun): Strategy {
   switch (name) {
     case 'random':
       return new RandomStrategy(seed);
     case 'pct':
-      return new PctStrategy(seed, depth);
+      return new PctStrategy(seed, depth, run ? calibratePct(run) : 32);
     case 'dfs':
       return new DfsStrategy(bound);
   }
@@ -59,7 +85,9 @@ export function explore(rig: Rig, scenario: Scenario, o: ExploreOptions = {}): R
   const first = o.first ?? 0;
   const stride = o.stride ?? 1;
   const run = new ControlledRun(rig, scenario);
-  const strategy = makeStrategy(strategyName, seed, o.depth ?? DEFAULT_DEPTH, o.preemptionBound ?? DEFAULT_PREEMPTION_BOUND);
+  // PCT calibration runs the scenario once: a watcher must see that beat too.
+  if (o.heartbeat) Atomics.add(o.heartbeat, 0, 1);
+  const strategy = makeStrategy(strategyName, seed, o.depth ?? DEFAULT_DEPTH, o.preemptionBound ?? DEFAULT_PREEMPTION_BOUND, run);
   const t0 = now();
   let steps = 0;
   let schedulesRun = 0;

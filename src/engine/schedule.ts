@@ -156,7 +156,10 @@ export function decodeSchedule(text: string): ScheduleRecord {
   const s = text.trim();
   if (!s.startsWith('rb')) throw new ScheduleError('not a Racebox schedule (it should start with "rb1.")');
   if (!s.startsWith(SCHEDULE_PREFIX)) throw new ScheduleError(`schedule format "${s.slice(0, s.indexOf('.') + 1)}" is not supported by this version (expected "${SCHEDULE_PREFIX}")`);
-  const bytes = fromBase64Url(s.slice(SCHEDULE_PREFIX.length));
+  const payload = s.slice(SCHEDULE_PREFIX.length);
+  const bytes = fromBase64Url(payload);
+  // base64 leaves unused bits in the last character: a string that is not the canonical encoding was altered.
+  if (toBase64Url(bytes) !== payload) throw new ScheduleError('schedule is corrupted (its last character was altered)');
   if (bytes.length < 5) throw new ScheduleError('schedule is truncated');
   const body = bytes.subarray(0, bytes.length - 4);
   const r = new Reader(bytes.subarray(bytes.length - 4));

@@ -11,7 +11,9 @@ export interface SourceSite {
 }
 
 const FRAME = /(?:\(|@|at )((?:file|https?|blob|data):[^\s)]*?|\/[^\s):]+?|[A-Za-z]:\\[^\s):]+?):(\d+):(\d+)\)?\s*$/;
-const INTERNAL = /[\\/]src[\\/](machine|kernel|engine|scenario|workers|cli)[\\/]|node:|node_modules|[\\/]bench[\\/]/;
+const INTERNAL = /[\\/]src[\\/](machine|kernel|scenario|workers|cli)[\\/]|node:|node_modules|[\\/]bench[\\/]/;
+/** The engine drives routines: frames below it belong to whoever called the engine, never to the scenario. */
+const DRIVER = /[\\/]src[\\/]engine[\\/]/;
 
 export function scenarioSite(stack: string | undefined): SourceSite | undefined {
   if (!stack) return undefined;
@@ -19,6 +21,7 @@ export function scenarioSite(stack: string | undefined): SourceSite | undefined 
     const m = FRAME.exec(line.trim());
     if (!m) continue;
     const file = m[1]!;
+    if (DRIVER.test(file)) return undefined;
     if (INTERNAL.test(file)) continue;
     return { file, line: Number(m[2]), column: Number(m[3]) };
   }

@@ -19,13 +19,21 @@ export class PctStrategy implements Strategy {
   private prio = new Float64Array(256);
   private changePoints: number[] = [];
   private decisions = 0;
-  /** Estimate of k (decision points per run): the largest seen so far. */
-  private k = 16;
+  /**
+   * k: the decision points of a run, over which change points are drawn. It is
+   * fixed for the whole exploration (measured once by `calibratePct`), so that
+   * schedule i depends only on (seed, i) — whichever worker runs it, after
+   * whatever ran before.
+   */
+  private readonly k: number;
 
   constructor(
     private readonly seed: number,
     readonly depth: number,
-  ) {}
+    k = 32,
+  ) {
+    this.k = Math.max(1, Math.floor(k));
+  }
 
   newExecution(index: number): boolean {
     this.rng = new Rng(scheduleSeed(this.seed, index));
@@ -72,7 +80,4 @@ export class PctStrategy implements Strategy {
     return best;
   }
 
-  endExecution(): void {
-    if (this.decisions > this.k) this.k = this.decisions;
-  }
 }
