@@ -69,6 +69,18 @@ describe('exploration on a worker pool', () => {
     expect(await noWorkersLeft()).toBe(0);
   }, 60_000);
 
+  it('a routine that never yields: the stall watchdog ends its schedule as a hang and terminates the workers', async () => {
+    const file = new URL('./free/fixtures/never-yields.ts', import.meta.url).pathname;
+    const r = await explorePool(
+      { scenario: { id: file }, rig, strategy: 'random', seed: 1, schedules: 100 },
+      { workers: 2, factory: () => nodeExploreWorker(), stallMs: 500 },
+    );
+    expect(r.outcome).toBe('hang');
+    expect(r.failingSchedule).toBe(0);
+    expect(r.failure?.message).toMatch(/did not return to the scheduler/);
+    expect(await noWorkersLeft()).toBe(0);
+  }, 60_000);
+
   it('cancellation stops every worker within a second', async () => {
     const { flag, cancel } = poolCancelFlag();
     let cancelledAt = 0;

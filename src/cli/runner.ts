@@ -129,7 +129,7 @@ export async function runPoolJob(
   const { nodeExploreWorker } = await import('../workers/node-entry.ts');
   return explorePool(
     { ...job.options, scenario: { id: job.scenario }, rig: job.rig },
-    { workers: job.workers, factory: () => nodeExploreWorker(), ...(onProgress ? { onProgress } : {}) },
+    { workers: job.workers, factory: () => nodeExploreWorker(), stallMs: stallLimitMs(), ...(onProgress ? { onProgress } : {}) },
   );
 }
 

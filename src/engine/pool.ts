@@ -23,7 +23,8 @@
  * schedules; workers still running one second later are terminated.
  */
 import { proxy } from 'comlink';
-import { CANCEL_WORD, FAILURE_BOUND_WORD, type ExploreRequest, type PoolExploreWorkerApi, type Progress } from '../workers/api.ts';
+import { atomicMinBound } from '../workers/explore-core.ts';
+import { CANCEL_WORD, FAILURE_BOUND_WORD, HEARTBEAT_BASE, type ExploreRequest, type PoolExploreWorkerApi, type Progress } from '../workers/api.ts';
 import type { RunSummary } from './outcome.ts';
 
 export interface PoolWorker {
@@ -48,6 +49,12 @@ export interface PoolOptions {
   cancel?: Int32Array;
   /** How long cancelled workers get before they are terminated. Default 1000 ms. */
   cancelGraceMs?: number;
+  /**
+   * A worker whose current schedule has not returned to the scheduler for this
+   * long (a routine that loops without yielding) is terminated, and that
+   * schedule ends as a hang. Default 10 s.
+   */
+  stallMs?: number;
 }
 
 export interface PoolSummary extends RunSummary {
@@ -61,7 +68,7 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
 
 export async function explorePool(req: Omit<ExploreRequest, 'first' | 'stride'>, o: PoolOptions): Promise<PoolSummary> {
   const n = req.strategy === 'dfs' ? 1 : Math.max(1, Math.min(o.workers, req.schedules));
-  const shared = new Int32Array(new SharedArrayBuffer(8));
+  const shared = new Int32Array(new SharedArrayBuffer(4 * (HEARTBEAT_BASE + n)));
   const external = o.cancel;
   const t0 = now();
   const workers: PoolWorker[] = [];
@@ -98,6 +105,12 @@ export async function explorePool(req: Omit<ExploreRequest, 'first' | 'stride'>,
   const results: (RunSummary | undefined)[] = new Array(n).fill(undefined);
   let error: unknown;
   let cancelled = false;
+  let settled = 0;
+  /** Workers stopped by the stall watchdog (their promise never settles): index of the schedule that hung. */
+  const stuck = new Map<number, number>();
+  const stallMs = o.stallMs ?? 10_000;
+  const beats = new Array<number>(n).fill(-1);
+  const beatAt = new Array<number>(n).fill(now());
   const runs = workers.map((w, i) =>
     w.api
       .explore(
@@ -110,6 +123,7 @@ export async function explorePool(req: Omit<ExploreRequest, 'first' | 'stride'>,
       )
       .then(
         (r) => {
+          settled++;
           results[i] = r;
           if (r.outcome !== 'pass') {
             failures++;
@@ -117,6 +131,7 @@ export async function explorePool(req: Omit<ExploreRequest, 'first' | 'stride'>,
           }
         },
         (e: unknown) => {
+          settled++;
           error ??= e;
           Atomics.store(shared, CANCEL_WORD, 1);
         },
@@ -141,6 +156,26 @@ export async function explorePool(req: Omit<ExploreRequest, 'first' | 'stride'>,
         Atomics.store(shared, CANCEL_WORD, 1);
       }
       if (cancelAt >= 0 && now() - cancelAt > grace) finish();
+      // The stall watchdog: a schedule that does not return to the scheduler.
+      const t = now();
+      for (let i = 0; i < n; i++) {
+        if (results[i] !== undefined || stuck.has(i)) continue;
+        const b = Atomics.load(shared, HEARTBEAT_BASE + i);
+        if (b !== beats[i]) {
+          beats[i] = b;
+          beatAt[i] = t;
+        } else if (b >= 2 && t - beatAt[i]! > stallMs && cancelAt < 0) {
+          // explore() bumps once at its start and once per schedule: schedule number b - 2 of this worker's share.
+          const index = i + (b - 2) * n;
+          stuck.set(i, index);
+          atomicMinBound(shared, FAILURE_BOUND_WORD, index + 1);
+          terminated.add(i);
+          workers[i]!.terminate();
+          failures++;
+          report();
+        }
+      }
+      if (settled + stuck.size === n) finish();
     }, 20);
     void all.then(finish);
   });
@@ -157,6 +192,20 @@ export async function explorePool(req: Omit<ExploreRequest, 'first' | 'stride'>,
       elapsedMs: now() - t0, outcome: 'pass', workers: n, busyMs: now() - t0, cancelled: true,
     };
   }
+  for (const [i, index] of stuck) {
+    results[i] = {
+      scenario: '', rig: req.rig.id, strategy: req.strategy, seed: req.seed,
+      schedulesRun: latest[i]!.schedulesRun + 1, steps: latest[i]!.steps, elapsedMs: now() - t0, outcome: 'hang',
+      failure: {
+        kind: 'hang',
+        message:
+          `schedule #${index} did not return to the scheduler within ${Math.round(stallMs / 1000)} s: a routine loops ` +
+          'without calling the kernel, so the box can neither interleave nor stop it (call k.* with yield* inside every loop)',
+        schedule: '', cpu: -1, routine: '', step: 0, cpus: [],
+      },
+      failingSchedule: index,
+    };
+  }
   const done = results as RunSummary[];
   const busyMs = Math.max(...done.map((r) => r.elapsedMs));
   let best: RunSummary | undefined;
@@ -168,7 +217,9 @@ export async function explorePool(req: Omit<ExploreRequest, 'first' | 'stride'>,
   if (best) {
     const f = best.failingSchedule!;
     // Count only indices below f (plus f itself), as a single worker would have.
-    const shares = await Promise.all(workers.map((w) => w.api.shareBelow(f)));
+    const shares = await Promise.all(
+      workers.map((w, i) => (stuck.has(i) ? Promise.resolve({ schedules: latest[i]!.schedulesRun, steps: latest[i]!.steps }) : w.api.shareBelow(f))),
+    );
     const bestIdx = done.indexOf(best);
     let schedulesRun = 1;
     // best.steps covers the failing worker's schedules up to and including f.

@@ -62,6 +62,8 @@ export interface ExploreWorkerApi {
  */
 export const CANCEL_WORD = 0;
 export const FAILURE_BOUND_WORD = 1;
+/** Word HEARTBEAT_BASE + first (optional): bumped by the worker at every schedule it starts, so the pool can tell a routine that never yields. */
+export const HEARTBEAT_BASE = 2;
 
 /** Schedules and steps a worker's last exploration spent on indices below a bound (for a pool's totals). */
 export interface ShareBelow {
