@@ -73,7 +73,9 @@ export class BugcheckScreen extends LitElement {
       </div>
       <div class="actions">
         <button type="button" @click=${() => this.dispatchEvent(new CustomEvent('show-timeline', { bubbles: true, composed: true }))}>Step through the timeline</button>
-        <button type="button" @click=${() => this.dispatchEvent(new CustomEvent('copy-link', { bubbles: true, composed: true }))}>Copy link to this failure</button>
+        ${f.schedule.startsWith('rb')
+          ? html`<button type="button" @click=${() => this.dispatchEvent(new CustomEvent('copy-link', { bubbles: true, composed: true }))}>Copy link to this failure</button>`
+          : nothing}
       </div>
     </section>`;
   }

@@ -5,7 +5,7 @@ import type { TraceStep } from '../../engine/trace.ts';
 import { OUTCOMES, type OutcomeKind, type RunCursor, type StoredRun } from '../../history/types.ts';
 import { logicalCpuCount } from '../../machine/rig.ts';
 import { historyContext } from '../context.ts';
-import { formatDuration, formatTime, outcomeLabel } from '../lib/format.ts';
+import { formatDuration, formatTime, outcomeLabel, int } from '../lib/format.ts';
 import { summaryOf } from '../lib/stored.ts';
 import type { HistoryService } from '../services/history-service.ts';
 import { base } from '../styles.ts';
@@ -240,11 +240,11 @@ export class HistoryView extends LitElement {
                       <td><code>${r.rig.id}</code></td>
                       <td>${r.engine === 'free' ? 'free-run' : r.strategy}${r.strategy !== 'replay' && r.engine !== 'free' ? html`<span class="muted"> · seed ${r.seed}</span>` : nothing}</td>
                       <td><span class=${`pill ${r.outcome}`}>${outcomeLabel(r)}</span></td>
-                      <td class="num">${r.schedulesRun.toLocaleString('en')}</td>
+                      <td class="num">${int(r.schedulesRun)}</td>
                       <td class="num">${formatDuration(r.elapsedMs)}</td>
                       <td class="actions">
                         <button type="button" aria-label=${`Open run #${r.id}`} @click=${() => this.open(r)}>Open</button>
-                        <button type="button" aria-label=${`Replay run #${r.id}`} ?disabled=${!r.failure?.schedule} @click=${() => this.fire('replay-run', r)}>Replay</button>
+                        <button type="button" aria-label=${`Replay run #${r.id}`} ?disabled=${!r.failure?.schedule.startsWith('rb')} @click=${() => this.fire('replay-run', r)}>Replay</button>
                         <button type="button" class="danger" aria-label=${`Delete run #${r.id}`} @click=${() => this.deleteRunRow(r)}>Delete</button>
                       </td>
                     </tr>`,

@@ -89,8 +89,9 @@ export class RigEditor extends LitElement {
 
   private field(id: string, label: string, input: unknown, hint?: string) {
     const err = this.errorFor(id);
+    const forId = id === 'id' || id === 'title' ? `rig-${id}` : id;
     return html`<div class="field">
-      <label for=${id}>${label}</label>
+      <label for=${forId}>${label}</label>
       ${input}
       ${err ? html`<span class="error" id=${`${id}-error`} role="alert">${err}</span>` : hint ? html`<span class="hint" id=${`${id}-hint`}>${hint}</span>` : nothing}
     </div>`;
@@ -128,8 +129,8 @@ export class RigEditor extends LitElement {
           ${typeof d.description === 'string' ? html`<p class="desc">${d.description}</p>` : nothing}
         </div>
         <form @submit=${(e: Event) => e.preventDefault()} novalidate>
-          ${this.field('id', 'Rig id', html`<input id="id" .value=${String(d.id ?? '')} aria-invalid=${this.errorFor('id') ? 'true' : 'false'} aria-describedby="id-error id-hint" @input=${(e: Event) => this.set('id', (e.target as HTMLInputElement).value)} />`, 'Lower case, used in links and the CLI')}
-          ${this.field('title', 'Title', html`<input id="title" .value=${String(d.title ?? '')} aria-invalid=${this.errorFor('title') ? 'true' : 'false'} aria-describedby="title-error" @input=${(e: Event) => this.set('title', (e.target as HTMLInputElement).value)} />`)}
+          ${this.field('id', 'Rig id', html`<input id="rig-id" .value=${String(d.id ?? '')} aria-invalid=${this.errorFor('id') ? 'true' : 'false'} aria-describedby="id-error id-hint" @input=${(e: Event) => this.set('id', (e.target as HTMLInputElement).value)} />`, 'Lower case, used in links and the CLI')}
+          ${this.field('title', 'Title', html`<input id="rig-title" .value=${String(d.title ?? '')} aria-invalid=${this.errorFor('title') ? 'true' : 'false'} aria-describedby="title-error" @input=${(e: Event) => this.set('title', (e.target as HTMLInputElement).value)} />`)}
           ${this.field('cores', 'Cores', this.numberInput('cores', d.cores, 1, 64), 'Physical cores (1–64 logical CPUs in all)')}
           <div class="field">
             <span class="label" style="font-size:0.85rem;font-weight:500">Hyper-Threading</span>

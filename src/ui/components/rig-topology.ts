@@ -14,7 +14,7 @@ export class RigTopology extends LitElement {
     css`
       :host { display: block; }
       figure { margin: 0; }
-      svg { width: 100%; height: auto; display: block; }
+      svg { max-width: 100%; height: auto; display: block; margin: 0 auto; }
       figcaption { font-size: 0.82rem; color: var(--rb-muted); margin-top: 0.5rem; }
       .board { fill: var(--rb-surface-2); stroke: var(--rb-border-strong); }
       .core { fill: var(--rb-surface); stroke: var(--rb-border-strong); }
@@ -48,9 +48,11 @@ export class RigTopology extends LitElement {
     const top = 30;
     const w = pad * 2 + perRow * cw + (perRow - 1) * gap;
     const h = top + rows * ch + (rows - 1) * gap + pad;
+    const W = Math.max(w, 300);
+    const off = (W - w) / 2;
     const cells = [];
     for (let c = 0; c < cores; c++) {
-      const x = pad + (c % perRow) * (cw + gap);
+      const x = off + pad + (c % perRow) * (cw + gap);
       const y = top + Math.floor(c / perRow) * (ch + gap);
       cells.push(svg`<rect class="core" x=${x} y=${y} width=${cw} height=${ch} rx="6"></rect>
         <text class="core-label" x=${x + cw / 2} y=${y + 13} text-anchor="middle">core ${c}</text>`);
@@ -73,8 +75,8 @@ export class RigTopology extends LitElement {
           : 'One CPU, uniprocessor HAL: spin locks only raise IRQL, which is correct on one CPU.'
       : `${cores} core${cores > 1 ? 's' : ''}${tpc === 2 ? ' with Hyper-Threading' : ''}: ${logical} logical CPU${logical > 1 ? 's' : ''}, multiprocessor HAL (spin locks are atomic test-and-set).`;
     return html`<figure role="img" aria-label=${`Topology: ${caption}`}>
-      <svg viewBox="0 0 ${Math.max(w, 200)} ${h}" aria-hidden="true">
-        <rect class="board" x="2" y="2" width=${Math.max(w, 200) - 4} height=${h - 4} rx="10"></rect>
+      <svg viewBox="0 0 ${W} ${h}" width=${W} height=${h} aria-hidden="true">
+        <rect class="board" x="2" y="2" width=${W - 4} height=${h - 4} rx="10"></rect>
         <text class="hal" x=${pad} y="20">${halText} · ${r.build === 'free' ? 'free build' : 'checked build (Verifier on)'}</text>
         ${cells}
       </svg>

@@ -1,7 +1,7 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { StoredRun } from '../../history/types.ts';
-import { formatDuration, formatTime, outcomeLabel } from '../lib/format.ts';
+import { formatDuration, formatTime, outcomeLabel, int } from '../lib/format.ts';
 import { base } from '../styles.ts';
 
 type Row = [label: string, get: (r: StoredRun) => string];
@@ -13,13 +13,13 @@ const ROWS: Row[] = [
   ['Engine', (r) => r.engine],
   ['Strategy', (r) => `${r.strategy}${r.depth !== undefined ? `, d=${r.depth}` : ''}${r.preemptionBound !== undefined ? `, bound ${r.preemptionBound}` : ''}`],
   ['Seed', (r) => String(r.seed)],
-  ['Budget', (r) => r.budget.toLocaleString('en')],
+  ['Budget', (r) => int(r.budget)],
   ['Outcome', (r) => outcomeLabel(r)],
   ['Failing CPU / routine', (r) => (r.failure ? `CPU ${r.failure.cpu} · ${r.failure.routine}` : '—')],
   ['Failure message', (r) => r.failure?.message ?? '—'],
   ['Failing step', (r) => (r.failure ? String(r.failure.step) : '—')],
-  ['Schedules run', (r) => r.schedulesRun.toLocaleString('en')],
-  ['Steps', (r) => r.steps.toLocaleString('en')],
+  ['Schedules run', (r) => int(r.schedulesRun)],
+  ['Steps', (r) => int(r.steps)],
   ['Time', (r) => formatDuration(r.elapsedMs)],
   ['Schedule', (r) => r.failure?.schedule ?? '—'],
 ];

@@ -1,9 +1,10 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { RunSummary } from '../../engine/outcome.ts';
+import type { FreeRunSummary } from '../../engine/free/run.ts';
 import type { TraceStep } from '../../engine/trace.ts';
 import { toChromeTrace } from '../lib/chrome-trace.ts';
-import { formatDuration, outcomeLabel } from '../lib/format.ts';
+import { formatDuration, outcomeLabel, int } from '../lib/format.ts';
 import { describeMissBound, pctMissBound } from '../lib/pct-bound.ts';
 import { buildTimeline } from '../lib/trace-model.ts';
 import { replayLink } from '../lib/url.ts';
@@ -72,7 +73,9 @@ export class RunResult extends LitElement {
     const s = this.summary;
     if (!s) return nothing;
     const f = s.failure;
-    const link = f?.schedule && !this.userScenario ? replayLink(location.href, s.rig, s.scenario, f.schedule) : undefined;
+    const replayable = !!f?.schedule?.startsWith('rb');
+    const link = replayable && !this.userScenario ? replayLink(location.href, s.rig, s.scenario, f!.schedule) : undefined;
+    const free = (s as Partial<FreeRunSummary>).engine === 'free' ? (s as FreeRunSummary) : undefined;
     return html`
       <section class="card" aria-labelledby="result-h">
         <div class="head">
@@ -81,13 +84,13 @@ export class RunResult extends LitElement {
             <div class="facts">
               <span><b>${s.scenario}</b> on <b>${s.rig}</b></span>
               <span>strategy ${s.strategy}${s.strategy !== 'replay' ? `, seed ${s.seed}` : ''}</span>
-              <span>${s.schedulesRun.toLocaleString('en')} schedule${s.schedulesRun === 1 ? '' : 's'}, ${s.steps.toLocaleString('en')} steps</span>
+              <span>${int(s.schedulesRun)} schedule${s.schedulesRun === 1 ? '' : 's'}, ${int(s.steps)} steps</span>
               <span>${formatDuration(s.elapsedMs)}</span>
               ${s.exhausted ? html`<span>every schedule within the bound explored</span>` : nothing}
               ${s.failingSchedule !== undefined ? html`<span>failed on schedule #${s.failingSchedule}</span>` : nothing}
             </div>
           </div>
-          ${f?.schedule
+          ${replayable
             ? html`<div class="row">
                 <button type="button" @click=${() => this.dispatchEvent(new CustomEvent('replay', { bubbles: true, composed: true }))}>Replay</button>
                 ${link ? html`<button type="button" @click=${this.copyLink}>Copy link</button>` : nothing}
@@ -95,15 +98,15 @@ export class RunResult extends LitElement {
               </div>`
             : nothing}
         </div>
-        ${f?.schedule ? html`<div class="schedule" title="The schedule string replays this run exactly">schedule ${f.schedule}</div>` : nothing}
+        ${replayable ? html`<div class="schedule" title="The schedule string replays this run exactly">schedule ${f!.schedule}</div>` : nothing}
         ${link ? html`<a class="visually-hidden" href=${link}>Link to this failure</a>` : nothing}
         ${this.note ? html`<p class="toast" role="status">${this.note}</p>` : nothing}
         ${this.userScenario && f ? html`<p class="muted" style="font-size:0.82rem">This run used your own scenario: a link cannot carry its source, so share the scenario file and the schedule string.</p>` : nothing}
       </section>
-      ${s.outcome === 'pass' ? this.renderBound(s) : nothing}
+      ${free ? this.renderFree(free) : s.outcome === 'pass' ? this.renderBound(s) : nothing}
       ${f?.bugcheck ? html`<rb-bugcheck-screen .summary=${s} @copy-link=${this.copyLink} @show-timeline=${() => this.renderRoot.querySelector('rb-run-timeline')?.scrollIntoView({ behavior: 'smooth' })}></rb-bugcheck-screen>` : nothing}
       ${f && !f.bugcheck ? html`<rb-wait-report .summary=${s}></rb-wait-report>` : nothing}
-      ${f
+      ${f && replayable
         ? html`<section class="card" aria-labelledby="tl-h">
             <h2 id="tl-h">Timeline</h2>
             ${this.trace
@@ -114,24 +117,38 @@ export class RunResult extends LitElement {
     `;
   }
 
+  private renderFree(s: FreeRunSummary) {
+    return html`<section class="card" aria-labelledby="free-h" data-testid="free-run">
+      <h3 id="free-h">Free-run on ${s.cpus.length} worker${s.cpus.length === 1 ? '' : 's'} (real parallelism, not reproducible)</h3>
+      <div class="facts">
+        <span><b>${int(s.iterations)}</b> iterations</span>
+        <span><b>${int(s.totals.operationsPerSecond)}</b> operations/s</span>
+        <span><b>${int(s.totals.acquisitionsPerSecond)}</b> lock acquisitions/s</span>
+        <span>stopped by ${s.stoppedBy}</span>
+      </div>
+      ${s.failure ? html`<p style="margin-top:0.5rem">A free-run failure cannot be replayed. Explore the same scenario with the controlled engine to get a schedule that replays step by step.</p>` : nothing}
+      <details style="margin-top:0.5rem"><summary>What free-run does not check</summary><ul>${s.limits.map((l) => html`<li style="font-size:0.85rem">${l}</li>`)}</ul></details>
+    </section>`;
+  }
+
   private renderBound(s: RunSummary) {
     if (s.strategy !== 'pct' || s.schedulesRun === 0) {
-      return html`<section class="card bound" aria-label="What a pass means"><p>No failure in ${s.schedulesRun.toLocaleString('en')} schedules${s.exhausted ? ' — every schedule within the preemption bound was explored, so no bug needs fewer preemptions than that bound' : ''}.</p></section>`;
+      return html`<section class="card bound" aria-label="What a pass means"><p>No failure in ${int(s.schedulesRun)} schedules${s.exhausted ? ' — every schedule within the preemption bound was explored, so no bug needs fewer preemptions than that bound' : ''}.</p></section>`;
     }
     const k = Math.max(1, Math.round(s.steps / s.schedulesRun));
     const rows = [1, 2, 3, 4].filter((d) => d <= Math.max(this.depth, 3));
     const main = pctMissBound(s.schedulesRun, this.actors, k, this.depth);
     return html`<section class=${`card bound ${main.missed < 0.05 ? '' : 'weak'}`} aria-labelledby="bound-h" data-testid="pct-bound">
-      <h3 id="bound-h">What ${s.schedulesRun.toLocaleString('en')} clean PCT schedules tell you</h3>
+      <h3 id="bound-h">What ${int(s.schedulesRun)} clean PCT schedules tell you</h3>
       <p>${describeMissBound(main, s.schedulesRun)}</p>
       <table>
         <thead><tr><th scope="col">Bug depth d</th><th scope="col">Found per schedule ≥</th><th scope="col">Chance it was missed ≤</th><th scope="col">Schedules for 95 %</th></tr></thead>
         <tbody>${rows.map((d) => {
           const b = pctMissBound(s.schedulesRun, this.actors, k, d);
-          return html`<tr><td>${d}</td><td>1 in ${Math.round(1 / b.perRun).toLocaleString('en')}</td><td>${(b.missed * 100).toFixed(b.missed < 0.01 ? 3 : 1)} %</td><td>${b.for95.toLocaleString('en')}</td></tr>`;
+          return html`<tr><td>${d}</td><td>1 in ${int(1 / b.perRun)}</td><td>${(b.missed * 100).toFixed(b.missed < 0.01 ? 3 : 1)} %</td><td>${int(b.for95)}</td></tr>`;
         })}</tbody>
       </table>
-      <p class="muted" style="font-size:0.8rem;margin-top:0.5rem">Bound (1 − 1/(n·k<sup>d−1</sup>))<sup>N</sup> with n = ${this.actors} actors, k ≈ ${k} steps per run, N = ${s.schedulesRun.toLocaleString('en')} schedules (Burckhardt et al., ASPLOS 2010). The depth of a bug is how many ordering constraints it needs: a plain two-thread race has depth 1 or 2.</p>
+      <p class="muted" style="font-size:0.8rem;margin-top:0.5rem">Bound (1 − 1/(n·k<sup>d−1</sup>))<sup>N</sup> with n = ${this.actors} actors, k ≈ ${k} steps per run, N = ${int(s.schedulesRun)} schedules (Burckhardt et al., ASPLOS 2010). The depth of a bug is how many ordering constraints it needs: a plain two-thread race has depth 1 or 2.</p>
     </section>`;
   }
 }

@@ -55,9 +55,13 @@ export class RunTimeline extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.resize = new ResizeObserver(() => {
-      const w = this.scroller?.clientWidth ?? 800;
-      if (w !== this.width) this.width = w;
+    this.resize = new ResizeObserver((entries) => {
+      const w = Math.round(entries[entries.length - 1]?.contentRect.width ?? this.width - HEADER_W) + HEADER_W;
+      if (w > 0 && w !== this.width) {
+        const wasFit = this.pxPerStep === this.fitZoom();
+        this.width = w;
+        if (wasFit) this.pxPerStep = this.fitZoom();
+      }
     });
   }
 
@@ -67,8 +71,8 @@ export class RunTimeline extends LitElement {
   }
 
   override firstUpdated(): void {
+    // The observer reports the first size too, without forcing a synchronous layout here.
     this.resize?.observe(this.scroller);
-    this.width = this.scroller.clientWidth;
   }
 
   override willUpdate(changed: PropertyValues<this>): void {
@@ -80,8 +84,15 @@ export class RunTimeline extends LitElement {
     }
   }
 
+  private frame = 0;
+
   override updated(): void {
-    this.draw();
+    // Draw in the next animation frame: coalesces bursts of updates and keeps drawing out of the task that rendered the DOM.
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+    });
   }
 
   private get n(): number {
@@ -338,7 +349,7 @@ export class RunTimeline extends LitElement {
     const h = AXIS_H + (model?.cpus ?? 1) * LANE_H;
     const failIdx = model?.markers.find((m) => m.kind === 'failure')?.at;
     return html`<div class="toolbar" role="toolbar" aria-label="Timeline controls">
-        <button type="button" @click=${() => this.select(0)} ?disabled=${this.selected === 0} aria-label="First step">⏮</button>
+        <button type="button" @click=${() => this.select(0)} ?disabled=${this.selected === 0} >First</button>
         <button type="button" @click=${() => this.select(this.selected - 1)} ?disabled=${this.selected === 0}>◀ Previous step</button>
         <button type="button" @click=${() => this.select(this.selected + 1)} ?disabled=${this.selected >= n - 1}>Next step ▶</button>
         ${failIdx !== undefined ? html`<button type="button" @click=${() => this.select(failIdx)}>Go to failure</button>` : nothing}
@@ -347,8 +358,8 @@ export class RunTimeline extends LitElement {
           @input=${(e: Event) => this.select(Number((e.target as HTMLInputElement).value))} />
         <span class="pos" role="status" aria-live="polite" data-testid="timeline-position">Step ${n ? this.selected + 1 : 0} of ${n}</span>
         <span class="sep"></span>
-        <button type="button" @click=${() => this.zoom(1.5)} aria-label="Zoom in">＋</button>
-        <button type="button" @click=${() => this.zoom(1 / 1.5)} aria-label="Zoom out">－</button>
+        <button type="button" @click=${() => this.zoom(1.5)} aria-label="Zoom in">+</button>
+        <button type="button" @click=${() => this.zoom(1 / 1.5)} aria-label="Zoom out">−</button>
         <button type="button" @click=${() => { this.pxPerStep = this.fitZoom(); this.scroller.scrollLeft = 0; this.scrollX = 0; }}>Fit</button>
       </div>
       <div class="viewport" style=${`height:${h + 14}px`}>

@@ -8,7 +8,7 @@ import { activeCpuCount, logicalCpuCount, type Rig } from '../../machine/rig.ts'
 import { historyContext, runnerContext } from '../context.ts';
 import { RunController } from '../controllers/run-controller.ts';
 import { scenarioRef, type ScenarioChoice } from '../lib/choice.ts';
-import { formatDuration, formatRate } from '../lib/format.ts';
+import { formatDuration, formatRate, int } from '../lib/format.ts';
 import type { HistoryService } from '../services/history-service.ts';
 import type { EngineKind, ExploreJob, Runner } from '../services/runner.ts';
 import { base } from '../styles.ts';
@@ -57,7 +57,7 @@ export class RunView extends LitElement {
   @property({ attribute: false }) rig?: Rig;
   @property({ attribute: false }) rigErrors: string[] = [];
   @property({ attribute: false }) scenario?: ScenarioChoice;
-  @property({ attribute: false }) settings: RunSettings = { engine: 'controlled', strategy: 'pct', depth: DEFAULT_DEPTH, preemptionBound: DEFAULT_PREEMPTION_BOUND, seed: 1, schedules: 2000, workers: 2 };
+  @property({ attribute: false }) settings: RunSettings = { engine: 'controlled', strategy: 'pct', depth: DEFAULT_DEPTH, preemptionBound: DEFAULT_PREEMPTION_BOUND, seed: 1, schedules: 2000, workers: Math.max(1, Math.min(16, (navigator.hardwareConcurrency || 2) - 1)) };
   @state() private tracing = false;
   @state() private saveError = '';
   @state() private heading = 'Result';
@@ -142,7 +142,8 @@ export class RunView extends LitElement {
         ...(job.strategy === 'pct' && job.depth !== undefined ? { depth: job.depth } : {}),
         ...(job.strategy === 'dfs' && job.preemptionBound !== undefined ? { preemptionBound: job.preemptionBound } : {}),
         outcome: s.outcome,
-        ...(s.failure ? { failure: s.failure } : {}),
+        // A free-run failure has no schedule (it cannot be replayed); the history requires a non-empty string.
+        ...(s.failure ? { failure: s.failure.schedule ? s.failure : { ...s.failure, schedule: 'free-run.not-replayable' } } : {}),
         schedulesRun: s.schedulesRun,
         steps: s.steps,
         elapsedMs: s.elapsedMs,
@@ -175,7 +176,7 @@ export class RunView extends LitElement {
   override render() {
     const st = this.settings;
     const rig = this.rig;
-    const freeWhy = this.runner?.freeRunUnavailable() ?? 'the engine is loading';
+    const freeWhy = this.runner ? this.runner.freeRunUnavailable() : 'the engine is loading';
     const ctl = this.run;
     const maxW = this.runner?.maxWorkers ?? 1;
     return html`
@@ -208,7 +209,7 @@ export class RunView extends LitElement {
             ? html`<div class="field"><label for="bound">Preemption bound</label><input id="bound" type="number" min="0" max="10" .value=${String(st.preemptionBound)} @input=${(e: Event) => this.set('preemptionBound', clampInt(e, 0, 10, DEFAULT_PREEMPTION_BOUND))} /></div>`
             : nothing}
           <div class="field"><label for="seed">Seed</label><input id="seed" type="number" min="0" .value=${String(st.seed)} @input=${(e: Event) => this.set('seed', clampInt(e, 0, 2 ** 31 - 1, 1))} /></div>
-          <div class="field"><label for="budget">Budget (schedules)</label><input id="budget" type="number" min="1" max="10000000" .value=${String(st.schedules)} @input=${(e: Event) => this.set('schedules', clampInt(e, 1, 10_000_000, 1000))} /></div>
+          <div class="field"><label for="budget">${st.engine === 'free' ? 'Budget (iterations)' : 'Budget (schedules)'}</label><input id="budget" type="number" min="1" max="10000000" .value=${String(st.schedules)} @input=${(e: Event) => this.set('schedules', clampInt(e, 1, 10_000_000, 1000))} /></div>
           <div class="field"><label for="workers">Workers</label><input id="workers" type="number" min="1" max=${maxW} .value=${String(Math.min(st.workers, maxW))} @input=${(e: Event) => this.set('workers', clampInt(e, 1, maxW, 1))} /><span class="hint">up to ${maxW} on this machine</span></div>
         </form>
         <div class="go">
@@ -243,9 +244,9 @@ export class RunView extends LitElement {
       ${replaying
         ? nothing
         : html`<div class="stats" role="status" aria-live="off">
-            <span><b>${p.schedulesRun.toLocaleString('en')}</b> / ${ctl.budget.toLocaleString('en')} schedules</span>
+            <span><b>${int(p.schedulesRun)}</b> / ${int(ctl.budget)} schedules</span>
             <span><b>${formatRate(ctl.rate)}</b> schedules/s</span>
-            <span>${p.steps.toLocaleString('en')} steps</span>
+            <span>${int(p.steps)} steps</span>
             <span>elapsed ${formatDuration(elapsed)}</span>
             ${ctl.busy ? html`<span>about ${formatDuration(ctl.etaMs)} left at most</span>` : nothing}
           </div>`}

@@ -21,7 +21,7 @@ export class ScenarioBrowser extends LitElement {
       :host { display: block; }
       .layout { display: grid; grid-template-columns: 17rem minmax(0, 1fr); gap: 1rem; align-items: start; }
       @media (max-width: 860px) { .layout { grid-template-columns: 1fr; } }
-      nav { max-height: calc(100vh - 9rem); overflow: auto; padding: 0.5rem; }
+      nav { position: sticky; top: 4.5rem; max-height: calc(100vh - 6rem); overflow: auto; padding: 0.5rem; }
       nav h3 { font-size: 0.75rem; text-transform: uppercase; letter-spacing: 0.06em; color: var(--rb-muted); margin: 0.75rem 0.5rem 0.25rem; }
       nav h3:first-child { margin-top: 0.25rem; }
       nav ul { list-style: none; margin: 0; padding: 0; }
@@ -41,7 +41,7 @@ export class ScenarioBrowser extends LitElement {
       .desc { max-width: 75ch; }
       section + section { margin-top: 1rem; }
       .broken { margin-top: 1rem; }
-      a.link { color: var(--rb-accent-text); cursor: pointer; text-decoration: underline; background: none; border: 0; padding: 0; font: inherit; }
+      button.link { color: var(--rb-accent-text); cursor: pointer; text-decoration: underline; background: none; border: 0; padding: 0; font: inherit; display: inline; white-space: normal; text-align: left; }
     `,
   ];
 

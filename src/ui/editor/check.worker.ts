@@ -34,7 +34,10 @@ function check(source: string, filename: string): CheckResult {
   try {
     exports = evaluateModule(t.code, { racebox });
   } catch (e) {
-    return { diagnostics: [{ line: runtimeErrorLine(e) ?? 1, column: 1, message: `${(e as Error).name}: ${(e as Error).message}`, severity: 'error', source: 'runtime' }] };
+    const err = e as Error;
+    // defineScenario runs while the module evaluates: its errors name a field or actor, so point there.
+    if (err?.name === 'ScenarioError') return { diagnostics: [{ line: locateScenarioError(err.message, source), column: 1, message: err.message, severity: 'error', source: 'scenario' }] };
+    return { diagnostics: [{ line: runtimeErrorLine(e) ?? 1, column: 1, message: `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`, severity: 'error', source: 'runtime' }] };
   }
   if (exports.default === undefined) {
     const line = source.split('\n').findIndex((l) => /defineScenario\s*\(/.test(l)) + 1 || 1;

@@ -107,7 +107,8 @@ export class ScenarioEditor extends LitElement {
       :host { display: block; }
       .layout { display: grid; grid-template-columns: minmax(0, 1fr) 20rem; gap: 1rem; align-items: start; }
       @media (max-width: 960px) { .layout { grid-template-columns: 1fr; } }
-      .toolbar { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: end; margin-bottom: 0.75rem; }
+      .toolbar { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; margin-bottom: 0.75rem; }
+      .toolbar .open { display: flex; align-items: center; gap: 0.4rem; }
       .toolbar .grow { flex: 1; }
       .cm-host { border: 1px solid var(--rb-border-strong); border-radius: var(--rb-radius-sm); overflow: hidden; background: var(--rb-code-bg); }
       .cm-host .cm-editor { height: min(62vh, 40rem); font-size: 0.82rem; }
@@ -288,7 +289,7 @@ export class ScenarioEditor extends LitElement {
       <section class="card" aria-labelledby="ed-h">
         <div class="toolbar">
           <h2 id="ed-h" class="grow" style="margin:0">Scenario editor</h2>
-          <div class="field">
+          <div class="open">
             <label for="open-saved">Open</label>
             <select id="open-saved" @change=${(e: Event) => {
               const sel = e.target as HTMLSelectElement;
@@ -316,7 +317,7 @@ export class ScenarioEditor extends LitElement {
             ${this.checking && !errors.length ? html`<p class="muted">Checking…</p>` : nothing}
             ${!this.checking && errors.length === 0 ? html`<p class="ok">No problems: the scenario loads.</p>` : nothing}
             ${errors.length
-              ? html`<ul class="diags">${errors.map((d) => html`<li><button type="button" @click=${() => this.goto(d)}><span class="where">Line ${d.line}</span>${d.message}</button></li>`)}</ul>`
+              ? html`<ul class="diags">${errors.map((d) => html`<li><button type="button" @click=${() => this.goto(d)}><span class="where">Line ${d.line}:</span> ${d.message}</button></li>`)}</ul>`
               : nothing}
           </div>
         </section>

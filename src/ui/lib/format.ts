@@ -13,8 +13,8 @@ export function formatDuration(ms: number): string {
 
 export function formatRate(perSecond: number): string {
   if (!Number.isFinite(perSecond) || perSecond <= 0) return '—';
-  if (perSecond >= 10_000) return `${Math.round(perSecond / 1000).toLocaleString('en')}k`;
-  return Math.round(perSecond).toLocaleString('en');
+  if (perSecond >= 10_000) return `${int(perSecond / 1000)}k`;
+  return int(perSecond);
 }
 
 export function outcomeLabel(r: Pick<RunSummary, 'outcome' | 'failure'>): string {
@@ -27,5 +27,17 @@ export function outcomeLabel(r: Pick<RunSummary, 'outcome' | 'failure'>): string
 
 export function formatTime(t: number): string {
   const d = new Date(t);
-  return d.toLocaleString('en-GB', { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const p2 = (n: number): string => String(n).padStart(2, '0');
+  const month = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getMonth()];
+  return `${p2(d.getDate())} ${month} ${d.getFullYear()}, ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
+}
+
+/**
+ * 12,345 without Intl: the first toLocaleString() call loads locale data and
+ * blocks the page for tens of milliseconds, right when a run starts.
+ */
+export function int(n: number): string {
+  if (!Number.isFinite(n)) return '—';
+  const s = Math.round(Math.abs(n)).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return n < 0 ? `-${s}` : s;
 }

@@ -4,6 +4,8 @@
  * least p = 1/(n·k^(d−1)) per schedule, so the chance that N independent
  * schedules all missed it is at most (1 − p)^N.
  */
+import { int } from './format.ts';
+
 export interface MissBound {
   depth: number;
   perRun: number;
@@ -32,7 +34,7 @@ export function percent(x: number): string {
 export function describeMissBound(b: MissBound, schedules: number): string {
   const chance = percent(b.missed);
   if (b.missed < 0.05) {
-    return `A bug that needs ${b.depth} events in a particular order would have been found with at least ${percent(1 - b.missed)} probability: the chance that ${schedules.toLocaleString('en')} clean schedules missed one is at most ${chance}.`;
+    return `A bug that needs ${b.depth} events in a particular order would have been found with at least ${percent(1 - b.missed)} probability: the chance that ${int(schedules)} clean schedules missed one is at most ${chance}.`;
   }
-  return `This is not yet strong evidence: a bug that needs ${b.depth} events in a particular order could still have been missed with a chance of up to ${chance}. About ${b.for95.toLocaleString('en')} schedules would bring that below 5 %.`;
+  return `This is not yet strong evidence: a bug that needs ${b.depth} events in a particular order could still have been missed with a chance of up to ${chance}. About ${int(b.for95)} schedules would bring that below 5 %.`;
 }

@@ -9,7 +9,7 @@ import { proxy, wrap, type Remote } from 'comlink';
 import { freeRunAvailability } from '../../engine/free/availability.ts';
 import type { RunSummary } from '../../engine/outcome.ts';
 import { explorePool, poolCancelFlag, type PoolWorker } from '../../engine/pool.ts';
-import { CANCEL_WORD, type FreeWorkerApi, type PoolExploreWorkerApi, type Progress, type ReplayRequest, type ReplayResponse } from '../../workers/api.ts';
+import { CANCEL_WORD, type PoolExploreWorkerApi, type Progress, type ReplayRequest, type ReplayResponse } from '../../workers/api.ts';
 import type { ExploreJob, Runner } from './runner.ts';
 
 function exploreWorker(name: string): { worker: Worker; api: Remote<PoolExploreWorkerApi> } {
@@ -17,14 +17,42 @@ function exploreWorker(name: string): { worker: Worker; api: Remote<PoolExploreW
   return { worker, api: wrap<PoolExploreWorkerApi>(worker) };
 }
 
-function poolWorker(i: number): PoolWorker {
-  const { worker, api } = exploreWorker(`explore-${i}`);
-  return { api, terminate: () => worker.terminate() };
+/** Threads a run uses by default: every core but one, which stays with the page so it never stutters. */
+export function defaultWorkerCount(): number {
+  return Math.max(1, Math.min(16, (navigator.hardwareConcurrency || 2) - 1));
 }
 
-function freeWorker(slot: number): { api: Remote<FreeWorkerApi>; terminate(): void } {
-  const worker = new Worker(new URL('../../workers/free.worker.ts', import.meta.url), { type: 'module', name: `cpu-${slot}` });
-  return { api: wrap<FreeWorkerApi>(worker), terminate: () => worker.terminate() };
+/**
+ * Idle exploration workers with their modules already loaded, so Start does
+ * not pay for spawning and parsing the engine. A pool terminates its workers
+ * when it ends; the spares are refilled when the page is idle.
+ */
+class Spares {
+  private idle: ReturnType<typeof exploreWorker>[] = [];
+  private timer?: ReturnType<typeof setTimeout>;
+  private created = 0;
+  constructor(private readonly want: number) {
+    this.refillSoon();
+  }
+  take(): ReturnType<typeof exploreWorker> {
+    const w = this.idle.pop() ?? exploreWorker(`explore-${this.created++}`);
+    this.refillSoon();
+    return w;
+  }
+  private refillSoon(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      if (this.idle.length < this.want) {
+        this.idle.push(exploreWorker(`explore-${this.created++}`));
+        this.refillSoon();
+      }
+    }, 400);
+  }
+  dispose(): void {
+    clearTimeout(this.timer);
+    for (const w of this.idle) w.worker.terminate();
+    this.idle = [];
+  }
 }
 
 const abortError = (): Error => Object.assign(new Error('cancelled'), { name: 'AbortError' });
@@ -33,9 +61,14 @@ export function createWorkerRunner(): Runner {
   const shared = typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated === true;
   let replayer: ReturnType<typeof exploreWorker> | undefined;
   const live = new Set<Worker>();
+  const spares = new Spares(defaultWorkerCount());
+  const poolWorker = (_i: number): PoolWorker => {
+    const { worker, api } = spares.take();
+    return { api, terminate: () => worker.terminate() };
+  };
 
   const single = async (job: ExploreJob, onProgress: (p: Progress) => void, signal: AbortSignal): Promise<RunSummary> => {
-    const w = exploreWorker('explore-0');
+    const w = spares.take();
     live.add(w.worker);
     const t0 = performance.now();
     let last: Progress = { schedulesRun: 0, steps: 0, elapsedMs: 0 };
@@ -82,11 +115,12 @@ export function createWorkerRunner(): Runner {
     },
 
     async replay(req: ReplayRequest): Promise<ReplayResponse> {
-      replayer ??= exploreWorker('replay');
+      replayer ??= spares.take();
       return replayer.api.replay(req);
     },
 
     dispose() {
+      spares.dispose();
       replayer?.worker.terminate();
       replayer = undefined;
       for (const w of live) w.terminate();
@@ -95,7 +129,7 @@ export function createWorkerRunner(): Runner {
   };
 
   async function freeRunJob(job: ExploreJob, onProgress: (p: Progress) => void, signal: AbortSignal): Promise<RunSummary> {
-    const { freeRun } = await import('../../engine/free/run.ts');
+    const { runFreeInBrowser } = await import('../../workers/browser.ts');
     const cancel = new Int32Array(new SharedArrayBuffer(4));
     const onAbort = (): void => {
       Atomics.store(cancel, CANCEL_WORD, 1);
@@ -103,7 +137,7 @@ export function createWorkerRunner(): Runner {
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       const id = 'id' in job.scenario ? job.scenario.id : job.scenario.filename;
-      return await freeRun(job.rig, job.scenario, id, freeWorker, {
+      return await runFreeInBrowser(job.rig, job.scenario, id, {
         iterations: job.schedules,
         seconds: 30,
         seed: job.seed,

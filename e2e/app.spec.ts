@@ -1,0 +1,204 @@
+import { expect, test } from '@playwright/test';
+import { BUGCHECK, SCENARIO, SCENARIO_TITLE, longTasks, openApp, pickRig, pickScenario, shownSchedule, watchLongTasks } from './helpers.ts';
+
+test.describe.configure({ timeout: 90_000 });
+
+test('configure the box, run with PCT, see the blue screen, step the timeline, find the run after a reload and replay it', async ({ page }) => {
+  await openApp(page);
+  await pickRig(page, 'dual-opteron-240');
+  await expect(page.getByRole('img', { name: /2 logical CPUs, multiprocessor HAL/ })).toBeVisible();
+  await pickScenario(page, SCENARIO_TITLE);
+
+  await page.getByLabel('Strategy').selectOption('pct');
+  await page.getByLabel('Seed').fill('1');
+  await page.getByLabel('Budget (schedules)').fill('5000');
+  await page.getByRole('button', { name: 'Start' }).click();
+
+  const bsod = page.getByTestId('bugcheck');
+  await expect(bsod).toBeVisible({ timeout: 30_000 });
+  await expect(bsod).toContainText(BUGCHECK);
+  await expect(bsod).toContainText('0x44');
+  await expect(bsod).toContainText('An IRP was completed twice');
+  await expect(bsod.getByRole('table')).toContainText('CPU');
+  const schedule = await shownSchedule(page);
+  const failedStep = (await bsod.textContent())!.match(/at step (\d+)/)![1];
+
+  // The timeline: replayed with tracing on, then stepped backward and forward.
+  const pos = page.getByTestId('timeline-position');
+  await expect(pos).toHaveText(/Step (\d+) of \1/, { timeout: 20_000 });
+  const total = Number((await pos.textContent())!.match(/of (\d+)/)![1]);
+  await page.getByRole('button', { name: 'Previous step' }).click();
+  await page.getByRole('button', { name: 'Previous step' }).click();
+  await expect(pos).toHaveText(`Step ${total - 2} of ${total}`);
+  await expect(page.getByTestId('step-inspector')).toContainText(`At step ${total - 2}`);
+  await page.getByRole('button', { name: 'Next step' }).click();
+  await expect(pos).toHaveText(`Step ${total - 1} of ${total}`);
+  await page.getByRole('button', { name: 'Go to failure' }).click();
+  await expect(pos).toHaveText(`Step ${total} of ${total}`);
+  await expect(page.getByTestId('step-inspector')).toContainText('the failing step');
+  // Keyboard: the canvas takes arrow keys.
+  await page.getByRole('img', { name: /Timeline of \d+ steps/ }).focus();
+  await page.keyboard.press('Home');
+  await expect(pos).toHaveText(`Step 1 of ${total}`);
+  await page.keyboard.press('ArrowRight');
+  await expect(pos).toHaveText(`Step 2 of ${total}`);
+
+  // Every run is kept: reload, find it in the history, replay it from there.
+  await page.reload();
+  await page.getByRole('tab', { name: 'History' }).click();
+  const row = page.locator('rb-history-view tbody tr').filter({ hasText: SCENARIO }).first();
+  await expect(row).toContainText(BUGCHECK);
+  await expect(row).toContainText('dual-opteron-240');
+  await row.getByRole('button', { name: /^Open run/ }).click();
+  await expect(page.locator('rb-history-view').getByTestId('bugcheck')).toContainText(BUGCHECK);
+  await row.getByRole('button', { name: /^Replay run/ }).click();
+  await expect(page.getByRole('tab', { name: 'Run' })).toHaveAttribute('aria-selected', 'true');
+  const replayed = page.locator('rb-run-view').getByTestId('bugcheck');
+  await expect(replayed).toContainText(BUGCHECK, { timeout: 20_000 });
+  await expect(replayed).toContainText(`at step ${failedStep}`);
+  expect(await shownSchedule(page)).toBe(schedule);
+  await expect(page.locator('rb-run-view').getByRole('heading', { name: /Replay of run #\d+/ })).toBeVisible();
+});
+
+test('a shared link replays the exact failure', async ({ page, context }) => {
+  // Explore from a link (&run=1 starts at once), then open the link the app copies.
+  await openApp(page, `?rig=dual-opteron-240&scenario=${SCENARIO}&seed=1&strategy=pct&run=1`);
+  const bsod = page.getByTestId('bugcheck');
+  await expect(bsod).toContainText(BUGCHECK, { timeout: 30_000 });
+  const schedule = await shownSchedule(page);
+  const step = (await bsod.textContent())!.match(/at step (\d+)/)![1];
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.getByRole('button', { name: 'Copy link', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Link copied' })).toBeVisible();
+  const link = await page.evaluate(() => navigator.clipboard.readText());
+  expect(link).toContain(`schedule=${schedule}`);
+  expect(link).toContain('rig=dual-opteron-240');
+
+  const other = await context.newPage();
+  await other.goto(link);
+  const again = other.getByTestId('bugcheck');
+  await expect(again).toContainText(BUGCHECK, { timeout: 30_000 });
+  await expect(again).toContainText(`at step ${step}`);
+  expect(await shownSchedule(other)).toBe(schedule);
+  await expect(other.getByRole('heading', { name: /Replay of a shared link/ })).toBeVisible();
+});
+
+test('an invalid rig shows field errors and cannot be run', async ({ page }) => {
+  await openApp(page);
+  await pickRig(page, 'dual-opteron-240');
+  await page.getByRole('spinbutton', { name: 'Cores', exact: true }).fill('0');
+  await expect(page.getByRole('alert').filter({ hasText: 'must be an integer from 1 to 64' })).toBeVisible();
+  await expect(page.getByRole('spinbutton', { name: 'Cores', exact: true })).toHaveAttribute('aria-invalid', 'true');
+  await page.getByRole('combobox', { name: 'HAL', exact: true }).selectOption('up');
+  await page.getByRole('spinbutton', { name: 'Cores', exact: true }).fill('4');
+  await expect(page.getByRole('img', { name: /Windows starts only CPU 0; the other 3 logical CPUs do not run/ })).toBeVisible();
+  await page.getByLabel('Rig id').fill('Bad Id');
+  await page.getByRole('tab', { name: 'Run' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'The rig is invalid' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Start' })).toBeDisabled();
+});
+
+test('write a small scenario in the editor and run it', async ({ page }) => {
+  await openApp(page);
+  await pickRig(page, 'dual-opteron-240');
+  await page.getByRole('tab', { name: 'Editor' }).click();
+  const editor = page.getByRole('textbox', { name: 'Scenario source (TypeScript)' });
+  await expect(editor).toBeVisible({ timeout: 20_000 });
+  const problems = page.getByTestId('diagnostics');
+  await expect(problems).toContainText('No problems', { timeout: 20_000 });
+
+  // A typo: the error points at its line.
+  await editor.click();
+  await page.keyboard.press('ControlOrMeta+End');
+  await page.keyboard.type('\nconst = 1;');
+  const lines = (await editor.locator('.cm-line').count());
+  await expect(problems.getByRole('button', { name: new RegExp(`^Line ${lines}:`) })).toBeVisible();
+  await page.keyboard.press('ControlOrMeta+z');
+  await expect(problems).toContainText('No problems');
+
+  // A scenario-API mistake: the message names the field and points at its line.
+  await page.getByRole('textbox', { name: 'Scenario source (TypeScript)' }).locator('.cm-line').filter({ hasText: "id: 'user/lost-update'" }).click();
+  await page.keyboard.press('End');
+  await page.keyboard.press('Shift+Home');
+  await page.keyboard.type("id: 'Not An Id',");
+  await expect(problems.getByRole('button', { name: /^Line 6: .*id must look like/ })).toBeVisible();
+  await page.keyboard.press('Shift+Home');
+  await page.keyboard.type("id: 'user/my-counter',");
+  await expect(problems).toContainText('No problems');
+
+  await page.getByRole('button', { name: 'Run scenario' }).click();
+  await expect(page.getByRole('tab', { name: 'Run' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('outcome')).toContainText('no lost update', { timeout: 30_000 });
+  await expect(page.getByTestId('failure-report')).toContainText('counter is 1, expected 2');
+
+  // Saved with the user's scenarios and listed in the browser.
+  await page.getByRole('tab', { name: 'Scenarios' }).click();
+  await expect(page.getByRole('navigation', { name: 'Scenario library' }).getByRole('button', { name: /Counter bumped/ })).toBeVisible();
+});
+
+test('a malformed history file is refused with the reason and nothing is touched', async ({ page }) => {
+  await openApp(page, `?rig=dual-opteron-240&scenario=spinlock/abba&seed=1&strategy=pct&run=1`);
+  await expect(page.getByTestId('outcome')).toBeVisible({ timeout: 30_000 });
+  await page.getByRole('tab', { name: 'History' }).click();
+  const rows = page.locator('rb-history-view tbody tr');
+  await expect(rows).toHaveCount(1);
+
+  await page.locator('#import-file').setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"format":"racebox-history","version":1,"runs":[{"id":"x"}]') });
+  await expect(page.getByRole('alert').filter({ hasText: 'broken.json was refused' })).toContainText('not JSON');
+  await page.locator('#import-file').setInputFiles({ name: 'wrong.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ format: 'racebox-history', version: 1, exportedAt: new Date().toISOString(), runs: [{ id: 1 }], userRigs: [], userScenarios: [] })) });
+  await expect(page.getByRole('alert').filter({ hasText: 'wrong.json was refused' })).toContainText('runs[0]');
+  await expect(rows).toHaveCount(1);
+
+  // A real export imports cleanly (its run is already there, so nothing is duplicated).
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export JSON' }).click();
+  const file = await (await download).path();
+  await page.locator('#import-file').setInputFiles(file);
+  await expect(page.getByRole('status').filter({ hasText: 'Imported' })).toContainText('1 already present');
+  await expect(rows).toHaveCount(1);
+});
+
+test('without cross-origin isolation a banner explains it and the controlled engine still runs', async ({ page }) => {
+  await page.route('**/*', async (route) => {
+    const response = await route.fetch();
+    const headers = { ...response.headers() };
+    delete headers['cross-origin-opener-policy'];
+    delete headers['cross-origin-embedder-policy'];
+    await route.fulfill({ response, headers });
+  });
+  await openApp(page, `?rig=dual-opteron-240&scenario=${SCENARIO}&seed=1&strategy=pct&run=1`);
+  expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(false);
+  await expect(page.getByTestId('isolation-banner')).toContainText('not cross-origin isolated');
+  await expect(page.getByTestId('bugcheck')).toContainText(BUGCHECK, { timeout: 30_000 });
+  await expect(page.getByRole('radio', { name: /Free-run/ })).toBeDisabled();
+});
+
+test('a long run shows progress, never blocks the page, and can be cancelled', async ({ page }) => {
+  await openApp(page, '?rig=dual-opteron-240&scenario=spinlock/ke-spinlock&seed=1&strategy=random');
+  await page.getByLabel('Budget (schedules)').fill('2000000');
+  await page.waitForTimeout(1000); // let the page settle (spare workers load) before measuring
+  await watchLongTasks(page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('progress')).toContainText('schedules/s');
+  await expect(page.getByTestId('progress')).toContainText(/left at most/);
+  const progress = page.locator('#run-progress');
+  const before = Number(await progress.getAttribute('value') ?? (await progress.evaluate((e) => (e as HTMLProgressElement).value)));
+  await page.waitForTimeout(3000);
+  const after = await progress.evaluate((e) => (e as HTMLProgressElement).value);
+  expect(after).toBeGreaterThan(before);
+  const tasks = await longTasks(page);
+  expect(tasks.filter((d) => d > 50), `main-thread tasks during the run: ${tasks.join(', ')} ms`).toEqual([]);
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByRole('button', { name: 'Start' })).toBeEnabled({ timeout: 5_000 });
+  await expect(page.getByTestId('progress')).toContainText('Cancelled');
+});
+
+test('a clean PCT run states how likely a missed bug still is', async ({ page }) => {
+  await openApp(page, '?rig=dual-opteron-240&scenario=spinlock/ke-spinlock&seed=1&strategy=pct&schedules=300&run=1');
+  const bound = page.getByTestId('pct-bound');
+  await expect(bound).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('outcome')).toHaveText('pass');
+  await expect(bound).toContainText('What 300 clean PCT schedules tell you');
+  await expect(bound).toContainText(/missed/);
+  await expect(bound.getByRole('table')).toContainText('Schedules for 95 %');
+});
