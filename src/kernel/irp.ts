@@ -66,7 +66,7 @@ export class IrpState {
   readonly irps = new Map<number, IrpLife>();
   readonly routineIds = new Map<DRIVER_CANCEL, number>();
   readonly routines = new Map<number, DRIVER_CANCEL>();
-  /** The system-wide cancel spin lock (LockQueueIoCancelLock), allocated on first use. */
+  /** The system-wide cancel spin lock (LockQueueIoCancelLock). */
   cancelLock = 0;
 }
 
@@ -74,6 +74,10 @@ export class IrpState {
 export function irpState(k: Kernel): IrpState {
   return k.perRun('irp', () => {
     const st = new IrpState();
+    // Allocated with the family's state, normally during setup (the first IoAllocateIrp), so that every
+    // processor — also each worker of the free-run engine — agrees on its address.
+    st.cancelLock = k.m.memory.alloc(1, 'IoCancelSpinLock');
+    k.m.names.set(st.cancelLock, 'IoCancelSpinLock');
     k.m.endOfRunChecks.push(() => pendingNeverCompleted(k, st));
     return st;
   });
@@ -82,8 +86,10 @@ export function irpState(k: Kernel): IrpState {
 function pendingNeverCompleted(k: Kernel, st: IrpState): StuckReport | null {
   const lost: string[] = [];
   for (const life of st.irps.values()) {
-    if (!life.pending || life.completed || life.freed) continue;
+    // Judged from the IRP itself (SL_PENDING_RETURNED, CurrentLocation), not from this processor's bookkeeping.
     const irp = life.irp;
+    if (k.m.shadow[irp] !== 1) continue;
+    if (k.peek(irp + IRP_PENDING_RETURNED) === 0 || k.peek(irp + IRP_CURRENT_LOCATION) > k.peek(irp + IRP_STACK_COUNT) + 1) continue;
     const cancelled = k.peek(irp + IRP_CANCEL) !== 0;
     const routine = k.peek(irp + IRP_CANCEL_ROUTINE);
     let why = `${k.m.nameOf(irp)} was marked pending and never completed`;
@@ -133,12 +139,7 @@ function routineName(r: DRIVER_CANCEL): string {
 
 /** The cancel spin lock's address (allocated on first use in a run). */
 export function cancelSpinLock(k: Kernel): number {
-  const st = irpState(k);
-  if (st.cancelLock === 0) {
-    st.cancelLock = k.m.memory.alloc(1, 'IoCancelSpinLock');
-    k.m.names.set(st.cancelLock, 'IoCancelSpinLock');
-  }
-  return st.cancelLock;
+  return irpState(k).cancelLock;
 }
 
 function completed(k: Kernel, irp: PIRP): boolean {
@@ -218,9 +219,10 @@ export const irpApi = {
     return this.peek(irp + IRP_STATUS);
   },
 
-  /** True once the IRP has been completed (the I/O manager's lifecycle; for invariants and tests). */
+  /** True once the IRP has been completed (CurrentLocation past the stack; for invariants and tests). */
   IrpCompleted(this: Kernel, irp: PIRP): boolean {
-    return life(this, irp).completed;
+    life(this, irp);
+    return this.peek(irp + IRP_CURRENT_LOCATION) > this.peek(irp + IRP_STACK_COUNT) + 1;
   },
 
   /**
