@@ -246,7 +246,8 @@ export function beginWait(
   }
   if (timeout === 0) return STATUS_TIMEOUT;
   if (t === null || ctx.kind !== 'thread') {
-    throw new BugCheck(0xb8, t?.kthread ?? 0, 0, 0, 0, `${ctx.kind} '${ctx.name}' blocked in a wait${objs.length ? ` on ${objs.map((o) => m.nameOf(o.addr)).join(', ')}` : ''}: a DPC cannot wait`);
+    const what = reason ?? objs.map((o) => describe(k, o)).join(', ');
+    throw new BugCheck(0xb8, t?.kthread ?? 0, 0, 0, 0, `${ctx.kind} '${ctx.name}' would block waiting for ${what || 'a timer'}: a DPC runs at DISPATCH_LEVEL and cannot wait`);
   }
   const b: WaitBlock = { thread: t, objects: objs.map((o) => o.addr), waitAll, active: true };
   for (const o of objs) o.waiters.push(b);
