@@ -1,8 +1,10 @@
 /**
  * Free-run speed: critical sections per second of three locks — test-and-set
  * (a scenario-level `while (InterlockedExchange(lock, 1))`), test-and-test-and-set
- * (KeAcquireSpinLock) and the in-stack queued spin lock — taken by four
- * threads folded onto 1, 2 and 4 CPU workers (src/engine/free/loops), next to
+ * (KeAcquireSpinLock) and the in-stack queued spin lock — taken by one thread
+ * per CPU on 1, 2 and 4 CPU workers (src/engine/free/loops/<kind>-<cpus>.ts),
+ * run as plain-function twins (the default where a CPU has one thread) and as
+ * generators stepped per yield, next to
  * a hand-written plain-function loop of the same lock on the same Atomics, in
  * the same number of worker threads, measured in the same run.
  *
@@ -15,12 +17,13 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { freeRun } from '../src/engine/free/run.ts';
-import { LOOP_THREADS, type LockKind } from '../src/engine/free/loops/lock-loop.ts';
+import type { LockKind } from '../src/engine/free/loops/lock-loop.ts';
 import { validateRig, type Rig } from '../src/machine/rig.ts';
 import { nodeFreeWorker } from '../src/workers/node-entry.ts';
 import type { BenchModule, BenchRow } from './index.ts';
 
-const ROUNDS = 500;
+/** Every loop file (loops/<kind>-<cpus>.ts) does 2,000 critical sections per iteration. */
+const CS_PER_ITERATION = 2000;
 
 /** The plain-function loops, run in bare worker threads (no TypeScript, no engine). */
 const PLAIN_WORKER = `
@@ -77,10 +80,10 @@ function benchRig(cpus: number): Rig {
   return r.rig;
 }
 
-async function freeRunLoop(kind: LockKind, cpus: number, seconds: number): Promise<{ perSecond: number; outcome: string }> {
-  const file = fileURLToPath(new URL(`../src/engine/free/loops/${kind}.ts`, import.meta.url));
-  const r = await freeRun(benchRig(cpus), { id: file }, `free-loop/${kind}`, () => nodeFreeWorker(), { seconds, hostCpus: availableParallelism() });
-  return { perSecond: (r.iterations * LOOP_THREADS * ROUNDS * 1000) / r.elapsedMs, outcome: r.outcome };
+async function freeRunLoop(kind: LockKind, cpus: number, seconds: number, mode: 'auto' | 'generators'): Promise<{ perSecond: number; outcome: string; mode: string }> {
+  const file = fileURLToPath(new URL(`../src/engine/free/loops/${kind}-${cpus}.ts`, import.meta.url));
+  const r = await freeRun(benchRig(cpus), { id: file }, `free-loop/${kind}`, () => nodeFreeWorker(), { seconds, mode, hostCpus: availableParallelism() });
+  return { perSecond: (r.iterations * CS_PER_ITERATION * 1000) / r.elapsedMs, outcome: r.outcome, mode: r.cpus[0]?.mode ?? 'generators' };
 }
 
 const freeRunBench: BenchModule = {
@@ -90,18 +93,23 @@ const freeRunBench: BenchModule = {
     const rows: BenchRow[] = [];
     for (const kind of ['tas', 'ttas', 'queued'] as const) {
       for (const cpus of [1, 2, 4]) {
-        const free = await freeRunLoop(kind, cpus, seconds);
+        const twin = await freeRunLoop(kind, cpus, seconds, 'auto');
+        const gen = await freeRunLoop(kind, cpus, seconds, 'generators');
         const plain = await plainLoop(kind, cpus, seconds);
         const label = kind === 'tas' ? 'test-and-set' : kind === 'ttas' ? 'test-and-test-and-set (KeAcquireSpinLock)' : 'in-stack queued';
-        rows.push({
-          name: `${label}, ${cpus} CPU${cpus > 1 ? 's' : ''}: critical sections/s`,
-          value: Math.round(free.perSecond),
-          unit: 'CS/s',
-          baseline: { name: 'plain-function Atomics loop', value: Math.round(plain) },
-          ratio: free.perSecond / plain,
-          ...(free.outcome !== 'pass' ? { note: `free-run outcome ${free.outcome}` } : {}),
-        });
-        ctx.log(`  … ${kind} at ${cpus} CPU: ${Math.round(free.perSecond)} vs ${Math.round(plain)} CS/s`);
+        const cpuLabel = `${cpus} CPU${cpus > 1 ? 's' : ''}`;
+        const baseline = { name: 'plain-function Atomics loop', value: Math.round(plain) };
+        for (const [name, r] of [['plain-function twins', twin], ['generators', gen]] as const) {
+          rows.push({
+            name: `${label}, ${cpuLabel}, ${name}: critical sections/s`,
+            value: Math.round(r.perSecond),
+            unit: 'CS/s',
+            baseline,
+            ratio: r.perSecond / plain,
+            ...(r.outcome !== 'pass' ? { note: `free-run outcome ${r.outcome}` } : name === 'plain-function twins' && r.mode !== 'twin' ? { note: 'ran as generators' } : {}),
+          });
+        }
+        ctx.log(`  … ${kind} at ${cpuLabel}: twins ${Math.round(twin.perSecond)}, generators ${Math.round(gen.perSecond)}, plain ${Math.round(plain)} CS/s`);
       }
     }
     return rows;

@@ -6,3 +6,6 @@ import { register as registerTsx } from 'tsx/esm/api';
 
 registerTsx();
 register('./resolve-racebox.mjs', import.meta.url);
+// Plain-function twins of kernel and scenario modules for free-run (`?twin`, see twin-loader.mjs).
+register('./twin-loader.mjs', import.meta.url);
+globalThis.__raceboxTwinHook = true;

@@ -91,6 +91,8 @@ export interface FreeCpuRequest {
   seed: number;
   /** How long a worker waiting at a barrier spins before it sleeps. */
   spinMicros: number;
+  /** 'auto': plain-function twins where the worker has them (Node) and the CPU runs one thread; 'generators': never. */
+  mode?: 'auto' | 'generators';
 }
 
 export interface FreeWorkerApi {

@@ -14,7 +14,11 @@ import type { FreeCpuWorker } from '../engine/free/run.ts';
 import type { PoolWorker } from '../engine/pool.ts';
 import type { FreeWorkerApi, PoolExploreWorkerApi } from './api.ts';
 import { createExploreWorkerApi } from './explore-core.ts';
-import { createFreeWorkerApi } from './free-core.ts';
+import { createFreeWorkerApi, type TwinLoader } from './free-core.ts';
+import { pathToFileURL } from 'node:url';
+import type { Kernel } from '../kernel/kernel.ts';
+import type { Machine } from '../machine/machine.ts';
+import { defineScenario, type ScenarioDefinition } from '../scenario/define.ts';
 
 const FREE_WORKER = new URL('../../bin/free-worker.mjs', import.meta.url);
 const EXPLORE_WORKER = new URL('../../bin/explore-worker.mjs', import.meta.url);
@@ -50,10 +54,28 @@ export function nodeExploreWorker(): PoolWorker {
   return start<PoolExploreWorkerApi>(EXPLORE_WORKER);
 }
 
+/**
+ * Plain-function twins of the kernel and of a library or on-disk scenario,
+ * made from the same source by the `?twin` module hook (bin/twin-loader.mjs).
+ * Undefined when the hook is not registered or the scenario is source text.
+ */
+export const nodeTwins: TwinLoader = async (ref) => {
+  if (!('id' in ref) || !twinHookRegistered()) return undefined;
+  const s = await loadScenario(ref.id);
+  if (!s.source) return undefined;
+  const mod = (await import(`${pathToFileURL(s.source).href}?twin`)) as { default?: unknown };
+  const { Kernel } = (await import(`${new URL('../kernel/kernel.ts', import.meta.url).href}?twin`)) as { Kernel: new (m: Machine) => Kernel };
+  return { Kernel, scenario: { ...defineScenario(mod.default as ScenarioDefinition<unknown>), source: s.source } };
+};
+
+function twinHookRegistered(): boolean {
+  return (globalThis as { __raceboxTwinHook?: boolean }).__raceboxTwinHook === true;
+}
+
 /** Exposes a worker API on this worker thread. */
 export function exposeInThisThread(kind: 'free' | 'explore'): void {
   if (!parentPort) throw new Error('exposeInThisThread: not in a worker thread');
   const library = (id: string) => loadScenario(id);
-  const api = kind === 'free' ? createFreeWorkerApi(library) : createExploreWorkerApi(library);
+  const api = kind === 'free' ? createFreeWorkerApi(library, nodeTwins) : createExploreWorkerApi(library);
   Comlink.expose(api, nodeEndpoint(parentPort as unknown as NodeEndpoint));
 }

@@ -27,6 +27,8 @@ describe('free-run engine', () => {
       expect(c.operations).toBeGreaterThan(0);
     }
     expect(r.cpus[0]!.dpcs).toBeGreaterThan(0);
+    // One thread per CPU: both run the plain-function twins (the DPC nests at a scheduling point).
+    expect(r.cpus.map((c) => c.mode)).toEqual(['twin', 'twin']);
     expect(r.limits.join(' ')).toMatch(/lock-order graph/);
     expect(await noWorkersLeft()).toBe(0);
   }, 30_000);
@@ -61,6 +63,27 @@ describe('free-run engine', () => {
     const r = await runFree(cpusRig(2), fixture('cross-cpu-dpc'), { iterations: 200 });
     expect(r.outcome, r.failure?.message).toBe('pass');
     expect(r.cpus[1]!.dpcs).toBe(200);
+  }, 30_000);
+});
+
+describe('free-run with generators stepped per yield (mode: generators)', () => {
+  it('finds the lost update and the naive-tas deadlock the same way', async () => {
+    const lost = await runFree(rig('dual-opteron-240'), 'spinlock/irql-as-lock', { seconds: 5, mode: 'generators' });
+    expect(lost.outcome).toBe('invariant');
+    expect(lost.cpus.map((c) => c.mode)).toEqual(['generators', 'generators']);
+    const dead = await runFree(rig('dual-opteron-240'), 'spinlock/naive-tas', { seconds: 5, stallMs: 500, mode: 'generators' });
+    expect(dead.outcome).toBe('deadlock');
+    const twin = await runFree(rig('dual-opteron-240'), 'spinlock/naive-tas', { seconds: 5, stallMs: 500 });
+    expect(twin.outcome).toBe('deadlock');
+    expect(twin.failure?.message).toMatch(/completionDpc.*spins on lock/);
+    expect(await noWorkersLeft()).toBe(0);
+  }, 30_000);
+
+  it('a CPU with two threads multiplexes them as generators even in auto mode', async () => {
+    const r = await runFree(cpusRig(1), loop('ttas'), { iterations: 3 });
+    expect(r.outcome).toBe('pass');
+    expect(r.cpus[0]!.mode).toBe('generators');
+    expect(r.cpus[0]!.contextSwitches).toBeGreaterThan(0);
   }, 30_000);
 });
 

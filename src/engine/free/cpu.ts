@@ -12,11 +12,11 @@
  * an end barrier at which the last worker checks the invariants.
  */
 import { BugCheck, BUGCODES, InvariantViolation, ScenarioError, VERIFIER_SUBCODES } from '../../machine/bugcheck.ts';
-import { ExecContext, NOT_BLOCKED, type LogicalCpu } from '../../machine/cpu.ts';
-import { irqlName } from '../../machine/irql.ts';
-import type { AsyncEvent } from '../../machine/machine.ts';
+import { ExecContext, NOT_BLOCKED, type LogicalCpu, type Thread } from '../../machine/cpu.ts';
+import { DISPATCH_LEVEL, irqlName, PASSIVE_LEVEL } from '../../machine/irql.ts';
+import type { AsyncEvent, Machine } from '../../machine/machine.ts';
 import { OutOfMachineMemory } from '../../machine/memory.ts';
-import type { Routine } from '../../machine/ops.ts';
+import { OP_SPIN, OP_WAIT, type Routine } from '../../machine/ops.ts';
 import type { Rig } from '../../machine/rig.ts';
 import { DPC_ARGUMENT1, DPC_ARGUMENT2, DPC_DATA, DPC_DEFERRED_CONTEXT, insertQueueDpc, type KDEFERRED_ROUTINE } from '../../kernel/dpc.ts';
 import { Kernel } from '../../kernel/kernel.ts';
@@ -43,7 +43,16 @@ export interface FreeCpuJob {
   seed: number;
   /** How long a waiting worker spins before it sleeps (see spinMicrosFor). */
   spinMicros: number;
+  /**
+   * Plain-function twins of the kernel and of this scenario (same source, see
+   * bin/twin-loader.mjs). Used when this CPU runs at most one thread; DPCs and
+   * interrupts then run nested at the scheduling points, as on hardware.
+   */
+  twin?: { Kernel: new (m: Machine) => Kernel; scenario: Scenario };
 }
+
+/** Thrown through plain-function (twin) code to stop a CPU in the middle of an iteration. */
+const STOP = Symbol('free-run stop');
 
 export interface CpuCounters {
   cpu: number;
@@ -58,6 +67,8 @@ export interface CpuCounters {
   dpcs: number;
   interrupts: number;
   contextSwitches: number;
+  /** How the routines ran: as generators stepped per yield, or as their plain-function twins. */
+  mode: 'generators' | 'twin';
 }
 
 /** A lock word a context holds or spins on, as a name and an address. */
@@ -114,6 +125,8 @@ class LocalArrival implements AsyncEvent {
 }
 
 function* idle(): Routine<void> {}
+/** The generator of a context that runs as a plain function (never stepped). */
+const IDLE: Routine<void> = idle();
 
 /** Steps between publications of this CPU's counters and checks of the stop flag. */
 const PUBLISH_EVERY = 255;
@@ -158,25 +171,44 @@ class FreeCpu {
   stoppedState?: CpuState;
   /** True while the end-of-iteration checks run (a failure there is not any routine's). */
   closing = false;
+  readonly twin: boolean;
+  readonly scenario: Scenario;
+  pointFn: ((op: number) => void) | null = null;
+  /** Twin mode: scheduling points of the current iteration, the next arrival, and context ids. */
+  tSteps = 0;
+  tNext = Infinity;
+  tIds = 1 << 20;
+  twinThread: { plan: Plan; thread: Thread } | null = null;
 
   constructor(readonly job: FreeCpuJob) {
     this.words = new Int32Array(job.memory);
     this.m = new FreeMachine(job.rig, this.words, new Uint8Array(job.shadow));
-    this.k = new Kernel(this.m);
     this.ctl = new Int32Array(job.control);
     this.slot = job.slot;
     this.n = job.cpus;
+    // Twin mode needs no thread switching on this CPU: at most one thread actor lands here.
+    const own = this.m.online[job.slot]!;
+    const threadsHere = Object.values((job.twin?.scenario ?? job.scenario).actors).filter(
+      (a) => (a.kind ?? 'thread') === 'thread' && this.m.cpuFor(a.cpu ?? 0) === own,
+    ).length;
+    this.twin = job.twin !== undefined && threadsHere <= 1;
+    const scenario = this.twin ? job.twin!.scenario : job.scenario;
+    this.scenario = scenario;
+    this.k = this.twin ? new job.twin!.Kernel(this.m) : new Kernel(this.m);
     this.mbox = mailboxBase(job.cpus, job.slot);
     this.rng = new Rng(scheduleSeed(job.seed, job.slot));
     this.setupCtx = new ExecContext(-1, 'thread', 'setup', idle(), this.m.cpus[0]!, null);
-    this.invariants = Object.entries(job.scenario.invariants ?? {});
-    this.plans = Object.entries(job.scenario.actors).map(([name, actor]) => {
+    this.invariants = Object.entries(scenario.invariants ?? {});
+    const twin = this.twin;
+    this.plans = Object.entries(scenario.actors).map(([name, actor]) => {
       const plan: Plan = { name, actor };
       if (actor.kind === 'dpc') {
         const start = (): Routine<unknown> => this.startActor(plan);
-        plan.dpcRoutine = function* () {
-          yield* start();
-        };
+        plan.dpcRoutine = twin
+          ? ((() => start()) as unknown as KDEFERRED_ROUTINE)
+          : function* () {
+              yield* start();
+            };
         plan.arrival = new LocalArrival(name, actor.arrivals ?? 1, (a) => {
           insertQueueDpc(this.k, a.object, 0, 0);
         });
@@ -191,11 +223,23 @@ class FreeCpu {
     // A DPC queued (KeInsertQueueDpc) for another CPU goes to that CPU's mailbox.
     const m = this.m;
     const queueDpc = m.queueDpc.bind(m);
-    this.queueLocal = queueDpc;
+    // Twin mode queues without delivering: delivery runs the routine, which happens at the next scheduling point.
+    this.queueLocal = twin
+      ? (cpu, name, dpc, start, front = false) => {
+          if (front) cpu.dpcQueue.unshift({ name, dpc, start });
+          else cpu.dpcQueue.push({ name, dpc, start });
+        }
+      : queueDpc;
     m.queueDpc = (cpu, name, dpc, start, front = false) => {
-      if (cpu === this.cpu) queueDpc(cpu, name, dpc, start, front);
+      if (cpu === this.cpu) this.queueLocal(cpu, name, dpc, start, front);
       else this.post(cpu, dpc, front);
     };
+    if (twin) {
+      m.requestInterrupt = (cpu, name, irql, start) => {
+        cpu.interrupts.push({ name, irql, start });
+      };
+      this.pointFn = (op) => this.point(op);
+    }
   }
 
   run(): CpuResult {
@@ -229,6 +273,7 @@ class FreeCpu {
         dpcs: this.dpcs,
         interrupts: this.interrupts,
         contextSwitches: this.switches,
+        mode: this.twin ? 'twin' : 'generators',
       },
       ...(this.outcome ? { outcome: this.outcome, failure: this.failure } : {}),
       ...(this.stoppedState ? { state: this.stoppedState } : {}),
@@ -237,8 +282,9 @@ class FreeCpu {
 
   startActor(plan: Plan): Routine<unknown> {
     const g = plan.actor.run(this.k, this.state as never);
+    if (this.twin) return g; // a twin actor has already run when run() returns
     if (!g || typeof (g as Routine<unknown>).next !== 'function') {
-      throw new ScenarioError(`scenario '${this.job.scenario.id}': actor '${plan.name}' must be a generator function (function*), so that it can be interleaved`);
+      throw new ScenarioError(`scenario '${this.scenario.id}': actor '${plan.name}' must be a generator function (function*), so that it can be interleaved`);
     }
     return g;
   }
@@ -246,7 +292,7 @@ class FreeCpu {
   /** Reset and setup, as the controlled engine does, on every worker alike (same addresses everywhere). */
   instantiate(): void {
     const { m, k } = this;
-    const scenario = this.job.scenario;
+    const scenario = this.scenario;
     m.reset();
     k.reset();
     m.cur = this.setupCtx;
@@ -266,6 +312,7 @@ class FreeCpu {
       }
     }
     this.local.length = 0;
+    this.twinThread = null;
     for (const plan of this.plans) {
       const { name, actor } = plan;
       const cpu = m.cpuFor(actor.cpu ?? 0);
@@ -281,7 +328,9 @@ class FreeCpu {
         this.arm(plan.arrival!, cpu, intr, info.irql);
       } else {
         // Every worker creates every thread (same KTHREAD addresses); only the owner of its CPU runs it.
-        m.createThread(name, cpu, actor.irql ?? 0, cpu === this.cpu ? this.startActor(plan) : idle());
+        const mine = cpu === this.cpu;
+        const t = m.createThread(name, cpu, actor.irql ?? 0, mine && !this.twin ? this.startActor(plan) : idle());
+        if (mine && this.twin) this.twinThread = { plan, thread: t };
       }
     }
     this.m.freeMemory.enterRegion(this.slot, this.n);
@@ -301,6 +350,7 @@ class FreeCpu {
 
   /** Runs this CPU until it has nothing left to do in this iteration. False when told to stop now. */
   iteration(): boolean {
+    if (this.twin) return this.iterationTwin();
     const { m, ctl } = this;
     const cpu = this.cpu;
     Atomics.store(ctl, cpuWord(this.slot, P_BUSY), 1);
@@ -362,6 +412,139 @@ class FreeCpu {
     Atomics.store(ctl, cpuWord(this.slot, P_BUSY), 0);
     this.publish();
     return true;
+  }
+
+  // ---- twin mode: plain functions, DPCs and interrupts nested at scheduling points ---------------
+
+  iterationTwin(): boolean {
+    const { m, ctl } = this;
+    const cpu = this.cpu;
+    Atomics.store(ctl, cpuWord(this.slot, P_BUSY), 1);
+    for (let j = this.rng.int(32); j > 0; j--) Atomics.load(ctl, C_STOP);
+    this.tSteps = 0;
+    this.iterSteps = 0;
+    this.tNext = this.nextArrival();
+    m.point = this.pointFn;
+    try {
+      const own = this.twinThread;
+      if (own !== null) {
+        const t = own.thread;
+        m.cur = t.ctx;
+        m.cpu = cpu;
+        this.deliverNested();
+        this.startActor(own.plan);
+        this.deliverNested();
+        m.cur = t.ctx;
+        if (cpu.irql !== t.startIrql && t.startIrql === PASSIVE_LEVEL) {
+          throw new BugCheck(0x4a, 0, cpu.irql, 0, 0, `thread '${t.name}' returned at ${irqlName(cpu.irql)} (a lock or KeRaiseIrql was never undone)`);
+        }
+        t.state = 'terminated';
+        t.ctx.finished = true;
+        this.finished++;
+        cpu.stack.length = 0;
+        cpu.thread = null;
+        m.setIrql(cpu, PASSIVE_LEVEL);
+      }
+      for (;;) {
+        this.deliverNested();
+        if (this.fireNextArrival()) continue;
+        if (this.takeMail()) continue;
+        break;
+      }
+    } catch (e) {
+      if (e === STOP) return this.stopped(this.tSteps);
+      throw e;
+    } finally {
+      m.point = null;
+    }
+    this.operations += this.tSteps - this.iterSteps;
+    this.iterSteps = 0;
+    this.expect = Math.max(1, Math.round((this.expect * 7 + this.tSteps) / 8));
+    this.dpcs += cpu.dpcsRun;
+    this.interrupts += cpu.interruptsTaken;
+    cpu.dpcsRun = 0;
+    cpu.interruptsTaken = 0;
+    this.iterations++;
+    Atomics.store(ctl, cpuWord(this.slot, P_BUSY), 0);
+    this.publish();
+    return true;
+  }
+
+  /** A scheduling point of twin code: arrivals, delivery of interrupts and DPCs, the stop flag. */
+  point(op: number): void {
+    const s = ++this.tSteps;
+    const m = this.m;
+    if (op === OP_SPIN) {
+      this.spins++;
+      this.lastSpinCtx = m.cur;
+      this.lastSpinAddr = m.opAddr;
+      this.lastSpinAt = s;
+    } else if (op === OP_WAIT) {
+      throw new ScenarioError(`free-run (plain-function twins) cannot block a thread: '${m.cur.name}' waits; run this scenario with the controlled engine`);
+    }
+    if (s >= this.tNext) {
+      this.fireDue(s);
+      this.tNext = this.nextArrival();
+    }
+    const cpu = this.cpu;
+    if (cpu.interrupts.length !== 0 || (cpu.dpcQueue.length !== 0 && cpu.irql < DISPATCH_LEVEL)) this.deliverNested();
+    if ((s & PUBLISH_EVERY) === 0) {
+      this.operations += s - this.iterSteps;
+      this.iterSteps = s;
+      this.publish();
+      if (Atomics.load(this.ctl, C_STOP) === STOP_NOW) throw STOP;
+      if (Atomics.load(this.ctl, this.mbox) !== Atomics.load(this.ctl, this.mbox + 1)) this.takeMail();
+    }
+  }
+
+  /** Runs pending interrupts above the CPU's IRQL, then DPCs below DISPATCH_LEVEL, each to completion, nested. */
+  deliverNested(): void {
+    const cpu = this.cpu;
+    for (;;) {
+      if (cpu.interrupts.length !== 0) {
+        let best = -1;
+        for (let i = 0; i < cpu.interrupts.length; i++) {
+          const irq = cpu.interrupts[i]!;
+          if (irq.irql > cpu.irql && (best < 0 || irq.irql > cpu.interrupts[best]!.irql)) best = i;
+        }
+        if (best >= 0) {
+          const irq = cpu.interrupts.splice(best, 1)[0]!;
+          cpu.interruptsTaken++;
+          this.runNested('isr', irq.name, irq.irql, irq.start);
+          continue;
+        }
+      }
+      if (cpu.dpcQueue.length !== 0 && cpu.irql < DISPATCH_LEVEL) {
+        const d = cpu.dpcQueue.shift()!;
+        cpu.dpcsRun++;
+        this.runNested('dpc', d.name, DISPATCH_LEVEL, d.start);
+        continue;
+      }
+      return;
+    }
+  }
+
+  runNested(kind: 'dpc' | 'isr', name: string, irql: number, start: () => Routine): void {
+    const m = this.m;
+    const cpu = this.cpu;
+    const prev = m.cur;
+    const ctx = new ExecContext(this.tIds++, kind, name, IDLE, cpu, cpu.thread);
+    ctx.savedIrql = cpu.irql;
+    cpu.stack.push(ctx);
+    m.setIrql(cpu, irql);
+    m.cur = ctx;
+    start();
+    ctx.finished = true;
+    this.finished++;
+    if (kind === 'dpc' && cpu.irql !== DISPATCH_LEVEL) {
+      throw new BugCheck(
+        0xc8, (cpu.irql << 16) | (DISPATCH_LEVEL << 8), 0, 0, 0,
+        `DPC '${name}' returned at ${irqlName(cpu.irql)}; a DPC must return at DISPATCH_LEVEL`,
+      );
+    }
+    cpu.stack.pop();
+    m.setIrql(cpu, ctx.savedIrql);
+    m.cur = prev;
   }
 
   nextArrival(): number {
@@ -444,11 +627,17 @@ class FreeCpu {
         Atomics.sub(ctl, C_INFLIGHT, 1);
       };
       const routine = entry.routine;
+      const twin = this.twin;
       this.queueLocal(this.cpu, entry.name, dpc, () => {
         // As insertQueueDpc's closure: DpcData is cleared before the routine runs.
         Atomics.store(words, dpc + DPC_DATA, 0);
         const ctxArg = Atomics.load(words, dpc + DPC_DEFERRED_CONTEXT);
-        return countDone(routine(k, dpc, ctxArg, a1, a2), inflight);
+        if (!twin) return countDone(routine(k, dpc, ctxArg, a1, a2), inflight);
+        try {
+          return routine(k, dpc, ctxArg, a1, a2);
+        } finally {
+          inflight();
+        }
       }, front);
       took = true;
     }

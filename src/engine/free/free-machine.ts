@@ -87,6 +87,11 @@ export class FreeMachine extends Machine {
   override readonly lockOwners = new CountingOwners();
   /** Plain writes and read-modify-writes that changed memory: the watchdog's evidence of progress. */
   changes = 0;
+  /**
+   * Twin mode: kernel and scenario code run as plain functions and call at()
+   * where the generator code yields; this is then the CPU's scheduling point.
+   */
+  point: ((op: number) => void) | null = null;
 
   constructor(rig: Rig, words: Int32Array, shadow: Uint8Array) {
     super(rig);
@@ -99,6 +104,12 @@ export class FreeMachine extends Machine {
 
   get freeMemory(): FreeMemory {
     return this.memory as FreeMemory;
+  }
+
+  override at(op: number, addr: number): number {
+    this.opAddr = addr;
+    if (this.point !== null) this.point(op);
+    return op;
   }
 
   override read(a: number): number {

@@ -51,6 +51,11 @@ export interface FreeRunOptions {
   progressMs?: number;
   /** Word 0 non-zero cancels the run (the same convention as the exploration workers). */
   cancel?: Int32Array;
+  /**
+   * 'auto' (default): where the worker can load plain-function twins of the kernel and the scenario
+   * (Node), a CPU with at most one thread runs them; 'generators': always step the generators.
+   */
+  mode?: 'auto' | 'generators';
   /** Host cores (default: navigator.hardwareConcurrency, else 1): decides whether waiting workers spin or sleep. */
   hostCpus?: number;
   /** The command that explores the same scenario with the controlled engine (printed with a failure). */
@@ -143,7 +148,7 @@ export async function freeRun(
 
   const done = new Promise<void>((resolve) => {
     workers.forEach((w, slot) => {
-      const req: FreeCpuRequest = { scenario, rig, slot, cpus: n, memory, shadow, control, seed, spinMicros };
+      const req: FreeCpuRequest = { scenario, rig, slot, cpus: n, memory, shadow, control, seed, spinMicros, mode: o.mode ?? 'auto' };
       w.api.runCpu(req).then(
         (r) => {
           results[slot] = r;
@@ -243,7 +248,7 @@ export async function freeRun(
   const cpus: CpuCounters[] = results.map((r, slot) =>
     r?.counters ?? {
       cpu: slot, iterations: 0, operations: Atomics.load(ctl, cpuWord(slot, P_STEPS)), acquisitions: Atomics.load(ctl, cpuWord(slot, P_ACQUIRE)),
-      spins: Atomics.load(ctl, cpuWord(slot, P_SPINS)), dpcs: 0, interrupts: 0, contextSwitches: 0,
+      spins: Atomics.load(ctl, cpuWord(slot, P_SPINS)), dpcs: 0, interrupts: 0, contextSwitches: 0, mode: 'generators' as const,
     },
   );
   const totals = {

@@ -47,20 +47,21 @@ function* queued(k: Kernel, s: State, rounds: number) {
 
 const BODIES = { tas, ttas, queued };
 
-export function lockLoop(kind: LockKind, rounds: number): Scenario {
+/** `threads` threads on CPUs 0, 1, ... (folded onto the rig's CPUs), each taking the lock `rounds` times. */
+export function lockLoop(kind: LockKind, rounds: number, threads = LOOP_THREADS): Scenario {
   const body = BODIES[kind];
   const actors: Record<string, { cpu: number; run: (k: Kernel, s: State) => Generator<number, void, void> }> = {};
-  for (let t = 0; t < LOOP_THREADS; t++) actors[`cpu${t}`] = { cpu: t, run: (k, s) => body(k, s, rounds) };
+  for (let t = 0; t < threads; t++) actors[`cpu${t}`] = { cpu: t, run: (k, s) => body(k, s, rounds) };
   return defineScenario<State>({
-    id: `free-loop/${kind}`,
+    id: `free-loop/${kind}-${threads}`,
     title: `${kind} lock loop`,
-    description: `${LOOP_THREADS} threads take a ${kind} lock ${rounds} times each and increment a counter inside it.`,
+    description: `${threads} threads take a ${kind} lock ${rounds} times each and increment a counter inside it.`,
     family: 'free-loop',
     setup: (k) => ({ lock: k.KeInitializeSpinLock(), counter: k.ExAllocatePool2(0, 4, 'Cntr') }),
     actors,
     invariants: {
       'mutual exclusion': (s, k) =>
-        k.peek(s.counter) === LOOP_THREADS * rounds || `counter is ${k.peek(s.counter)}, expected ${LOOP_THREADS * rounds}: two CPUs were inside the lock at once`,
+        k.peek(s.counter) === threads * rounds || `counter is ${k.peek(s.counter)}, expected ${threads * rounds}: two CPUs were inside the lock at once`,
     },
     expect: 'pass',
   });
