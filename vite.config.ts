@@ -13,7 +13,9 @@ export default defineConfig({
   resolve: { alias: { racebox: fileURLToPath(new URL('./src/scenario/index.ts', import.meta.url)) } },
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
-  worker: { format: 'es' },
+  // keepNames: routine names (function.name) are what blue screens, traces and timelines show;
+  // without it the minifier turns CancelRoutine into 'i' in the built app and its workers.
+  worker: { format: 'es', rolldownOptions: { output: { keepNames: true } } },
   build: {
     target: 'es2022',
     // The app, and the lab page (free-run and worker-pool runs; used by e2e/free-run.spec.ts).
@@ -22,6 +24,7 @@ export default defineConfig({
         main: fileURLToPath(new URL('./index.html', import.meta.url)),
         lab: fileURLToPath(new URL('./lab.html', import.meta.url)),
       },
+      output: { keepNames: true },
     },
   },
   test: {

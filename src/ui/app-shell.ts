@@ -72,6 +72,7 @@ export class RaceboxApp extends LitElement {
       .isolation .yes { color: var(--rb-ok); font-weight: 600; }
       .isolation .no { color: var(--rb-warn); font-weight: 600; }
       main { flex: 1; width: 100%; max-width: 1400px; margin: 0 auto; padding: 1.25rem; display: grid; gap: 1rem; align-content: start; }
+      [role='tabpanel'] { min-width: 0; }
       [role='tabpanel'][hidden] { display: none; }
       @media (max-width: 700px) {
         header { padding: 0 0.75rem; gap: 0.5rem; }

@@ -81,6 +81,7 @@ export const base = css`
     clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0;
   }
   table { border-collapse: collapse; width: 100%; font-size: 0.875rem; }
+  .table-wrap, :host { max-width: 100%; }
   th, td { text-align: left; padding: 0.35rem 0.5rem; border-bottom: 1px solid var(--rb-border); vertical-align: top; }
   th { font-weight: 600; color: var(--rb-muted); font-size: 0.78rem; text-transform: uppercase; letter-spacing: 0.03em; }
   .banner {

@@ -24,7 +24,8 @@ export class HistoryView extends LitElement {
   static override styles = [
     base,
     css`
-      :host { display: grid; gap: 1rem; }
+      :host { display: grid; gap: 1rem; min-width: 0; }
+      :host > * { min-width: 0; }
       .bar { display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: end; justify-content: space-between; margin-bottom: 0.75rem; }
       .filters { display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: end; }
       .tools { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }
@@ -239,7 +240,7 @@ export class HistoryView extends LitElement {
                       <td><code>${r.scenario.id}</code></td>
                       <td><code>${r.rig.id}</code></td>
                       <td>${r.engine === 'free' ? 'free-run' : r.strategy}${r.strategy !== 'replay' && r.engine !== 'free' ? html`<span class="muted"> · seed ${r.seed}</span>` : nothing}</td>
-                      <td><span class=${`pill ${r.outcome}`}>${outcomeLabel(r)}</span></td>
+                      <td><span class=${`pill ${r.outcome}`}>${outcomeLabel(r)}</span>${r.outcome === 'pass' && !r.exhausted && r.schedulesRun < r.budget ? html`<div class="muted" style="font-size:0.75rem">stopped after ${int(r.schedulesRun)} of ${int(r.budget)}</div>` : nothing}</td>
                       <td class="num">${int(r.schedulesRun)}</td>
                       <td class="num">${formatDuration(r.elapsedMs)}</td>
                       <td class="actions">

@@ -19,7 +19,8 @@ export class RunResult extends LitElement {
   static override styles = [
     base,
     css`
-      :host { display: grid; gap: 1rem; }
+      :host { display: grid; gap: 1rem; min-width: 0; }
+      :host > * { min-width: 0; }
       .head { display: flex; flex-wrap: wrap; gap: 0.75rem 1.5rem; align-items: center; justify-content: space-between; }
       .facts { display: flex; flex-wrap: wrap; gap: 0.35rem 1.25rem; font-size: 0.875rem; }
       .facts b { font-weight: 600; }

@@ -1,7 +1,11 @@
 import { consume } from '@lit/context';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { DEFAULT_DEPTH, DEFAULT_PREEMPTION_BOUND, type ExploreStrategy } from '../../engine/explore.ts';
+import type { ExploreStrategy } from '../../engine/explore.ts';
+
+// The engine's defaults (engine/explore.ts), restated so the page does not load the engine.
+const DEFAULT_DEPTH = 3;
+const DEFAULT_PREEMPTION_BOUND = 2;
 import type { RunSummary } from '../../engine/outcome.ts';
 import type { TraceStep } from '../../engine/trace.ts';
 import { activeCpuCount, logicalCpuCount, type Rig } from '../../machine/rig.ts';
@@ -35,7 +39,8 @@ export class RunView extends LitElement {
   static override styles = [
     base,
     css`
-      :host { display: grid; gap: 1rem; }
+      :host { display: grid; gap: 1rem; min-width: 0; }
+      :host > * { min-width: 0; }
       form { display: grid; grid-template-columns: repeat(auto-fill, minmax(10.5rem, 1fr)); gap: 0.85rem 1rem; align-items: start; }
       fieldset { border: 1px solid var(--rb-border); border-radius: var(--rb-radius-sm); padding: 0.4rem 0.75rem 0.6rem; margin: 0; }
       legend { font-size: 0.85rem; font-weight: 500; padding: 0 0.25rem; }
@@ -45,9 +50,20 @@ export class RunView extends LitElement {
       .what strong { font-family: var(--rb-mono); font-size: 0.9rem; }
       .go { display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; margin-top: 1rem; }
       .go .primary { font-size: 1rem; padding: 0.5rem 1.4rem; }
-      progress { width: 100%; height: 0.9rem; accent-color: var(--rb-accent); }
-      .stats { display: flex; flex-wrap: wrap; gap: 0.4rem 1.5rem; font-size: 0.875rem; margin-top: 0.5rem; font-variant-numeric: tabular-nums; }
-      .stats b { font-weight: 600; }
+      progress { appearance: none; width: 100%; height: 0.6rem; border: 0; border-radius: 999px; overflow: hidden; background: var(--rb-border); }
+      progress::-webkit-progress-bar { background: var(--rb-border); border-radius: 999px; }
+      progress::-webkit-progress-value { background: var(--rb-accent); border-radius: 999px; transition: width 0.2s; }
+      progress::-moz-progress-bar { background: var(--rb-accent); border-radius: 999px; }
+      .status-head { display: flex; justify-content: space-between; align-items: baseline; margin-bottom: 0.5rem; }
+      .status-head h3 { margin: 0; display: flex; align-items: center; gap: 0.5rem; }
+      .status-head label { font-size: 1rem; font-weight: 600; }
+      .pct { font-variant-numeric: tabular-nums; color: var(--rb-muted); font-weight: 600; }
+      .live { width: 0.6rem; height: 0.6rem; border-radius: 50%; background: var(--rb-accent); box-shadow: 0 0 0 4px var(--rb-accent-soft); }
+      dl.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); gap: 0.75rem; margin: 1rem 0 0; }
+      dl.tiles div { background: var(--rb-surface-2); border: 1px solid var(--rb-border); border-radius: var(--rb-radius-sm); padding: 0.6rem 0.8rem; }
+      dl.tiles dt { font-size: 0.72rem; text-transform: uppercase; letter-spacing: 0.05em; color: var(--rb-muted); }
+      dl.tiles dd { margin: 0.2rem 0 0; font-size: 1.35rem; font-weight: 600; font-variant-numeric: tabular-nums; }
+      dl.tiles small { font-size: 0.75rem; font-weight: 400; color: var(--rb-muted); }
     `,
   ];
 
@@ -218,10 +234,10 @@ export class RunView extends LitElement {
             : html`<button type="button" class="primary" ?disabled=${!this.canRun} @click=${() => void this.start()}>Start</button>`}
           ${!this.runner ? html`<span class="muted">Starting the workers…</span>` : nothing}
         </div>
-        ${ctl.phase !== 'idle' ? this.renderProgress() : nothing}
         ${this.saveError ? html`<div class="banner error" role="alert" style="margin-top:0.75rem">${this.saveError}</div>` : nothing}
         ${ctl.error ? html`<div class="banner error" role="alert" style="margin-top:0.75rem">The run could not complete: ${ctl.error}</div>` : nothing}
       </section>
+      ${ctl.phase !== 'idle' ? this.renderProgress() : nothing}
       ${ctl.summary && (ctl.phase === 'done' || ctl.phase === 'cancelled')
         ? html`<rb-run-result .summary=${ctl.summary} .trace=${ctl.trace} .cpus=${rig ? logicalCpuCount(rig) : 1} .actors=${this.scenario?.actors ?? 2}
             .depth=${st.depth} .userScenario=${this.scenario?.kind === 'user'} .tracing=${this.tracing} heading=${ctl.phase === 'cancelled' ? 'Cancelled' : this.heading}
@@ -234,23 +250,28 @@ export class RunView extends LitElement {
     const ctl = this.run;
     const p = ctl.progress;
     const replaying = ctl.phase === 'replaying';
-    const label = replaying ? 'Replaying the schedule' : ctl.phase === 'exploring' ? 'Exploring schedules' : ctl.phase === 'cancelled' ? 'Cancelled' : 'Finished';
+    const label = replaying ? 'Replaying the schedule' : ctl.phase === 'exploring' ? 'Exploring schedules' : ctl.phase === 'cancelled' ? 'Cancelled' : ctl.phase === 'failed' ? 'Stopped' : ctl.summary?.failure ? 'Stopped at the first failure' : ctl.summary?.exhausted ? 'Explored every schedule in the bound' : 'Budget explored: no failure';
     const elapsed = ctl.busy ? performance.now() - ctl.startedAt : ctl.wallMs;
-    return html`<div style="margin-top:1rem" data-testid="progress">
-      <label for="run-progress">${label}</label>
+    const pct = ctl.budget > 0 ? Math.min(100, (p.schedulesRun / ctl.budget) * 100) : 0;
+    const unit = this.run.job?.engine === 'free' ? 'iterations' : 'schedules';
+    return html`<section class="card status" aria-labelledby="status-h" data-testid="progress">
+      <div class="status-head">
+        <h3 id="status-h">${ctl.busy ? html`<span class="live" aria-hidden="true"></span>` : nothing}<label for="run-progress">${label}</label></h3>
+        ${replaying ? nothing : html`<span class="pct">${pct.toFixed(pct < 10 ? 1 : 0)} %</span>`}
+      </div>
       ${replaying
         ? html`<progress id="run-progress"></progress>`
         : html`<progress id="run-progress" max=${ctl.budget} .value=${p.schedulesRun}></progress>`}
       ${replaying
         ? nothing
-        : html`<div class="stats" role="status" aria-live="off">
-            <span><b>${int(p.schedulesRun)}</b> / ${int(ctl.budget)} schedules</span>
-            <span><b>${formatRate(ctl.rate)}</b> schedules/s</span>
-            <span>${int(p.steps)} steps</span>
-            <span>elapsed ${formatDuration(elapsed)}</span>
-            ${ctl.busy ? html`<span>about ${formatDuration(ctl.etaMs)} left at most</span>` : nothing}
-          </div>`}
-    </div>`;
+        : html`<dl class="tiles" role="status" aria-live="off">
+            <div><dt>${unit}</dt><dd>${int(p.schedulesRun)} <small>/ ${int(ctl.budget)}</small></dd></div>
+            <div><dt>${unit}/s</dt><dd>${formatRate(ctl.rate)}</dd></div>
+            <div><dt>steps</dt><dd>${int(p.steps)}</dd></div>
+            <div><dt>elapsed</dt><dd>${formatDuration(elapsed)}</dd></div>
+            <div><dt>${ctl.busy ? 'time left' : 'workers'}</dt><dd>${ctl.busy ? html`${formatDuration(ctl.etaMs)} <small>left at most</small>` : String(this.run.job?.workers ?? 1)}</dd></div>
+          </dl>`}
+    </section>`;
   }
 }
 

@@ -169,6 +169,7 @@ export class ScenarioEditor extends LitElement {
       autocompletion({ override: [completeKernel] }),
       keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, ...completionKeymap, indentWithTab]),
       diagnosticField,
+      EditorView.lineWrapping,
       EditorView.contentAttributes.of({ 'aria-label': 'Scenario source (TypeScript)' }),
       EditorView.updateListener.of((u) => {
         if (u.docChanged) this.scheduleCheck();
@@ -326,7 +327,7 @@ export class ScenarioEditor extends LitElement {
               <h3 id="meta-h">Scenario</h3>
               <dl>
                 <dt>id</dt><dd>${this.meta.id}</dd>
-                <dt>title</dt><dd style="font-family:var(--rb-font)">${this.meta.title}</dd>
+                <dt>title</dt><dd style="font-family:var(--rb-font);word-break:normal">${this.meta.title}</dd>
                 <dt>version</dt><dd>${this.meta.version}</dd>
                 <dt>actors</dt><dd>${this.meta.actors}</dd>
                 ${this.trial ? html`<dt>trial run</dt><dd>${this.trial}</dd>` : nothing}

@@ -2,7 +2,10 @@
  * The URL contract (DESIGN.md section 6): ?rig=<id>&scenario=<id>&seed=<n>&strategy=<s>,
  * &schedule=<string> for an exact replay, &run=1 to start at once.
  */
-import { STRATEGIES, type ExploreStrategy } from '../../engine/explore.ts';
+import type { ExploreStrategy } from '../../engine/explore.ts';
+
+/** The page never loads the engine: its strategy names, restated (engine/explore.ts STRATEGIES). */
+export const STRATEGIES: readonly ExploreStrategy[] = ['random', 'pct', 'dfs'];
 
 export interface LinkParams {
   rig?: string;
