@@ -3,7 +3,8 @@
 // becomes a call of m.at(...) (the free-run machine's scheduling point) and `yield* f()` a plain call
 // `f()`. Relative imports of a twin are twins too, except the machine, engine and scenario API,
 // which twins share with the generator code. Used by free-run CPU workers in Node.
-const SHARED = /\/src\/(machine|engine|scenario|workers|cli)\//;
+// (src/engine/free/loops holds benchmark scenarios: twinned like any scenario.)
+const SHARED = /\/src\/(machine|scenario|workers|cli)\/|\/src\/engine\/(?!free\/loops\/)/;
 
 export function twinSource(js) {
   return js

@@ -52,9 +52,14 @@ describe('free-run engine', () => {
 
   it('keeps mutual exclusion for the three locks (free-loop scenarios, 10,000 acquisitions each; the million-acquisition run is test/free/million.test.ts)', async () => {
     for (const kind of ['tas', 'ttas', 'queued']) {
+      // Two threads per CPU (generators, multiplexed), then one per CPU (plain-function twins).
       const r = await runFree(cpusRig(2), loop(kind), { iterations: 5, stallMs: 10_000 });
       expect(r.outcome, `${kind}: ${r.failure?.message}`).toBe('pass');
       expect(r.iterations).toBe(5);
+      expect(r.cpus[0]!.mode).toBe('generators');
+      const t = await runFree(cpusRig(2), loop(`${kind}-2`), { iterations: 5, stallMs: 10_000 });
+      expect(t.outcome, `${kind}-2: ${t.failure?.message}`).toBe('pass');
+      expect(t.cpus.map((c) => c.mode)).toEqual(['twin', 'twin']);
     }
     expect(await noWorkersLeft()).toBe(0);
   }, 60_000);

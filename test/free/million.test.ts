@@ -7,7 +7,8 @@ import { cpusRig, loop, noWorkersLeft, runFree } from './helpers.ts';
 const long = process.env.RACEBOX_LONG === '1';
 
 describe.skipIf(!long)('mutual exclusion over a million acquisitions', () => {
-  for (const kind of ['tas', 'ttas', 'queued']) {
+  // <kind>: 4 threads on 2 CPUs (generators); <kind>-2: one thread per CPU (plain-function twins).
+  for (const kind of ['tas', 'ttas', 'queued', 'tas-2', 'ttas-2', 'queued-2']) {
     it(`${kind}: no critical section is ever entered twice at once`, async () => {
       const r = await runFree(cpusRig(2), loop(kind), { iterations: 500, stallMs: 30_000 });
       expect(r.outcome, r.failure?.message).toBe('pass');

@@ -282,7 +282,11 @@ class FreeCpu {
 
   startActor(plan: Plan): Routine<unknown> {
     const g = plan.actor.run(this.k, this.state as never);
-    if (this.twin) return g; // a twin actor has already run when run() returns
+    if (this.twin) {
+      // A twin actor has already run when run() returns; a generator back means some module it uses was not twinned.
+      if (g && typeof (g as Routine<unknown>).next === 'function') throw notTwinned(plan.name);
+      return g;
+    }
     if (!g || typeof (g as Routine<unknown>).next !== 'function') {
       throw new ScenarioError(`scenario '${this.scenario.id}': actor '${plan.name}' must be a generator function (function*), so that it can be interleaved`);
     }
@@ -533,7 +537,8 @@ class FreeCpu {
     cpu.stack.push(ctx);
     m.setIrql(cpu, irql);
     m.cur = ctx;
-    start();
+    const r = start() as unknown;
+    if (r && typeof (r as Routine).next === 'function') throw notTwinned(name);
     ctx.finished = true;
     this.finished++;
     if (kind === 'dpc' && cpu.irql !== DISPATCH_LEVEL) {
@@ -785,6 +790,13 @@ class FreeCpu {
     const where = ctx ? `${ctx.kind} '${ctx.routine}'` : 'setup';
     return { outcome: 'error', failure: base('error', `scenario '${this.job.scenario.id}': ${where} threw ${describeError(e)}`) };
   }
+}
+
+function notTwinned(name: string): ScenarioError {
+  return new ScenarioError(
+    `free-run: '${name}' returned a generator in plain-function mode — a module it calls was not turned into a twin ` +
+      "(see bin/twin-loader.mjs); run with mode 'generators'",
+  );
 }
 
 /** Wraps a DPC routine so that `done` runs when it returns or throws. */
