@@ -28,6 +28,11 @@ describe('exploration on a worker pool', () => {
       expect(r.steps).toBe(single.steps);
     }
     expect(two.workers).toBe(2);
+    // PCT too (its estimate of run length is fixed per exploration, so schedule i depends only on seed and i).
+    const pctSingle = explore(rig, irqlAsLock, { strategy: 'pct', seed: 7, schedules: 5000 });
+    const pctTwo = await explorePool({ ...req, strategy: 'pct' }, { workers: 2, factory: () => nodeExploreWorker() });
+    expect(pctTwo.failingSchedule).toBe(pctSingle.failingSchedule);
+    expect(pctTwo.failure?.schedule).toBe(pctSingle.failure?.schedule);
     // The schedule replays on a single engine.
     const rep = replay(rig, irqlAsLock, two.failure!.schedule);
     expect(rep.summary.outcome).toBe('invariant');

@@ -13,11 +13,9 @@
  * engine (`racebox replay`): it encodes the choices of that one execution.
  *
  * DFS explores a tree whose shape it discovers as it goes: it runs on one
- * worker (N is ignored). Random and PCT schedules are seeded from (seed,
- * index) and split freely. (PCT adapts its estimate of run length k to the
- * longest run seen so far; on scenarios whose runs exceed the initial
- * estimate of 16 decisions, a worker that has seen fewer runs may place its
- * change points differently — see the report of the pool change.)
+ * worker (N is ignored). Random and PCT schedules depend only on (seed,
+ * index) — PCT's run-length estimate k is fixed per exploration — so they
+ * split freely.
  *
  * Cancellation: word 0 of the shared array stops every worker between two
  * schedules; workers still running one second later are terminated.
