@@ -62,6 +62,7 @@ async function run(): Promise<void> {
       outcome.textContent = r.outcome === 'invariant' ? `invariant: ${r.failure?.invariant}` : r.outcome;
       details.textContent = [
         r.failure?.message ?? `no failure in ${r.iterations} iterations`,
+        ...r.warnings.map((w) => `warning: ${w}`),
         '',
         ...r.cpus.map((c) => `CPU ${c.cpu}: ${c.iterations} iterations, ${c.operations} operations, ${c.acquisitions} acquisitions, ${c.spins} spins`),
         '',

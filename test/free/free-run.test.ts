@@ -30,6 +30,7 @@ describe('free-run engine', () => {
     // One thread per CPU: both run the plain-function twins (the DPC nests at a scheduling point).
     expect(r.cpus.map((c) => c.mode)).toEqual(['twin', 'twin']);
     expect(r.limits.join(' ')).toMatch(/lock-order graph/);
+    expect(r.warnings).toEqual([]);
     expect(await noWorkersLeft()).toBe(0);
   }, 30_000);
 

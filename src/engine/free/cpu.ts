@@ -96,6 +96,8 @@ export interface CpuResult {
   failure?: Omit<Failure, 'schedule'>;
   /** This CPU's state when the run was stopped in the middle of an iteration. */
   state?: CpuState;
+  /** Kernel families whose per-run state (k.perRun) lives in JS objects on this CPU. */
+  families: string[];
 }
 
 interface Plan {
@@ -173,6 +175,7 @@ class FreeCpu {
   closing = false;
   readonly twin: boolean;
   readonly scenario: Scenario;
+  readonly families = new Set<string>();
   pointFn: ((op: number) => void) | null = null;
   /** Twin mode: scheduling points of the current iteration, the next arrival, and context ids. */
   tSteps = 0;
@@ -277,6 +280,7 @@ class FreeCpu {
       },
       ...(this.outcome ? { outcome: this.outcome, failure: this.failure } : {}),
       ...(this.stoppedState ? { state: this.stoppedState } : {}),
+      families: [...this.families, ...this.k.ext.keys()].filter((f, i, a) => a.indexOf(f) === i),
     };
   }
 
@@ -296,6 +300,7 @@ class FreeCpu {
   /** Reset and setup, as the controlled engine does, on every worker alike (same addresses everywhere). */
   instantiate(): void {
     const { m, k } = this;
+    for (const f of k.ext.keys()) this.families.add(f);
     const scenario = this.scenario;
     m.reset();
     k.reset();
@@ -684,6 +689,22 @@ class FreeCpu {
 
   close(): void {
     const ctl = this.ctl;
+    // End-of-run checks of the kernel families (e.g. an IRP left pending), then the scenario's invariants.
+    for (const check of this.m.endOfRunChecks) {
+      const r = check();
+      if (r) {
+        if (Atomics.compareExchange(ctl, C_FAIL, 0, this.slot + 1) === 0) {
+          this.outcome = r.kind;
+          this.failure = {
+            kind: r.kind, message: r.message, cpu: this.cpu.index,
+            routine: `end of iteration ${Atomics.load(ctl, C_ITER) + 1}`, step: this.operations, cpus: [snapshotCpu(this, -1)],
+            ...(r.waits.length > 0 ? { waits: r.waits } : {}),
+          };
+        }
+        requestStop(ctl, STOP_NOW);
+        return;
+      }
+    }
     try {
       this.checkInvariants();
     } catch (e) {

@@ -73,6 +73,8 @@ export interface FreeRunSummary extends RunSummary {
   totals: { operations: number; acquisitions: number; spins: number; operationsPerSecond: number; acquisitionsPerSecond: number };
   /** What free-run does not check, for this run's output. */
   limits: string[];
+  /** Reasons to distrust this particular run's result (kernel families whose shared state free-run does not share). */
+  warnings: string[];
   replayable: false;
   /** The deterministic search to run instead, to get a failure that replays. */
   controlledCommand?: string;
@@ -293,9 +295,25 @@ export async function freeRun(
     cpus,
     totals,
     limits: [...FREE_RUN_LIMITS],
+    warnings: familyWarnings(results),
     replayable: false,
     ...(o.controlledCommand ? { controlledCommand: o.controlledCommand } : {}),
   };
+}
+
+/**
+ * Families that keep state shared between processors in JS objects (k.perRun):
+ * each CPU worker has its own copy, so their locks and wait lists are not
+ * shared, and a failure (or a pass) there may be an artifact of free-run.
+ */
+function familyWarnings(results: (CpuResult | undefined)[]): string[] {
+  const families = new Set<string>();
+  for (const r of results) for (const f of r?.families ?? []) families.add(f);
+  if (families.size === 0) return [];
+  return [
+    `this scenario uses kernel families whose cross-processor state lives in JS objects on each CPU (${[...families].join(', ')}): ` +
+      'free-run does not share it between CPU workers, so this result may be an artifact — confirm it with the controlled engine',
+  ];
 }
 
 function sum(cpus: CpuCounters[], key: 'operations' | 'acquisitions' | 'spins'): number {
