@@ -5,6 +5,8 @@ import { irqlName } from '../../machine/irql.ts';
 import { buildTimeline, type TimelineModel } from '../lib/trace-model.ts';
 import { base } from '../styles.ts';
 
+type Ctx2D = CanvasRenderingContext2D;
+
 const LANE_H = 70;
 const HEADER_W = 76;
 const AXIS_H = 22;
@@ -128,10 +130,13 @@ export class RunTimeline extends LitElement {
     const next = Math.max(this.fitZoom(), Math.min(60, old * factor));
     if (next === old) return;
     const stepAtAnchor = (this.scrollX + anchorX) / old;
+    const maxScroll = Math.max(0, this.n * next - this.trackWidth);
+    const target = Math.round(Math.min(maxScroll, Math.max(0, stepAtAnchor * next - anchorX)));
+    // One update for zoom and scroll together; the scroll event that follows carries the same value.
     this.pxPerStep = next;
+    this.scrollX = target;
     void this.updateComplete.then(() => {
-      this.scroller.scrollLeft = Math.max(0, stepAtAnchor * next - anchorX);
-      this.scrollX = this.scroller.scrollLeft;
+      this.scroller.scrollLeft = target;
     });
   }
 
@@ -204,9 +209,11 @@ export class RunTimeline extends LitElement {
     const dpr = window.devicePixelRatio || 1;
     const w = this.width;
     const h = AXIS_H + model.cpus * LANE_H;
-    if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
-      canvas.width = Math.round(w * dpr);
-      canvas.height = Math.round(h * dpr);
+    const pw = Math.round(w * dpr);
+    const ph = Math.round(h * dpr);
+    if (canvas.width !== pw || canvas.height !== ph) {
+      canvas.width = pw;
+      canvas.height = ph;
       canvas.style.width = `${w}px`;
       canvas.style.height = `${h}px`;
     }
@@ -233,6 +240,49 @@ export class RunTimeline extends LitElement {
       g.fillRect(X(i), AXIS_H - 5, 1, 5);
       g.fillText(String(i), X(i) + 2, AXIS_H - 8);
     }
+    if (px < 3) this.drawDense(g, model, first, last, X);
+    else this.drawDetailed(g, model, first, last, X, visible);
+    const fail = model.markers.find((m) => m.kind === 'failure');
+    if (fail) {
+      g.fillStyle = c.failure!;
+      g.globalAlpha = 0.5;
+      g.fillRect(X(fail.at + 1) - 1, AXIS_H, 2, h - AXIS_H);
+      g.globalAlpha = 1;
+    }
+    // Cursor on the selected step.
+    if (this.n > 0) {
+      g.fillStyle = c.cursor!;
+      g.globalAlpha = 0.18;
+      g.fillRect(X(this.selected), AXIS_H, Math.max(2, px), h - AXIS_H);
+      g.globalAlpha = 1;
+      g.fillRect(X(this.selected), 0, 2, h);
+    }
+    g.restore();
+    // Lane headers.
+    g.fillStyle = c.bg!;
+    g.fillRect(0, 0, HEADER_W, h);
+    g.fillStyle = c.grid!;
+    g.fillRect(HEADER_W - 1, 0, 1, h);
+    g.font = '600 12px system-ui, sans-serif';
+    for (let cpu = 0; cpu < model.cpus; cpu++) {
+      const top = AXIS_H + cpu * LANE_H;
+      g.fillStyle = c.fg!;
+      g.fillText(`CPU ${cpu}`, 10, top + 26);
+      const li = model.lastOf(cpu, this.selected);
+      g.font = '10px system-ui, sans-serif';
+      g.fillStyle = c.muted!;
+      g.fillText(li >= 0 ? irqlName(this.steps[li]!.irql).replace('_LEVEL', '') : '—', 10, top + 42);
+      g.font = '600 12px system-ui, sans-serif';
+      g.fillStyle = c.grid!;
+      g.fillRect(0, top + LANE_H - 1, HEADER_W, 1);
+    }
+  }
+
+  /** Zoomed in: every slice, band, lock hold and marker, with labels where they fit. */
+  private drawDetailed(g: Ctx2D, model: TimelineModel, first: number, last: number, X: (i: number) => number, visible: (a: number, b: number) => boolean): void {
+    const c = this.colors;
+    const px = this.pxPerStep;
+    const w = this.width;
     for (let cpu = 0; cpu < model.cpus; cpu++) {
       const top = AXIS_H + cpu * LANE_H;
       for (const b of model.irql) {
@@ -306,39 +356,84 @@ export class RunTimeline extends LitElement {
       g.fillStyle = c.grid!;
       g.fillRect(HEADER_W, top + LANE_H - 1, w, 1);
     }
-    const fail = model.markers.find((m) => m.kind === 'failure');
-    if (fail) {
-      g.fillStyle = c.failure!;
-      g.globalAlpha = 0.5;
-      g.fillRect(X(fail.at + 1) - 1, AXIS_H, 2, h - AXIS_H);
-      g.globalAlpha = 1;
-    }
-    // Cursor on the selected step.
-    if (this.n > 0) {
-      g.fillStyle = c.cursor!;
-      g.globalAlpha = 0.18;
-      g.fillRect(X(this.selected), AXIS_H, Math.max(2, px), h - AXIS_H);
-      g.globalAlpha = 1;
-      g.fillRect(X(this.selected), 0, 2, h);
-    }
-    g.restore();
-    // Lane headers.
-    g.fillStyle = c.bg!;
-    g.fillRect(0, 0, HEADER_W, h);
-    g.fillStyle = c.grid!;
-    g.fillRect(HEADER_W - 1, 0, 1, h);
-    g.font = '600 12px system-ui, sans-serif';
+  }
+
+  /**
+   * Zoomed out (several steps per pixel): one column per pixel per layer,
+   * from the per-step arrays, merged into runs, so the cost is the number of
+   * pixels, not the number of steps.
+   */
+  private drawDense(g: Ctx2D, model: TimelineModel, first: number, last: number, X: (i: number) => number): void {
+    const c = this.colors;
+    const px = this.pxPerStep;
+    const x0 = Math.max(HEADER_W, Math.floor(X(first)));
+    const x1 = Math.min(this.width, Math.ceil(X(last)));
+    const kindColor = ['', c.thread!, c.dpc!, c.isr!];
+    const irqlColor = (v: number): string => (v === 0 ? '' : v === 1 ? c.irql1! : v === 2 ? c.irql2! : c.irqlHigh!);
     for (let cpu = 0; cpu < model.cpus; cpu++) {
       const top = AXIS_H + cpu * LANE_H;
-      g.fillStyle = c.fg!;
-      g.fillText(`CPU ${cpu}`, 10, top + 26);
-      const li = model.lastOf(cpu, this.selected);
-      g.font = '10px system-ui, sans-serif';
-      g.fillStyle = c.muted!;
-      g.fillText(li >= 0 ? irqlName(this.steps[li]!.irql).replace('_LEVEL', '') : '—', 10, top + 42);
-      g.font = '600 12px system-ui, sans-serif';
+      const d = model.dense[cpu]!;
+      // Reduce each pixel column to: highest IRQL, the "most interesting" context kind, any lock held.
+      const cols = x1 - x0;
+      const irq = new Uint8Array(cols);
+      const kind = new Uint8Array(cols);
+      const lock = new Uint8Array(cols);
+      for (let x = 0; x < cols; x++) {
+        const a = Math.max(0, Math.floor((this.scrollX + x0 + x - HEADER_W) / px));
+        const b = Math.min(this.n, Math.max(a + 1, Math.floor((this.scrollX + x0 + x + 1 - HEADER_W) / px)));
+        let mi = 0;
+        let mk = 0;
+        let ml = 0;
+        for (let i = a; i < b; i++) {
+          if (d.irql[i]! > mi) mi = d.irql[i]!;
+          if (d.kind[i]! > mk) mk = d.kind[i]!;
+          if (d.locks[i]! > ml) ml = d.locks[i]!;
+        }
+        irq[x] = mi;
+        kind[x] = mk;
+        lock[x] = ml ? 1 : 0;
+      }
+      const runs = (arr: Uint8Array, paint: (v: number, x: number, w: number) => void): void => {
+        let start = 0;
+        for (let x = 1; x <= cols; x++) {
+          if (x === cols || arr[x] !== arr[start]) {
+            paint(arr[start]!, x0 + start, x - start);
+            start = x;
+          }
+        }
+      };
+      runs(irq, (v, x, w) => {
+        const col = irqlColor(v);
+        if (!col) return;
+        g.fillStyle = col;
+        g.fillRect(x, top, w, LANE_H - 1);
+      });
+      g.globalAlpha = 0.85;
+      runs(kind, (v, x, w) => {
+        if (!v) return;
+        g.fillStyle = kindColor[v]!;
+        g.fillRect(x, top + 16, w, 24);
+      });
+      g.globalAlpha = 1;
+      g.fillStyle = c.lock!;
+      runs(lock, (v, x, w) => {
+        if (v) g.fillRect(x, top + 44, w, 6);
+      });
       g.fillStyle = c.grid!;
-      g.fillRect(0, top + LANE_H - 1, HEADER_W, 1);
+      g.fillRect(HEADER_W, top + LANE_H - 1, this.width, 1);
+    }
+    const f = model.markers.find((m) => m.kind === 'failure');
+    if (f && f.at >= first && f.at <= last) {
+      const x = X(f.at) + px / 2;
+      const top = AXIS_H + f.cpu * LANE_H;
+      g.strokeStyle = c.failure!;
+      g.lineWidth = 2;
+      g.beginPath();
+      g.moveTo(x - 6, top + 10);
+      g.lineTo(x + 6, top + 22);
+      g.moveTo(x + 6, top + 10);
+      g.lineTo(x - 6, top + 22);
+      g.stroke();
     }
   }
 
@@ -419,7 +514,7 @@ function niceStep(raw: number): number {
   return 10 * p;
 }
 
-function fit(g: CanvasRenderingContext2D, text: string, width: number): string {
+function fit(g: Ctx2D, text: string, width: number): string {
   if (g.measureText(text).width <= width) return text;
   let lo = 0;
   let hi = text.length;

@@ -47,6 +47,12 @@ export interface TimelineModel {
   irql: IrqlBand[];
   locks: LockHold[];
   markers: Marker[];
+  /**
+   * Per CPU, one byte per trace index, for drawing thousands of steps per
+   * pixel: the kind of context running (0 none, 1 thread, 2 DPC, 3 ISR), the
+   * IRQL, and how many locks the CPU holds.
+   */
+  dense: { kind: Uint8Array; irql: Uint8Array; locks: Uint8Array }[];
   /** For each trace index: the index of the latest entry of each CPU at or before it (-1 when none). */
   lastOf(cpu: number, at: number): number;
   /** Locks held by each CPU at index `at` (after the step ran). */
@@ -147,5 +153,12 @@ export function buildTimeline(steps: TraceStep[], cpuCount: number, failed: bool
     return xs[lo]!;
   };
   const locksAt = (at: number): LockHold[] => locks.filter((h) => h.from <= at && at < h.to);
-  return { steps, cpus, slices, irql, locks, markers, lastOf, locksAt };
+  const dense = Array.from({ length: cpus }, () => ({ kind: new Uint8Array(n), irql: new Uint8Array(n), locks: new Uint8Array(n) }));
+  for (const s of slices) dense[s.cpu]!.kind.fill(s.kind === 'dpc' ? 2 : s.kind === 'isr' ? 3 : 1, s.from, s.to);
+  for (const b of irql) dense[b.cpu]!.irql.fill(Math.min(255, b.irql), b.from, b.to);
+  for (const h of locks) {
+    const a = dense[h.cpu]!.locks;
+    for (let i = h.from; i < h.to; i++) if (a[i]! < 255) a[i]!++;
+  }
+  return { steps, cpus, slices, irql, locks, markers, dense, lastOf, locksAt };
 }

@@ -1,0 +1,108 @@
+import { expect, test } from '@playwright/test';
+import { openApp, pickRig } from './helpers.ts';
+
+test('first load is fast and the editor is not loaded until it is opened', async ({ page }) => {
+  const requested: string[] = [];
+  page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'The box' })).toBeVisible();
+  const t = await page.evaluate(() => {
+    const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+    const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+    return { dcl: nav.domContentLoadedEventEnd, fcp: fcp?.startTime ?? 0 };
+  });
+  expect(t.dcl, 'DOMContentLoaded').toBeLessThan(1000);
+  expect(t.fcp, 'first contentful paint').toBeLessThan(1000);
+  expect(requested.some((p) => /scenario-editor|codemirror/i.test(p)), 'editor chunk requested before the editor was opened').toBe(false);
+  await page.getByRole('tab', { name: 'Editor' }).click();
+  await expect(page.getByRole('textbox', { name: 'Scenario source (TypeScript)' })).toBeVisible({ timeout: 20_000 });
+  expect(requested.some((p) => /scenario-editor/.test(p))).toBe(true);
+});
+
+test('every control is reachable by role, and the views switch from the keyboard', async ({ page }) => {
+  await openApp(page);
+  const tab = page.getByRole('tab', { name: 'The box' });
+  await tab.focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByRole('tab', { name: 'Scenarios' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByRole('tab', { name: 'Scenarios' })).toBeFocused();
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByRole('tab', { name: 'Run' })).toHaveAttribute('aria-selected', 'true');
+  for (const name of ['Strategy', 'PCT depth d', 'Seed', 'Budget (schedules)', 'Workers']) await expect(page.getByLabel(name, { exact: true })).toBeVisible();
+  await expect(page.getByRole('radio', { name: /Controlled/ })).toBeChecked();
+  await expect(page.getByRole('button', { name: 'Start' })).toBeEnabled();
+  await page.getByRole('tab', { name: 'History' }).click();
+  for (const name of ['Scenario', 'Rig', 'Outcome']) await expect(page.getByRole('combobox', { name, exact: true })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Export JSON' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Import JSON…' })).toBeVisible();
+});
+
+test('a rig of my own is validated, saved and still there after a reload', async ({ page }) => {
+  await openApp(page);
+  await pickRig(page, 'dual-opteron-240');
+  await page.getByLabel('Rig id').fill('my-ht-box');
+  await page.getByLabel('Title').fill('My HT box');
+  await page.getByRole('checkbox', { name: 'Two logical CPUs per core' }).check();
+  await expect(page.getByRole('img', { name: /4 logical CPUs/ })).toBeVisible();
+  await page.getByRole('button', { name: 'Save as my rig' }).click();
+  await page.reload();
+  await page.getByLabel('Start from').selectOption('user:my-ht-box');
+  await expect(page.getByLabel('Title')).toHaveValue('My HT box');
+  await expect(page.getByRole('checkbox', { name: 'Two logical CPUs per core' })).toBeChecked();
+});
+
+test('the timeline stays smooth on a run of 20,000 steps', async ({ page }) => {
+  await openApp(page);
+  await page.evaluate(() => {
+    const steps = [];
+    const ops = ['read', 'write', 'rmw', 'irql'];
+    for (let i = 0; i < 20_000; i++) {
+      const cpu = i % 4;
+      steps.push({ step: i, cpu, what: 'step', context: `t${cpu}`, kind: i % 97 < 10 ? 'dpc' : 'thread', op: ops[i % 4], address: 'lock', routine: i % 50 < 25 ? 'KeAcquireSpinLock' : 'Work', irql: i % 50 < 25 ? 2 : 0 });
+    }
+    const el = document.createElement('rb-run-timeline') as HTMLElement & { steps: unknown; cpus: number; failed: boolean };
+    el.steps = steps;
+    el.cpus = 4;
+    el.failed = true;
+    el.id = 'big';
+    document.querySelector('racebox-app')!.shadowRoot!.querySelector('main')!.prepend(el);
+  });
+  const big = page.locator('#big');
+  await expect(big.getByTestId('timeline-position')).toHaveText('Step 20000 of 20000');
+  // Zoom and step from inside the page, counting what each frame draws: the work per frame must be
+  // bounded by the pixels on screen, not by the 20,000 steps (timings are not asserted: CI machines vary).
+  const counts = await page.evaluate(async () => {
+    const el = document.querySelector('racebox-app')!.shadowRoot!.querySelector('#big')!;
+    const root = el.shadowRoot!;
+    const frame = (): Promise<void> => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r())));
+    const proto = CanvasRenderingContext2D.prototype;
+    let calls = 0;
+    const wrap = (name: 'fillRect' | 'fillText' | 'stroke' | 'fill'): void => {
+      const orig = proto[name] as (...a: unknown[]) => unknown;
+      (proto as unknown as Record<string, unknown>)[name] = function (this: CanvasRenderingContext2D, ...a: unknown[]) {
+        calls++;
+        return orig.apply(this, a);
+      };
+    };
+    (['fillRect', 'fillText', 'stroke', 'fill'] as const).forEach(wrap);
+    const perFrame: number[] = [];
+    const measure = async (act: () => void): Promise<void> => {
+      calls = 0;
+      act();
+      await frame();
+      perFrame.push(calls);
+    };
+    const button = (label: string): HTMLButtonElement => [...root.querySelectorAll('button')].find((b) => b.getAttribute('aria-label') === label || b.textContent?.trim() === label)!;
+    for (let i = 0; i < 8; i++) await measure(() => button('Zoom in').click());
+    await measure(() => button('First').click());
+    const canvas = root.querySelector('canvas')!;
+    for (let i = 0; i < 20; i++) await measure(() => canvas.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', shiftKey: true, bubbles: true })));
+    for (let i = 0; i < 8; i++) await measure(() => button('Zoom out').click());
+    return perFrame;
+  });
+  expect(Math.max(...counts), `canvas calls per frame: ${counts.join(', ')}`).toBeLessThan(10_000); // a draw of every step would be ~80,000 calls
+  await expect(big.getByTestId('timeline-position')).toHaveText('Step 201 of 20000');
+  await big.getByRole('button', { name: 'Go to failure' }).click();
+  await expect(big.getByTestId('timeline-position')).toHaveText('Step 20000 of 20000');
+});
