@@ -128,8 +128,7 @@ export function buildTimeline(steps: TraceStep[], cpuCount: number, failed: bool
       if (!prev || prev.routine !== s.routine || prev.cpu !== s.cpu) markers.push({ cpu: s.cpu, at: i, kind: 'irp', label: s.routine });
     }
   }
-  // An acquire still in progress at the end (the failing step) counts from its RMW.
-  for (const p of pending.values()) locks.push({ cpu: p.cpu, lock: p.lock, context: '', from: p.at, to: n, open: true });
+  // An acquire still in progress when the trace ends (a spinner, or the failing call) is not a hold.
   // Slices and bands last until the CPU's next entry; stretch the final ones to the end.
   for (const sl of openSlice) if (sl) sl.to = Math.max(sl.to, n);
   for (const b of openBand) if (b) b.to = Math.max(b.to, n);
