@@ -108,10 +108,8 @@ export class ControlledRun {
     this.plans = Object.entries(scenario.actors).map(([name, actor]) => {
       const plan: ActorPlan = { name, actor };
       if (actor.kind === 'dpc') {
-        const start = (): Routine<unknown> => this.startActor(plan);
-        plan.dpcRoutine = function* () {
-          yield* start();
-        };
+        // The actor's own generator is the DPC routine: no wrapper frame on every step.
+        plan.dpcRoutine = (): Routine<unknown> => this.startActor(plan);
         plan.arrival = new Arrival(this, plan, 'dpc', actor.arrivals ?? 1);
       } else if (actor.kind === 'interrupt') {
         plan.arrival = new Arrival(this, plan, 'interrupt', actor.arrivals ?? 1);
@@ -178,14 +176,18 @@ export class ControlledRun {
     let c = this.choices;
     let count = 0;
     const online = m.online;
+    let anyReady = false;
     for (let i = 0; i < online.length; i++) {
       const cpu = online[i]!;
       const top = cpu.stack[cpu.stack.length - 1];
       if (top !== undefined && top.blockedOn === NOT_BLOCKED) c[count++] = cpu.index;
+      if (cpu.ready.length !== 0) anyReady = true;
     }
-    for (let i = 0; i < online.length; i++) {
-      const cpu = online[i]!;
-      if (cpu.ready.length !== 0 && m.canEndQuantum(cpu)) c[count++] = n + cpu.index;
+    if (anyReady) {
+      for (let i = 0; i < online.length; i++) {
+        const cpu = online[i]!;
+        if (cpu.ready.length !== 0 && m.canEndQuantum(cpu)) c[count++] = n + cpu.index;
+      }
     }
     const ev = m.events;
     if (ev.length !== 0) {
