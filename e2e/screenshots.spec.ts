@@ -37,8 +37,8 @@ test('screenshots of the main views', async ({ page }, info) => {
   const bsod = page.getByTestId('bugcheck');
   await expect(bsod).toContainText(BUGCHECK, { timeout: 30_000 });
   await expect(page.getByTestId('timeline-position')).toBeVisible({ timeout: 20_000 });
-  await bsod.scrollIntoViewIfNeeded();
-  await page.evaluate(() => window.scrollBy(0, -80));
+  const resultTop = await page.locator('rb-run-result').evaluate((e) => e.getBoundingClientRect().top + window.scrollY);
+  await page.evaluate((y) => window.scrollTo(0, y - 72), resultTop);
   await shot(page, info, 'bluescreen');
   const tl = page.locator('rb-run-result').locator('section', { has: page.getByRole('heading', { name: 'Timeline' }) });
   await tl.scrollIntoViewIfNeeded();

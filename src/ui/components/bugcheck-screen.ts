@@ -19,6 +19,7 @@ export class BugcheckScreen extends LitElement {
       :host {
         display: block;
         --rb-cpu-table-border: rgb(255 255 255 / 0.25);
+        --rb-cpu-table-fg: var(--rb-bsod-fg, #fff);
         --rb-cpu-table-fault: rgb(255 255 255 / 0.12);
         --rb-focus: #fff;
       }

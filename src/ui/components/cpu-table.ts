@@ -9,7 +9,8 @@ export class CpuTable extends LitElement {
   static override styles = [
     base,
     css`
-      :host { display: block; overflow-x: auto; }
+      :host { display: block; overflow-x: auto; color: var(--rb-cpu-table-fg, var(--rb-fg)); }
+      .muted { color: inherit; opacity: 0.7; }
       table { color: inherit; }
       th { color: inherit; opacity: 0.8; border-color: var(--rb-cpu-table-border, var(--rb-border)); }
       td { border-color: var(--rb-cpu-table-border, var(--rb-border)); }

@@ -15,7 +15,11 @@ export class RigTopology extends LitElement {
       :host { display: block; }
       figure { margin: 0; }
       svg { max-width: 100%; height: auto; display: block; margin: 0 auto; }
-      figcaption { font-size: 0.82rem; color: var(--rb-muted); margin-top: 0.5rem; }
+      figcaption { font-size: 0.85rem; color: var(--rb-muted); margin-top: 0.75rem; text-align: center; }
+      dl.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(8.5rem, 1fr)); gap: 0.6rem; margin: 1rem 0 0; }
+      dl.facts div { background: var(--rb-surface-2); border: 1px solid var(--rb-border); border-radius: var(--rb-radius-sm); padding: 0.45rem 0.65rem; }
+      dl.facts dt { font-size: 0.7rem; text-transform: uppercase; letter-spacing: 0.05em; color: var(--rb-muted); }
+      dl.facts dd { margin: 0.15rem 0 0; font-weight: 600; font-size: 0.9rem; }
       .board { fill: var(--rb-surface-2); stroke: var(--rb-border-strong); }
       .core { fill: var(--rb-surface); stroke: var(--rb-border-strong); }
       .lp { fill: var(--rb-accent-soft); stroke: var(--rb-accent); }
@@ -75,13 +79,21 @@ export class RigTopology extends LitElement {
           : 'One CPU, uniprocessor HAL: spin locks only raise IRQL, which is correct on one CPU.'
       : `${cores} core${cores > 1 ? 's' : ''}${tpc === 2 ? ' with Hyper-Threading' : ''}: ${logical} logical CPU${logical > 1 ? 's' : ''}, multiprocessor HAL (spin locks are atomic test-and-set).`;
     return html`<figure role="img" aria-label=${`Topology: ${caption}`}>
-      <svg viewBox="0 0 ${W} ${h}" width=${W} height=${h} aria-hidden="true">
+      <svg viewBox="0 0 ${W} ${h}" style=${`width: min(100%, ${Math.round(W * 1.7)}px)`} aria-hidden="true">
         <rect class="board" x="2" y="2" width=${W - 4} height=${h - 4} rx="10"></rect>
         <text class="hal" x=${pad} y="20">${halText} · ${r.build === 'free' ? 'free build' : 'checked build (Verifier on)'}</text>
         ${cells}
       </svg>
       <figcaption>${caption}</figcaption>
-    </figure>`;
+    </figure>
+    <dl class="facts">
+        <div><dt>Logical CPUs</dt><dd>${logical}</dd></div>
+        <div><dt>Running</dt><dd>${running}</dd></div>
+        <div><dt>Spin lock</dt><dd>${up && !unsafe ? 'raise IRQL' : up ? 'raise IRQL only (unsafe)' : 'test-and-set'}</dd></div>
+        <div><dt>Misuse</dt><dd>${r.build === 'free' ? 'plays out (hang, corruption)' : 'bug-checks at once'}</dd></div>
+        <div><dt>Quantum</dt><dd>${r.quantum ?? 30} steps</dd></div>
+        <div><dt>Watchdog</dt><dd>${(r.watchdog?.maxSteps ?? 20000).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',')} steps</dd></div>
+    </dl>`;
   }
 }
 
