@@ -11,11 +11,12 @@ import { Machine, type AsyncEvent } from '../machine/machine.ts';
 import { OutOfMachineMemory } from '../machine/memory.ts';
 import type { Routine } from '../machine/ops.ts';
 import { rigFingerprint, type Rig } from '../machine/rig.ts';
-import { insertQueueDpc, type KDEFERRED_ROUTINE } from '../kernel/dpc.ts';
+import { insertQueueDpc } from '../kernel/dpc.ts';
 import { Kernel } from '../kernel/kernel.ts';
-import type { Actor, Invariant, Scenario } from '../scenario/define.ts';
+import type { Invariant, Scenario } from '../scenario/define.ts';
 import type { CpuSnapshot, Failure, OutcomeKind } from './outcome.ts';
 import { encodeSchedule } from './schedule.ts';
+import { describeError, placeActors, setUpRun, type ActorPlacement, type PlannedActor } from './instantiate.ts';
 import { scenarioSite } from './source-site.ts';
 import { ScheduleDivergence } from './strategies/replay.ts';
 import { defaultChoice, type Strategy } from './strategy.ts';
@@ -34,10 +35,7 @@ export interface Execution {
 
 function* idle(): Routine<void> {}
 
-interface ActorPlan {
-  name: string;
-  actor: Actor<unknown>;
-  dpcRoutine?: KDEFERRED_ROUTINE;
+interface ActorPlan extends PlannedActor {
   arrival?: Arrival;
 }
 
@@ -121,44 +119,24 @@ export class ControlledRun {
 
   /** Resets the machine and builds the scenario's objects, threads and events. */
   private instantiate(): void {
-    const { m, k, scenario } = this;
-    m.reset();
-    k.reset();
-    m.cur = this.setupCtx;
-    m.cpu = this.setupCtx.cpu;
-    let s: unknown;
-    try {
-      s = scenario.setup(k);
-    } catch (e) {
-      if (e instanceof BugCheck || e instanceof ScenarioError) throw e;
-      throw new ScenarioError(`scenario '${scenario.id}': setup threw ${describeError(e)}`);
-    }
-    this.state = s;
-    if (typeof s === 'object' && s !== null) {
-      for (const [field, v] of Object.entries(s)) {
-        if (typeof v === 'number' && m.memory.blocks.has(v) && !m.names.has(v)) m.names.set(v, field);
-      }
-    }
-    for (const plan of this.plans) {
-      const { name, actor } = plan;
-      const cpu = m.cpuFor(actor.cpu ?? 0);
-      if (actor.kind === 'dpc') {
-        const dpc = k.KeInitializeDpc(plan.dpcRoutine!, 0, name);
-        k.KeSetTargetProcessorDpc(dpc, cpu.index);
-        m.names.set(dpc, `KDPC(${name})`);
-        plan.arrival!.arm(cpu, dpc, 0);
-        m.events.push(plan.arrival!);
-      } else if (actor.kind === 'interrupt') {
-        const intr = actor.interrupt(s);
-        const info = k.interrupts.byAddr.get(intr);
-        if (!info) throw new ScenarioError(`scenario '${scenario.id}': actor '${name}': interrupt(s) did not return an object from k.IoConnectInterrupt`);
-        plan.arrival!.arm(cpu, intr, info.irql);
-        m.events.push(plan.arrival!);
-      } else {
-        m.createThread(name, cpu, actor.irql ?? 0, this.startActor(plan));
-      }
-    }
+    const { m, k } = this;
+    this.state = setUpRun(m, k, this.scenario, this.setupCtx);
+    placeActors(m, k, this.scenario, this.state, this.plans, this.placement);
   }
+
+  private readonly placement: ActorPlacement<ActorPlan> = {
+    thread: (plan, cpu, startIrql) => {
+      this.m.createThread(plan.name, cpu, startIrql, this.startActor(plan));
+    },
+    dpc: (plan, cpu, dpc) => {
+      plan.arrival!.arm(cpu, dpc, 0);
+      this.m.events.push(plan.arrival!);
+    },
+    interrupt: (plan, cpu, intr, irql) => {
+      plan.arrival!.arm(cpu, intr, irql);
+      this.m.events.push(plan.arrival!);
+    },
+  };
 
   /** Creates an actor's routine for this run's state; refuses a plain function, which could not be interleaved. */
   startActor(plan: ActorPlan): Routine<unknown> {
@@ -389,12 +367,4 @@ export class ControlledRun {
       deviations: x.deviations,
     });
   }
-}
-
-function describeError(e: unknown): string {
-  if (e instanceof Error) {
-    const frame = e.stack?.split('\n').find((l) => /^\s+at /.test(l))?.trim();
-    return `${e.name}: ${e.message}${frame ? ` (${frame})` : ''}`;
-  }
-  return String(e);
 }

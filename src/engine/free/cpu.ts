@@ -20,7 +20,8 @@ import { OP_SPIN, OP_WAIT, type Routine } from '../../machine/ops.ts';
 import type { Rig } from '../../machine/rig.ts';
 import { DPC_ARGUMENT1, DPC_ARGUMENT2, DPC_DATA, DPC_DEFERRED_CONTEXT, insertQueueDpc, type KDEFERRED_ROUTINE } from '../../kernel/dpc.ts';
 import { Kernel } from '../../kernel/kernel.ts';
-import type { Actor, Invariant, Scenario } from '../../scenario/define.ts';
+import type { Invariant, Scenario } from '../../scenario/define.ts';
+import { describeError, placeActors, setUpRun, type PlannedActor } from '../instantiate.ts';
 import type { BugCheckInfo, CpuSnapshot, Failure, OutcomeKind } from '../outcome.ts';
 import { Rng, scheduleSeed } from '../prng.ts';
 import {
@@ -100,10 +101,7 @@ export interface CpuResult {
   families: string[];
 }
 
-interface Plan {
-  name: string;
-  actor: Actor<unknown>;
-  dpcRoutine?: KDEFERRED_ROUTINE;
+interface Plan extends PlannedActor {
   arrival?: LocalArrival;
 }
 
@@ -301,47 +299,20 @@ class FreeCpu {
   instantiate(): void {
     const { m, k } = this;
     for (const f of k.ext.keys()) this.families.add(f);
-    const scenario = this.scenario;
-    m.reset();
-    k.reset();
-    m.cur = this.setupCtx;
-    m.cpu = this.setupCtx.cpu;
     this.cpu = m.online[this.slot]!;
-    let s: unknown;
-    try {
-      s = scenario.setup(k);
-    } catch (e) {
-      if (e instanceof BugCheck || e instanceof ScenarioError) throw e;
-      throw new ScenarioError(`scenario '${scenario.id}': setup threw ${describeError(e)}`);
-    }
-    this.state = s;
-    if (typeof s === 'object' && s !== null) {
-      for (const [field, v] of Object.entries(s)) {
-        if (typeof v === 'number' && m.memory.blocks.has(v) && !m.names.has(v)) m.names.set(v, field);
-      }
-    }
+    this.state = setUpRun(m, k, this.scenario, this.setupCtx);
     this.local.length = 0;
     this.twinThread = null;
-    for (const plan of this.plans) {
-      const { name, actor } = plan;
-      const cpu = m.cpuFor(actor.cpu ?? 0);
-      if (actor.kind === 'dpc') {
-        const dpc = k.KeInitializeDpc(plan.dpcRoutine!, 0, name);
-        k.KeSetTargetProcessorDpc(dpc, cpu.index);
-        m.names.set(dpc, `KDPC(${name})`);
-        this.arm(plan.arrival!, cpu, dpc, 0);
-      } else if (actor.kind === 'interrupt') {
-        const intr = actor.interrupt(s);
-        const info = k.interrupts.byAddr.get(intr);
-        if (!info) throw new ScenarioError(`scenario '${scenario.id}': actor '${name}': interrupt(s) did not return an object from k.IoConnectInterrupt`);
-        this.arm(plan.arrival!, cpu, intr, info.irql);
-      } else {
+    placeActors(m, k, this.scenario, this.state, this.plans, {
+      thread: (plan, cpu, startIrql) => {
         // Every worker creates every thread (same KTHREAD addresses); only the owner of its CPU runs it.
         const mine = cpu === this.cpu;
-        const t = m.createThread(name, cpu, actor.irql ?? 0, mine && !this.twin ? this.startActor(plan) : idle());
+        const t = m.createThread(plan.name, cpu, startIrql, mine && !this.twin ? this.startActor(plan) : idle());
         if (mine && this.twin) this.twinThread = { plan, thread: t };
-      }
-    }
+      },
+      dpc: (plan, cpu, dpc) => this.arm(plan.arrival!, cpu, dpc, 0),
+      interrupt: (plan, cpu, intr, irql) => this.arm(plan.arrival!, cpu, intr, irql),
+    });
     this.m.freeMemory.enterRegion(this.slot, this.n);
   }
 
@@ -848,12 +819,4 @@ function snapshotCpu(f: FreeCpu, spinAddr: number): CpuSnapshot {
     readyThreads: cpu.ready.map((t) => t.name),
     queuedDpcs: cpu.dpcQueue.map((d) => d.name),
   };
-}
-
-function describeError(e: unknown): string {
-  if (e instanceof Error) {
-    const frame = e.stack?.split('\n').find((l) => /^\s+at /.test(l))?.trim();
-    return `${e.name}: ${e.message}${frame ? ` (${frame})` : ''}`;
-  }
-  return String(e);
 }

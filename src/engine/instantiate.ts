@@ -1,0 +1,83 @@
+/**
+ * Building one run of a scenario on a machine — shared by the controlled and
+ * the free-run engines, so both see the same objects at the same addresses:
+ * power-on reset, the scenario's setup, naming its objects, and placing its
+ * actors (threads, DPCs, interrupts) on CPUs.
+ */
+import { BugCheck, ScenarioError } from '../machine/bugcheck.ts';
+import type { ExecContext, LogicalCpu } from '../machine/cpu.ts';
+import type { Machine } from '../machine/machine.ts';
+import type { Kernel } from '../kernel/kernel.ts';
+import type { KDEFERRED_ROUTINE } from '../kernel/dpc.ts';
+import type { Actor, Scenario } from '../scenario/define.ts';
+
+export interface PlannedActor {
+  name: string;
+  actor: Actor<unknown>;
+  /** For a DPC actor: the routine its KDPC runs (the actor's own generator). */
+  dpcRoutine?: KDEFERRED_ROUTINE;
+}
+
+/** What each engine does with an actor once its objects exist. */
+export interface ActorPlacement<P extends PlannedActor> {
+  thread(plan: P, cpu: LogicalCpu, startIrql: number): void;
+  dpc(plan: P, cpu: LogicalCpu, dpc: number): void;
+  interrupt(plan: P, cpu: LogicalCpu, interrupt: number, irql: number): void;
+}
+
+/** Resets machine and kernel, runs setup(k) in the setup context and names the objects of its state; returns the state. */
+export function setUpRun(m: Machine, k: Kernel, scenario: Scenario, setupCtx: ExecContext): unknown {
+  m.reset();
+  k.reset();
+  m.cur = setupCtx;
+  m.cpu = setupCtx.cpu;
+  let s: unknown;
+  try {
+    s = scenario.setup(k);
+  } catch (e) {
+    if (e instanceof BugCheck || e instanceof ScenarioError) throw e;
+    throw new ScenarioError(`scenario '${scenario.id}': setup threw ${describeError(e)}`);
+  }
+  if (typeof s === 'object' && s !== null) {
+    for (const [field, v] of Object.entries(s)) {
+      if (typeof v === 'number' && m.memory.blocks.has(v) && !m.names.has(v)) m.names.set(v, field);
+    }
+  }
+  return s;
+}
+
+/** Creates each actor's kernel objects (a KDPC, the interrupt's lookup) and hands it to the engine. */
+export function placeActors<P extends PlannedActor>(
+  m: Machine,
+  k: Kernel,
+  scenario: Scenario,
+  state: unknown,
+  plans: readonly P[],
+  place: ActorPlacement<P>,
+): void {
+  for (const plan of plans) {
+    const { name, actor } = plan;
+    const cpu = m.cpuFor(actor.cpu ?? 0);
+    if (actor.kind === 'dpc') {
+      const dpc = k.KeInitializeDpc(plan.dpcRoutine!, 0, name);
+      k.KeSetTargetProcessorDpc(dpc, cpu.index);
+      m.names.set(dpc, `KDPC(${name})`);
+      place.dpc(plan, cpu, dpc);
+    } else if (actor.kind === 'interrupt') {
+      const intr = actor.interrupt(state);
+      const info = k.interrupts.byAddr.get(intr);
+      if (!info) throw new ScenarioError(`scenario '${scenario.id}': actor '${name}': interrupt(s) did not return an object from k.IoConnectInterrupt`);
+      place.interrupt(plan, cpu, intr, info.irql);
+    } else {
+      place.thread(plan, cpu, actor.irql ?? 0);
+    }
+  }
+}
+
+export function describeError(e: unknown): string {
+  if (e instanceof Error) {
+    const frame = e.stack?.split('\n').find((l) => /^\s+at /.test(l))?.trim();
+    return `${e.name}: ${e.message}${frame ? ` (${frame})` : ''}`;
+  }
+  return String(e);
+}
