@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
 import { BUGCHECK, SCENARIO, SCENARIO_TITLE, longTasks, openApp, pickRig, pickScenario, shownSchedule, watchLongTasks } from './helpers.ts';
 
@@ -42,6 +43,14 @@ test('configure the box, run with PCT, see the blue screen, step the timeline, f
   await expect(pos).toHaveText(`Step 1 of ${total}`);
   await page.keyboard.press('ArrowRight');
   await expect(pos).toHaveText(`Step 2 of ${total}`);
+
+  // The run exports as Chrome Trace Event JSON (Perfetto).
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export trace (Perfetto)' }).click();
+  const trace = JSON.parse(await readFile(await (await download).path(), 'utf8')) as { traceEvents: { ph: string; pid: number; tid: number; ts: number; name: string }[] };
+  expect(trace.traceEvents.some((e) => e.ph === 'X')).toBe(true);
+  expect(trace.traceEvents.some((e) => e.ph === 'C')).toBe(true);
+  expect(trace.traceEvents.some((e) => e.ph === 'i' && e.name.includes(BUGCHECK))).toBe(true);
 
   // Every run is kept: reload, find it in the history, replay it from there.
   await page.reload();
@@ -156,6 +165,12 @@ test('a malformed history file is refused with the reason and nothing is touched
   await page.locator('#import-file').setInputFiles(file);
   await expect(page.getByRole('status').filter({ hasText: 'Imported' })).toContainText('1 already present');
   await expect(rows).toHaveCount(1);
+
+  // Delete asks first, then the run is gone.
+  page.once('dialog', (d) => void d.accept());
+  await rows.first().getByRole('button', { name: /^Delete run/ }).click();
+  await expect(rows).toHaveCount(0);
+  await expect(page.getByText('No runs yet')).toBeVisible();
 });
 
 test('without cross-origin isolation a banner explains it and the controlled engine still runs', async ({ page }) => {

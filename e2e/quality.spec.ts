@@ -1,23 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { openApp, pickRig } from './helpers.ts';
 
-test('first load is fast and the editor is not loaded until it is opened', async ({ page }) => {
-  const requested: string[] = [];
-  page.on('request', (r) => requested.push(new URL(r.url()).pathname));
-  await page.goto('/');
-  await expect(page.getByRole('heading', { name: 'The box' })).toBeVisible();
-  const t = await page.evaluate(() => {
-    const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
-    const fcp = performance.getEntriesByName('first-contentful-paint')[0];
-    return { dcl: nav.domContentLoadedEventEnd, fcp: fcp?.startTime ?? 0 };
-  });
-  expect(t.dcl, 'DOMContentLoaded').toBeLessThan(1000);
-  expect(t.fcp, 'first contentful paint').toBeLessThan(1000);
-  expect(requested.some((p) => /scenario-editor|codemirror/i.test(p)), 'editor chunk requested before the editor was opened').toBe(false);
-  await page.getByRole('tab', { name: 'Editor' }).click();
-  await expect(page.getByRole('textbox', { name: 'Scenario source (TypeScript)' })).toBeVisible({ timeout: 20_000 });
-  expect(requested.some((p) => /scenario-editor/.test(p))).toBe(true);
-});
 
 test('every control is reachable by role, and the views switch from the keyboard', async ({ page }) => {
   await openApp(page);

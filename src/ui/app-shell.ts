@@ -118,6 +118,8 @@ export class RaceboxApp extends LitElement {
   }
 
   private async boot(): Promise<void> {
+    // Paint the shell first; the library, the history and the workers load right after.
+    await afterFirstPaint();
     const historyReady = openHistoryService((msg) => this.problem('error', msg)).then(
       (h) => {
         this.history = h;
@@ -352,6 +354,11 @@ export class RaceboxApp extends LitElement {
       </main>
     `;
   }
+}
+
+/** Resolves after the next frame has been painted. */
+export function afterFirstPaint(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 }
 
 declare global {

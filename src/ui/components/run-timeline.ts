@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
+import { formatSite } from '../../engine/source-site.ts';
 import type { TraceStep } from '../../engine/trace.ts';
 import { irqlName } from '../../machine/irql.ts';
 import { buildTimeline, type TimelineModel } from '../lib/trace-model.ts';
@@ -487,7 +488,7 @@ export class RunTimeline extends LitElement {
       <h4 id="insp-h">At step ${this.selected + 1} (engine step ${sel.step})</h4>
       <p class="what">${what}${this.selected === this.n - 1 && this.failed ? html` — <strong style="color:var(--rb-warn)">the failing step</strong>` : nothing}</p>
       <table>
-        <thead><tr><th scope="col">CPU</th><th scope="col">IRQL</th><th scope="col">Context</th><th scope="col">Routine</th><th scope="col">Last operation</th><th scope="col">Locks held</th></tr></thead>
+        <thead><tr><th scope="col">CPU</th><th scope="col">IRQL</th><th scope="col">Context</th><th scope="col">Routine</th><th scope="col">Last operation</th><th scope="col">Source</th><th scope="col">Locks held</th></tr></thead>
         <tbody>
           ${Array.from({ length: model.cpus }, (_, cpu) => {
             const li = model.lastOf(cpu, this.selected);
@@ -499,6 +500,7 @@ export class RunTimeline extends LitElement {
               <td class="mono">${s ? `${s.context} (${s.kind})` : 'not started'}</td>
               <td class="mono">${s?.routine || '—'}</td>
               <td class="mono">${s ? `${s.op}${s.address ? ` ${s.address}` : ''}${li !== this.selected ? ` @${li + 1}` : ''}` : '—'}</td>
+              <td class="mono">${s?.source && !/\/assets\//.test(s.source.file) ? formatSite(s.source) : '—'}</td>
               <td class="mono">${locks.join(', ') || '—'}</td>
             </tr>`;
           })}

@@ -18,7 +18,10 @@ export class PoolController implements ReactiveController {
   }
 
   hostConnected(): void {
-    void import('../services/worker-runner.ts').then(
+    // After the first paint: the runner's chunk and its workers are not needed to show the page.
+    void new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)))
+      .then(() => import('../services/worker-runner.ts'))
+      .then(
       (m) => {
         this.runner = m.createWorkerRunner();
         this.onReady(this.runner);
