@@ -217,3 +217,29 @@ test('a clean PCT run states how likely a missed bug still is', async ({ page })
   await expect(bound).toContainText(/missed/);
   await expect(bound.getByRole('table')).toContainText('Schedules for 95 %');
 });
+
+test('free-run on real workers from the run panel', async ({ page }) => {
+  await openApp(page, '?rig=dual-opteron-240&scenario=spinlock/ke-spinlock');
+  await page.getByRole('tab', { name: 'Run' }).click();
+  const free = page.getByRole('radio', { name: /Free-run/ });
+  await expect(free).toBeEnabled({ timeout: 10_000 });
+  await free.check();
+  await page.getByLabel('Budget (iterations)').fill('200');
+  await page.getByRole('button', { name: 'Start' }).click();
+  const report = page.getByTestId('free-run');
+  await expect(report).toBeVisible({ timeout: 60_000 });
+  await expect(report).toContainText('operations/s');
+  await expect(page.getByTestId('outcome')).toHaveText('pass');
+  await page.getByRole('tab', { name: 'History' }).click();
+  await expect(page.locator('rb-history-view tbody tr').first()).toContainText('free-run');
+});
+
+test('a deadlock shows who waits on what', async ({ page }) => {
+  await openApp(page, '?rig=dual-opteron-240&scenario=spinlock/naive-tas&seed=1&strategy=pct&run=1');
+  const report = page.getByTestId('failure-report');
+  await expect(report).toBeVisible({ timeout: 30_000 });
+  await expect(report.getByRole('heading', { level: 2 })).toContainText('Deadlock');
+  await expect(report).toContainText('Who waits on what');
+  await expect(report).toContainText('spins on lock');
+  await expect(page.getByTestId('timeline-position')).toBeVisible({ timeout: 20_000 });
+});
