@@ -4,7 +4,8 @@ import { customElement, property, state } from 'lit/decorators.js';
 import type { TraceStep } from '../../engine/trace.ts';
 import { OUTCOMES, type OutcomeKind, type RunCursor, type StoredRun } from '../../history/types.ts';
 import { logicalCpuCount } from '../../machine/rig.ts';
-import { historyContext } from '../context.ts';
+import { catalogContext, historyContext } from '../context.ts';
+import type { Catalog } from '../lib/catalog.ts';
 import { formatDuration, formatTime, outcomeLabel, int } from '../lib/format.ts';
 import { summaryOf } from '../lib/stored.ts';
 import type { HistoryService } from '../services/history-service.ts';
@@ -42,6 +43,7 @@ export class HistoryView extends LitElement {
   ];
 
   @consume({ context: historyContext, subscribe: true }) @state() history?: HistoryService;
+  @consume({ context: catalogContext, subscribe: true }) @state() catalog?: Catalog;
   @property({ attribute: false }) scenarioIds: string[] = [];
   @property({ attribute: false }) rigIds: string[] = [];
   /** Bumped by the app when a run is saved, so the list refreshes. */
@@ -264,7 +266,7 @@ export class HistoryView extends LitElement {
         ? html`<div id="open-run">
             <rb-run-result heading=${`Run #${this.openRun.id}`} .summary=${summaryOf(this.openRun)} .trace=${this.openTrace}
               .cpus=${logicalCpuCount(this.openRun.rig)} .depth=${this.openRun.depth ?? 3}
-              .userScenario=${this.openRun.scenario.id.startsWith('user/')}
+              .userScenario=${!!this.catalog && !this.catalog.byId.has(this.openRun.scenario.id)}
               @replay=${() => this.openRun && this.fire('replay-run', this.openRun)}></rb-run-result>
           </div>`
         : nothing}

@@ -53,6 +53,8 @@ export class RunTimeline extends LitElement {
   @query('canvas') private canvas!: HTMLCanvasElement;
   @query('.scroller') private scroller!: HTMLDivElement;
   private model?: TimelineModel;
+  /** Steps name scenario source lines (not in a production bundle, whose lines are the bundle's). */
+  private hasSource = false;
   private resize?: ResizeObserver;
   private colors: Record<string, string> = {};
 
@@ -81,6 +83,7 @@ export class RunTimeline extends LitElement {
   override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('steps') || changed.has('cpus') || changed.has('failed')) {
       this.model = buildTimeline(this.steps, this.cpus, this.failed);
+      this.hasSource = this.steps.some((x) => x.source && !/\/assets\//.test(x.source.file));
       this.selected = Math.max(0, this.steps.length - 1);
       this.pxPerStep = this.fitZoom();
       this.scrollX = 0;
@@ -488,7 +491,7 @@ export class RunTimeline extends LitElement {
       <h4 id="insp-h">At step ${this.selected + 1} (engine step ${sel.step})</h4>
       <p class="what">${what}${this.selected === this.n - 1 && this.failed ? html` — <strong style="color:var(--rb-warn)">the failing step</strong>` : nothing}</p>
       <table>
-        <thead><tr><th scope="col">CPU</th><th scope="col">IRQL</th><th scope="col">Context</th><th scope="col">Routine</th><th scope="col">Last operation</th><th scope="col">Source</th><th scope="col">Locks held</th></tr></thead>
+        <thead><tr><th scope="col">CPU</th><th scope="col">IRQL</th><th scope="col">Context</th><th scope="col">Routine</th><th scope="col">Last operation</th>${this.hasSource ? html`<th scope="col">Source</th>` : nothing}<th scope="col">Locks held</th></tr></thead>
         <tbody>
           ${Array.from({ length: model.cpus }, (_, cpu) => {
             const li = model.lastOf(cpu, this.selected);
@@ -500,7 +503,7 @@ export class RunTimeline extends LitElement {
               <td class="mono">${s ? `${s.context} (${s.kind})` : 'not started'}</td>
               <td class="mono">${s?.routine || '—'}</td>
               <td class="mono">${s ? `${s.op}${s.address ? ` ${s.address}` : ''}${li !== this.selected ? ` @${li + 1}` : ''}` : '—'}</td>
-              <td class="mono">${s?.source && !/\/assets\//.test(s.source.file) ? formatSite(s.source) : '—'}</td>
+              ${this.hasSource ? html`<td class="mono">${s?.source ? formatSite(s.source) : '—'}</td>` : nothing}
               <td class="mono">${locks.join(', ') || '—'}</td>
             </tr>`;
           })}
