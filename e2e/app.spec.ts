@@ -243,3 +243,9 @@ test('a deadlock shows who waits on what', async ({ page }) => {
   await expect(report).toContainText('spins on lock');
   await expect(page.getByTestId('timeline-position')).toBeVisible({ timeout: 20_000 });
 });
+
+test('a mangled schedule in a link is refused with the reason', async ({ page }) => {
+  await openApp(page, `?rig=dual-opteron-240&scenario=${SCENARIO}&schedule=rb1.AQEYY2FuY2VsL25vLWV4Y2hhbmdl`);
+  await expect(page.getByRole('alert').filter({ hasText: 'could not complete' })).toContainText(/schedule is (truncated|malformed)|checksum/, { timeout: 30_000 });
+  await expect(page.getByTestId('bugcheck')).toHaveCount(0);
+});
