@@ -30,8 +30,8 @@ export class BugcheckScreen extends LitElement {
         padding: clamp(1.25rem, 3vw, 2.5rem) clamp(1.25rem, 4vw, 3.5rem);
         font-family: var(--rb-bsod-font, 'Segoe UI', var(--rb-font));
       }
-      .face { font-size: clamp(3.5rem, 8vw, 6rem); line-height: 1; margin: 0 0 1rem; font-weight: 300; letter-spacing: -0.12em; font-family: 'Segoe UI Light', 'Segoe UI', 'DejaVu Sans', sans-serif; }
-      .lead { font-size: clamp(1.05rem, 2vw, 1.4rem); font-weight: 300; max-width: 46ch; margin-bottom: 1.5rem; }
+      .face { font-size: clamp(2.75rem, 6vw, 4.25rem); line-height: 1; margin: 0 0 0.75rem; font-weight: 300; letter-spacing: -0.12em; font-family: 'Segoe UI Light', 'Segoe UI', 'DejaVu Sans', sans-serif; }
+      .lead { font-size: clamp(1rem, 1.8vw, 1.25rem); font-weight: 300; max-width: 60ch; margin-bottom: 1.25rem; }
       .stop { display: grid; grid-template-columns: auto 1fr; gap: 0.25rem 1.25rem; font-size: 0.95rem; margin-bottom: 1.25rem; }
       .stop dt { opacity: 0.8; }
       .stop dd { margin: 0; }
