@@ -43,6 +43,8 @@ export interface StoredRun {
   elapsedMs: number;
   exhausted?: boolean;
   failingSchedule?: number;
+  /** The user stopped the run before its budget: "no failure in schedulesRun of budget". */
+  cancelled?: boolean;
 }
 
 /** What addRun takes: a run without its id (createdAt defaults to now). */

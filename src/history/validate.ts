@@ -35,6 +35,13 @@ const time = int(0, 253_402_300_799_999);
 export const runIdCheck = int(1, MAX_SAFE);
 const contextKind = oneOf(['thread', 'dpc', 'isr']);
 
+/** The scenario line a failure or a traced step points at. */
+const sourceSite = obj('a source line', {
+  file: str(LIMITS.name, { min: 1 }),
+  line: int(1, MAX_SAFE),
+  column: int(0, MAX_SAFE),
+});
+
 const contextSnapshot = obj('a context snapshot', {
   kind: contextKind,
   name,
@@ -79,9 +86,11 @@ export const failureCheck: Check<Failure> = obj(
     bugcheck: opt(bugcheck),
     invariant: opt(name),
     message: text,
-    schedule: str(LIMITS.schedule, { min: 1, pattern: /^[A-Za-z0-9._~-]+$/, what: 'a URL-safe schedule string' }),
-    cpu: cpuIndex,
+    // Empty when the run cannot be replayed: a free-run failure, or a routine that never yielded.
+    schedule: str(LIMITS.schedule, { pattern: /^[A-Za-z0-9._~-]*$/, what: 'a URL-safe schedule string (empty when not replayable)' }),
+    cpu: int(-1, MAX_LOGICAL_CPUS - 1),
     routine: name,
+    source: opt(sourceSite),
     step: count,
     cpus: arr(cpuSnapshot, MAX_LOGICAL_CPUS),
     waits: opt(arr(waitInfo, LIMITS.list)),
@@ -117,6 +126,7 @@ const runFields = {
   elapsedMs: num(0, Number.MAX_VALUE),
   exhausted: opt(bool),
   failingSchedule: opt(count),
+  cancelled: opt(bool),
 };
 
 function runConsistent(r: Omit<StoredRun, 'id'>, path: string, out: { add(f: string, m: string): void }): boolean {
@@ -145,6 +155,7 @@ const traceStep: Check<TraceStep> = obj('a trace step', {
   address: opt(name),
   routine: name,
   irql,
+  source: opt(sourceSite),
 });
 
 export const traceStepsCheck: Check<TraceStep[]> = arr(traceStep, LIMITS.traceSteps);

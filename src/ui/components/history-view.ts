@@ -242,7 +242,7 @@ export class HistoryView extends LitElement {
                       <td><code>${r.scenario.id}</code></td>
                       <td><code>${r.rig.id}</code></td>
                       <td>${r.engine === 'free' ? 'free-run' : r.strategy}${r.strategy !== 'replay' && r.engine !== 'free' ? html`<span class="muted"> · seed ${r.seed}</span>` : nothing}</td>
-                      <td><span class=${`pill ${r.outcome}`}>${outcomeLabel(r)}</span>${r.outcome === 'pass' && !r.exhausted && r.schedulesRun < r.budget ? html`<div class="muted" style="font-size:0.75rem">stopped after ${int(r.schedulesRun)} of ${int(r.budget)}</div>` : nothing}</td>
+                      <td><span class=${`pill ${r.outcome}`}>${outcomeLabel(r)}</span>${r.outcome === 'pass' && (r.cancelled || (!r.exhausted && r.schedulesRun < r.budget)) ? html`<div class="muted" style="font-size:0.75rem">${r.cancelled ? 'cancelled' : 'stopped'} after ${int(r.schedulesRun)} of ${int(r.budget)}</div>` : nothing}</td>
                       <td class="num">${int(r.schedulesRun)}</td>
                       <td class="num">${formatDuration(r.elapsedMs)}</td>
                       <td class="actions">

@@ -158,13 +158,14 @@ export class RunView extends LitElement {
         ...(job.strategy === 'pct' && job.depth !== undefined ? { depth: job.depth } : {}),
         ...(job.strategy === 'dfs' && job.preemptionBound !== undefined ? { preemptionBound: job.preemptionBound } : {}),
         outcome: s.outcome,
-        // A free-run failure has no schedule (it cannot be replayed); the history requires a non-empty string.
-        ...(s.failure ? { failure: s.failure.schedule ? s.failure : { ...s.failure, schedule: 'free-run.not-replayable' } } : {}),
+        // A free-run failure's schedule is empty: it cannot be replayed.
+        ...(s.failure ? { failure: s.failure } : {}),
         schedulesRun: s.schedulesRun,
         steps: s.steps,
         elapsedMs: s.elapsedMs,
         ...(s.exhausted ? { exhausted: true } : {}),
         ...(s.failingSchedule !== undefined ? { failingSchedule: s.failingSchedule } : {}),
+        ...(this.run.phase === 'cancelled' ? { cancelled: true } : {}),
       });
       this.dispatchEvent(new CustomEvent('run-saved', { detail: stored, bubbles: true, composed: true }));
       return stored.id;

@@ -40,17 +40,14 @@ export async function openHistoryService(onClosed: (message: string) => void): P
   });
   return {
     async addRun(run, trace) {
-      const id = await retryWithoutSource(
-        () => H.addRun(h, run, trace ? { trace } : {}),
-        () => H.addRun(h, stripRunSource(run), trace ? { trace: stripTraceSource(trace) } : {}),
-      );
+      const id = await H.addRun(h, run, trace ? { trace } : {});
       const stored = await H.getRun(h, id);
       return stored ?? ({ ...run, id, createdAt: run.createdAt ?? Date.now() } as StoredRun);
     },
     listRuns: (o) => H.listRuns(h, o),
     getRun: (id) => H.getRun(h, id),
     getTrace: (id) => H.getTrace(h, id),
-    putTrace: (id, steps) => retryWithoutSource(() => H.putTrace(h, id, steps), () => H.putTrace(h, id, stripTraceSource(steps))),
+    putTrace: (id, steps) => H.putTrace(h, id, steps),
     async deleteRun(id) {
       await H.deleteRun(h, id);
     },
@@ -83,32 +80,4 @@ export async function openHistoryService(onClosed: (message: string) => void): P
       await H.deleteUserScenario(h, id);
     },
   };
-}
-
-/**
- * Failures and trace steps may carry `source` (the scenario line, newer than
- * the stored format). When the history refuses that field, store without it
- * rather than lose the run.
- */
-async function retryWithoutSource<T>(full: () => Promise<T>, stripped: () => Promise<T>): Promise<T> {
-  try {
-    return await full();
-  } catch (e) {
-    if (e instanceof H.HistoryValidationError && /\bsource\b/.test(e.message)) return stripped();
-    throw e;
-  }
-}
-
-function stripRunSource(run: NewRun): NewRun {
-  if (!run.failure || !('source' in run.failure)) return run;
-  const { source: _s, ...failure } = run.failure;
-  return { ...run, failure };
-}
-
-function stripTraceSource(steps: TraceStep[]): TraceStep[] {
-  return steps.map((x) => {
-    if (!('source' in x)) return x;
-    const { source: _s, ...rest } = x;
-    return rest;
-  });
 }
