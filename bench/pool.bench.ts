@@ -21,7 +21,8 @@ async function rate(workers: number, schedules: number): Promise<number> {
 const poolBench: BenchModule = {
   title: 'exploration pool',
   async run(ctx) {
-    const schedules = ctx.quick ? 10_000 : 60_000;
+    // Long enough that JIT warm-up in each fresh worker is a small part of the measured time.
+    const schedules = ctx.quick ? 20_000 : 400_000;
     const one = await rate(1, schedules);
     const two = await rate(2, schedules);
     const rows: BenchRow[] = [

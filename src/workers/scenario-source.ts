@@ -10,13 +10,17 @@ import * as raceboxApi from '../scenario/index.ts';
 import type { ScenarioRef } from './api.ts';
 import { evaluateModule, transpileScenario } from './transpile.ts';
 
-export function scenarioFromSource(source: string, filename: string): Scenario {
+/**
+ * `sourceURL` names the evaluated code in stack traces, so that a traced step
+ * or a failure can point at its line (source-site.ts knows both names used).
+ */
+export function scenarioFromSource(source: string, filename: string, sourceURL = 'user-scenario.js'): Scenario {
   const t = transpileScenario(source, filename);
   if (!t.ok) {
     const d = t.diagnostics.find((x) => x.severity === 'error')!;
     throw new Error(`${filename}:${d.line}:${d.column}: ${d.message}`);
   }
-  const exports = evaluateModule(t.code, { racebox: raceboxApi });
+  const exports = evaluateModule(t.code, { racebox: raceboxApi }, sourceURL);
   if (exports.default === undefined) throw new Error(`${filename} has no default export (export default defineScenario({...}))`);
   return { ...defineScenario(exports.default as ScenarioDefinition<unknown>), source: filename };
 }

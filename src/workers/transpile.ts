@@ -62,7 +62,7 @@ export function transpileScenario(source: string, filename = 'scenario.ts'): Tra
  * Evaluates transpiled code with `require` limited to `modules`; returns its
  * exports. Runtime errors carry the source line when the engine reports one.
  */
-export function evaluateModule(code: string, modules: Record<string, unknown>): Record<string, unknown> {
+export function evaluateModule(code: string, modules: Record<string, unknown>, sourceURL = 'user-scenario.js'): Record<string, unknown> {
   const exports: Record<string, unknown> = {};
   const module = { exports };
   const require = (spec: string): unknown => {
@@ -70,7 +70,7 @@ export function evaluateModule(code: string, modules: Record<string, unknown>): 
     return modules[spec];
   };
   // The function wrapper adds two lines before the first line of code (V8's new Function header).
-  const fn = new Function('require', 'exports', 'module', `${code}\n//# sourceURL=user-scenario.js`) as (
+  const fn = new Function('require', 'exports', 'module', `${code}\n//# sourceURL=${sourceURL}`) as (
     r: typeof require,
     e: typeof exports,
     m: typeof module,

@@ -51,7 +51,7 @@ describe('free-run engine', () => {
     expect(r.totals.spins).toBe(0);
   }, 30_000);
 
-  it('keeps mutual exclusion for the three locks (free-loop scenarios, 10,000 acquisitions each; the million-acquisition run is test/free/million.test.ts)', async () => {
+  it('keeps mutual exclusion for the three locks (free-loop scenarios, 10,000 acquisitions each; the million-acquisition run is test/free/million.long.test.ts)', async () => {
     for (const kind of ['tas', 'ttas', 'queued']) {
       // Two threads per CPU (generators, multiplexed), then one per CPU (plain-function twins).
       const r = await runFree(cpusRig(2), loop(kind), { iterations: 5, stallMs: 10_000 });
