@@ -40,6 +40,33 @@ function bareGeneratorLoop(totalYields: number, actors: number): number {
   return done / s;
 }
 
+/**
+ * The same reference shaped like the engine's work: per schedule, fresh
+ * generators (one per actor) yielding that schedule's share of the steps.
+ */
+function bareGeneratorSchedules(schedules: number, stepsPerSchedule: number, actors: number): number {
+  function* routine(n: number): Generator<number, void, void> {
+    for (let i = 0; i < n; i++) yield i;
+  }
+  const per = Math.max(1, Math.round(stepsPerSchedule / actors));
+  const t0 = now();
+  let done = 0;
+  const gens: (Generator<number, void, void> | undefined)[] = new Array(actors);
+  for (let s = 0; s < schedules; s++) {
+    for (let i = 0; i < actors; i++) gens[i] = routine(per);
+    let alive = actors;
+    for (let i = 0; alive > 0; i = (i + 1) % actors) {
+      const g = gens[i];
+      if (g === undefined) continue;
+      if (g.next().done) {
+        gens[i] = undefined;
+        alive--;
+      } else done++;
+    }
+  }
+  return done / ((now() - t0) / 1000);
+}
+
 /** Runs `schedules` executions (ignoring failures) and returns steps and elapsed time. */
 function drive(run: ControlledRun, strategy: Strategy, schedules: number): { steps: number; ms: number } {
   let steps = 0;
@@ -104,6 +131,15 @@ const engineBench: BenchModule = {
       baseline: { name: 'bare generator loop, same yields', value: Math.round(bare) },
       ratio: engineSteps / bare,
       note: `${n} schedules, ${r.steps} steps`,
+    });
+    bareGeneratorSchedules(2_000, r.steps / n, 3);
+    const barePerSchedule = bareGeneratorSchedules(n, r.steps / n, 3);
+    rows.push({
+      name: 'steps/s, spinlock/ke-spinlock (same run)',
+      value: Math.round(engineSteps),
+      unit: 'steps/s',
+      baseline: { name: 'bare generators created per schedule, same yields', value: Math.round(barePerSchedule) },
+      ratio: engineSteps / barePerSchedule,
     });
 
     const run2 = new ControlledRun(rig, twoThread100);
