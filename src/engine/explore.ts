@@ -93,6 +93,9 @@ export function explore(rig: Rig, scenario: Scenario, o: ExploreOptions = {}): R
   let schedulesRun = 0;
   let exhausted = false;
   const every = o.progressEvery ?? 1000;
+  const summary = (outcome: RunSummary['outcome']): RunSummary => ({
+    scenario: scenario.id, rig: rig.id, strategy: strategyName, seed, schedulesRun, steps, elapsedMs: now() - t0, outcome,
+  });
   for (let i = first; i < budget; i += stride) {
     if (o.shouldStop?.()) break;
     if (o.heartbeat) Atomics.add(o.heartbeat, 0, 1);
@@ -104,32 +107,11 @@ export function explore(rig: Rig, scenario: Scenario, o: ExploreOptions = {}): R
     schedulesRun++;
     steps += x.steps;
     if (x.outcome !== 'pass') {
-      return {
-        scenario: scenario.id,
-        rig: rig.id,
-        strategy: strategyName,
-        seed,
-        schedulesRun,
-        steps,
-        elapsedMs: now() - t0,
-        outcome: x.outcome,
-        failure: { ...x.failure!, schedule: run.scheduleOf(x) },
-        failingSchedule: i,
-      };
+      return { ...summary(x.outcome), failure: { ...x.failure!, schedule: run.scheduleOf(x) }, failingSchedule: i };
     }
     if (o.onProgress && schedulesRun % every === 0) o.onProgress({ schedulesRun, steps, elapsedMs: now() - t0 });
   }
-  return {
-    scenario: scenario.id,
-    rig: rig.id,
-    strategy: strategyName,
-    seed,
-    schedulesRun,
-    steps,
-    elapsedMs: now() - t0,
-    outcome: 'pass',
-    ...(exhausted ? { exhausted: true } : {}),
-  };
+  return { ...summary('pass'), ...(exhausted ? { exhausted: true } : {}) };
 }
 
 /** Checks a decoded schedule belongs to this scenario version and rig; throws ScheduleError saying why not. */

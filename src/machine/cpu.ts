@@ -121,6 +121,16 @@ export class LogicalCpu {
     return this.stack[this.stack.length - 1];
   }
 
+  /** Removes and returns the pending interrupt of highest IRQL above the CPU's, if any is deliverable now. */
+  takeDeliverableInterrupt(): PendingInterrupt | undefined {
+    let best = -1;
+    for (let i = 0; i < this.interrupts.length; i++) {
+      const irq = this.interrupts[i]!;
+      if (irq.irql > this.irql && (best < 0 || irq.irql > this.interrupts[best]!.irql)) best = i;
+    }
+    return best >= 0 ? this.interrupts.splice(best, 1)[0] : undefined;
+  }
+
   /** Back to power-on state, keeping the object (a new run must not cost an allocation per CPU). */
   reset(): void {
     this.irql = 0;

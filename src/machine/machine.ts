@@ -322,13 +322,8 @@ export class Machine {
   /** Interrupts above the CPU's IRQL, then DPCs once it is below DISPATCH_LEVEL. */
   deliver(cpu: LogicalCpu): void {
     if (cpu.interrupts.length !== 0) {
-      let best = -1;
-      for (let i = 0; i < cpu.interrupts.length; i++) {
-        const irq = cpu.interrupts[i]!;
-        if (irq.irql > cpu.irql && (best < 0 || irq.irql > cpu.interrupts[best]!.irql)) best = i;
-      }
-      if (best >= 0) {
-        const irq = cpu.interrupts.splice(best, 1)[0]!;
+      const irq = cpu.takeDeliverableInterrupt();
+      if (irq) {
         const ctx = new ExecContext(this.nextContextId++, 'isr', irq.name, irq.start(), cpu, cpu.thread);
         this.live--; // the pending request becomes a context, counted below
         this.pushContext(cpu, ctx, irq.irql);

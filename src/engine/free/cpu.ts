@@ -482,13 +482,8 @@ class FreeCpu {
     const cpu = this.cpu;
     for (;;) {
       if (cpu.interrupts.length !== 0) {
-        let best = -1;
-        for (let i = 0; i < cpu.interrupts.length; i++) {
-          const irq = cpu.interrupts[i]!;
-          if (irq.irql > cpu.irql && (best < 0 || irq.irql > cpu.interrupts[best]!.irql)) best = i;
-        }
-        if (best >= 0) {
-          const irq = cpu.interrupts.splice(best, 1)[0]!;
+        const irq = cpu.takeDeliverableInterrupt();
+        if (irq) {
           cpu.interruptsTaken++;
           this.runNested('isr', irq.name, irq.irql, irq.start);
           continue;
