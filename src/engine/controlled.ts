@@ -251,6 +251,8 @@ export class ControlledRun {
         }
       }
       if (outcome === 'pass') {
+        // End-of-run checks belong to no routine: whatever stepped last did not raise them.
+        m.cur = this.setupCtx;
         for (const check of m.endOfRunChecks) {
           const r = check();
           if (r) {
@@ -328,7 +330,7 @@ export class ControlledRun {
       kind,
       message,
       cpu,
-      routine: ctx ? ctx.routine : 'setup',
+      routine: ctx ? ctx.routine : m.step === 0 ? 'setup' : 'end of run',
       step: m.step,
       cpus: this.snapshot(),
     };

@@ -82,7 +82,10 @@ export interface ScenarioDefinition<S> {
   invariants?: Record<string, Invariant<S>>;
   /** What happens on each kind of rig; the first rule whose `when` matches applies. */
   expect: ExpectedOutcome | ExpectRule[];
-  /** Schedules regress explores (default 2,000). */
+  /**
+   * Schedules `racebox regress` explores where this scenario should pass (default 2,000);
+   * where a failure is expected it searches up to 10,000 schedules (or --find-budget).
+   */
   budget?: number;
 }
 
