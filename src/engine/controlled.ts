@@ -215,6 +215,7 @@ export class ControlledRun {
         const count = this.enumerate();
         if (count === 0) {
           if (m.live === 0) break;
+          if (m.resumeGuessedSpins()) continue;
           const stuck = m.diagnoseStuck();
           outcome = stuck.kind;
           const stuckCtx = m.blocked[0];

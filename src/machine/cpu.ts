@@ -34,6 +34,8 @@ export class ExecContext {
   futile = 0;
   futileKey = 0;
   futileVal = 0;
+  /** Times this context's presumed spin was resumed because nothing else could run (see Machine.resumeGuessedSpins). */
+  spinRetries = 0;
 
   constructor(
     readonly id: number,

@@ -13,6 +13,8 @@ import { activeCpuCount, logicalCpuCount, type Rig } from './rig.ts';
 
 /** Identical futile reads of one word after which a scenario-level loop is treated as a spin-wait. */
 export const SPIN_READS = 6;
+/** How often a guessed spin is resumed when nothing else can run before it counts as stuck. */
+export const MAX_SPIN_RETRIES = 16;
 
 /** An asynchronous event the strategy may fire at any step while it is armed. */
 export interface AsyncEvent {
@@ -108,6 +110,7 @@ export class Machine {
     this.events.length = 0;
     this.endOfRunChecks.length = 0;
     this.blocked.length = 0;
+    if (this.guessed.size !== 0) this.guessed.clear();
     this.live = 0;
     this.step = 0;
     if (this.lockOwners.size !== 0) this.lockOwners.clear();
@@ -230,6 +233,7 @@ export class Machine {
       if (c.blockedOn === a || c.blockedOn === ANY_WRITE) {
         c.blockedOn = NOT_BLOCKED;
         c.futile = 0;
+        if (this.guessed.size !== 0) this.guessed.delete(c);
         b[i] = b[b.length - 1]!;
         b.pop();
       }
@@ -247,12 +251,39 @@ export class Machine {
     const c = this.cur;
     const key = a * 16 + op;
     if (!changed && c.futileKey === key && c.futileVal === value) {
-      return ++c.futile >= SPIN_READS;
+      if (++c.futile < SPIN_READS) return false;
+      this.guessed.add(c);
+      return true;
     }
     c.futileKey = key;
     c.futileVal = value;
     c.futile = changed ? 0 : 1;
     return false;
+  }
+
+  /**
+   * Contexts put to sleep by the futile-read guess above, not by a kernel spin:
+   * a loop that polls a word a bounded number of times looks the same for a
+   * while. When nothing else can run, they are resumed (up to
+   * MAX_SPIN_RETRIES times each) so such a loop can finish; a real spin just
+   * goes back to sleep and, once out of retries, is reported as stuck.
+   */
+  private readonly guessed = new Set<ExecContext>();
+
+  resumeGuessedSpins(): boolean {
+    let resumed = false;
+    for (let i = this.blocked.length - 1; i >= 0; i--) {
+      const c = this.blocked[i]!;
+      if (!this.guessed.has(c) || c.spinRetries >= MAX_SPIN_RETRIES) continue;
+      c.spinRetries++;
+      c.blockedOn = NOT_BLOCKED;
+      c.futile = 0;
+      this.guessed.delete(c);
+      this.blocked[i] = this.blocked[this.blocked.length - 1]!;
+      this.blocked.pop();
+      resumed = true;
+    }
+    return resumed;
   }
 
   // ---- contexts, threads, delivery ------------------------------------------------------------
