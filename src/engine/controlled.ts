@@ -147,26 +147,38 @@ export class ControlledRun {
     return g;
   }
 
-  /** Fills this.choices with every enabled choice, ascending; returns how many. */
+  /** How many of this.choices are CPU steps and quantum ends (valid while the machine is not stale). */
+  private cpuChoices = 0;
+
+  /**
+   * Fills this.choices with every enabled choice, ascending; returns how many.
+   * The CPU part is recomputed only when the machine says something changed;
+   * armed events are listed afresh each time (kernel code arms and disarms them).
+   */
   private enumerate(): number {
     const m = this.m;
     const n = m.cpus.length;
     let c = this.choices;
-    let count = 0;
-    const online = m.online;
-    let anyReady = false;
-    for (let i = 0; i < online.length; i++) {
-      const cpu = online[i]!;
-      const top = cpu.stack[cpu.stack.length - 1];
-      if (top !== undefined && top.blockedOn === NOT_BLOCKED) c[count++] = cpu.index;
-      if (cpu.ready.length !== 0) anyReady = true;
-    }
-    if (anyReady) {
+    let count: number;
+    if (m.stale) {
+      m.stale = false;
+      count = 0;
+      const online = m.online;
+      let anyReady = false;
       for (let i = 0; i < online.length; i++) {
         const cpu = online[i]!;
-        if (cpu.ready.length !== 0 && m.canEndQuantum(cpu)) c[count++] = n + cpu.index;
+        const stack = cpu.stack;
+        if (stack.length !== 0 && stack[stack.length - 1]!.blockedOn === NOT_BLOCKED) c[count++] = cpu.index;
+        if (cpu.ready.length !== 0) anyReady = true;
       }
-    }
+      if (anyReady) {
+        for (let i = 0; i < online.length; i++) {
+          const cpu = online[i]!;
+          if (cpu.ready.length !== 0 && m.canEndQuantum(cpu)) c[count++] = n + cpu.index;
+        }
+      }
+      this.cpuChoices = count;
+    } else count = this.cpuChoices;
     const ev = m.events;
     if (ev.length !== 0) {
       if (c.length < count + ev.length) {

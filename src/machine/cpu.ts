@@ -136,11 +136,11 @@ export class LogicalCpu {
   /** Back to power-on state, keeping the object (a new run must not cost an allocation per CPU). */
   reset(): void {
     this.irql = 0;
-    this.stack.length = 0;
+    empty(this.stack);
     this.thread = null;
-    this.ready.length = 0;
-    this.dpcQueue.length = 0;
-    this.interrupts.length = 0;
+    empty(this.ready);
+    empty(this.dpcQueue);
+    empty(this.interrupts);
     this.sinceDispatch = 0;
     this.raisedAt = -1;
     this.steps = 0;
@@ -148,4 +148,9 @@ export class LogicalCpu {
     this.interruptsTaken = 0;
     this.contextSwitches = 0;
   }
+}
+
+/** Empties an array in place; pop() stays inline where `length = 0` calls into the runtime on every run. */
+export function empty(a: unknown[]): void {
+  while (a.length !== 0) a.pop();
 }

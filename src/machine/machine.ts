@@ -5,11 +5,14 @@
  * strategy (src/engine/ decides which CPU steps next).
  */
 import { BugCheck } from './bugcheck.ts';
-import { ANY_WRITE, ExecContext, LogicalCpu, NOT_BLOCKED, Thread, type ContextKind } from './cpu.ts';
+import { ANY_WRITE, empty, ExecContext, LogicalCpu, NOT_BLOCKED, Thread, type ContextKind } from './cpu.ts';
 import { DISPATCH_LEVEL, PASSIVE_LEVEL, irqlName } from './irql.ts';
 import { Memory, formatAddress } from './memory.ts';
 import { OP_SPIN, OP_WAIT, type Routine } from './ops.ts';
 import { activeCpuCount, logicalCpuCount, type Rig } from './rig.ts';
+
+/** Size of Machine.kernelShared (words). */
+export const KERNEL_SHARED_WORDS = 1024;
 
 /** Identical futile reads of one word after which a scenario-level loop is treated as a spin-wait. */
 export const SPIN_READS = 6;
@@ -50,6 +53,60 @@ export interface StuckReport {
   waits: WaitInfo[];
 }
 
+/**
+ * Owner of each held lock word, with Map's get/set/delete. A context holds a
+ * handful of locks at most, so two short parallel arrays searched linearly
+ * beat a Map, whose delete (every release) showed up as the costliest line
+ * of a schedule.
+ */
+export class LockOwners {
+  private readonly addrs: number[] = [];
+  private readonly owners: ExecContext[] = [];
+  size = 0;
+
+  get(lock: number): ExecContext | undefined {
+    const a = this.addrs;
+    for (let i = 0; i < this.size; i++) if (a[i] === lock) return this.owners[i];
+    return undefined;
+  }
+
+  set(lock: number, ctx: ExecContext): this {
+    const a = this.addrs;
+    for (let i = 0; i < this.size; i++) {
+      if (a[i] === lock) {
+        this.owners[i] = ctx;
+        return this;
+      }
+    }
+    if (this.size === a.length) {
+      a.push(lock);
+      this.owners.push(ctx);
+    } else {
+      a[this.size] = lock;
+      this.owners[this.size] = ctx;
+    }
+    this.size++;
+    return this;
+  }
+
+  delete(lock: number): boolean {
+    const a = this.addrs;
+    for (let i = 0; i < this.size; i++) {
+      if (a[i] === lock) {
+        const last = --this.size;
+        a[i] = a[last]!;
+        this.owners[i] = this.owners[last]!;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  clear(): void {
+    this.size = 0;
+  }
+}
+
 export class Machine {
   readonly memory: Memory;
   readonly words: Int32Array;
@@ -68,12 +125,20 @@ export class Machine {
   opAddr = 0;
   /** Global step counter of the current run. */
   step = 0;
+  /**
+   * Set whenever the set of things that could step next may have changed (a
+   * context blocked, woke, was pushed or finished; a thread became ready or
+   * waiting; IRQL crossed DISPATCH_LEVEL; a thread's first step). The
+   * controlled engine re-enumerates its choices only then: most steps change
+   * none of it.
+   */
+  stale = true;
   /** Contexts currently blocked in a spin. */
   readonly blocked: ExecContext[] = [];
   /** Contexts not yet finished (threads, DPCs and ISRs). */
   live = 0;
   /** Owner of each held lock word, for diagnosis (maintained by the kernel's lock primitives). */
-  readonly lockOwners = new Map<number, ExecContext>();
+  readonly lockOwners = new LockOwners();
   /** End-of-run checks kernel families registered for this run (cleared by reset). */
   readonly endOfRunChecks: EndOfRunCheck[] = [];
   /** Names of objects by address (from the scenario's setup state). */
@@ -106,14 +171,15 @@ export class Machine {
   reset(): void {
     this.memory.reset();
     for (const c of this.cpus) c.reset();
-    this.threads.length = 0;
-    this.events.length = 0;
-    this.endOfRunChecks.length = 0;
-    this.blocked.length = 0;
+    empty(this.threads);
+    empty(this.events);
+    empty(this.endOfRunChecks);
+    empty(this.blocked);
     if (this.guessed.size !== 0) this.guessed.clear();
     this.live = 0;
     this.step = 0;
-    if (this.lockOwners.size !== 0) this.lockOwners.clear();
+    this.stale = true;
+    this.lockOwners.clear();
     if (this.names.size !== 0) this.names.clear();
     this.nextContextId = 0;
   }
@@ -233,6 +299,7 @@ export class Machine {
       if (c.blockedOn === a || c.blockedOn === ANY_WRITE) {
         c.blockedOn = NOT_BLOCKED;
         c.futile = 0;
+        this.stale = true;
         if (this.guessed.size !== 0) this.guessed.delete(c);
         b[i] = b[b.length - 1]!;
         b.pop();
@@ -282,6 +349,7 @@ export class Machine {
       this.blocked[i] = this.blocked[this.blocked.length - 1]!;
       this.blocked.pop();
       resumed = true;
+      this.stale = true;
     }
     return resumed;
   }
@@ -295,6 +363,7 @@ export class Machine {
     t.ctx = new ExecContext(this.nextContextId++, 'thread', name, routine, cpu, t);
     this.threads.push(t);
     this.live++;
+    this.stale = true;
     cpu.ready.push(t);
     if (cpu.thread === null) this.dispatchNext(cpu);
     return t;
@@ -302,6 +371,7 @@ export class Machine {
 
   /** Puts the next ready thread on an idle CPU (only ever at IRQL below DISPATCH_LEVEL). */
   private dispatchNext(cpu: LogicalCpu): void {
+    this.stale = true;
     const t = cpu.ready.shift();
     if (!t) {
       cpu.thread = null;
@@ -374,14 +444,21 @@ export class Machine {
   private pushContext(cpu: LogicalCpu, ctx: ExecContext, irql: number): void {
     ctx.savedIrql = cpu.irql;
     cpu.stack.push(ctx);
+    this.stale = true;
     this.live++;
     this.setIrql(cpu, irql);
   }
 
   setIrql(cpu: LogicalCpu, irql: number): void {
     if (irql >= DISPATCH_LEVEL) {
-      if (cpu.irql < DISPATCH_LEVEL) cpu.raisedAt = this.step;
-    } else cpu.raisedAt = -1;
+      if (cpu.irql < DISPATCH_LEVEL) {
+        cpu.raisedAt = this.step;
+        this.stale = true;
+      }
+    } else {
+      if (cpu.irql >= DISPATCH_LEVEL) this.stale = true;
+      cpu.raisedAt = -1;
+    }
     cpu.irql = irql;
   }
 
@@ -404,11 +481,14 @@ export class Machine {
       if (op === OP_SPIN && this.spinBlocking) {
         ctx.blockedOn = this.opAddr;
         this.blocked.push(ctx);
+        this.stale = true;
       } else if (op === OP_WAIT) {
         this.switchOutWaiter(cpu, ctx);
         return;
       }
       if (cpu.thread !== null && cpu.stack.length === 1 && cpu.irql < DISPATCH_LEVEL) {
+        // The first step makes quantum end a choice (see canEndQuantum).
+        if (cpu.sinceDispatch === 0) this.stale = true;
         if (++cpu.sinceDispatch >= this.rig.quantum && cpu.ready.length !== 0) {
           this.quantumEnd(cpu);
           return;
@@ -431,9 +511,34 @@ export class Machine {
     this.deliver(cpu);
   }
 
+  // ---- kernel state every processor shares -------------------------------------------------------
+
+  /**
+   * Kernel-global words shared by every processor (wait sequence, owner tables). The controlled
+   * engine keeps them here; free-run maps them onto shared control memory so that every CPU worker
+   * sees one copy. Kernel.reset clears them.
+   */
+  kernelShared: Int32Array<ArrayBufferLike> = new Int32Array(KERNEL_SHARED_WORDS);
+  /** True when each logical CPU runs in a worker of its own over shared memory (free-run). */
+  sharedAcrossWorkers = false;
+
+  /**
+   * The dispatcher lock. A kernel state change that spans several words is atomic in the
+   * controlled engine because it happens within one step; free-run serializes it between CPU
+   * workers with a real lock here. Held only within a step (never across a yield); nests.
+   */
+  lockDispatcher(): void {}
+  unlockDispatcher(): void {}
+
+  /** False in free-run for a thread another CPU worker runs: its JS-side state is not this worker's to change. */
+  runsThread(_t: Thread): boolean {
+    return true;
+  }
+
   /** Makes a waiting thread ready again (it runs when its CPU next dispatches). */
   readyThread(t: Thread, status: number): void {
     if (t.state !== 'waiting') return;
+    this.stale = true;
     t.state = 'ready';
     t.waitStatus = status;
     t.waitReason = '';
@@ -449,6 +554,7 @@ export class Machine {
    */
   blockThread(t: Thread, reason: string): boolean {
     const cpu = t.cpu;
+    this.stale = true;
     if (t.state === 'ready') {
       const i = cpu.ready.indexOf(t);
       if (i < 0) return false;
@@ -467,6 +573,7 @@ export class Machine {
 
   private finish(cpu: LogicalCpu, ctx: ExecContext): void {
     ctx.finished = true;
+    this.stale = true;
     this.live--;
     if (ctx.kind === 'thread') {
       const t = ctx.thread!;

@@ -23,6 +23,72 @@ export interface PoolBlock {
 
 export class OutOfMachineMemory extends Error {}
 
+/**
+ * The pool's blocks in address order (the allocator only bumps upwards), kept
+ * in reused objects: a run allocates its objects afresh, and a Map entry and
+ * a block object per allocation showed up in every schedule's cost.
+ */
+export class BlockTable {
+  private readonly list: PoolBlock[] = [];
+  size = 0;
+
+  add(addr: number, words: number, tag: string): PoolBlock {
+    let b = this.list[this.size];
+    if (b === undefined) {
+      b = { addr, words, tag, freed: false };
+      this.list.push(b);
+    } else {
+      b.addr = addr;
+      b.words = words;
+      b.tag = tag;
+      b.freed = false;
+    }
+    this.size++;
+    return b;
+  }
+
+  clear(): void {
+    this.size = 0;
+  }
+
+  /** Index of the last block starting at or below addr, or -1. */
+  private floor(addr: number): number {
+    let lo = 0;
+    let hi = this.size - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.list[mid]!.addr <= addr) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  /** The block that starts at addr. */
+  get(addr: number): PoolBlock | undefined {
+    const i = this.floor(addr);
+    return i >= 0 && this.list[i]!.addr === addr ? this.list[i] : undefined;
+  }
+
+  has(addr: number): boolean {
+    return this.get(addr) !== undefined;
+  }
+
+  /** The block that contains addr. */
+  containing(addr: number): PoolBlock | undefined {
+    const i = this.floor(addr);
+    if (i < 0) return undefined;
+    const b = this.list[i]!;
+    return addr < b.addr + b.words ? b : undefined;
+  }
+
+  *values(): IterableIterator<PoolBlock> {
+    for (let i = 0; i < this.size; i++) yield this.list[i]!;
+  }
+}
+
 export function createBuffer(words: number): Int32Array {
   const bytes = words * 4;
   const buf = typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
@@ -34,7 +100,7 @@ export class Memory {
   readonly shadow: Uint8Array;
   /** Next free word of the bump allocator. */
   top = WORDS_PER_LINE;
-  readonly blocks = new Map<number, PoolBlock>();
+  readonly blocks = new BlockTable();
 
   constructor(
     readonly size: number,
@@ -49,7 +115,7 @@ export class Memory {
     this.words.fill(0, 0, this.top);
     this.shadow.fill(Shadow.Unallocated, 0, this.top);
     this.top = WORDS_PER_LINE;
-    if (this.blocks.size !== 0) this.blocks.clear();
+    this.blocks.clear();
   }
 
   alloc(words: number, tag: string, lineAligned = false): number {
@@ -62,8 +128,11 @@ export class Memory {
       );
     }
     this.top = addr + n;
-    this.shadow.fill(Shadow.Allocated, addr, addr + n);
-    this.blocks.set(addr, { addr, words: n, tag, freed: false });
+    // Most blocks are a few words: a loop beats fill()'s call into the runtime.
+    const shadow = this.shadow;
+    if (n <= 32) for (let i = addr; i < addr + n; i++) shadow[i] = Shadow.Allocated;
+    else shadow.fill(Shadow.Allocated, addr, addr + n);
+    this.blocks.add(addr, n, tag);
     return addr;
   }
 
@@ -79,8 +148,7 @@ export class Memory {
 
   /** The live or freed block that contains addr, if any. */
   blockAt(addr: number): PoolBlock | undefined {
-    for (const b of this.blocks.values()) if (addr >= b.addr && addr < b.addr + b.words) return b;
-    return undefined;
+    return this.blocks.containing(addr);
   }
 }
 

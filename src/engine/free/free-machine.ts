@@ -12,12 +12,13 @@
  * the same address.
  */
 import { ExecContext } from '../../machine/cpu.ts';
-import { Machine } from '../../machine/machine.ts';
+import { LockOwners, Machine } from '../../machine/machine.ts';
 import { Memory, OutOfMachineMemory, Shadow, WORDS_PER_LINE } from '../../machine/memory.ts';
+import { OP_SPIN, OP_WAIT } from '../../machine/ops.ts';
 import type { Rig } from '../../machine/rig.ts';
 
 /** lockOwners that also counts acquisitions (every kernel lock primitive records its owner there). */
-export class CountingOwners extends Map<number, ExecContext> {
+export class CountingOwners extends LockOwners {
   acquisitions = 0;
   override set(lock: number, ctx: ExecContext): this {
     this.acquisitions++;
@@ -92,6 +93,15 @@ export class FreeMachine extends Machine {
    * where the generator code yields; this is then the CPU's scheduling point.
    */
   point: ((op: number) => void) | null = null;
+  /**
+   * Scheduling points left before at() must call point(). Most points have
+   * nothing to do (no arrival due, nothing queued, no publication due), so the
+   * CPU grants a batch and at() only counts it down; whoever queues work on
+   * this CPU shortens the batch (FreeCpu.prompt), and spins and waits always
+   * call point(). Counting down instead of calling per point is what keeps
+   * twins near raw speed.
+   */
+  pointsLeft = 0;
 
   constructor(rig: Rig, words: Int32Array, shadow: Uint8Array) {
     super(rig);
@@ -108,8 +118,14 @@ export class FreeMachine extends Machine {
 
   override at(op: number, addr: number): number {
     this.opAddr = addr;
-    if (this.point !== null) this.point(op);
+    if (--this.pointsLeft <= 0 || op === OP_SPIN || op === OP_WAIT) this.slowPoint(op);
     return op;
+  }
+
+  private slowPoint(op: number): void {
+    if (this.point !== null) this.point(op);
+    // Generator mode: the engine's own loop is the scheduling point; keep the count far from zero.
+    else this.pointsLeft = 1 << 30;
   }
 
   override read(a: number): number {
