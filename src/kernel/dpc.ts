@@ -6,6 +6,7 @@
  * DPC may be queued again — and on MP run on two CPUs at once.
  */
 import { ScenarioError } from '../machine/bugcheck.ts';
+import { AddressMap } from '../machine/address-map.ts';
 import { OP_KERNEL, type Routine } from '../machine/ops.ts';
 import type { Kernel } from './kernel.ts';
 
@@ -34,9 +35,9 @@ export type KDEFERRED_ROUTINE = (
 ) => Routine<unknown>;
 
 export class DpcTable {
-  readonly routines = new Map<number, { routine: KDEFERRED_ROUTINE; name: string }>();
+  readonly routines = new AddressMap<{ routine: KDEFERRED_ROUTINE; name: string }>();
   reset(): void {
-    if (this.routines.size !== 0) this.routines.clear();
+    this.routines.clear();
   }
 }
 

@@ -7,6 +7,7 @@
 import { BugCheck } from './bugcheck.ts';
 import { ANY_WRITE, empty, ExecContext, LogicalCpu, NOT_BLOCKED, Thread, type ContextKind } from './cpu.ts';
 import { DISPATCH_LEVEL, PASSIVE_LEVEL, irqlName } from './irql.ts';
+import { AddressMap } from './address-map.ts';
 import { Memory, formatAddress } from './memory.ts';
 import { OP_SPIN, OP_WAIT, type Routine } from './ops.ts';
 import { activeCpuCount, logicalCpuCount, type Rig } from './rig.ts';
@@ -53,59 +54,8 @@ export interface StuckReport {
   waits: WaitInfo[];
 }
 
-/**
- * Owner of each held lock word, with Map's get/set/delete. A context holds a
- * handful of locks at most, so two short parallel arrays searched linearly
- * beat a Map, whose delete (every release) showed up as the costliest line
- * of a schedule.
- */
-export class LockOwners {
-  private readonly addrs: number[] = [];
-  private readonly owners: ExecContext[] = [];
-  size = 0;
-
-  get(lock: number): ExecContext | undefined {
-    const a = this.addrs;
-    for (let i = 0; i < this.size; i++) if (a[i] === lock) return this.owners[i];
-    return undefined;
-  }
-
-  set(lock: number, ctx: ExecContext): this {
-    const a = this.addrs;
-    for (let i = 0; i < this.size; i++) {
-      if (a[i] === lock) {
-        this.owners[i] = ctx;
-        return this;
-      }
-    }
-    if (this.size === a.length) {
-      a.push(lock);
-      this.owners.push(ctx);
-    } else {
-      a[this.size] = lock;
-      this.owners[this.size] = ctx;
-    }
-    this.size++;
-    return this;
-  }
-
-  delete(lock: number): boolean {
-    const a = this.addrs;
-    for (let i = 0; i < this.size; i++) {
-      if (a[i] === lock) {
-        const last = --this.size;
-        a[i] = a[last]!;
-        this.owners[i] = this.owners[last]!;
-        return true;
-      }
-    }
-    return false;
-  }
-
-  clear(): void {
-    this.size = 0;
-  }
-}
+/** Owner of each held lock word (maintained by the kernel's lock primitives). */
+export class LockOwners extends AddressMap<ExecContext> {}
 
 export class Machine {
   readonly memory: Memory;
@@ -142,7 +92,7 @@ export class Machine {
   /** End-of-run checks kernel families registered for this run (cleared by reset). */
   readonly endOfRunChecks: EndOfRunCheck[] = [];
   /** Names of objects by address (from the scenario's setup state). */
-  readonly names = new Map<number, string>();
+  readonly names = new AddressMap<string>();
   /**
    * Spin-waits sleep until their word changes (exploration: a spin nobody
    * ends is a recognisable deadlock, and no steps are burnt on it). The timed
@@ -180,7 +130,7 @@ export class Machine {
     this.step = 0;
     this.stale = true;
     this.lockOwners.clear();
-    if (this.names.size !== 0) this.names.clear();
+    this.names.clear();
     this.nextContextId = 0;
   }
 
