@@ -210,10 +210,10 @@ export class ControlledRun {
   }
 
   /** Runs one execution to its end under `strategy` (which has had newExecution called). */
-  execute(strategy: Strategy, options: { trace?: boolean } = {}): Execution {
+  execute(strategy: Strategy, options?: { trace?: boolean }): Execution {
     const m = this.m;
     this.devLen = 0;
-    const recorder = options.trace ? new TraceRecorder(m) : null;
+    const recorder = options?.trace === true ? new TraceRecorder(m) : null;
     // A listener installed by the caller (the timed mode's cost model) stays unless a trace is asked for.
     const listener = m.onStep;
     if (recorder) m.onStep = recorder.onStep;
