@@ -67,6 +67,55 @@ function bareGeneratorSchedules(schedules: number, stepsPerSchedule: number, act
   return done / ((now() - t0) / 1000);
 }
 
+/**
+ * The reference shaped like spinlock/ke-spinlock itself: per schedule, one
+ * generator per actor (two threads and the DPC), each reaching one generator
+ * per kernel call through `yield*` — acquire (2 yields), read (1), write (1),
+ * release (2) — driven round-robin until `totalYields` yields are done. It
+ * pays what generators cost for code of this shape (creation, delegation),
+ * nothing of the engine (no choices, no machine, no kernel bookkeeping).
+ */
+function bareScenarioShaped(totalYields: number): number {
+  function* acquire(): Generator<number, number, void> {
+    yield 1;
+    yield 2;
+    return 0;
+  }
+  function* read(): Generator<number, number, void> {
+    yield 3;
+    return 7;
+  }
+  function* write(_v: number): Generator<number, void, void> {
+    yield 4;
+  }
+  function* release(_old: number): Generator<number, void, void> {
+    yield 5;
+    yield 6;
+  }
+  function* actor(): Generator<number, void, void> {
+    const old = yield* acquire();
+    const v = yield* read();
+    yield* write(v + 1);
+    yield* release(old);
+  }
+  const gens: (Generator<number, void, void> | undefined)[] = [undefined, undefined, undefined];
+  const t0 = now();
+  let done = 0;
+  while (done < totalYields) {
+    for (let i = 0; i < 3; i++) gens[i] = actor();
+    let alive = 3;
+    for (let i = 0; alive > 0; i = (i + 1) % 3) {
+      const g = gens[i];
+      if (g === undefined) continue;
+      if (g.next().done) {
+        gens[i] = undefined;
+        alive--;
+      } else done++;
+    }
+  }
+  return done / ((now() - t0) / 1000);
+}
+
 /** Runs `schedules` executions (ignoring failures) and returns steps and elapsed time. */
 function drive(run: ControlledRun, strategy: Strategy, schedules: number): { steps: number; ms: number } {
   let steps = 0;
@@ -140,6 +189,16 @@ const engineBench: BenchModule = {
       unit: 'steps/s',
       baseline: { name: 'bare generators created per schedule, same yields', value: Math.round(barePerSchedule) },
       ratio: engineSteps / barePerSchedule,
+    });
+
+    bareScenarioShaped(50_000);
+    const bareShaped = bareScenarioShaped(r.steps);
+    rows.push({
+      name: 'steps/s, spinlock/ke-spinlock (same run)',
+      value: Math.round(engineSteps),
+      unit: 'steps/s',
+      baseline: { name: 'bare generators shaped like the scenario (actor → yield* per kernel call), same yields', value: Math.round(bareShaped) },
+      ratio: engineSteps / bareShaped,
     });
 
     const run2 = new ControlledRun(rig, twoThread100);

@@ -13,7 +13,7 @@ import { OP_SPIN, OP_WAIT, type Routine } from './ops.ts';
 import { activeCpuCount, logicalCpuCount, type Rig } from './rig.ts';
 
 /** Size of Machine.kernelShared (words). */
-export const KERNEL_SHARED_WORDS = 1024;
+export const KERNEL_SHARED_WORDS = 2048;
 
 /** Identical futile reads of one word after which a scenario-level loop is treated as a spin-wait. */
 export const SPIN_READS = 6;
@@ -330,7 +330,9 @@ export class Machine {
     }
     t.state = 'running';
     cpu.thread = t;
-    cpu.stack.unshift(t.ctx);
+    // The thread goes under any DPC or ISR; mostly the stack is empty, and push() is inline where unshift() is not.
+    if (cpu.stack.length === 0) cpu.stack.push(t.ctx);
+    else cpu.stack.unshift(t.ctx);
     cpu.irql = t.irql;
     cpu.sinceDispatch = 0;
     cpu.contextSwitches++;
@@ -341,7 +343,7 @@ export class Machine {
     const t = cpu.thread!;
     t.irql = cpu.irql;
     t.state = 'ready';
-    cpu.stack.shift();
+    removeBottom(cpu.stack);
     cpu.ready.push(t);
     cpu.thread = null;
     this.dispatchNext(cpu);
@@ -455,7 +457,7 @@ export class Machine {
       throw new BugCheck(0xb8, t?.kthread ?? 0, 0, 0, 0, `${ctx.kind} '${ctx.name}' tried to wait`);
     }
     t.irql = cpu.irql;
-    cpu.stack.shift();
+    removeBottom(cpu.stack);
     cpu.thread = null;
     this.dispatchNext(cpu);
     this.deliver(cpu);
@@ -511,7 +513,7 @@ export class Machine {
       cpu.ready.splice(i, 1);
     } else if (t.state === 'running' && cpu.thread === t && cpu.stack.length === 1 && cpu.stack[0] !== this.cur) {
       t.irql = cpu.irql;
-      cpu.stack.shift();
+      removeBottom(cpu.stack);
       cpu.thread = null;
       this.dispatchNext(cpu);
       this.deliver(cpu);
@@ -541,7 +543,7 @@ export class Machine {
         );
       }
       t.state = 'terminated';
-      cpu.stack.shift();
+      removeBottom(cpu.stack);
       cpu.thread = null;
       this.dispatchNext(cpu);
     } else {
@@ -636,3 +638,8 @@ export class Machine {
   }
 }
 
+/** Takes the thread off the bottom of a CPU's context stack (pop() when it is alone there: shift() calls into the runtime). */
+function removeBottom(stack: ExecContext[]): void {
+  if (stack.length === 1) stack.pop();
+  else stack.shift();
+}

@@ -112,8 +112,7 @@ export class Memory {
 
   /** Back to power-on state; only the used part is cleared, so a reset costs what the run used. */
   reset(): void {
-    this.words.fill(0, 0, this.top);
-    this.shadow.fill(Shadow.Unallocated, 0, this.top);
+    clear(this.words, this.shadow, 0, this.top);
     this.top = WORDS_PER_LINE;
     this.blocks.clear();
   }
@@ -149,6 +148,19 @@ export class Memory {
   /** The live or freed block that contains addr, if any. */
   blockAt(addr: number): PoolBlock | undefined {
     return this.blocks.containing(addr);
+  }
+}
+
+/** Zeroes words and shadow over [from, to): a loop for the few words most runs use, fill() beyond. */
+export function clear(words: Int32Array, shadow: Uint8Array, from: number, to: number): void {
+  if (to - from <= 256) {
+    for (let i = from; i < to; i++) {
+      words[i] = 0;
+      shadow[i] = Shadow.Unallocated;
+    }
+  } else {
+    words.fill(0, from, to);
+    shadow.fill(Shadow.Unallocated, from, to);
   }
 }
 
