@@ -27,6 +27,7 @@ import type { AsyncEvent } from '../machine/machine.ts';
 import { OP_KERNEL, OP_PAUSE, OP_READ, OP_WAIT, type Routine } from '../machine/ops.ts';
 import type { Kernel } from './kernel.ts';
 import { deliverApcs } from './regions.ts';
+import { KS_WAIT_SEQUENCE } from './shared-words.ts';
 import {
   MAXIMUM_WAIT_OBJECTS, NotificationEvent, STATUS_MUTANT_NOT_OWNED, STATUS_SEMAPHORE_LIMIT_EXCEEDED, STATUS_SUCCESS,
   STATUS_TIMEOUT, STATUS_WAIT_0, SynchronizationEvent, THREAD_WAIT_OBJECTS, WaitAll,
@@ -57,45 +58,59 @@ const TYPE_NAMES: Record<number, string> = { 0: 'notification event', 1: 'synchr
 /** beginWait's answer when the caller must block: yield OP_WAIT, then read thread.waitStatus. */
 export const WAIT_BLOCKED = -1;
 
-interface WaitBlock {
-  thread: Thread;
-  objects: number[];
-  waitAll: boolean;
-  active: boolean;
-}
+/**
+ * A thread's wait block lives in its KTHREAD (machine memory), so that a processor that signals
+ * an object can find and wake a waiter that another processor runs (free-run: another worker).
+ * There is no per-object list: an object's waiters are the threads whose active wait names it,
+ * in the order their waits began (KT_WAIT_SEQUENCE) — the FIFO order of NT's wait list.
+ */
+/** 1 while the wait is linked (a waker clears it when it satisfies or times out the wait). */
+export const KT_WAIT_ACTIVE = 0;
+/** Order in which waits began (from a counter every processor shares). */
+export const KT_WAIT_SEQUENCE = 1;
+export const KT_WAIT_ALL = 2;
+export const KT_WAIT_COUNT = 3;
+/** Address of the array of objects waited on (KT_WAIT_INLINE, or a pool block for longer waits). */
+export const KT_WAIT_OBJECTS = 4;
+/** 1 when a waker on another CPU worker gave the thread a mutex: the thread accounts for it itself on resumption. */
+export const KT_WAIT_GRANTED = 5;
+/** Objects of a wait of up to INLINE_WAIT_OBJECTS objects, in the KTHREAD itself. */
+export const KT_WAIT_INLINE = 8;
+const KTHREAD_WORDS = 16;
+const INLINE_WAIT_OBJECTS = KTHREAD_WORDS - KT_WAIT_INLINE;
 
-class DispatcherObject {
-  readonly waiters: WaitBlock[] = [];
-  /** Owner of a mutex (mirrors MUTANT_OWNER_THREAD). */
-  owner: Thread | null = null;
-  constructor(
-    readonly addr: number,
-    readonly type: number,
-  ) {}
-}
 
 /** A thread's wait timer: an event the strategy may fire while the thread is in a timed wait. */
 class WaitTimer implements AsyncEvent {
   armed = false;
-  block: WaitBlock | null = null;
+  /** KT_WAIT_SEQUENCE of the wait it times. */
+  sequence = 0;
   readonly name: string;
   readonly cpu: number;
   constructor(
     private readonly k: Kernel,
-    t: Thread,
+    private readonly t: Thread,
   ) {
     this.name = `timeout(${t.name})`;
     this.cpu = t.cpu.index;
   }
   fire(): void {
-    const b = this.block;
+    const k = this.k;
+    const w = k.m.words;
+    const kt = this.t.kthread;
     this.armed = false;
-    if (b !== null && b.active) unwait(this.k, b, STATUS_TIMEOUT);
+    k.m.lockDispatcher();
+    try {
+      if (w[kt + KT_WAIT_ACTIVE] === 1 && w[kt + KT_WAIT_SEQUENCE] === this.sequence) unwait(k, this.t, STATUS_TIMEOUT);
+    } finally {
+      k.m.unlockDispatcher();
+    }
   }
 }
 
 export class DispatcherState {
-  readonly objects = new Map<number, DispatcherObject>();
+  /** Type of each initialized dispatcher object (every CPU worker runs setup, so each knows setup's objects). */
+  readonly objects = new Map<number, number>();
   readonly timers = new Map<Thread, WaitTimer>();
 }
 
@@ -103,38 +118,91 @@ function dstate(k: Kernel): DispatcherState {
   return k.perRun('dispatcher', () => new DispatcherState());
 }
 
-function objectAt(k: Kernel, addr: number, api: string): DispatcherObject {
-  const o = dstate(k).objects.get(addr);
-  if (!o) throw new ScenarioError(`${api}: ${k.m.nameOf(addr)} is not a dispatcher object (initialize it with KeInitializeEvent, KeInitializeMutex or KeInitializeSemaphore)`);
-  return o;
+function objectAt(k: Kernel, addr: number, api: string): number {
+  const type = dstate(k).objects.get(addr);
+  if (type !== undefined) return type;
+  const m = k.m;
+  // Free-run: an object another CPU initialized while the actors ran is known only by its header.
+  if (m.sharedAcrossWorkers && addr > 0 && addr < m.memory.size && m.shadow[addr] === 1) {
+    const t = m.words[addr + DH_TYPE]!;
+    if (TYPE_NAMES[t] !== undefined) {
+      dstate(k).objects.set(addr, t);
+      return t;
+    }
+  }
+  throw new ScenarioError(`${api}: ${m.nameOf(addr)} is not a dispatcher object (initialize it with KeInitializeEvent, KeInitializeMutex or KeInitializeSemaphore)`);
 }
 
-function describe(k: Kernel, o: DispatcherObject): string {
-  return `${TYPE_NAMES[o.type] ?? 'object'} ${k.m.nameOf(o.addr)}`;
+function describe(k: Kernel, addr: number, type: number): string {
+  return `${TYPE_NAMES[type] ?? 'object'} ${k.m.nameOf(addr)}`;
+}
+
+/** The thread whose KTHREAD is at `kthread` (every CPU worker has every thread object). */
+export function threadAt(k: Kernel, kthread: number): Thread | null {
+  if (kthread === 0) return null;
+  for (const t of k.m.threads) if (t.kthread === kthread) return t;
+  return null;
+}
+
+/** Owner of a mutex (MUTANT_OWNER_THREAD). */
+function mutexOwner(k: Kernel, mutex: number): Thread | null {
+  return threadAt(k, k.m.words[mutex + MUTANT_OWNER_THREAD]!);
+}
+
+function waitObjects(k: Kernel, t: Thread): Int32Array<ArrayBufferLike> {
+  const w = k.m.words;
+  const base = w[t.kthread + KT_WAIT_OBJECTS]!;
+  return w.subarray(base, base + w[t.kthread + KT_WAIT_COUNT]!);
+}
+
+/** Threads whose active wait names `addr`, in the order their waits began. */
+function waitersOf(k: Kernel, addr: number): Thread[] {
+  const w = k.m.words;
+  const out: Thread[] = [];
+  for (const t of k.m.threads) {
+    const kt = t.kthread;
+    if (w[kt + KT_WAIT_ACTIVE] !== 1) continue;
+    const base = w[kt + KT_WAIT_OBJECTS]!;
+    const n = w[kt + KT_WAIT_COUNT]!;
+    for (let i = 0; i < n; i++) {
+      if (w[base + i] === addr) {
+        out.push(t);
+        break;
+      }
+    }
+  }
+  if (out.length > 1) out.sort((a, b) => w[a.kthread + KT_WAIT_SEQUENCE]! - w[b.kthread + KT_WAIT_SEQUENCE]!);
+  return out;
 }
 
 /** Initializes a dispatcher object at `addr` (setup, or re-initialization: with waiters linked that corrupts the wait list). */
 export function initDispatcherObject(k: Kernel, addr: number, type: number, signal: number): void {
   const st = dstate(k);
-  const old = st.objects.get(addr);
-  if (old && old.waiters.length > 0) {
-    throw new BugCheck(0x139, 3, 0, 0, 0, `${k.m.nameOf(addr)} was initialized again while ${old.waiters.length} thread(s) wait on it: the wait list is corrupted`);
+  if (st.objects.has(addr)) {
+    const n = waitersOf(k, addr).length;
+    if (n > 0) throw new BugCheck(0x139, 3, 0, 0, 0, `${k.m.nameOf(addr)} was initialized again while ${n} thread(s) wait on it: the wait list is corrupted`);
   }
   k.m.words[addr + DH_TYPE] = type;
   k.m.words[addr + DH_SIGNAL_STATE] = signal;
-  st.objects.set(addr, new DispatcherObject(addr, type));
+  st.objects.set(addr, type);
 }
 
-function signaledFor(k: Kernel, o: DispatcherObject, t: Thread | null): boolean {
-  const s = k.m.read(o.addr + DH_SIGNAL_STATE);
-  return s > 0 || (o.type === MutantObject && o.owner === t);
+function signaledFor(k: Kernel, addr: number, type: number, t: Thread | null): boolean {
+  const s = k.m.read(addr + DH_SIGNAL_STATE);
+  return s > 0 || (type === MutantObject && mutexOwner(k, addr) === t);
+}
+
+/** The owner's side of acquiring a mutex: normal kernel APCs off, and it counts as a held lock. */
+function accountMutex(k: Kernel, mutex: number, t: Thread): void {
+  t.kernelApcDisable -= k.m.read(mutex + MUTANT_APC_DISABLE);
+  t.ctx.heldLocks.push(mutex);
 }
 
 /** Applies the side effect of a satisfied wait (KiSatisfyObjectWait). */
-function satisfy(k: Kernel, o: DispatcherObject, t: Thread | null): void {
+function satisfy(k: Kernel, addr: number, type: number, t: Thread | null): void {
   const m = k.m;
-  const a = o.addr + DH_SIGNAL_STATE;
-  switch (o.type) {
+  const a = addr + DH_SIGNAL_STATE;
+  switch (type) {
     case EventSynchronizationObject:
       m.write(a, 0);
       break;
@@ -145,10 +213,10 @@ function satisfy(k: Kernel, o: DispatcherObject, t: Thread | null): void {
       const s = m.read(a) - 1;
       m.write(a, s);
       if (s === 0 && t !== null) {
-        o.owner = t;
-        m.write(o.addr + MUTANT_OWNER_THREAD, t.kthread);
-        t.kernelApcDisable -= m.read(o.addr + MUTANT_APC_DISABLE);
-        t.ctx.heldLocks.push(o.addr);
+        m.write(addr + MUTANT_OWNER_THREAD, t.kthread);
+        // Thread fields belong to the worker that runs the thread: it accounts when it resumes.
+        if (m.runsThread(t)) accountMutex(k, addr, t);
+        else m.words[t.kthread + KT_WAIT_GRANTED] = 1;
       }
       break;
     }
@@ -157,41 +225,55 @@ function satisfy(k: Kernel, o: DispatcherObject, t: Thread | null): void {
   }
 }
 
-function unwait(k: Kernel, b: WaitBlock, status: number): void {
-  b.active = false;
-  const st = dstate(k);
-  for (const a of b.objects) {
-    const o = st.objects.get(a);
-    if (!o) continue;
-    const i = o.waiters.indexOf(b);
-    if (i >= 0) o.waiters.splice(i, 1);
-  }
-  const timer = st.timers.get(b.thread);
-  if (timer && timer.block === b) {
-    timer.armed = false;
-    timer.block = null;
-  }
-  k.m.readyThread(b.thread, status);
+function unwait(k: Kernel, t: Thread, status: number): void {
+  const w = k.m.words;
+  w[t.kthread + KT_WAIT_ACTIVE] = 0;
+  const timer = dstate(k).timers.get(t);
+  if (timer && timer.sequence === w[t.kthread + KT_WAIT_SEQUENCE]) timer.armed = false;
+  k.m.readyThread(t, status);
 }
 
-/** KiWaitTest: satisfies waiters of `o` in FIFO order while it stays signalled. */
-function waitTest(k: Kernel, o: DispatcherObject): void {
-  const st = dstate(k);
+/** KiWaitTest: satisfies waiters of the object in FIFO order while it stays signalled. Dispatcher lock held. */
+function waitTest(k: Kernel, addr: number, type: number): void {
   const words = k.m.words;
-  let i = 0;
-  while (i < o.waiters.length) {
-    if (words[o.addr + DH_SIGNAL_STATE]! <= 0) break;
-    const b = o.waiters[i]!;
-    if (b.waitAll) {
-      if (b.objects.every((a) => signaledFor(k, st.objects.get(a)!, b.thread))) {
-        for (const a of b.objects) satisfy(k, st.objects.get(a)!, b.thread);
-        unwait(k, b, STATUS_SUCCESS);
-      } else i++;
+  const st = dstate(k);
+  for (const t of waitersOf(k, addr)) {
+    if (words[addr + DH_SIGNAL_STATE]! <= 0) break;
+    const objects = waitObjects(k, t);
+    if (words[t.kthread + KT_WAIT_ALL] === 1) {
+      const types = Array.from(objects, (a) => st.objects.get(a) ?? words[a + DH_TYPE]!);
+      if (types.every((ty, i) => signaledFor(k, objects[i]!, ty, t))) {
+        for (let i = 0; i < types.length; i++) satisfy(k, objects[i]!, types[i]!, t);
+        unwait(k, t, STATUS_SUCCESS);
+      }
     } else {
-      satisfy(k, o, b.thread);
-      unwait(k, b, STATUS_WAIT_0 + b.objects.indexOf(o.addr));
+      satisfy(k, addr, type, t);
+      unwait(k, t, STATUS_WAIT_0 + objects.indexOf(addr));
     }
   }
+}
+
+/**
+ * The status a thread's wait ended with, read when it runs again. If a processor that another CPU
+ * worker drives gave it mutexes, the thread accounts for them here (on the same processor, the
+ * waker did that already).
+ */
+export function waitResult(k: Kernel, ctx: ExecContext): number {
+  const t = ctx.thread!;
+  const status = t.waitStatus;
+  const w = k.m.words;
+  const kt = t.kthread;
+  if (w[kt + KT_WAIT_GRANTED] !== 0) {
+    w[kt + KT_WAIT_GRANTED] = 0;
+    const objects = waitObjects(k, t);
+    const all = w[kt + KT_WAIT_ALL] === 1;
+    for (let i = 0; i < objects.length; i++) {
+      const a = objects[i]!;
+      const satisfied = all ? status === STATUS_SUCCESS : status === STATUS_WAIT_0 + i;
+      if (satisfied && dstate(k).objects.get(a) === MutantObject && w[a + MUTANT_OWNER_THREAD] === kt) accountMutex(k, a, t);
+    }
+  }
+  return status;
 }
 
 /** IRQL and context rules of a wait (checked build), before the objects are looked at. */
@@ -217,40 +299,63 @@ export function checkWaitIrql(k: Kernel, ctx: ExecContext, timeout: PTIMEOUT, ob
 /**
  * The dispatcher-lock part of a wait: satisfies it at once if it can, returns
  * STATUS_TIMEOUT for a poll that cannot, and otherwise links the thread's wait
- * blocks, marks it waiting and returns WAIT_BLOCKED — the caller must then
- * `yield m.at(OP_WAIT, addr)` in the same step and read `thread.waitStatus`.
+ * block, marks it waiting and returns WAIT_BLOCKED — the caller must then
+ * `yield m.at(OP_WAIT, addr)` in the same step and read the status with waitResult.
  * `reason`/`owner` describe the wait for hang reports (defaults: the objects, a mutex's owner).
  */
 export function beginWait(
   k: Kernel, ctx: ExecContext, objects: readonly number[], waitAll: boolean, timeout: PTIMEOUT,
   reason?: string, owner?: Thread | null,
 ): number {
+  const types = objects.map((a) => objectAt(k, a, 'KeWaitFor*'));
+  k.m.lockDispatcher();
+  try {
+    return beginWaitLocked(k, ctx, objects, types, waitAll, timeout, reason, owner);
+  } finally {
+    k.m.unlockDispatcher();
+  }
+}
+
+function beginWaitLocked(
+  k: Kernel, ctx: ExecContext, objects: readonly number[], types: number[], waitAll: boolean, timeout: PTIMEOUT,
+  reason: string | undefined, owner: Thread | null | undefined,
+): number {
   const m = k.m;
   const st = dstate(k);
   const t = ctx.thread;
-  const objs = objects.map((a) => objectAt(k, a, 'KeWaitFor*'));
-  if (objs.length > 0) {
+  const n = objects.length;
+  if (n > 0) {
     if (waitAll) {
-      if (objs.every((o) => signaledFor(k, o, t))) {
-        for (const o of objs) satisfy(k, o, t);
+      if (types.every((ty, i) => signaledFor(k, objects[i]!, ty, t))) {
+        for (let i = 0; i < n; i++) satisfy(k, objects[i]!, types[i]!, t);
         return STATUS_SUCCESS;
       }
     } else {
-      for (let i = 0; i < objs.length; i++) {
-        if (signaledFor(k, objs[i]!, t)) {
-          satisfy(k, objs[i]!, t);
+      for (let i = 0; i < n; i++) {
+        if (signaledFor(k, objects[i]!, types[i]!, t)) {
+          satisfy(k, objects[i]!, types[i]!, t);
           return STATUS_WAIT_0 + i;
         }
       }
     }
   }
   if (timeout === 0) return STATUS_TIMEOUT;
+  const what = (): string => objects.map((a, i) => describe(k, a, types[i]!)).join(waitAll ? ' and ' : ' or ');
   if (t === null || ctx.kind !== 'thread') {
-    const what = reason ?? objs.map((o) => describe(k, o)).join(', ');
-    throw new BugCheck(0xb8, t?.kthread ?? 0, 0, 0, 0, `${ctx.kind} '${ctx.name}' would block waiting for ${what || 'a timer'}: a DPC runs at DISPATCH_LEVEL and cannot wait`);
+    const w = reason ?? objects.map((a, i) => describe(k, a, types[i]!)).join(', ');
+    throw new BugCheck(0xb8, t?.kthread ?? 0, 0, 0, 0, `${ctx.kind} '${ctx.name}' would block waiting for ${w || 'a timer'}: a DPC runs at DISPATCH_LEVEL and cannot wait`);
   }
-  const b: WaitBlock = { thread: t, objects: objs.map((o) => o.addr), waitAll, active: true };
-  for (const o of objs) o.waiters.push(b);
+  const w = m.words;
+  const kt = t.kthread;
+  const list = n <= INLINE_WAIT_OBJECTS ? kt + KT_WAIT_INLINE : m.memory.alloc(n, 'KWAIT_BLOCK');
+  for (let i = 0; i < n; i++) w[list + i] = objects[i]!;
+  const sequence = ++k.sharedWords()[KS_WAIT_SEQUENCE]!;
+  w[kt + KT_WAIT_SEQUENCE] = sequence;
+  w[kt + KT_WAIT_ALL] = waitAll ? 1 : 0;
+  w[kt + KT_WAIT_COUNT] = n;
+  w[kt + KT_WAIT_OBJECTS] = list;
+  w[kt + KT_WAIT_GRANTED] = 0;
+  w[kt + KT_WAIT_ACTIVE] = 1;
   if (timeout !== null) {
     let timer = st.timers.get(t);
     if (!timer) {
@@ -258,42 +363,52 @@ export function beginWait(
       st.timers.set(t, timer);
       m.events.push(timer);
     }
-    timer.block = b;
+    timer.sequence = sequence;
     timer.armed = true;
   }
   t.state = 'waiting';
-  t.waitReason = reason ?? (objs.length === 0 ? 'its KeDelayExecutionThread interval to expire' : objs.map((o) => describe(k, o)).join(waitAll ? ' and ' : ' or '));
+  t.waitReason = reason ?? (n === 0 ? 'its KeDelayExecutionThread interval to expire' : what());
   if (owner !== undefined) t.waitOwner = owner;
-  else if (objs.length === 1 && objs[0]!.type === MutantObject) t.waitOwner = objs[0]!.owner;
+  else if (n === 1 && types[0] === MutantObject) t.waitOwner = mutexOwner(k, objects[0]!);
   return WAIT_BLOCKED;
 }
 
 /** KeSetEvent without the scheduling point: signals, wakes waiters, returns the previous state. */
 export function setEventNow(k: Kernel, event: number): number {
   const m = k.m;
-  const o = objectAt(k, event, 'KeSetEvent');
+  const type = objectAt(k, event, 'KeSetEvent');
   const a = event + DH_SIGNAL_STATE;
-  const old = m.read(a);
-  if (o.type === EventNotificationObject && old !== 0) return old;
-  m.write(a, 1);
-  if (old === 0 && o.waiters.length > 0) waitTest(k, o);
-  return old;
+  m.lockDispatcher();
+  try {
+    const old = m.read(a);
+    if (type === EventNotificationObject && old !== 0) return old;
+    m.write(a, 1);
+    if (old === 0) waitTest(k, event, type);
+    return old;
+  } finally {
+    m.unlockDispatcher();
+  }
 }
 
 /** KeReleaseSemaphore without the scheduling point; raises STATUS_SEMAPHORE_LIMIT_EXCEEDED past the limit. */
 export function releaseSemaphoreNow(k: Kernel, sem: number, adjustment: number): number {
   const m = k.m;
-  const o = objectAt(k, sem, 'KeReleaseSemaphore');
+  const type = objectAt(k, sem, 'KeReleaseSemaphore');
   const a = sem + DH_SIGNAL_STATE;
-  const old = m.read(a);
-  const limit = m.read(sem + SEMAPHORE_LIMIT);
-  const next = old + adjustment;
-  if (next > limit || next > 0x7fffffff || adjustment < 0) {
-    throw new RaisedException(STATUS_SEMAPHORE_LIMIT_EXCEEDED, `KeReleaseSemaphore: ${m.nameOf(sem)} count ${old} + ${adjustment} exceeds its limit ${limit} (STATUS_SEMAPHORE_LIMIT_EXCEEDED raised)`);
+  m.lockDispatcher();
+  try {
+    const old = m.read(a);
+    const limit = m.read(sem + SEMAPHORE_LIMIT);
+    const next = old + adjustment;
+    if (next > limit || next > 0x7fffffff || adjustment < 0) {
+      throw new RaisedException(STATUS_SEMAPHORE_LIMIT_EXCEEDED, `KeReleaseSemaphore: ${m.nameOf(sem)} count ${old} + ${adjustment} exceeds its limit ${limit} (STATUS_SEMAPHORE_LIMIT_EXCEEDED raised)`);
+    }
+    m.write(a, next);
+    if (old === 0) waitTest(k, sem, type);
+    return old;
+  } finally {
+    m.unlockDispatcher();
   }
-  m.write(a, next);
-  if (old === 0 && o.waiters.length > 0) waitTest(k, o);
-  return old;
 }
 
 /** The current thread, for APIs that need one. */
@@ -307,8 +422,7 @@ function mutexOrderCheck(k: Kernel, ctx: ExecContext, objects: readonly number[]
   const st = dstate(k);
   const t = ctx.thread;
   for (const a of objects) {
-    const o = st.objects.get(a);
-    if (!o || o.type !== MutantObject || o.owner === t) continue;
+    if (st.objects.get(a) !== MutantObject || mutexOwner(k, a) === t) continue;
     const v = k.verifier.onAcquire(ctx.heldLocks, a, t?.kthread ?? 0, (x) => k.m.nameOf(x));
     if (v) throw v;
   }
@@ -354,9 +468,14 @@ export const dispatcherApi = {
     const m = this.m;
     yield m.at(OP_KERNEL, event);
     objectAt(this, event, 'KeResetEvent');
-    const old = m.read(event + DH_SIGNAL_STATE);
-    m.write(event + DH_SIGNAL_STATE, 0);
-    return old;
+    m.lockDispatcher();
+    try {
+      const old = m.read(event + DH_SIGNAL_STATE);
+      m.write(event + DH_SIGNAL_STATE, 0);
+      return old;
+    } finally {
+      m.unlockDispatcher();
+    }
   },
 
   /** Any IRQL ≤ DISPATCH_LEVEL. Sets the event not signalled. */
@@ -364,7 +483,12 @@ export const dispatcherApi = {
     const m = this.m;
     yield m.at(OP_KERNEL, event);
     objectAt(this, event, 'KeClearEvent');
-    m.write(event + DH_SIGNAL_STATE, 0);
+    m.lockDispatcher();
+    try {
+      m.write(event + DH_SIGNAL_STATE, 0);
+    } finally {
+      m.unlockDispatcher();
+    }
   },
 
   /**
@@ -375,14 +499,19 @@ export const dispatcherApi = {
   *KePulseEvent(this: Kernel, event: PKEVENT, _increment = 0, _wait = false): Routine<number> {
     const m = this.m;
     yield m.at(OP_KERNEL, event);
-    const o = objectAt(this, event, 'KePulseEvent');
-    const old = m.read(event + DH_SIGNAL_STATE);
-    if (old === 0 && o.waiters.length > 0) {
-      m.write(event + DH_SIGNAL_STATE, 1);
-      waitTest(this, o);
+    const type = objectAt(this, event, 'KePulseEvent');
+    m.lockDispatcher();
+    try {
+      const old = m.read(event + DH_SIGNAL_STATE);
+      if (old === 0 && waitersOf(this, event).length > 0) {
+        m.write(event + DH_SIGNAL_STATE, 1);
+        waitTest(this, event, type);
+      }
+      m.write(event + DH_SIGNAL_STATE, 0);
+      return old;
+    } finally {
+      m.unlockDispatcher();
     }
-    m.write(event + DH_SIGNAL_STATE, 0);
-    return old;
   },
 
   /** Any IRQL. The current state (1 signalled, 0 not). */
@@ -416,27 +545,33 @@ export const dispatcherApi = {
     const ctx = m.cur;
     ctx.apiStack.push('KeReleaseMutex');
     yield m.at(OP_KERNEL, mutex);
-    const o = objectAt(this, mutex, 'KeReleaseMutex');
+    const type = objectAt(this, mutex, 'KeReleaseMutex');
     const t = waitingThread(ctx);
-    const old = m.read(mutex + DH_SIGNAL_STATE);
-    if (o.owner === null || o.owner !== t) {
-      ctx.apiStack.pop();
-      throw new RaisedException(
-        STATUS_MUTANT_NOT_OWNED,
-        `KeReleaseMutex: ${m.nameOf(mutex)} is ${o.owner ? `owned by thread '${o.owner.name}'` : 'not owned'}, not by ${ctx.kind} '${ctx.name}' (STATUS_MUTANT_NOT_OWNED raised)`,
-      );
-    }
-    const next = old + 1;
-    m.write(mutex + DH_SIGNAL_STATE, next);
+    let old: number;
     let left = false;
-    if (next === 1) {
-      o.owner = null;
-      m.write(mutex + MUTANT_OWNER_THREAD, 0);
-      const i = t.ctx.heldLocks.lastIndexOf(mutex);
-      if (i >= 0) t.ctx.heldLocks.splice(i, 1);
-      if (o.waiters.length > 0) waitTest(this, o);
-      t.kernelApcDisable += m.read(mutex + MUTANT_APC_DISABLE);
-      left = t.kernelApcDisable === 0;
+    m.lockDispatcher();
+    try {
+      old = m.read(mutex + DH_SIGNAL_STATE);
+      const owner = mutexOwner(this, mutex);
+      if (owner === null || owner !== t) {
+        ctx.apiStack.pop();
+        throw new RaisedException(
+          STATUS_MUTANT_NOT_OWNED,
+          `KeReleaseMutex: ${m.nameOf(mutex)} is ${owner ? `owned by thread '${owner.name}'` : 'not owned'}, not by ${ctx.kind} '${ctx.name}' (STATUS_MUTANT_NOT_OWNED raised)`,
+        );
+      }
+      const next = old + 1;
+      m.write(mutex + DH_SIGNAL_STATE, next);
+      if (next === 1) {
+        m.write(mutex + MUTANT_OWNER_THREAD, 0);
+        const i = t.ctx.heldLocks.lastIndexOf(mutex);
+        if (i >= 0) t.ctx.heldLocks.splice(i, 1);
+        waitTest(this, mutex, type);
+        t.kernelApcDisable += m.read(mutex + MUTANT_APC_DISABLE);
+        left = t.kernelApcDisable === 0;
+      }
+    } finally {
+      m.unlockDispatcher();
     }
     ctx.apiStack.pop();
     if (left) yield* deliverApcs(this);
@@ -507,7 +642,7 @@ export const dispatcherApi = {
     let status = beginWait(this, ctx, [object], false, timeout);
     if (status === WAIT_BLOCKED) {
       yield m.at(OP_WAIT, object);
-      status = ctx.thread!.waitStatus;
+      status = waitResult(this, ctx);
     }
     ctx.apiStack.pop();
     yield* deliverApcs(this);
@@ -538,7 +673,7 @@ export const dispatcherApi = {
     let status = beginWait(this, ctx, objects, waitType === WaitAll, timeout);
     if (status === WAIT_BLOCKED) {
       yield m.at(OP_WAIT, objects[0] ?? 0);
-      status = ctx.thread!.waitStatus;
+      status = waitResult(this, ctx);
     }
     ctx.apiStack.pop();
     yield* deliverApcs(this);
@@ -568,7 +703,8 @@ export const dispatcherApi = {
 
   /** Waiters currently linked on a dispatcher object (for invariants and tests; not an NT API). */
   dispatcherWaiterCount(this: Kernel, object: number): number {
-    return objectAt(this, object, 'dispatcherWaiterCount').waiters.length;
+    objectAt(this, object, 'dispatcherWaiterCount');
+    return waitersOf(this, object).length;
   },
 };
 

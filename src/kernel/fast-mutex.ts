@@ -16,7 +16,9 @@ import { verifierViolation, ScenarioError } from '../machine/bugcheck.ts';
 import type { ExecContext, Thread } from '../machine/cpu.ts';
 import { APC_LEVEL, irqlName } from '../machine/irql.ts';
 import { OP_IRQL, OP_PAUSE, OP_RMW, OP_WAIT, OP_WRITE, type Routine } from '../machine/ops.ts';
-import { beginWait, DISPATCHER_OBJECT_WORDS, EventSynchronizationObject, initDispatcherObject, setEventNow, WAIT_BLOCKED } from './dispatcher.ts';
+import {
+  beginWait, DH_TYPE, DISPATCHER_OBJECT_WORDS, EventSynchronizationObject, initDispatcherObject, setEventNow, threadAt, WAIT_BLOCKED,
+} from './dispatcher.ts';
 import type { Kernel } from './kernel.ts';
 import { combinedApcDisable, deliverApcs } from './regions.ts';
 import { noteAcquired, noteReleased } from './spinlock.ts';
@@ -37,8 +39,7 @@ export const FM_LOCK_WAITER_WOKEN = 0x2;
 export const FM_LOCK_WAITER_INC = 0x4;
 
 class FastMutexState {
-  /** Owner of each fast/guarded mutex (mirrors FM_OWNER), and which addresses are initialized. */
-  readonly owner = new Map<number, Thread | null>();
+  /** Which addresses are initialized, as what (the owner is FM_OWNER, in machine memory). */
   readonly kind = new Map<number, 'FAST_MUTEX' | 'KGUARDED_MUTEX'>();
 }
 
@@ -55,16 +56,25 @@ function init(k: Kernel, addr: number | undefined, kind: 'FAST_MUTEX' | 'KGUARDE
   w[a + FM_OLD_IRQL] = 0;
   initDispatcherObject(k, a + FM_GATE, EventSynchronizationObject, 0);
   k.m.names.set(a + FM_GATE, `${kind}.Gate`);
-  const st = fmState(k);
-  st.owner.set(a, null);
-  st.kind.set(a, kind);
+  fmState(k).kind.set(a, kind);
   return a;
 }
 
+function kindOf(k: Kernel, fm: number, api: string): 'FAST_MUTEX' | 'KGUARDED_MUTEX' {
+  const kind = fmState(k).kind.get(fm);
+  if (kind !== undefined) return kind;
+  // Free-run: a mutex another CPU initialized while the actors ran; its gate's header tells.
+  const m = k.m;
+  if (m.sharedAcrossWorkers && fm > 0 && fm + FM_GATE < m.memory.size && m.shadow[fm + FM_GATE] === 1 && m.words[fm + FM_GATE + DH_TYPE] === EventSynchronizationObject) {
+    return 'FAST_MUTEX';
+  }
+  throw new ScenarioError(`${api}: ${m.nameOf(fm)} is not an initialized fast or guarded mutex`);
+}
+
+/** Owner of a fast or guarded mutex: the thread whose KTHREAD FM_OWNER names. */
 function ownerOf(k: Kernel, fm: number, api: string): Thread | null {
-  const st = fmState(k);
-  if (!st.kind.has(fm)) throw new ScenarioError(`${api}: ${k.m.nameOf(fm)} is not an initialized fast or guarded mutex`);
-  return st.owner.get(fm) ?? null;
+  kindOf(k, fm, api);
+  return threadAt(k, k.m.words[fm + FM_OWNER]!);
 }
 
 /** Checked-build checks made before any acquire that can wait: self-deadlock, then lock order. */
@@ -91,7 +101,6 @@ function verifyRelease(k: Kernel, fm: number, ctx: ExecContext, api: string): vo
 function becomeOwner(k: Kernel, fm: number, ctx: ExecContext): void {
   const t = ctx.thread;
   k.m.write(fm + FM_OWNER, t?.kthread ?? 0);
-  fmState(k).owner.set(fm, t);
   noteAcquired(k, fm, ctx);
 }
 
@@ -108,19 +117,21 @@ function* lockWord(k: Kernel, fm: number, ctx: ExecContext): Routine<void> {
     becomeOwner(k, fm, ctx);
     return;
   }
-  m.write(fm + FM_CONTENTION, m.read(fm + FM_CONTENTION) + 1);
+  m.xadd(fm + FM_CONTENTION, 1);
   let remove = FM_LOCK_BIT;
   let add = FM_LOCK_WAITER_INC;
   for (;;) {
+    // Compare-exchange, not read-then-write: in free-run another processor may change Count between
+    // the two (in the controlled engine nothing runs in between, so the exchange always succeeds).
     const v = m.read(count);
     if ((v & FM_LOCK_BIT) !== 0) {
-      m.write(count, v ^ remove);
+      if (m.cmpxchg(count, v ^ remove, v) !== v) continue;
       becomeOwner(k, fm, ctx);
       return;
     }
-    m.write(count, v + add);
-    const owner = fmState(k).owner.get(fm) ?? null;
-    const kind = fmState(k).kind.get(fm)!;
+    if (m.cmpxchg(count, v + add, v) !== v) continue;
+    const owner = threadAt(k, m.words[fm + FM_OWNER]!);
+    const kind = kindOf(k, fm, 'ExAcquireFastMutex');
     const reason = `${kind} ${m.nameOf(fm)}${owner ? ` (owned by thread '${owner.name}')` : ''}`;
     if (beginWait(k, ctx, [fm + FM_GATE], false, null, reason, owner) === WAIT_BLOCKED) yield m.at(OP_WAIT, fm + FM_GATE);
     remove = FM_LOCK_BIT | FM_LOCK_WAITER_WOKEN;
@@ -135,7 +146,6 @@ function* unlockWord(k: Kernel, fm: number, ctx: ExecContext): Routine<void> {
   const count = fm + FM_COUNT;
   yield m.at(OP_WRITE, fm + FM_OWNER);
   m.write(fm + FM_OWNER, 0);
-  fmState(k).owner.set(fm, null);
   noteReleased(k, fm, ctx);
   yield m.at(OP_RMW, count);
   const old = m.xadd(count, FM_LOCK_BIT);

@@ -26,6 +26,12 @@ import { listApi, type ListApi } from './list.ts';
 import { irpApi, type IrpApi } from './irp.ts';
 import { csqApi, type CsqApi } from './csq.ts';
 
+/**
+ * Families whose per-run JS state (perRun) is only a registry that setup fills alike on every
+ * free-run CPU worker: what processors share of them lives in machine memory or Machine.kernelShared.
+ */
+export const SHARED_STATE_FAMILIES: ReadonlySet<string> = new Set(['dispatcher', 'fast-mutex', 'csq']);
+
 export class Kernel {
   readonly verifier = new Verifier();
   readonly dpcs = new DpcTable();
@@ -43,6 +49,22 @@ export class Kernel {
     this.interrupts.reset();
     this.queued.reset();
     if (this.ext.size !== 0) this.ext.clear();
+    // The shared words are cleared only when a family used them (most runs never do).
+    if (this.sharedUsed) {
+      this.m.kernelShared.fill(0);
+      this.sharedUsed = false;
+    }
+  }
+
+  private sharedUsed = false;
+
+  /**
+   * Kernel-global words every processor shares (Machine.kernelShared; free-run: one copy for all
+   * CPU workers). Only actors may change them: each free-run worker runs setup itself.
+   */
+  sharedWords(): Int32Array<ArrayBufferLike> {
+    this.sharedUsed = true;
+    return this.m.kernelShared;
   }
 
   get checked(): boolean {

@@ -4,6 +4,7 @@
  * has a 64-byte line of counters after them (so counters of two CPUs never
  * share a cache line), then a mailbox for DPCs queued to it from another CPU.
  */
+import { KERNEL_SHARED_WORDS } from '../../machine/machine.ts';
 
 /** 0 run; STOP_AT_BOUNDARY finish after the current iteration; STOP_NOW abort (failure, hang, cancel). */
 export const C_STOP = 0;
@@ -25,6 +26,8 @@ export const C_READY = 6;
 export const C_TIME_UP = 7;
 /** Iteration budget (0 = until told to stop). */
 export const C_MAX_ITER = 8;
+/** The dispatcher lock (Machine.lockDispatcher): 0 free, else 1 + slot of the holder. */
+export const C_DISPATCHER_LOCK = 9;
 
 export const CLOSING = 1 << 20;
 
@@ -41,10 +44,18 @@ export const P_BUSY = 4;
 
 export const MAILBOX_SLOTS = 64;
 export const MAILBOX_ENTRY = 4;
-/** Mailbox words: [0] entries written, [1] entries taken, then MAILBOX_SLOTS entries (dpc, arg1, arg2, front). */
+/**
+ * Mailbox words: [0] entries written, [1] entries taken, then MAILBOX_SLOTS entries (dpc + 1, arg1,
+ * arg2, front) for a DPC, or (-kthread, wait status, 0, 0) for "ready this waiting thread".
+ */
 export const MAILBOX_STRIDE = 2 + MAILBOX_SLOTS * MAILBOX_ENTRY;
 
 export function controlWords(cpus: number): number {
+  return kernelSharedBase(cpus) + KERNEL_SHARED_WORDS;
+}
+
+/** Where Machine.kernelShared lives in the control block (after the mailboxes). */
+export function kernelSharedBase(cpus: number): number {
   return CPU_BASE + cpus * CPU_STRIDE + cpus * MAILBOX_STRIDE;
 }
 

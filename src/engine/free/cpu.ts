@@ -17,16 +17,17 @@ import { DISPATCH_LEVEL, irqlName, PASSIVE_LEVEL } from '../../machine/irql.ts';
 import type { AsyncEvent, Machine } from '../../machine/machine.ts';
 import { OutOfMachineMemory } from '../../machine/memory.ts';
 import { OP_SPIN, OP_WAIT, type Routine } from '../../machine/ops.ts';
+import { KERNEL_SHARED_WORDS } from '../../machine/machine.ts';
 import type { Rig } from '../../machine/rig.ts';
 import { DPC_ARGUMENT1, DPC_ARGUMENT2, DPC_DATA, DPC_DEFERRED_CONTEXT, insertQueueDpc, type KDEFERRED_ROUTINE } from '../../kernel/dpc.ts';
-import { Kernel } from '../../kernel/kernel.ts';
+import { Kernel, SHARED_STATE_FAMILIES } from '../../kernel/kernel.ts';
 import type { Invariant, Scenario } from '../../scenario/define.ts';
 import { describeError, placeActors, setUpRun, type PlannedActor } from '../instantiate.ts';
 import type { BugCheckInfo, CpuSnapshot, Failure, OutcomeKind } from '../outcome.ts';
 import { Rng, scheduleSeed } from '../prng.ts';
 import {
-  barrier, C_ARRIVED, C_FAIL, C_GEN, C_INFLIGHT, C_ITER, C_MAX_ITER, C_READY, C_STOP, C_TIME_UP, CLOSING, cpuWord,
-  MAILBOX_ENTRY, MAILBOX_SLOTS, mailboxBase, openBarrier, P_ACQUIRE, P_BUSY, P_PROGRESS, P_SPINS, P_STEPS, requestStop,
+  barrier, C_ARRIVED, C_DISPATCHER_LOCK, C_FAIL, C_GEN, C_INFLIGHT, C_ITER, C_MAX_ITER, C_READY, C_STOP, C_TIME_UP, CLOSING, cpuWord,
+  kernelSharedBase, MAILBOX_ENTRY, MAILBOX_SLOTS, mailboxBase, openBarrier, P_ACQUIRE, P_BUSY, P_PROGRESS, P_SPINS, P_STEPS, requestStop,
   STOP_AT_BOUNDARY, STOP_NOW,
 } from './control.ts';
 import { FreeMachine } from './free-machine.ts';
@@ -97,7 +98,7 @@ export interface CpuResult {
   failure?: Omit<Failure, 'schedule'>;
   /** This CPU's state when the run was stopped in the middle of an iteration. */
   state?: CpuState;
-  /** Kernel families whose per-run state (k.perRun) lives in JS objects on this CPU. */
+  /** Kernel families whose cross-processor state (k.perRun) lives in JS objects on this CPU. */
   families: string[];
 }
 
@@ -149,6 +150,8 @@ class FreeCpu {
   readonly mbox: number;
   /** The machine's own queueDpc (DPCs for this CPU). */
   readonly queueLocal: (cpu: LogicalCpu, name: string, dpc: number, start: () => Routine, front?: boolean) => void;
+  /** The machine's own readyThread (threads of this CPU). */
+  readonly readyLocal: (t: Thread, status: number) => void;
   state: unknown = undefined;
   cpu!: LogicalCpu;
   local: LocalArrival[] = [];
@@ -180,6 +183,8 @@ class FreeCpu {
   tNext = Infinity;
   tIds = 1 << 20;
   twinThread: { plan: Plan; thread: Thread } | null = null;
+  /** Nesting depth of Machine.lockDispatcher on this CPU (only the outermost takes the shared word). */
+  dispatcherDepth = 0;
 
   constructor(readonly job: FreeCpuJob) {
     this.words = new Int32Array(job.memory);
@@ -235,6 +240,21 @@ class FreeCpu {
       if (cpu === this.cpu) this.queueLocal(cpu, name, dpc, start, front);
       else this.post(cpu, dpc, front);
     };
+    // Kernel state shared between processors: one copy in control memory, the dispatcher lock a word beside it.
+    m.kernelShared = new Int32Array(job.control, kernelSharedBase(job.cpus) * 4, KERNEL_SHARED_WORDS);
+    m.sharedAcrossWorkers = true;
+    m.lockDispatcher = () => this.lockDispatcher();
+    m.unlockDispatcher = () => {
+      if (--this.dispatcherDepth === 0) Atomics.store(this.ctl, C_DISPATCHER_LOCK, 0);
+    };
+    m.runsThread = (t) => t.cpu === this.cpu;
+    // A waiting thread another CPU worker runs is readied by that worker, through its mailbox.
+    const readyLocal = m.readyThread.bind(m);
+    this.readyLocal = readyLocal;
+    m.readyThread = (t, status) => {
+      if (t.cpu === this.cpu) readyLocal(t, status);
+      else this.postReady(t, status);
+    };
     if (twin) {
       m.requestInterrupt = (cpu, name, irql, start) => {
         cpu.interrupts.push({ name, irql, start });
@@ -256,7 +276,9 @@ class FreeCpu {
           if (!this.endBarrier()) break;
         }
       } catch (e) {
-        this.fail(e);
+        // STOP: told to stop while waiting for the dispatcher lock.
+        if (e === STOP) this.stoppedState = this.capture(0);
+        else this.fail(e);
       }
     }
     if (this.stoppedState === undefined && this.cpu !== undefined && Atomics.load(ctl, C_STOP) === STOP_NOW) {
@@ -278,7 +300,7 @@ class FreeCpu {
       },
       ...(this.outcome ? { outcome: this.outcome, failure: this.failure } : {}),
       ...(this.stoppedState ? { state: this.stoppedState } : {}),
-      families: [...this.families, ...this.k.ext.keys()].filter((f, i, a) => a.indexOf(f) === i),
+      families: [...this.families, ...this.k.ext.keys()].filter((f, i, a) => a.indexOf(f) === i && !SHARED_STATE_FAMILIES.has(f)),
     };
   }
 
@@ -460,7 +482,7 @@ class FreeCpu {
       this.lastSpinAddr = m.opAddr;
       this.lastSpinAt = s;
     } else if (op === OP_WAIT) {
-      throw new ScenarioError(`free-run (plain-function twins) cannot block a thread: '${m.cur.name}' waits; run this scenario with the controlled engine`);
+      this.waitTwin();
     }
     if (s >= this.tNext) {
       this.fireDue(s);
@@ -555,24 +577,95 @@ class FreeCpu {
     return false;
   }
 
-  // ---- DPCs across CPUs ---------------------------------------------------------------------
+  /**
+   * Twin mode: the only thread of this CPU waits (OP_WAIT). The CPU idles in here — running DPCs
+   * and interrupts that arrive, taking mail — until someone readies the thread, which then keeps
+   * running where it stopped.
+   */
+  waitTwin(): void {
+    const m = this.m;
+    const ctx = m.cur;
+    const cpu = this.cpu;
+    const t = ctx.thread;
+    if (t === null || ctx.kind !== 'thread' || cpu.stack.length !== 1) {
+      throw new BugCheck(0xb8, t?.kthread ?? 0, 0, 0, 0, `${ctx.kind} '${ctx.name}' tried to wait`);
+    }
+    const ctl = this.ctl;
+    let until = -1;
+    for (let i = 0; t.state === 'waiting'; i++) {
+      this.deliverNested();
+      if (t.state !== 'waiting') break;
+      if (this.fireNextArrival() || this.takeMail()) continue;
+      if (Atomics.load(ctl, C_STOP) === STOP_NOW) throw STOP;
+      if ((i & 63) === 63) {
+        this.publish();
+        const now = performance.now();
+        if (until < 0) until = now + this.job.spinMicros / 1000;
+        else if (now > until) Atomics.wait(ctl, C_GEN, Atomics.load(ctl, C_GEN), 1);
+      }
+    }
+    // readyThread queued it; in twin mode it never left the CPU, so it just goes on running.
+    const i = cpu.ready.indexOf(t);
+    if (i >= 0) cpu.ready.splice(i, 1);
+    t.state = 'running';
+    m.cur = ctx;
+    m.cpu = cpu;
+  }
 
-  post(target: LogicalCpu, dpc: number, front: boolean): void {
+  // ---- the dispatcher lock, DPCs and thread wake-ups across CPUs --------------------------------
+
+  /** Machine.lockDispatcher: an Atomics spin lock on a control word, nesting on this CPU. */
+  lockDispatcher(): void {
+    if (this.dispatcherDepth++ !== 0) return;
+    const ctl = this.ctl;
+    const me = this.slot + 1;
+    for (let i = 1; Atomics.compareExchange(ctl, C_DISPATCHER_LOCK, 0, me) !== 0; i++) {
+      if ((i & 1023) === 0) {
+        if (Atomics.load(ctl, C_STOP) === STOP_NOW) {
+          this.dispatcherDepth = 0;
+          throw STOP;
+        }
+        // The holder's worker may have lost its host core: let it have ours for a moment.
+        if (i >= 8192) Atomics.wait(ctl, C_DISPATCHER_LOCK, Atomics.load(ctl, C_DISPATCHER_LOCK), 0.02);
+      }
+    }
+  }
+
+  /** Claims an entry of another CPU's mailbox; -1 when told to stop while it was full. */
+  claimEntry(target: LogicalCpu, what: string): number {
     const ctl = this.ctl;
     const slot = this.m.online.indexOf(target);
-    if (slot < 0) throw new ScenarioError(`a DPC was queued to CPU ${target.index}, which is not online`);
+    if (slot < 0) throw new ScenarioError(`${what} for CPU ${target.index}, which is not online`);
     const base = mailboxBase(this.n, slot);
     Atomics.add(ctl, C_INFLIGHT, 1);
     // Several CPUs may post to one mailbox: claim an entry by bumping the write index.
     const i = Atomics.add(ctl, base, 1);
     while (i - Atomics.load(ctl, base + 1) >= MAILBOX_SLOTS) {
-      if (Atomics.load(ctl, C_STOP) === STOP_NOW) return;
+      if (Atomics.load(ctl, C_STOP) === STOP_NOW) return -1;
     }
-    const e = base + 2 + (i % MAILBOX_SLOTS) * MAILBOX_ENTRY;
+    return base + 2 + (i % MAILBOX_SLOTS) * MAILBOX_ENTRY;
+  }
+
+  post(target: LogicalCpu, dpc: number, front: boolean): void {
+    const ctl = this.ctl;
+    const e = this.claimEntry(target, 'a DPC was queued');
+    if (e < 0) return;
     Atomics.store(ctl, e + 1, this.m.read(dpc + DPC_ARGUMENT1));
     Atomics.store(ctl, e + 2, this.m.read(dpc + DPC_ARGUMENT2));
     Atomics.store(ctl, e + 3, front ? 1 : 0);
     Atomics.store(ctl, e, dpc + 1);
+    Atomics.notify(ctl, C_GEN);
+  }
+
+  /** Readies a waiting thread of another CPU: its worker does it when it next takes its mail. */
+  postReady(t: Thread, status: number): void {
+    const ctl = this.ctl;
+    const e = this.claimEntry(t.cpu, `thread '${t.name}' was readied`);
+    if (e < 0) return;
+    Atomics.store(ctl, e + 1, status);
+    Atomics.store(ctl, e + 2, 0);
+    Atomics.store(ctl, e + 3, 0);
+    Atomics.store(ctl, e, -t.kthread);
     Atomics.notify(ctl, C_GEN);
   }
 
@@ -595,6 +688,11 @@ class FreeCpu {
       const front = Atomics.load(ctl, e + 3) === 1;
       Atomics.store(ctl, e, 0);
       Atomics.store(ctl, base + 1, r + 1);
+      took = true;
+      if (v < 0) {
+        this.readyFromMail(-v, a1);
+        continue;
+      }
       const entry = this.k.dpcs.routines.get(dpc);
       if (!entry) throw new ScenarioError(`a DPC at ${this.m.nameOf(dpc)} was queued to CPU ${this.cpu.index}, which does not know it`);
       const k = this.k;
@@ -615,7 +713,18 @@ class FreeCpu {
           inflight();
         }
       }, front);
-      took = true;
+    }
+  }
+
+  /** A "ready this thread" message: the thread is this CPU's, and the waker already unlinked its wait. */
+  readyFromMail(kthread: number, status: number): void {
+    const ctl = this.ctl;
+    try {
+      const t = this.m.threads.find((x) => x.kthread === kthread);
+      if (!t || t.cpu !== this.cpu) throw new ScenarioError(`CPU ${this.cpu.index} was asked to ready ${this.m.nameOf(kthread)}, which is not one of its threads`);
+      this.readyLocal(t, status);
+    } finally {
+      Atomics.sub(ctl, C_INFLIGHT, 1);
     }
   }
 

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { cpusRig, fixture, noWorkersLeft, rig, runFree } from './helpers.ts';
+
+// Kernel families whose cross-processor state lives in machine memory (or the kernel's shared
+// words) work across CPU workers: each test runs both ways a CPU worker can drive its routines.
+describe('free-run: dispatcher objects and mutexes shared between CPU workers', () => {
+  // 'auto' runs plain-function twins here (one thread per CPU): a wait idles inside the scheduling point.
+  for (const [mode, runs] of [['auto', 'twin'], ['generators', 'generators']] as const) {
+    it(`KMUTEX keeps mutual exclusion across CPUs, 20 x 400 acquisitions (${runs})`, async () => {
+      const r = await runFree(cpusRig(2), fixture('kmutex-counter'), { iterations: 20, mode, stallMs: 10_000 });
+      expect(r.outcome, r.failure?.message).toBe('pass');
+      expect(r.iterations).toBe(20);
+      expect(r.cpus.map((c) => c.mode)).toEqual([runs, runs]);
+      expect(r.warnings).toEqual([]);
+    }, 60_000);
+
+    it(`FAST_MUTEX and KGUARDED_MUTEX keep mutual exclusion across CPUs, 20 x 800 acquisitions (${runs})`, async () => {
+      const r = await runFree(cpusRig(2), fixture('fast-mutex-counter'), { iterations: 20, mode, stallMs: 10_000 });
+      expect(r.outcome, r.failure?.message).toBe('pass');
+      expect(r.iterations).toBe(20);
+      expect(r.warnings).toEqual([]);
+    }, 60_000);
+
+    it(`synchronization events hand a token between CPUs, each wait woken by the other CPU (${runs})`, async () => {
+      const r = await runFree(cpusRig(2), fixture('event-pingpong'), { iterations: 20, mode, stallMs: 10_000 });
+      expect(r.outcome, r.failure?.message).toBe('pass');
+      expect(r.iterations).toBe(20);
+      expect(r.warnings).toEqual([]);
+    }, 60_000);
+  }
+
+  it('a DPC on another CPU wakes the waiting threads (dispatcher/wait-after-release)', async () => {
+    const r = await runFree(rig('dual-opteron-240'), 'dispatcher/wait-after-release', { iterations: 200, stallMs: 10_000 });
+    expect(r.outcome, r.failure?.message).toBe('pass');
+    expect(r.iterations).toBe(200);
+    expect(r.warnings).toEqual([]);
+  }, 60_000);
+
+  it('still finds the recursive fast-mutex acquire (fastmutex/recursive): 0xC4/0x1000 on a checked build, a hang on a free one', async () => {
+    const checked = await runFree(rig('dual-opteron-240'), 'fastmutex/recursive', { seconds: 20 });
+    expect(checked.outcome, checked.failure?.message).toBe('bugcheck');
+    expect(checked.failure?.bugcheck?.params[0]).toBe(0x1000);
+    expect(checked.warnings).toEqual([]);
+    const free = await runFree(cpusRig(2), 'fastmutex/recursive', { seconds: 20, stallMs: 1500 });
+    expect(free.outcome, free.failure?.message).toBe('hang');
+    expect(free.warnings).toEqual([]);
+    expect(await noWorkersLeft()).toBe(0);
+  }, 60_000);
+});
