@@ -1,6 +1,9 @@
 /**
- * Machine memory: one Int32Array (over a SharedArrayBuffer when the host has
- * one), addressed in 32-bit words. Word 0..15 (the first cache line) is never
+ * Machine memory: one Int32Array addressed in 32-bit words — over a
+ * SharedArrayBuffer when the CPUs run in workers of their own (free-run hands
+ * its shared buffers to the constructor), over a plain ArrayBuffer when one
+ * thread steps them all (the controlled engine: nothing to share, and both
+ * accesses and fill() cost more on shared memory, on every step and every run). Word 0..15 (the first cache line) is never
  * handed out, so address 0 is NULL.
  *
  * The pool allocator is deterministic (a bump allocator, 16-byte aligned) and
@@ -89,12 +92,6 @@ export class BlockTable {
   }
 }
 
-export function createBuffer(words: number): Int32Array {
-  const bytes = words * 4;
-  const buf = typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
-  return new Int32Array(buf);
-}
-
 export class Memory {
   readonly words: Int32Array;
   readonly shadow: Uint8Array;
@@ -106,13 +103,14 @@ export class Memory {
     readonly size: number,
     words?: Int32Array,
   ) {
-    this.words = words ?? createBuffer(size);
+    this.words = words ?? new Int32Array(size);
     this.shadow = new Uint8Array(size);
   }
 
   /** Back to power-on state; only the used part is cleared, so a reset costs what the run used. */
   reset(): void {
-    clear(this.words, this.shadow, 0, this.top);
+    this.words.fill(0, 0, this.top);
+    this.shadow.fill(Shadow.Unallocated, 0, this.top);
     this.top = WORDS_PER_LINE;
     this.blocks.clear();
   }
@@ -148,19 +146,6 @@ export class Memory {
   /** The live or freed block that contains addr, if any. */
   blockAt(addr: number): PoolBlock | undefined {
     return this.blocks.containing(addr);
-  }
-}
-
-/** Zeroes words and shadow over [from, to): a loop for the few words most runs use, fill() beyond. */
-export function clear(words: Int32Array, shadow: Uint8Array, from: number, to: number): void {
-  if (to - from <= 256) {
-    for (let i = from; i < to; i++) {
-      words[i] = 0;
-      shadow[i] = Shadow.Unallocated;
-    }
-  } else {
-    words.fill(0, from, to);
-    shadow.fill(Shadow.Unallocated, from, to);
   }
 }
 
