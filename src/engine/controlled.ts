@@ -88,6 +88,8 @@ export class ControlledRun {
   private choices: Int32Array;
   private dev = new Int32Array(256);
   private devLen = 0;
+  /** Views of dev by length, made once: a subarray per execution was a measurable share of a short schedule. */
+  private devViews: Int32Array[] = [];
   private readonly setupCtx: ExecContext;
   private state: unknown;
   private readonly fingerprint: number;
@@ -204,6 +206,7 @@ export class ControlledRun {
       const g = new Int32Array(this.dev.length * 2);
       g.set(this.dev);
       this.dev = g;
+      this.devViews = [];
     }
     this.dev[this.devLen++] = step;
     this.dev[this.devLen++] = choice;
@@ -284,7 +287,8 @@ export class ControlledRun {
     m.onStep = listener;
     recorder?.close();
     // A view, not a copy: valid until the next execute() (scheduleOf and explore copy what they keep).
-    return { outcome, failure, steps: m.step, deviations: this.dev.subarray(0, this.devLen), trace: recorder?.steps };
+    const deviations = (this.devViews[this.devLen] ??= this.dev.subarray(0, this.devLen));
+    return { outcome, failure, steps: m.step, deviations, trace: recorder?.steps };
   }
 
   private checkInvariants(): void {

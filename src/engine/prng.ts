@@ -22,11 +22,18 @@ export class Rng {
   private d: number;
 
   constructor(seed: number) {
+    this.a = this.b = this.c = this.d = 0;
+    this.reseed(seed);
+  }
+
+  /** Restarts the stream as `new Rng(seed)` would, without a new object per schedule. */
+  reseed(seed: number): this {
     this.a = splitmix32(seed);
     this.b = splitmix32(this.a);
     this.c = splitmix32(this.b);
     this.d = 1;
     for (let i = 0; i < 12; i++) this.u32();
+    return this;
   }
 
   u32(): number {

@@ -36,7 +36,7 @@ export class PctStrategy implements Strategy {
   }
 
   newExecution(index: number): boolean {
-    this.rng = new Rng(scheduleSeed(this.seed, index));
+    this.rng.reseed(scheduleSeed(this.seed, index));
     this.prio.fill(0);
     this.decisions = 0;
     this.changePoints = [];

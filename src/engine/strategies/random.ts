@@ -9,7 +9,7 @@ export class RandomStrategy implements Strategy {
   constructor(private readonly seed: number) {}
 
   newExecution(index: number): boolean {
-    this.rng = new Rng(scheduleSeed(this.seed, index));
+    this.rng.reseed(scheduleSeed(this.seed, index));
     return true;
   }
 
