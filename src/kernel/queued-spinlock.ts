@@ -20,22 +20,56 @@ export const LOCK_QUEUE_OWNER = 2;
 
 export type PKLOCK_QUEUE_HANDLE = number;
 
-/** Per-run bookkeeping: spare handles per context, and the order log for locks a scenario asked to watch. */
+/**
+ * Per-run bookkeeping: spare handles per context, and the order log for locks
+ * a scenario asked to watch. A loop that takes the lock over and over asks for
+ * the same context's spares and recycles the same handle every time: the last
+ * answers are kept beside the Map and the Set, which cost a hash lookup each
+ * (four per critical section, a third of one in free-run).
+ */
 export class QueuedLockState {
   readonly spare = new Map<number, number[]>();
   /** Handles the kernel allocated itself (a caller's own handles are never recycled). */
   readonly auto = new Set<number>();
   readonly order = new Map<number, { requests: string[]; grants: string[] }>();
+  /** The context whose spare list was last looked up, and that list. */
+  lastId = -1;
+  lastSpare: number[] | null = null;
+  /** The handle last found in `auto`. */
+  lastAuto = -1;
   reset(): void {
     if (this.spare.size !== 0) this.spare.clear();
     if (this.auto.size !== 0) this.auto.clear();
     if (this.order.size !== 0) this.order.clear();
+    this.lastId = -1;
+    this.lastSpare = null;
+    this.lastAuto = -1;
+  }
+
+  /** The spare handles of context `id`; with `make`, created when it has none. */
+  spareOf(id: number, make: boolean): number[] | undefined {
+    if (id === this.lastId) return this.lastSpare!;
+    let list = this.spare.get(id);
+    if (list === undefined) {
+      if (!make) return undefined;
+      this.spare.set(id, (list = []));
+    }
+    this.lastId = id;
+    this.lastSpare = list;
+    return list;
+  }
+
+  isAuto(h: number): boolean {
+    if (h === this.lastAuto) return true;
+    if (!this.auto.has(h)) return false;
+    this.lastAuto = h;
+    return true;
   }
 }
 
 function takeHandle(k: Kernel): number {
   const ctx = k.m.cur;
-  const reused = k.queued.spare.get(ctx.id)?.pop();
+  const reused = k.queued.spareOf(ctx.id, false)?.pop();
   if (reused !== undefined) return reused;
   // In Windows the handle lives on the acquiring processor's stack: its own cache line, never shared.
   const h = k.m.memory.alloc(3, `KLOCK_QUEUE_HANDLE(${ctx.name})`, true);
@@ -55,7 +89,8 @@ function checkHandleFree(k: Kernel, lock: number, h: number): void {
 function acquireUp(k: Kernel, lock: number, h: number): void {
   checkHandleFree(k, lock, h);
   k.m.write(h + LQ_LOCK, (lock * 4) | LOCK_QUEUE_OWNER);
-  k.queued.order.get(lock)?.requests.push(k.m.cur.name);
+  const order = k.queued.order;
+  if (order.size !== 0) order.get(lock)?.requests.push(k.m.cur.name);
 }
 
 function* enqueue(k: Kernel, lock: number, h: number): Routine<void> {
@@ -67,7 +102,8 @@ function* enqueue(k: Kernel, lock: number, h: number): Routine<void> {
   m.write(h + LQ_LOCK, lock * 4);
   yield m.at(OP_RMW, lock);
   const prev = m.xchg(lock, h * 4);
-  k.queued.order.get(lock)?.requests.push(ctx.name);
+  const order = k.queued.order;
+  if (order.size !== 0) order.get(lock)?.requests.push(ctx.name);
   if (prev === 0) {
     m.or(h + LQ_LOCK, LOCK_QUEUE_OWNER);
     return;
@@ -113,7 +149,8 @@ function checkHandleOwns(k: Kernel, h: number, api: string): number {
 }
 
 function recordGrant(k: Kernel, lock: number): void {
-  k.queued.order.get(lock)?.grants.push(k.m.cur.name);
+  const order = k.queued.order;
+  if (order.size !== 0) order.get(lock)?.grants.push(k.m.cur.name);
 }
 
 export const queuedSpinLockApi = {
@@ -200,11 +237,8 @@ function checkOwner(k: Kernel, lock: number): void {
 
 function releaseHandle(k: Kernel, h: number): void {
   k.m.words[h + LQ_LOCK] = 0;
-  if (!k.queued.auto.has(h)) return;
-  const id = k.m.cur.id;
-  let list = k.queued.spare.get(id);
-  if (!list) k.queued.spare.set(id, (list = []));
-  list.push(h);
+  if (!k.queued.isAuto(h)) return;
+  k.queued.spareOf(k.m.cur.id, true)!.push(h);
 }
 
 /** Test support: lets a scenario observe request and grant order of one queued lock. */

@@ -181,6 +181,10 @@ class FreeCpu {
   /** Twin mode: scheduling points of the current iteration, the next arrival, and context ids. */
   tSteps = 0;
   tNext = Infinity;
+  /** Twin mode: the step at which the counters are next published and the stop flag read. */
+  tPublish = PUBLISH_EVERY + 1;
+  /** Twin mode: points granted to at() at the last call of point() (see FreeMachine.pointsLeft). */
+  tBatch = 1;
   tIds = 1 << 20;
   twinThread: { plan: Plan; thread: Thread } | null = null;
   /** Nesting depth of Machine.lockDispatcher on this CPU (only the outermost takes the shared word). */
@@ -234,6 +238,7 @@ class FreeCpu {
       ? (cpu, name, dpc, start, front = false) => {
           if (front) cpu.dpcQueue.unshift({ name, dpc, start });
           else cpu.dpcQueue.push({ name, dpc, start });
+          this.prompt();
         }
       : queueDpc;
     m.queueDpc = (cpu, name, dpc, start, front = false) => {
@@ -258,6 +263,7 @@ class FreeCpu {
     if (twin) {
       m.requestInterrupt = (cpu, name, irql, start) => {
         cpu.interrupts.push({ name, irql, start });
+        this.prompt();
       };
       this.pointFn = (op) => this.point(op);
     }
@@ -426,6 +432,8 @@ class FreeCpu {
     this.tSteps = 0;
     this.iterSteps = 0;
     this.tNext = this.nextArrival();
+    this.tPublish = PUBLISH_EVERY + 1;
+    this.tBatch = m.pointsLeft = 1;
     m.point = this.pointFn;
     try {
       const own = this.twinThread;
@@ -457,6 +465,7 @@ class FreeCpu {
       if (e === STOP) return this.stopped(this.tSteps);
       throw e;
     } finally {
+      this.countPoints();
       m.point = null;
     }
     this.operations += this.tSteps - this.iterSteps;
@@ -472,9 +481,36 @@ class FreeCpu {
     return true;
   }
 
-  /** A scheduling point of twin code: arrivals, delivery of interrupts and DPCs, the stop flag. */
+  /**
+   * Twin mode: adds the points at() counted down since the last call to the
+   * step count, and leaves a batch of one, so that code running from here on
+   * (a DPC delivered below) calls point() at its first scheduling point.
+   */
+  countPoints(): number {
+    const m = this.m;
+    const t = (this.tSteps += this.tBatch - m.pointsLeft);
+    this.tBatch = m.pointsLeft = 1;
+    return t;
+  }
+
+  /** Work was queued on this CPU between scheduling points (a DPC, an interrupt): the next point must look. */
+  prompt(): void {
+    const left = this.m.pointsLeft;
+    if (left > 1) {
+      this.tBatch -= left - 1;
+      this.m.pointsLeft = 1;
+    }
+  }
+
+  /**
+   * A scheduling point of twin code where something may be due: arrivals,
+   * delivery of interrupts and DPCs, publication of the counters and the stop
+   * flag. at() calls it when the batch it granted runs out, at every spin and
+   * wait; the next batch ends at the next due step, or after one point while
+   * an interrupt or DPC is pending (it becomes deliverable when IRQL drops).
+   */
   point(op: number): void {
-    const s = ++this.tSteps;
+    const s = this.countPoints();
     const m = this.m;
     if (op === OP_SPIN) {
       this.spins++;
@@ -490,12 +526,19 @@ class FreeCpu {
     }
     const cpu = this.cpu;
     if (cpu.interrupts.length !== 0 || (cpu.dpcQueue.length !== 0 && cpu.irql < DISPATCH_LEVEL)) this.deliverNested();
-    if ((s & PUBLISH_EVERY) === 0) {
-      this.operations += s - this.iterSteps;
-      this.iterSteps = s;
+    // Points of the routines delivered above count too.
+    const t = this.countPoints();
+    if (t >= this.tPublish) {
+      this.tPublish = (t | PUBLISH_EVERY) + 1;
+      this.operations += t - this.iterSteps;
+      this.iterSteps = t;
       this.publish();
       if (Atomics.load(this.ctl, C_STOP) === STOP_NOW) throw STOP;
       if (Atomics.load(this.ctl, this.mbox) !== Atomics.load(this.ctl, this.mbox + 1)) this.takeMail();
+    }
+    if (cpu.interrupts.length === 0 && cpu.dpcQueue.length === 0) {
+      const due = this.tNext < this.tPublish ? this.tNext : this.tPublish;
+      if (due - t > 1) this.tBatch = m.pointsLeft = due - t;
     }
   }
 

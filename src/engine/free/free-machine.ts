@@ -11,7 +11,7 @@
  * region of machine memory private to that CPU, so two CPUs never hand out
  * the same address.
  */
-import { ExecContext } from '../../machine/cpu.ts';
+import { ExecContext, type LogicalCpu } from '../../machine/cpu.ts';
 import { LockOwners, Machine } from '../../machine/machine.ts';
 import { Memory, OutOfMachineMemory, Shadow, WORDS_PER_LINE } from '../../machine/memory.ts';
 import { OP_SPIN, OP_WAIT } from '../../machine/ops.ts';
@@ -117,15 +117,25 @@ export class FreeMachine extends Machine {
   }
 
   override at(op: number, addr: number): number {
-    this.opAddr = addr;
-    if (--this.pointsLeft <= 0 || op === OP_SPIN || op === OP_WAIT) this.slowPoint(op);
+    // Small enough to inline into every kernel routine; opAddr only matters where point() looks at it.
+    if (--this.pointsLeft <= 0 || op === OP_SPIN || op === OP_WAIT) this.slowPoint(op, addr);
     return op;
   }
 
-  private slowPoint(op: number): void {
+  private slowPoint(op: number, addr: number): void {
+    this.opAddr = addr;
     if (this.point !== null) this.point(op);
-    // Generator mode: the engine's own loop is the scheduling point; keep the count far from zero.
-    else this.pointsLeft = 1 << 30;
+    // Generator mode: Machine.stepCpu reads opAddr after every yield, so every at() comes here.
+    else this.pointsLeft = 0;
+  }
+
+  /**
+   * Only the IRQL: Machine.setIrql also notes when DISPATCH_LEVEL was entered
+   * (for the step-counting DPC watchdog) and that the controlled engine's
+   * choices changed; free-run uses neither, and this runs twice per critical section.
+   */
+  override setIrql(cpu: LogicalCpu, irql: number): void {
+    cpu.irql = irql;
   }
 
   override read(a: number): number {
