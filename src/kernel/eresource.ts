@@ -27,10 +27,14 @@ import { APC_LEVEL } from '../machine/irql.ts';
 import { OP_KERNEL, OP_READ, OP_WAIT, type Routine } from '../machine/ops.ts';
 import {
   beginWait, checkWaitIrql, DISPATCHER_OBJECT_WORDS, EventSynchronizationObject, initDispatcherObject, releaseSemaphoreNow,
-  SemaphoreObject, SEMAPHORE_LIMIT, setEventNow, WAIT_BLOCKED,
+  SemaphoreObject, SEMAPHORE_LIMIT, setEventNow, threadAt, WAIT_BLOCKED,
 } from './dispatcher.ts';
 import type { Kernel } from './kernel.ts';
 import { combinedApcDisable } from './regions.ts';
+import {
+  KS_RESOURCE_ENTRIES, KS_RESOURCE_ENTRIES_USED, KS_RESOURCE_RECORDS_USED, KS_RESOURCE_SEQUENCE, KS_RESOURCES, MAX_RESOURCE_ENTRIES,
+  MAX_SHARED_RESOURCES, RESOURCE_ENTRY_WORDS, RESOURCE_RECORD_WORDS,
+} from './shared-words.ts';
 
 export type PERESOURCE = number;
 
@@ -51,45 +55,217 @@ export const ResourceOwnedExclusive = 0x80;
 
 type Mode = 'exclusive' | 'shared' | 'starve' | 'wait-for-exclusive';
 
+/** Resource record words (in Machine.kernelShared, so that every CPU worker of free-run sees one copy). */
+const R_ADDR = 0;
+const R_EXCLUSIVE = 1;
+const R_EXCLUSIVE_OWNER = 2;
+/** Exclusive ownership handed to a waiter that has not run yet. */
+const R_HANDOFF = 3;
+const R_EXCLUSIVE_WAITERS = 4;
+/** Entry words: an owner (with its recursion count) or a reader queued on the semaphore. */
+const E_RESOURCE = 0;
+const E_THREAD = 1;
+const E_KIND = 2;
+const E_COUNT = 3;
+/** Insertion order: owners are listed, and queued readers admitted, in this order. */
+const E_SEQUENCE = 4;
+const OWNER_ENTRY = 1;
+const WAITER_ENTRY = 2;
+
+/**
+ * One ERESOURCE's bookkeeping: its owners (thread → recursion count), the exclusive flag and
+ * owner, the hand-off flag and the waiters. It lives in the kernel's shared words, keyed by the
+ * resource's address, and is changed only under the dispatcher lock.
+ */
 class Resource {
-  readonly owners = new Map<Thread, number>();
-  exclusive = false;
-  exclusiveOwner: Thread | null = null;
-  /** Exclusive ownership handed to a waiter that has not run yet. */
-  handoff = false;
-  /** Readers queued on the semaphore (their slots are granted by the releaser). */
-  sharedWaiters: Thread[] = [];
-  exclusiveWaiters = 0;
-  constructor(readonly addr: number) {}
+  constructor(
+    readonly k: Kernel,
+    readonly addr: number,
+    private readonly w: Int32Array<ArrayBufferLike>,
+    private readonly rec: number,
+  ) {}
+
+  get exclusive(): boolean {
+    return this.w[this.rec + R_EXCLUSIVE] === 1;
+  }
+  set exclusive(v: boolean) {
+    this.w[this.rec + R_EXCLUSIVE] = v ? 1 : 0;
+  }
+  get exclusiveOwner(): Thread | null {
+    return threadAt(this.k, this.w[this.rec + R_EXCLUSIVE_OWNER]!);
+  }
+  set exclusiveOwner(t: Thread | null) {
+    this.w[this.rec + R_EXCLUSIVE_OWNER] = t?.kthread ?? 0;
+  }
+  get handoff(): boolean {
+    return this.w[this.rec + R_HANDOFF] === 1;
+  }
+  set handoff(v: boolean) {
+    this.w[this.rec + R_HANDOFF] = v ? 1 : 0;
+  }
+  get exclusiveWaiters(): number {
+    return this.w[this.rec + R_EXCLUSIVE_WAITERS]!;
+  }
+  set exclusiveWaiters(n: number) {
+    this.w[this.rec + R_EXCLUSIVE_WAITERS] = n;
+  }
+
+  /** Entries of one kind, in insertion order. */
+  private entries(kind: number): number[] {
+    const w = this.w;
+    const out: number[] = [];
+    const end = KS_RESOURCE_ENTRIES + w[KS_RESOURCE_ENTRIES_USED]! * RESOURCE_ENTRY_WORDS;
+    for (let e = KS_RESOURCE_ENTRIES; e < end; e += RESOURCE_ENTRY_WORDS) {
+      if (w[e + E_RESOURCE] === this.addr && w[e + E_KIND] === kind) out.push(e);
+    }
+    if (out.length > 1) out.sort((a, b) => w[a + E_SEQUENCE]! - w[b + E_SEQUENCE]!);
+    return out;
+  }
+
+  private find(kind: number, t: Thread): number {
+    const w = this.w;
+    const end = KS_RESOURCE_ENTRIES + w[KS_RESOURCE_ENTRIES_USED]! * RESOURCE_ENTRY_WORDS;
+    for (let e = KS_RESOURCE_ENTRIES; e < end; e += RESOURCE_ENTRY_WORDS) {
+      if (w[e + E_RESOURCE] === this.addr && w[e + E_KIND] === kind && w[e + E_THREAD] === t.kthread) return e;
+    }
+    return -1;
+  }
+
+  private add(kind: number, t: Thread, count: number): void {
+    const w = this.w;
+    const used = w[KS_RESOURCE_ENTRIES_USED]!;
+    let e = -1;
+    for (let i = 0; i < used; i++) {
+      const x = KS_RESOURCE_ENTRIES + i * RESOURCE_ENTRY_WORDS;
+      if (w[x + E_RESOURCE] === 0) {
+        e = x;
+        break;
+      }
+    }
+    if (e < 0) {
+      if (used >= MAX_RESOURCE_ENTRIES) {
+        throw new ScenarioError(`ERESOURCE ${this.k.m.nameOf(this.addr)}: more than ${MAX_RESOURCE_ENTRIES} owners and queued readers of ERESOURCEs at once`);
+      }
+      e = KS_RESOURCE_ENTRIES + used * RESOURCE_ENTRY_WORDS;
+      w[KS_RESOURCE_ENTRIES_USED] = used + 1;
+    }
+    w[e + E_RESOURCE] = this.addr;
+    w[e + E_THREAD] = t.kthread;
+    w[e + E_KIND] = kind;
+    w[e + E_COUNT] = count;
+    w[e + E_SEQUENCE] = ++w[KS_RESOURCE_SEQUENCE]!;
+  }
+
+  /** How many times `t` owns the resource (0: not at all). */
+  ownerCount(t: Thread): number {
+    const e = this.find(OWNER_ENTRY, t);
+    return e < 0 ? 0 : this.w[e + E_COUNT]!;
+  }
+
+  /** Sets `t`'s ownership count; a new owner goes last, 0 removes it. */
+  setOwner(t: Thread, count: number): void {
+    const e = this.find(OWNER_ENTRY, t);
+    if (e >= 0) {
+      if (count === 0) this.w.fill(0, e, e + RESOURCE_ENTRY_WORDS);
+      else this.w[e + E_COUNT] = count;
+    } else if (count !== 0) this.add(OWNER_ENTRY, t, count);
+  }
+
+  owners(): { thread: Thread; count: number }[] {
+    return this.entries(OWNER_ENTRY).map((e) => ({ thread: threadAt(this.k, this.w[e + E_THREAD]!)!, count: this.w[e + E_COUNT]! }));
+  }
+
+  get ownerTotal(): number {
+    return this.entries(OWNER_ENTRY).length;
+  }
+
+  /** Readers queued on the semaphore, in the order they queued. */
+  sharedWaiters(): Thread[] {
+    return this.entries(WAITER_ENTRY).map((e) => threadAt(this.k, this.w[e + E_THREAD]!)!);
+  }
+
+  pushSharedWaiter(t: Thread): void {
+    this.add(WAITER_ENTRY, t, 1);
+  }
+
+  clearSharedWaiters(): void {
+    for (const e of this.entries(WAITER_ENTRY)) this.w.fill(0, e, e + RESOURCE_ENTRY_WORDS);
+  }
 }
 
+/** Which ERESOURCEs are initialized (setup's are known to every CPU worker; see resourceAt). */
 class ResourceState {
-  readonly byAddr = new Map<number, Resource>();
+  readonly byAddr = new Set<number>();
 }
 
 function rstate(k: Kernel): ResourceState {
   return k.perRun('eresource', () => new ResourceState());
 }
 
-function resourceAt(k: Kernel, res: number, api: string): Resource {
-  const r = rstate(k).byAddr.get(res);
-  if (!r) throw new ScenarioError(`${api}: ${k.m.nameOf(res)} is not an initialized ERESOURCE (use k.ExInitializeResourceLite)`);
-  // Touch the resource's memory: a freed ERESOURCE faults here.
-  k.m.read(res + RES_INITIALIZED);
-  return r;
+/** The shared record of a resource, created at its first use. */
+function recordOf(w: Int32Array<ArrayBufferLike>, k: Kernel, res: number, create: boolean): number {
+  const used = w[KS_RESOURCE_RECORDS_USED]!;
+  let free = -1;
+  for (let i = 0; i < used; i++) {
+    const r = KS_RESOURCES + i * RESOURCE_RECORD_WORDS;
+    if (w[r + R_ADDR] === res) return r;
+    if (free < 0 && w[r + R_ADDR] === 0) free = r;
+  }
+  if (!create) return -1;
+  if (free < 0) {
+    if (used >= MAX_SHARED_RESOURCES) throw new ScenarioError(`ERESOURCE ${k.m.nameOf(res)}: more than ${MAX_SHARED_RESOURCES} ERESOURCEs in use at once`);
+    free = KS_RESOURCES + used * RESOURCE_RECORD_WORDS;
+    w[KS_RESOURCE_RECORDS_USED] = used + 1;
+  }
+  w.fill(0, free, free + RESOURCE_RECORD_WORDS);
+  w[free + R_ADDR] = res;
+  return free;
 }
 
-/** Mirrors the JS-side state into the ERESOURCE's words. */
+/** Forgets a resource's shared bookkeeping (deleted, or initialized again). */
+function forget(k: Kernel, res: number): void {
+  // Read without marking the shared words used: a record exists only if an acquire marked them.
+  const w = k.m.kernelShared;
+  const rec = recordOf(w, k, res, false);
+  if (rec < 0) return;
+  w.fill(0, rec, rec + RESOURCE_RECORD_WORDS);
+  const end = KS_RESOURCE_ENTRIES + w[KS_RESOURCE_ENTRIES_USED]! * RESOURCE_ENTRY_WORDS;
+  for (let e = KS_RESOURCE_ENTRIES; e < end; e += RESOURCE_ENTRY_WORDS) {
+    if (w[e + E_RESOURCE] === res) w.fill(0, e, e + RESOURCE_ENTRY_WORDS);
+  }
+}
+
+function resourceAt(k: Kernel, res: number, api: string): Resource {
+  const m = k.m;
+  // Free-run: a resource another CPU initialized (or deleted) while the actors ran is known by its words.
+  const known = m.sharedAcrossWorkers
+    ? res > 0 && res + RES_INITIALIZED < m.memory.size && m.shadow[res + RES_INITIALIZED] !== 0 && m.words[res + RES_INITIALIZED] === 1
+    : rstate(k).byAddr.has(res);
+  if (!known) throw new ScenarioError(`${api}: ${m.nameOf(res)} is not an initialized ERESOURCE (use k.ExInitializeResourceLite)`);
+  // Touch the resource's memory: a freed ERESOURCE faults here.
+  m.read(res + RES_INITIALIZED);
+  return resourceView(k, res);
+}
+
+/** The bookkeeping of a resource, without checking it. */
+function resourceView(k: Kernel, res: number): Resource {
+  const w = k.sharedWords();
+  return new Resource(k, res, w, recordOf(w, k, res, true));
+}
+
+/** Mirrors the shared bookkeeping into the ERESOURCE's words. */
 function sync(k: Kernel, r: Resource): void {
   const m = k.m;
   const a = r.addr;
+  const owners = r.owners();
   m.write(a + RES_FLAG, r.exclusive ? ResourceOwnedExclusive : 0);
-  m.write(a + RES_ACTIVE_ENTRIES, r.owners.size);
-  m.write(a + RES_SHARED_WAITERS, r.sharedWaiters.length);
+  m.write(a + RES_ACTIVE_ENTRIES, owners.length);
+  m.write(a + RES_SHARED_WAITERS, r.sharedWaiters().length);
   m.write(a + RES_EXCLUSIVE_WAITERS, r.exclusiveWaiters);
-  const first = r.exclusiveOwner ?? (r.owners.size > 0 ? r.owners.keys().next().value! : null);
+  const xo = r.exclusiveOwner;
+  const first = xo ?? (owners.length > 0 ? owners[0]!.thread : null);
   m.write(a + RES_OWNER_THREAD, r.handoff ? 1 : (first?.kthread ?? 0));
-  m.write(a + RES_OWNER_COUNT, first ? (r.owners.get(first) ?? 0) : 0);
+  m.write(a + RES_OWNER_COUNT, first ? r.ownerCount(first) : 0);
 }
 
 function currentThread(ctx: ExecContext, api: string): Thread {
@@ -111,18 +287,20 @@ function checkApcs(k: Kernel, ctx: ExecContext, t: Thread, res: number, subcode:
 
 function describeOwners(r: Resource): string {
   if (r.handoff) return 'being handed to an exclusive waiter';
-  if (r.owners.size === 0) return 'free';
-  const names = [...r.owners.keys()].map((t) => `'${t.name}'`).join(', ');
+  const owners = r.owners();
+  if (owners.length === 0) return 'free';
+  const names = owners.map((o) => `'${o.thread.name}'`).join(', ');
   return `owned ${r.exclusive ? 'exclusive' : 'shared'} by ${names}`;
 }
 
 /** Admits every queued reader at once (their owner slots were reserved when they queued). */
 function admitShared(k: Kernel, r: Resource): void {
-  const n = r.sharedWaiters.length;
+  const waiters = r.sharedWaiters();
+  const n = waiters.length;
   r.exclusive = false;
   r.exclusiveOwner = null;
-  for (const w of r.sharedWaiters) r.owners.set(w, (r.owners.get(w) ?? 0) + 1);
-  r.sharedWaiters = [];
+  for (const w of waiters) r.setOwner(w, r.ownerCount(w) + 1);
+  r.clearSharedWaiters();
   releaseSemaphoreNow(k, r.addr + RES_SHARED_SEMAPHORE, n);
 }
 
@@ -139,9 +317,10 @@ function handOffExclusive(k: Kernel, r: Resource): void {
 function grantNext(k: Kernel, r: Resource, wasExclusive: boolean): void {
   r.exclusive = false;
   r.exclusiveOwner = null;
-  if (wasExclusive && r.sharedWaiters.length > 0) admitShared(k, r);
+  const readers = r.sharedWaiters().length;
+  if (wasExclusive && readers > 0) admitShared(k, r);
   else if (r.exclusiveWaiters > 0) handOffExclusive(k, r);
-  else if (r.sharedWaiters.length > 0) admitShared(k, r);
+  else if (readers > 0) admitShared(k, r);
 }
 
 /** The common acquire path of every ExAcquire* routine. */
@@ -150,55 +329,70 @@ function* acquire(k: Kernel, res: PERESOURCE, wait: boolean, mode: Mode, api: st
   const ctx = m.cur;
   ctx.apiStack.push(api);
   yield m.at(OP_KERNEL, res);
-  const r = resourceAt(k, res, api);
-  const t = currentThread(ctx, api);
-  checkApcs(k, ctx, t, res, 0x37, api);
-  const mine = r.owners.get(t) ?? 0;
-  let grant = false;
-  if (r.owners.size === 0 && !r.handoff) {
-    grant = true;
-    r.exclusive = mode === 'exclusive';
-    r.exclusiveOwner = r.exclusive ? t : null;
-  } else if (r.exclusive) {
-    // Exclusive (or being handed over): only the exclusive owner gets in, by recursion.
-    grant = r.exclusiveOwner === t;
-  } else if (mode === 'exclusive') {
-    grant = false; // shared-owned: even a shared owner waits (for itself, if it is one)
-  } else if (mode === 'starve') {
-    grant = true;
-  } else if (mode === 'wait-for-exclusive') {
-    grant = r.exclusiveWaiters === 0;
-  } else {
-    grant = mine > 0 || r.exclusiveWaiters === 0;
-  }
-  if (grant) {
-    r.owners.set(t, mine + 1);
-    sync(k, r);
-    ctx.apiStack.pop();
-    return true;
-  }
-  if (!wait) {
-    ctx.apiStack.pop();
-    return false;
-  }
   const exclusive = mode === 'exclusive';
   const obj = res + (exclusive ? RES_EXCLUSIVE_EVENT : RES_SHARED_SEMAPHORE);
-  // ExpWaitForResource waits with a 500 ms timeout (and loops): a timed wait, as far as IRQL rules go.
-  checkWaitIrql(k, ctx, 1, obj);
-  if (exclusive) r.exclusiveWaiters++;
-  else r.sharedWaiters.push(t);
-  m.write(res + RES_CONTENTION, m.read(res + RES_CONTENTION) + 1);
-  sync(k, r);
-  const owner = mine > 0 ? t : (r.exclusiveOwner ?? (r.owners.size > 0 ? r.owners.keys().next().value! : null));
-  const reason = `ERESOURCE ${m.nameOf(res)} (${exclusive ? 'exclusive' : 'shared'} access; ${describeOwners(r)}${mine > 0 ? `, including '${t.name}' itself` : ''})`;
-  if (beginWait(k, ctx, [obj], false, null, reason, owner) === WAIT_BLOCKED) yield m.at(OP_WAIT, obj);
+  let t: Thread;
+  let blocked: boolean;
+  m.lockDispatcher();
+  try {
+    const r = resourceAt(k, res, api);
+    t = currentThread(ctx, api);
+    checkApcs(k, ctx, t, res, 0x37, api);
+    const mine = r.ownerCount(t);
+    let grant = false;
+    if (r.ownerTotal === 0 && !r.handoff) {
+      grant = true;
+      r.exclusive = exclusive;
+      r.exclusiveOwner = r.exclusive ? t : null;
+    } else if (r.exclusive) {
+      // Exclusive (or being handed over): only the exclusive owner gets in, by recursion.
+      grant = r.exclusiveOwner === t;
+    } else if (exclusive) {
+      grant = false; // shared-owned: even a shared owner waits (for itself, if it is one)
+    } else if (mode === 'starve') {
+      grant = true;
+    } else if (mode === 'wait-for-exclusive') {
+      grant = r.exclusiveWaiters === 0;
+    } else {
+      grant = mine > 0 || r.exclusiveWaiters === 0;
+    }
+    if (grant) {
+      r.setOwner(t, mine + 1);
+      sync(k, r);
+      ctx.apiStack.pop();
+      return true;
+    }
+    if (!wait) {
+      ctx.apiStack.pop();
+      return false;
+    }
+    // ExpWaitForResource waits with a 500 ms timeout (and loops): a timed wait, as far as IRQL rules go.
+    checkWaitIrql(k, ctx, 1, obj);
+    if (exclusive) r.exclusiveWaiters++;
+    else r.pushSharedWaiter(t);
+    m.write(res + RES_CONTENTION, m.read(res + RES_CONTENTION) + 1);
+    sync(k, r);
+    const owners = r.owners();
+    const owner = mine > 0 ? t : (r.exclusiveOwner ?? (owners.length > 0 ? owners[0]!.thread : null));
+    const reason = `ERESOURCE ${m.nameOf(res)} (${exclusive ? 'exclusive' : 'shared'} access; ${describeOwners(r)}${mine > 0 ? `, including '${t.name}' itself` : ''})`;
+    blocked = beginWait(k, ctx, [obj], false, null, reason, owner) === WAIT_BLOCKED;
+  } finally {
+    m.unlockDispatcher();
+  }
+  if (blocked) yield m.at(OP_WAIT, obj);
   if (exclusive) {
     // Woken by a hand-off: record ourselves as the owner.
-    r.handoff = false;
-    r.exclusive = true;
-    r.exclusiveOwner = t;
-    r.owners.set(t, 1);
-    sync(k, r);
+    m.lockDispatcher();
+    try {
+      const r = resourceView(k, res);
+      r.handoff = false;
+      r.exclusive = true;
+      r.exclusiveOwner = t;
+      r.setOwner(t, 1);
+      sync(k, r);
+    } finally {
+      m.unlockDispatcher();
+    }
   }
   ctx.apiStack.pop();
   return true;
@@ -218,7 +412,14 @@ export const eresourceApi = {
     initDispatcherObject(this, a + RES_SHARED_SEMAPHORE, SemaphoreObject, 0);
     m.words[a + RES_SHARED_SEMAPHORE + SEMAPHORE_LIMIT] = 0x7fffffff;
     initDispatcherObject(this, a + RES_EXCLUSIVE_EVENT, EventSynchronizationObject, 0);
-    st.byAddr.set(a, new Resource(a));
+    st.byAddr.add(a);
+    // Initialized again: the old bookkeeping goes (in setup there is none: setup never uses the shared words).
+    m.lockDispatcher();
+    try {
+      forget(this, a);
+    } finally {
+      m.unlockDispatcher();
+    }
     return a;
   },
 
@@ -227,13 +428,19 @@ export const eresourceApi = {
     const m = this.m;
     yield m.at(OP_KERNEL, resource);
     const st = rstate(this);
-    const r = st.byAddr.get(resource);
-    if (!r || m.words[resource + RES_INITIALIZED] !== 1) {
+    const known = st.byAddr.has(resource) || m.sharedAcrossWorkers;
+    if (!known || m.words[resource + RES_INITIALIZED] !== 1) {
       if (m.checked) throw verifierViolation(0xd1, resource * 4, 0, 0, `ExDeleteResourceLite: ${m.nameOf(resource)} was never initialized`);
       return;
     }
-    m.write(resource + RES_INITIALIZED, 0);
-    st.byAddr.delete(resource);
+    m.lockDispatcher();
+    try {
+      m.write(resource + RES_INITIALIZED, 0);
+      st.byAddr.delete(resource);
+      forget(this, resource);
+    } finally {
+      m.unlockDispatcher();
+    }
   },
 
   /**
@@ -291,23 +498,28 @@ export const eresourceApi = {
     const ctx = m.cur;
     ctx.apiStack.push('ExReleaseResourceLite');
     yield m.at(OP_KERNEL, resource);
-    const r = resourceAt(this, resource, 'ExReleaseResourceLite');
-    const t = currentThread(ctx, 'ExReleaseResourceLite');
-    const count = r.owners.get(t) ?? 0;
-    if (count === 0) {
-      throw new BugCheck(
-        0xe3, resource * 4, t.kthread * 4, 0, 3,
-        `thread '${t.name}' releases ${m.nameOf(resource)}, which it does not own (${describeOwners(r)})`,
-      );
+    m.lockDispatcher();
+    try {
+      const r = resourceAt(this, resource, 'ExReleaseResourceLite');
+      const t = currentThread(ctx, 'ExReleaseResourceLite');
+      const count = r.ownerCount(t);
+      if (count === 0) {
+        throw new BugCheck(
+          0xe3, resource * 4, t.kthread * 4, 0, 3,
+          `thread '${t.name}' releases ${m.nameOf(resource)}, which it does not own (${describeOwners(r)})`,
+        );
+      }
+      checkApcs(this, ctx, t, resource, 0x38, 'ExReleaseResourceLite');
+      if (count > 1) r.setOwner(t, count - 1);
+      else {
+        r.setOwner(t, 0);
+        const wasExclusive = r.exclusive;
+        if (wasExclusive || r.ownerTotal === 0) grantNext(this, r, wasExclusive);
+      }
+      sync(this, r);
+    } finally {
+      m.unlockDispatcher();
     }
-    checkApcs(this, ctx, t, resource, 0x38, 'ExReleaseResourceLite');
-    if (count > 1) r.owners.set(t, count - 1);
-    else {
-      r.owners.delete(t);
-      const wasExclusive = r.exclusive;
-      if (wasExclusive || r.owners.size === 0) grantNext(this, r, wasExclusive);
-    }
-    sync(this, r);
     ctx.apiStack.pop();
   },
 
@@ -326,15 +538,20 @@ export const eresourceApi = {
     const ctx = m.cur;
     ctx.apiStack.push('ExConvertExclusiveToSharedLite');
     yield m.at(OP_KERNEL, resource);
-    const r = resourceAt(this, resource, 'ExConvertExclusiveToSharedLite');
-    const t = currentThread(ctx, 'ExConvertExclusiveToSharedLite');
-    if (!r.exclusive || r.exclusiveOwner !== t) {
-      throw new BugCheck(0xe3, resource * 4, t.kthread * 4, 0, 3, `ExConvertExclusiveToSharedLite: thread '${t.name}' does not own ${m.nameOf(resource)} exclusive (${describeOwners(r)})`);
+    m.lockDispatcher();
+    try {
+      const r = resourceAt(this, resource, 'ExConvertExclusiveToSharedLite');
+      const t = currentThread(ctx, 'ExConvertExclusiveToSharedLite');
+      if (!r.exclusive || r.exclusiveOwner !== t) {
+        throw new BugCheck(0xe3, resource * 4, t.kthread * 4, 0, 3, `ExConvertExclusiveToSharedLite: thread '${t.name}' does not own ${m.nameOf(resource)} exclusive (${describeOwners(r)})`);
+      }
+      r.exclusive = false;
+      r.exclusiveOwner = null;
+      if (r.sharedWaiters().length > 0) admitShared(this, r);
+      sync(this, r);
+    } finally {
+      m.unlockDispatcher();
     }
-    r.exclusive = false;
-    r.exclusiveOwner = null;
-    if (r.sharedWaiters.length > 0) admitShared(this, r);
-    sync(this, r);
     ctx.apiStack.pop();
   },
 
@@ -349,7 +566,7 @@ export const eresourceApi = {
   ExIsResourceAcquiredSharedLite(this: Kernel, resource: PERESOURCE): number {
     const r = resourceAt(this, resource, 'ExIsResourceAcquiredSharedLite');
     const t = this.m.cur.thread;
-    return t === null ? 0 : (r.owners.get(t) ?? 0);
+    return t === null ? 0 : r.ownerCount(t);
   },
 
   /** Threads waiting for exclusive access. */

@@ -30,7 +30,7 @@ import { csqApi, type CsqApi } from './csq.ts';
  * Families whose per-run JS state (perRun) is only a registry that setup fills alike on every
  * free-run CPU worker: what processors share of them lives in machine memory or Machine.kernelShared.
  */
-export const SHARED_STATE_FAMILIES: ReadonlySet<string> = new Set(['dispatcher', 'fast-mutex', 'csq']);
+export const SHARED_STATE_FAMILIES: ReadonlySet<string> = new Set(['dispatcher', 'fast-mutex', 'eresource', 'csq']);
 
 export class Kernel {
   readonly verifier = new Verifier();

@@ -9,6 +9,9 @@
 export const KS_WAIT_SEQUENCE = 0;
 /** Counter that orders ERESOURCE owner and waiter entries (their insertion order). */
 export const KS_RESOURCE_SEQUENCE = 1;
+/** High-water marks of the ERESOURCE records and entries in use (scans stop there). */
+export const KS_RESOURCE_RECORDS_USED = 2;
+export const KS_RESOURCE_ENTRIES_USED = 3;
 
 /** ERESOURCE records: [address, exclusive, exclusive owner KTHREAD, hand-off pending, exclusive waiters]. */
 export const KS_RESOURCES = 64;

@@ -21,6 +21,13 @@ describe('free-run: dispatcher objects and mutexes shared between CPU workers', 
       expect(r.warnings).toEqual([]);
     }, 60_000);
 
+    it(`ERESOURCE keeps exclusive and shared access apart across CPUs, 20 x 600 acquisitions (${runs})`, async () => {
+      const r = await runFree(cpusRig(2), fixture('eresource-counter'), { iterations: 20, mode, stallMs: 10_000 });
+      expect(r.outcome, r.failure?.message).toBe('pass');
+      expect(r.iterations).toBe(20);
+      expect(r.warnings).toEqual([]);
+    }, 60_000);
+
     it(`synchronization events hand a token between CPUs, each wait woken by the other CPU (${runs})`, async () => {
       const r = await runFree(cpusRig(2), fixture('event-pingpong'), { iterations: 20, mode, stallMs: 10_000 });
       expect(r.outcome, r.failure?.message).toBe('pass');
@@ -33,6 +40,15 @@ describe('free-run: dispatcher objects and mutexes shared between CPU workers', 
     const r = await runFree(rig('dual-opteron-240'), 'dispatcher/wait-after-release', { iterations: 200, stallMs: 10_000 });
     expect(r.outcome, r.failure?.message).toBe('pass');
     expect(r.iterations).toBe(200);
+    expect(r.warnings).toEqual([]);
+  }, 60_000);
+
+  it("finds eresource/release-not-owner, and the report sees the owner another CPU recorded", async () => {
+    const r = await runFree(rig('dual-opteron-240'), 'eresource/release-not-owner', { seconds: 20 });
+    expect(r.outcome, r.failure?.message).toBe('bugcheck');
+    expect(r.failure?.bugcheck?.name).toBe('RESOURCE_NOT_OWNED');
+    // The acquire ran on CPU 0's worker, the release on CPU 1's: one owner table for both.
+    expect(r.failure?.message).toMatch(/owned exclusive by 'dispatch'/);
     expect(r.warnings).toEqual([]);
   }, 60_000);
 
