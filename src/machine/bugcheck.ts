@@ -52,6 +52,11 @@ export function bugCodeName(code: number): string {
 export const VERIFIER_SUBCODES: ReadonlyMap<number, string> = new Map([
   [0x30, 'KeRaiseIrql to an IRQL lower than the current one'],
   [0x31, 'KeLowerIrql to an IRQL higher than the current one'],
+  [0x00, 'zero-byte pool allocation'],
+  [0x01, 'paged pool allocated above APC_LEVEL'],
+  [0x02, 'non-paged pool allocated above DISPATCH_LEVEL'],
+  [0x11, 'paged pool freed above APC_LEVEL'],
+  [0x12, 'non-paged pool freed above DISPATCH_LEVEL'],
   [0x32, 'KeReleaseSpinLock called at an IRQL other than DISPATCH_LEVEL (often a double release)'],
   [0x36, 'in-stack queued spin lock released at an IRQL other than DISPATCH_LEVEL'],
   [0x33, 'fast mutex acquired at an IRQL above APC_LEVEL'],

@@ -22,6 +22,8 @@ export interface PoolBlock {
   words: number;
   tag: string;
   freed: boolean;
+  /** Paged pool (the pool family sets it; the IRQL rules differ). */
+  paged: boolean;
 }
 
 export class OutOfMachineMemory extends Error {}
@@ -38,13 +40,14 @@ export class BlockTable {
   add(addr: number, words: number, tag: string): PoolBlock {
     let b = this.list[this.size];
     if (b === undefined) {
-      b = { addr, words, tag, freed: false };
+      b = { addr, words, tag, freed: false, paged: false };
       this.list.push(b);
     } else {
       b.addr = addr;
       b.words = words;
       b.tag = tag;
       b.freed = false;
+      b.paged = false;
     }
     this.size++;
     return b;
