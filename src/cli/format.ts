@@ -60,7 +60,8 @@ export function formatTrace(trace: TraceStep[]): string {
     .map((t) => {
       const where = t.what === 'step' ? `${t.kind} ${t.context}` : t.what === 'quantum' ? `quantum end (${t.context})` : `${t.context} arrives`;
       const op = t.what === 'step'
-        ? `${t.op}${t.address ? ` ${t.address}` : ''}${t.routine !== t.context ? `  in ${t.routine}` : ''}${t.source ? `  ${formatSite(t.source)}` : ''}`
+        ? `${t.op}${t.address ? ` ${t.address}` : ''}${t.routine !== t.context ? `  in ${t.routine}` : ''}${t.source ? `  ${formatSite(t.source)}` : ''}` +
+          (t.held ? `  → holds ${t.held.length > 0 ? t.held.join(', ') : 'nothing'}` : '')
         : '';
       return `#${String(t.step).padStart(5)}  CPU ${t.cpu}  IRQL ${t.irql}  ${where.padEnd(28)} ${op}`;
     })

@@ -18,6 +18,13 @@ export interface TraceStep {
   irql: number;
   /** The scenario source line this step executes, when the host's stack traces show it. */
   source?: SourceSite;
+  /**
+   * The locks (by name) the stepping context holds after this step — given
+   * only on the steps where that set changed since the context's last step
+   * ([] once it released its last one), so the timeline draws exact holds
+   * instead of guessing them from routine names.
+   */
+  held?: string[];
 }
 
 function sourceOf(ctx: ExecContext): { source?: SourceSite } {
@@ -27,18 +34,37 @@ function sourceOf(ctx: ExecContext): { source?: SourceSite } {
 
 export class TraceRecorder {
   readonly steps: TraceStep[] = [];
+  /** The context that made the last step entry, which has run by the time the next entry is made. */
+  private last: { ctx: ExecContext; entry: TraceStep } | null = null;
+  /** Held locks last reported per context (a mutex handed to a waiter shows at the waiter's next step). */
+  private readonly reported = new Map<ExecContext, string>();
+
   constructor(private readonly m: Machine) {
     m.captureSites = true;
   }
 
   /** Stops capturing stacks (the machine is reused for untraced runs). */
   close(): void {
+    this.settle();
     this.m.captureSites = false;
+  }
+
+  /** Records on the previous entry the locks its context holds now, if they changed. */
+  private settle(): void {
+    const l = this.last;
+    if (l === null) return;
+    this.last = null;
+    const held = l.ctx.heldLocks;
+    const key = held.join(',');
+    if (key === (this.reported.get(l.ctx) ?? '')) return;
+    this.reported.set(l.ctx, key);
+    l.entry.held = held.map((a) => this.m.nameOf(a));
   }
 
   readonly onStep = (ctx: ExecContext, op: number, addr: number): void => {
     const m = this.m;
-    this.steps.push({
+    this.settle();
+    const entry: TraceStep = {
       step: m.step,
       cpu: ctx.cpu.index,
       what: 'step',
@@ -49,11 +75,14 @@ export class TraceRecorder {
       routine: ctx.apiStack[ctx.apiStack.length - 1] ?? ctx.name,
       irql: ctx.cpu.irql,
       ...sourceOf(ctx),
-    });
+    };
+    this.steps.push(entry);
+    this.last = { ctx, entry };
   };
 
   onEvent(choice: number): void {
     const m = this.m;
+    this.settle();
     const n = m.cpus.length;
     if (choice < 2 * n) {
       const cpu = m.cpus[choice - n]!;

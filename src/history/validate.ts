@@ -156,6 +156,7 @@ const traceStep: Check<TraceStep> = obj('a trace step', {
   routine: name,
   irql,
   source: opt(sourceSite),
+  held: opt(arr(name, 256)),
 });
 
 export const traceStepsCheck: Check<TraceStep[]> = arr(traceStep, LIMITS.traceSteps);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ControlledRun } from '../../src/engine/controlled.ts';
 import { explore, makeStrategy, type ExploreStrategy } from '../../src/engine/explore.ts';
+import { DfsStrategy } from '../../src/engine/strategies/dfs.ts';
 import { PctStrategy } from '../../src/engine/strategies/pct.ts';
 import type { Rig } from '../../src/machine/rig.ts';
 import type { Scenario } from '../../src/scenario/define.ts';
@@ -81,5 +82,24 @@ describe('determinism', () => {
     const x = run.execute(alone, { trace: true });
     const key = `${x.outcome}/${x.steps}/${Array.from(x.deviations).join(',')}`;
     expect(key, 'PCT schedule 7 run alone differs from schedule 7 run after 0..6').toBe(sequential[7]!.split('/[')[0]);
+  });
+});
+
+describe('trace: held locks', () => {
+  it('records, on each step where they change, the locks the stepping context holds', () => {
+    const run = new ControlledRun(preset('dual-opteron-240'), keSpinlock);
+    const s = new DfsStrategy(0);
+    s.newExecution(0);
+    const x = run.execute(s, { trace: true });
+    expect(x.outcome).toBe('pass');
+    const changes = x.trace!.filter((t) => t.held !== undefined).map((t) => `${t.context} ${t.routine} [${t.held!.join(',')}]`);
+    expect(changes).toEqual([
+      'worker KeAcquireSpinLock [lock]',
+      'worker KeReleaseSpinLock []',
+      'otherCpu KeAcquireSpinLock [lock]',
+      'otherCpu KeReleaseSpinLock []',
+      'completionDpc KeAcquireSpinLockAtDpcLevel [lock]',
+      'completionDpc KeReleaseSpinLockFromDpcLevel []',
+    ]);
   });
 });

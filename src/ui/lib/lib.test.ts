@@ -31,6 +31,22 @@ describe('timeline model', () => {
     expect(m.locksAt(5).filter((h) => h.cpu === 0)).toEqual([]);
   });
 
+  it('draws exact holds from the held locks a trace records, including a hand-off the holder did not take itself', () => {
+    const exact: TraceStep[] = [
+      step(0, 0, { op: 'irql', routine: 'KeAcquireSpinLock', address: 'lock' }),
+      step(1, 0, { op: 'rmw', routine: 'KeAcquireSpinLock', address: 'lock', irql: 2, held: ['lock'] }),
+      // A failed try-acquire: an RMW in an acquire routine that took nothing.
+      step(2, 1, { op: 'rmw', routine: 'KeTryToAcquireSpinLockAtDpcLevel', address: 'lock', irql: 2 }),
+      step(3, 0, { op: 'write', routine: 'KeReleaseSpinLock', address: 'lock', irql: 2, held: [] }),
+      step(4, 1, { op: 'kernel', routine: 'KeWaitForSingleObject', address: 'mutex', held: ['mutex'] }),
+    ];
+    const e = buildTimeline(exact, 2, false);
+    expect(e.locks.map((h) => ({ cpu: h.cpu, lock: h.lock, from: h.from, to: h.to, open: h.open }))).toEqual([
+      { cpu: 0, lock: 'lock', from: 1, to: 4, open: false },
+      { cpu: 1, lock: 'mutex', from: 4, to: 5, open: true },
+    ]);
+  });
+
   it('marks arrivals, IRP calls and the failure, and finds each CPU at a step', () => {
     expect(m.markers.map((x) => x.kind).sort()).toEqual(['arrival', 'failure', 'irp']);
     expect(m.lastOf(1, 4)).toBe(2);

@@ -76,6 +76,50 @@ export function buildTimeline(steps: TraceStep[], cpuCount: number, failed: bool
   // A context's latest RMW in an acquire routine: it became a hold when the context left the routine.
   const pending = new Map<string, { lock: string; at: number; cpu: number; routine: string }>();
   const held = new Map<string, LockHold>();
+  // Traces that record held locks (TraceRecorder's `held`) give exact holds: a hold opens at the step
+  // after which its context holds the lock and closes after the step that let it go.
+  const exact = steps.some((s) => s.held !== undefined);
+  const holding = new Map<string, Map<string, LockHold>>();
+  const noteHeld = (s: TraceStep, i: number): void => {
+    const key = `${s.cpu}:${s.context}`;
+    let mine = holding.get(key);
+    if (!mine) holding.set(key, (mine = new Map()));
+    const now = new Set(s.held);
+    for (const [lock, h] of mine) {
+      if (now.has(lock)) continue;
+      h.to = i + 1;
+      h.open = false;
+      mine.delete(lock);
+    }
+    for (const lock of now) {
+      if (mine.has(lock)) continue;
+      const h: LockHold = { cpu: s.cpu, lock, context: s.context, from: i, to: n, open: true };
+      locks.push(h);
+      mine.set(lock, h);
+    }
+  };
+
+  // Older traces without `held`: lock holds inferred from acquire/release routines and the address they touch.
+  const inferHolds = (s: TraceStep, i: number): void => {
+    const key = `${s.cpu}:${s.context}`;
+    const p = pending.get(key);
+    if (p && s.routine !== p.routine) {
+      const h: LockHold = { cpu: p.cpu, lock: p.lock, context: s.context, from: p.at, to: n, open: true };
+      locks.push(h);
+      held.set(`${p.lock}`, h);
+      pending.delete(key);
+    }
+    if (s.address && s.op === 'rmw' && ACQUIRE.test(s.routine) && !RELEASE.test(s.routine)) {
+      pending.set(key, { lock: s.address, at: i, cpu: s.cpu, routine: s.routine });
+    } else if (s.address && (s.op === 'write' || s.op === 'rmw') && RELEASE.test(s.routine)) {
+      const h = held.get(s.address);
+      if (h && h.open) {
+        h.to = i + 1;
+        h.open = false;
+        held.delete(s.address);
+      }
+    }
+  };
 
   for (let i = 0; i < n; i++) {
     const s = steps[i]!;
@@ -104,25 +148,9 @@ export function buildTimeline(steps: TraceStep[], cpuCount: number, failed: bool
       irql.push(nb);
       openBand[s.cpu] = nb;
     }
-    // Lock holds, inferred from acquire/release routines and the address they touch.
-    const key = `${s.cpu}:${s.context}`;
-    const p = pending.get(key);
-    if (p && s.routine !== p.routine) {
-      const h: LockHold = { cpu: p.cpu, lock: p.lock, context: s.context, from: p.at, to: n, open: true };
-      locks.push(h);
-      held.set(`${p.lock}`, h);
-      pending.delete(key);
-    }
-    if (s.address && s.op === 'rmw' && ACQUIRE.test(s.routine) && !RELEASE.test(s.routine)) {
-      pending.set(key, { lock: s.address, at: i, cpu: s.cpu, routine: s.routine });
-    } else if (s.address && (s.op === 'write' || s.op === 'rmw') && RELEASE.test(s.routine)) {
-      const h = held.get(s.address);
-      if (h && h.open) {
-        h.to = i + 1;
-        h.open = false;
-        held.delete(s.address);
-      }
-    }
+    if (exact) {
+      if (s.held) noteHeld(s, i);
+    } else inferHolds(s, i);
     if (IRP.test(s.routine) && s.routine !== s.context) {
       const prev = i > 0 ? steps[i - 1] : undefined;
       if (!prev || prev.routine !== s.routine || prev.cpu !== s.cpu) markers.push({ cpu: s.cpu, at: i, kind: 'irp', label: s.routine });
