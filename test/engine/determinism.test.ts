@@ -89,7 +89,7 @@ describe('trace: held locks', () => {
   it('records, on each step where they change, the locks the stepping context holds', () => {
     const run = new ControlledRun(preset('dual-opteron-240'), keSpinlock);
     const s = new DfsStrategy(0);
-    s.newExecution(0);
+    s.newExecution();
     const x = run.execute(s, { trace: true });
     expect(x.outcome).toBe('pass');
     const changes = x.trace!.filter((t) => t.held !== undefined).map((t) => `${t.context} ${t.routine} [${t.held!.join(',')}]`);
