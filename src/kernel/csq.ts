@@ -17,7 +17,7 @@ import { ScenarioError } from '../machine/bugcheck.ts';
 import type { KIRQL } from '../machine/irql.ts';
 import { OP_READ, OP_RMW, OP_WRITE, type Routine } from '../machine/ops.ts';
 import type { Kernel } from './kernel.ts';
-import { IRP_DRIVER_CONTEXT, type PIRP } from './irp.ts';
+import { IRP_DRIVER_CONTEXT, registerCancelRoutine, type PIRP } from './irp.ts';
 import { STATUS_SUCCESS } from './status.ts';
 
 /** IO_CSQ layout (words): Type, ReservePointer; the callbacks are kept beside it. */
@@ -88,6 +88,8 @@ function init(
   m.write(q + CSQ_TYPE, type);
   m.write(q + CSQ_RESERVE_POINTER, 0);
   csqState(k).queues.set(q, { insert, remove, peek, acquire, release, complete });
+  // Free-run: the library's cancel routine is known on every CPU worker (setup runs on each).
+  registerCancelRoutine(k, IoCsqCancelRoutine);
   return q;
 }
 

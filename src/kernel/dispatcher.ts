@@ -2,17 +2,20 @@
  * Dispatcher objects (KEVENT, KMUTEX, KSEMAPHORE) and waits (nt-semantics section 4).
  *
  * Each object starts with a DISPATCHER_HEADER in machine memory (Type,
- * SignalState); its wait list is a FIFO of wait blocks kept beside it. Every
- * state change and every wait decision happens in one step, which models the
- * dispatcher lock: a waiter tests the object and, if it is not signalled,
- * links its wait blocks and blocks (OP_WAIT) without a gap in which a
- * KeSetEvent could be lost. Waking goes through KiWaitTest: the object's wait
+ * SignalState); a waiting thread's wait block is in its KTHREAD, and an
+ * object's wait list is the threads whose wait names it, in the order their
+ * waits began (FIFO). Every state change and every wait decision happens in
+ * one step, which models the dispatcher lock (free-run: Machine.lockDispatcher
+ * serializes it between CPU workers): a waiter tests the object and, if it is
+ * not signalled, links its wait block and blocks (OP_WAIT) without a gap in
+ * which a KeSetEvent could be lost. Waking goes through KiWaitTest: the wait
  * list is walked in order while the object stays signalled.
  *
  * Timeouts: a zero timeout is a poll; NULL (null) waits forever; any other
  * value is a finite timeout whose expiry is an asynchronous event the
  * strategy decides (while the thread waits), so STATUS_TIMEOUT replays
  * deterministically. The value itself (100 ns units in NT) is not used.
+ * Free-run has no such events: a timed wait there lasts until it is satisfied.
  *
  * Checked build: waiting from a DPC is ATTEMPTED_SWITCH_FROM_DPC (0xB8) at
  * once; from a thread at DISPATCH_LEVEL with no timeout 0xC4/0x121, with a

@@ -2,9 +2,10 @@
  * ERESOURCE reader/writer locks (nt-semantics section 6).
  *
  * The owner table (thread → recursion count), the exclusive flag and the
- * waiter counts are kept per resource; the counts are mirrored into the
- * ERESOURCE's words in machine memory (so a freed resource faults). Every
- * decision happens in one step, as under the resource's internal spin lock.
+ * waiter counts are kept per resource in the kernel's shared words (one copy
+ * for every free-run CPU worker); the counts are mirrored into the ERESOURCE's
+ * words in machine memory (so a freed resource faults). Every decision happens
+ * in one step under the dispatcher lock, as under the resource's internal spin lock.
  * Shared waiters block on the embedded SharedWaiters semaphore, exclusive
  * waiters on the ExclusiveWaiters synchronization event, and ownership is
  * handed over by the releaser (no barging):

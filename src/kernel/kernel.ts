@@ -25,12 +25,16 @@ import { rundownApi, type RundownApi } from './rundown.ts';
 import { listApi, type ListApi } from './list.ts';
 import { irpApi, type IrpApi } from './irp.ts';
 import { csqApi, type CsqApi } from './csq.ts';
+import { clearKernelShared, KERNEL_SHARED_END } from './shared-words.ts';
+import { KERNEL_SHARED_WORDS } from '../machine/machine.ts';
+
+if (KERNEL_SHARED_END > KERNEL_SHARED_WORDS) throw new Error(`kernel shared words: the layout needs ${KERNEL_SHARED_END}, Machine.kernelShared has ${KERNEL_SHARED_WORDS}`);
 
 /**
  * Families whose per-run JS state (perRun) is only a registry that setup fills alike on every
  * free-run CPU worker: what processors share of them lives in machine memory or Machine.kernelShared.
  */
-export const SHARED_STATE_FAMILIES: ReadonlySet<string> = new Set(['dispatcher', 'fast-mutex', 'eresource', 'csq']);
+export const SHARED_STATE_FAMILIES: ReadonlySet<string> = new Set(['dispatcher', 'fast-mutex', 'eresource', 'irp', 'csq']);
 
 export class Kernel {
   readonly verifier = new Verifier();
@@ -51,7 +55,7 @@ export class Kernel {
     if (this.ext.size !== 0) this.ext.clear();
     // The shared words are cleared only when a family used them (most runs never do).
     if (this.sharedUsed) {
-      this.m.kernelShared.fill(0);
+      clearKernelShared(this.m.kernelShared);
       this.sharedUsed = false;
     }
   }

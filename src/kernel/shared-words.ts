@@ -23,9 +23,26 @@ export const KS_RESOURCE_ENTRIES = KS_RESOURCES + MAX_SHARED_RESOURCES * RESOURC
 export const RESOURCE_ENTRY_WORDS = 5;
 export const MAX_RESOURCE_ENTRIES = 128;
 
-/** IRP lifecycle records. */
+/**
+ * IRP completion records: [IRP address, completed, length of the completer's name, then the name
+ * (two UTF-16 units a word)] — a second completion on any processor finds the first one here.
+ */
 export const KS_IRPS = KS_RESOURCE_ENTRIES + MAX_RESOURCE_ENTRIES * RESOURCE_ENTRY_WORDS;
-export const IRP_RECORD_WORDS = 4;
-export const MAX_SHARED_IRPS = 256;
+export const IRP_RECORD_WORDS = 20;
+export const IRP_RECORD_NAME_UNITS = (IRP_RECORD_WORDS - 3) * 2;
+export const MAX_SHARED_IRPS = 128;
+/** IRP records in use (scans stop there). */
+export const KS_IRPS_USED = 4;
 
 export const KERNEL_SHARED_END = KS_IRPS + MAX_SHARED_IRPS * IRP_RECORD_WORDS;
+
+/**
+ * Clears what a run used: the counters and the records below each table's high-water mark, the
+ * marks last (free-run: several CPU workers may clear at once, and each clears the same words).
+ */
+export function clearKernelShared(w: Int32Array<ArrayBufferLike>): void {
+  w.fill(0, KS_RESOURCES, KS_RESOURCES + w[KS_RESOURCE_RECORDS_USED]! * RESOURCE_RECORD_WORDS);
+  w.fill(0, KS_RESOURCE_ENTRIES, KS_RESOURCE_ENTRIES + w[KS_RESOURCE_ENTRIES_USED]! * RESOURCE_ENTRY_WORDS);
+  w.fill(0, KS_IRPS, KS_IRPS + w[KS_IRPS_USED]! * IRP_RECORD_WORDS);
+  w.fill(0, 0, KS_RESOURCES);
+}

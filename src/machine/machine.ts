@@ -13,7 +13,7 @@ import { OP_SPIN, OP_WAIT, type Routine } from './ops.ts';
 import { activeCpuCount, logicalCpuCount, type Rig } from './rig.ts';
 
 /** Size of Machine.kernelShared (words). */
-export const KERNEL_SHARED_WORDS = 2048;
+export const KERNEL_SHARED_WORDS = 4096;
 
 /** Identical futile reads of one word after which a scenario-level loop is treated as a spin-wait. */
 export const SPIN_READS = 6;

@@ -52,6 +52,22 @@ describe('free-run: dispatcher objects and mutexes shared between CPU workers', 
     expect(r.warnings).toEqual([]);
   }, 60_000);
 
+  it('finds an IRP completed on both CPUs, and names the completer on the other CPU', async () => {
+    const r = await runFree(cpusRig(2), fixture('irp-double-complete'), { seconds: 20 });
+    expect(r.outcome, r.failure?.message).toBe('bugcheck');
+    expect(r.failure?.bugcheck?.name, r.failure?.message).toBe('MULTIPLE_IRP_COMPLETE_REQUESTS');
+    const other = r.failure?.cpu === 0 ? 'b' : 'a';
+    expect(r.failure?.message).toContain(`already completed by thread '${other}'`);
+    expect(r.warnings).toEqual([]);
+  }, 60_000);
+
+  it("cancels IRPs of a cancel-safe queue from the other CPU (cancel/csq: the library's cancel routine is known to every worker)", async () => {
+    const r = await runFree(rig('dual-opteron-240'), 'cancel/csq', { iterations: 200, stallMs: 10_000 });
+    expect(r.outcome, r.failure?.message).toBe('pass');
+    expect(r.iterations).toBe(200);
+    expect(r.warnings).toEqual([]);
+  }, 60_000);
+
   it('still finds the recursive fast-mutex acquire (fastmutex/recursive): 0xC4/0x1000 on a checked build, a hang on a free one', async () => {
     const checked = await runFree(rig('dual-opteron-240'), 'fastmutex/recursive', { seconds: 20 });
     expect(checked.outcome, checked.failure?.message).toBe('bugcheck');

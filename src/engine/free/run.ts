@@ -86,7 +86,9 @@ export const FREE_RUN_LIMITS: readonly string[] = [
   'free-run is not reproducible: a failure cannot be replayed; explore the same scenario with the controlled engine to get a schedule that replays',
   "Driver Verifier's lock-order graph is kept per CPU: two locks taken in opposite orders on different CPUs are not reported as 0xC4/0x1001 (the deadlock itself, if it happens, is caught by the watchdog)",
   'lock ownership (SPIN_LOCK_ALREADY_OWNED, SPIN_LOCK_NOT_OWNED) is checked against the locks held on the same CPU only',
-  'kernel bookkeeping kept in JS objects (dispatcher wait lists, queued-lock order logs) is per CPU: invariants that read it see the checking CPU only, and a wait is not satisfied from another CPU',
+  'dispatcher objects, fast and guarded mutexes, ERESOURCEs and IRP completion are shared between CPU workers (machine memory and shared kernel words, under a dispatcher lock); kernel bookkeeping still kept in JS objects (queued-lock order logs, thread suspension) is per CPU, and the run says so in its warnings',
+  'a dispatcher wait with a finite timeout never times out (its expiry is an event only the controlled engine decides): it waits until the object is signalled',
+  "a cancel routine is called through its name: the CPU worker that calls it (IoCancelIrp) must know it — one it set itself, or the cancel-safe queue library's; one only another CPU's actors set ends the run as an error",
   'hangs are found by wall-clock watchdog (no progress in the shared counters), not by step counts; rig.watchdog step limits do not apply',
 ];
 
