@@ -18,7 +18,7 @@ import { queuedSpinLockApi, type QueuedSpinLockApi, QueuedLockState } from './qu
 import { spinLockApi, type SpinLockApi, InterruptTable } from './spinlock.ts';
 import { Verifier } from './verifier.ts';
 import { dispatcherApi, type DispatcherApi } from './dispatcher.ts';
-import { regionsApi, type RegionsApi } from './regions.ts';
+import { apcKick, regionsApi, type RegionsApi } from './regions.ts';
 import { fastMutexApi, type FastMutexApi } from './fast-mutex.ts';
 import { eresourceApi, type EresourceApi } from './eresource.ts';
 import { rundownApi, type RundownApi } from './rundown.ts';
@@ -44,7 +44,10 @@ export class Kernel {
   /** Extra per-run state of primitive families added later (keyed by family). */
   readonly ext = new Map<string, unknown>();
 
-  constructor(readonly m: Machine) {}
+  constructor(readonly m: Machine) {
+    // A suspend APC queued from another free-run CPU worker is delivered by the one that runs the thread.
+    m.onThreadKick = (t) => apcKick(this, t);
+  }
 
   /** Forgets every object of the previous run (the machine is reset separately). */
   reset(): void {

@@ -16,6 +16,9 @@
  * otherwise when it leaves its region, releases a fast mutex or KMUTEX, or
  * returns from a dispatcher wait. Windows would also deliver it during a
  * wait and re-enter the wait afterwards; here it waits for the wait to end.
+ * Free-run: for a thread another CPU worker runs, "at once" is when that
+ * worker next takes its mail (between two steps); a thread running as a
+ * plain-function twin takes it at its next delivery point.
  */
 import { ScenarioError, verifierViolation } from '../machine/bugcheck.ts';
 import type { Thread } from '../machine/cpu.ts';
@@ -24,18 +27,17 @@ import { OP_KERNEL, OP_WAIT, type Routine } from '../machine/ops.ts';
 import { STATUS_SUCCESS } from './status.ts';
 import type { Kernel } from './kernel.ts';
 
-/** Per-run APC state: suspend counts and suspend APCs queued but not yet delivered. */
-export class ApcState {
-  readonly suspendCount = new Map<Thread, number>();
-  /** Threads with a suspend APC queued and not yet delivered. */
-  readonly pending = new Set<Thread>();
-  /** Threads stopped by a delivered suspend APC. */
-  readonly suspended = new Set<Thread>();
-}
-
-export function apcState(k: Kernel): ApcState {
-  return k.perRun('apc', () => new ApcState());
-}
+/**
+ * APC state in the thread's KTHREAD (machine memory: a thread on another free-run CPU worker may
+ * be suspended or resumed from here), changed under the dispatcher lock. Words 0–5 and 8–15 are
+ * the dispatcher's wait block.
+ */
+export const KT_SUSPEND_COUNT = 6;
+export const KT_APC_FLAGS = 7;
+/** A suspend APC is queued and not yet delivered. */
+const APC_PENDING = 1;
+/** Stopped by a delivered suspend APC. */
+const APC_SUSPENDED = 2;
 
 /** KeAreApcsDisabled: inside a critical or guarded region. */
 function regionDisabled(t: Thread): boolean {
@@ -51,7 +53,7 @@ function suspendReason(t: Thread): string {
   return `NtResumeThread (thread '${t.name}' is suspended: a suspend APC was delivered to it)`;
 }
 
-/** True when a normal kernel APC could be delivered to `t` right now (PASSIVE_LEVEL, no region). */
+/** True when a normal kernel APC could be delivered to `t` right now (PASSIVE_LEVEL, no region). Only on the processor that runs `t`. */
 function deliverableNow(k: Kernel, t: Thread): boolean {
   if (regionDisabled(t)) return false;
   if (t.state === 'ready') return t.irql === PASSIVE_LEVEL;
@@ -67,14 +69,37 @@ export function* deliverApcs(k: Kernel): Routine<void> {
   const m = k.m;
   const ctx = m.cur;
   const t = ctx.thread;
-  const st = k.ext.get('apc') as ApcState | undefined;
-  if (st === undefined || t === null || ctx.kind !== 'thread' || !st.pending.has(t)) return;
+  if (t === null || ctx.kind !== 'thread' || (m.words[t.kthread + KT_APC_FLAGS]! & APC_PENDING) === 0) return;
   if (ctx.cpu.irql !== PASSIVE_LEVEL || regionDisabled(t)) return;
-  st.pending.delete(t);
-  st.suspended.add(t);
-  t.state = 'waiting';
-  t.waitReason = suspendReason(t);
+  m.lockDispatcher();
+  try {
+    // Another processor may have resumed it since the test above.
+    const w = m.words;
+    if ((w[t.kthread + KT_APC_FLAGS]! & APC_PENDING) === 0) return;
+    w[t.kthread + KT_APC_FLAGS] = APC_SUSPENDED;
+    t.state = 'waiting';
+    t.waitReason = suspendReason(t);
+  } finally {
+    m.unlockDispatcher();
+  }
   yield m.at(OP_WAIT, t.kthread);
+}
+
+/**
+ * Machine.onThreadKick: a suspend APC was queued to `t` from another processor; on the processor
+ * that runs `t`, between two steps, it is delivered at once if it can be.
+ */
+export function apcKick(k: Kernel, t: Thread): void {
+  const m = k.m;
+  m.lockDispatcher();
+  try {
+    const w = m.words;
+    if (w[t.kthread + KT_APC_FLAGS] === APC_PENDING && deliverableNow(k, t) && m.blockThread(t, suspendReason(t))) {
+      w[t.kthread + KT_APC_FLAGS] = APC_SUSPENDED;
+    }
+  } finally {
+    m.unlockDispatcher();
+  }
 }
 
 function threadByName(k: Kernel, name: string, api: string): Thread {
@@ -150,18 +175,31 @@ export const regionsApi = {
     m.cur.apiStack.push('NtSuspendThread');
     yield m.at(OP_KERNEL, 0);
     const t = threadByName(this, threadName, 'NtSuspendThread');
-    const st = apcState(this);
-    const prev = st.suspendCount.get(t) ?? 0;
     m.cur.apiStack.pop();
+    // (Free-run: a thread of another CPU worker is not known to have ended here; its APC just stays queued.)
     if (t.state === 'terminated') return 0;
-    st.suspendCount.set(t, prev + 1);
-    if (prev === 0 && !st.suspended.has(t)) {
-      if (deliverableNow(this, t) && m.blockThread(t, suspendReason(t))) st.suspended.add(t);
-      else {
-        st.pending.add(t);
-        if (m.cur === t.ctx) yield* deliverApcs(this);
+    const w = m.words;
+    const kt = t.kthread;
+    let prev: number;
+    let self = false;
+    m.lockDispatcher();
+    try {
+      prev = w[kt + KT_SUSPEND_COUNT]!;
+      w[kt + KT_SUSPEND_COUNT] = prev + 1;
+      if (prev === 0 && (w[kt + KT_APC_FLAGS]! & APC_SUSPENDED) === 0) {
+        if (!m.runsThread(t)) {
+          w[kt + KT_APC_FLAGS] = APC_PENDING;
+          m.kickThread(t);
+        } else if (deliverableNow(this, t) && m.blockThread(t, suspendReason(t))) w[kt + KT_APC_FLAGS] = APC_SUSPENDED;
+        else {
+          w[kt + KT_APC_FLAGS] = APC_PENDING;
+          self = m.cur === t.ctx;
+        }
       }
+    } finally {
+      m.unlockDispatcher();
     }
+    if (self) yield* deliverApcs(this);
     return prev;
   },
 
@@ -170,15 +208,22 @@ export const regionsApi = {
     const m = this.m;
     yield m.at(OP_KERNEL, 0);
     const t = threadByName(this, threadName, 'NtResumeThread');
-    const st = apcState(this);
-    const prev = st.suspendCount.get(t) ?? 0;
-    if (prev === 0) return 0;
-    st.suspendCount.set(t, prev - 1);
-    if (prev === 1) {
-      st.pending.delete(t);
-      if (st.suspended.delete(t)) m.readyThread(t, STATUS_SUCCESS);
+    const w = m.words;
+    const kt = t.kthread;
+    m.lockDispatcher();
+    try {
+      const prev = w[kt + KT_SUSPEND_COUNT]!;
+      if (prev === 0) return 0;
+      w[kt + KT_SUSPEND_COUNT] = prev - 1;
+      if (prev === 1) {
+        const suspended = (w[kt + KT_APC_FLAGS]! & APC_SUSPENDED) !== 0;
+        w[kt + KT_APC_FLAGS] = 0;
+        if (suspended) m.readyThread(t, STATUS_SUCCESS);
+      }
+      return prev;
+    } finally {
+      m.unlockDispatcher();
     }
-    return prev;
   },
 };
 

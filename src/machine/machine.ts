@@ -487,6 +487,17 @@ export class Machine {
     return true;
   }
 
+  /**
+   * Asks the processor that runs `t` to look at it again (an APC was queued to it). Free-run
+   * forwards this to the CPU worker that runs `t`, which calls onThreadKick between two of its
+   * steps; the controlled engine never needs to (the kernel looks within the same step).
+   */
+  kickThread(t: Thread): void {
+    if (this.onThreadKick !== null) this.onThreadKick(t);
+  }
+  /** What the kernel does when its processor is asked to look at one of its threads (set by the kernel). */
+  onThreadKick: ((t: Thread) => void) | null = null;
+
   /** Makes a waiting thread ready again (it runs when its CPU next dispatches). */
   readyThread(t: Thread, status: number): void {
     if (t.state !== 'waiting') return;

@@ -6,32 +6,48 @@ import { cpusRig, fixture, noWorkersLeft, rig, runFree } from './helpers.ts';
 describe('free-run: dispatcher objects and mutexes shared between CPU workers', () => {
   // 'auto' runs plain-function twins here (one thread per CPU): a wait idles inside the scheduling point.
   for (const [mode, runs] of [['auto', 'twin'], ['generators', 'generators']] as const) {
-    it(`KMUTEX keeps mutual exclusion across CPUs, 20 x 400 acquisitions (${runs})`, async () => {
-      const r = await runFree(cpusRig(2), fixture('kmutex-counter'), { iterations: 20, mode, stallMs: 10_000 });
+    it(`KMUTEX keeps mutual exclusion across CPUs, 10 x 400 acquisitions (${runs})`, async () => {
+      const r = await runFree(cpusRig(2), fixture('kmutex-counter'), { iterations: 10, mode, stallMs: 10_000 });
       expect(r.outcome, r.failure?.message).toBe('pass');
-      expect(r.iterations).toBe(20);
+      expect(r.iterations).toBe(10);
       expect(r.cpus.map((c) => c.mode)).toEqual([runs, runs]);
       expect(r.warnings).toEqual([]);
     }, 60_000);
 
-    it(`FAST_MUTEX and KGUARDED_MUTEX keep mutual exclusion across CPUs, 20 x 800 acquisitions (${runs})`, async () => {
-      const r = await runFree(cpusRig(2), fixture('fast-mutex-counter'), { iterations: 20, mode, stallMs: 10_000 });
+    it(`FAST_MUTEX and KGUARDED_MUTEX keep mutual exclusion across CPUs, 10 x 800 acquisitions (${runs})`, async () => {
+      const r = await runFree(cpusRig(2), fixture('fast-mutex-counter'), { iterations: 10, mode, stallMs: 10_000 });
       expect(r.outcome, r.failure?.message).toBe('pass');
-      expect(r.iterations).toBe(20);
+      expect(r.iterations).toBe(10);
       expect(r.warnings).toEqual([]);
     }, 60_000);
 
-    it(`ERESOURCE keeps exclusive and shared access apart across CPUs, 20 x 600 acquisitions (${runs})`, async () => {
-      const r = await runFree(cpusRig(2), fixture('eresource-counter'), { iterations: 20, mode, stallMs: 10_000 });
+    it(`ERESOURCE keeps exclusive and shared access apart across CPUs, 10 x 600 acquisitions (${runs})`, async () => {
+      const r = await runFree(cpusRig(2), fixture('eresource-counter'), { iterations: 10, mode, stallMs: 10_000 });
       expect(r.outcome, r.failure?.message).toBe('pass');
-      expect(r.iterations).toBe(20);
+      expect(r.iterations).toBe(10);
       expect(r.warnings).toEqual([]);
     }, 60_000);
 
     it(`synchronization events hand a token between CPUs, each wait woken by the other CPU (${runs})`, async () => {
-      const r = await runFree(cpusRig(2), fixture('event-pingpong'), { iterations: 20, mode, stallMs: 10_000 });
+      const r = await runFree(cpusRig(2), fixture('event-pingpong'), { iterations: 10, mode, stallMs: 10_000 });
       expect(r.outcome, r.failure?.message).toBe('pass');
-      expect(r.iterations).toBe(20);
+      expect(r.iterations).toBe(10);
+      expect(r.warnings).toEqual([]);
+    }, 60_000);
+  }
+
+  for (const [mode, runs] of [['auto', 'twin'], ['generators', 'generators']] as const) {
+    it(`NtSuspendThread / NtResumeThread of a thread on another CPU: counts shared, the worker finishes (${runs})`, async () => {
+      const r = await runFree(cpusRig(2), fixture('suspend-cross-cpu'), { iterations: 200, mode, stallMs: 10_000 });
+      expect(r.outcome, r.failure?.message).toBe('pass');
+      expect(r.iterations).toBe(200);
+      expect(r.warnings).toEqual([]);
+    }, 60_000);
+
+    it(`a thread suspended from another CPU and never resumed stops there: a hang (${runs})`, async () => {
+      const r = await runFree(cpusRig(2), fixture('suspend-forever'), { seconds: 20, mode, stallMs: 1500 });
+      expect(r.outcome, r.failure?.message).toBe('hang');
+      expect(r.failure?.message).toMatch(/thread 'worker' waits for NtResumeThread/);
       expect(r.warnings).toEqual([]);
     }, 60_000);
   }

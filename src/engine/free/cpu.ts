@@ -53,6 +53,10 @@ export interface FreeCpuJob {
   twin?: { Kernel: new (m: Machine) => Kernel; scenario: Scenario };
 }
 
+/** Kinds of mail about a thread (mailbox entry word 2). */
+const MAIL_READY = 0;
+const MAIL_KICK = 1;
+
 /** Thrown through plain-function (twin) code to stop a CPU in the middle of an iteration. */
 const STOP = Symbol('free-run stop');
 
@@ -88,6 +92,8 @@ export interface CpuState {
   held: LockRef[];
   /** Contexts not finished on this CPU (stack, ready threads, waiting threads, queued DPCs). */
   live: number;
+  /** Threads of this CPU in a wait (a dispatcher object, or NtResumeThread), with what they wait for. */
+  waits?: { thread: string; reason: string }[];
   idle: boolean;
 }
 
@@ -259,6 +265,11 @@ class FreeCpu {
     m.readyThread = (t, status) => {
       if (t.cpu === this.cpu) readyLocal(t, status);
       else this.postReady(t, status);
+    };
+    const kickLocal = m.kickThread.bind(m);
+    m.kickThread = (t) => {
+      if (t.cpu === this.cpu) kickLocal(t);
+      else this.postThreadMail(t, MAIL_KICK, 0);
     };
     if (twin) {
       m.requestInterrupt = (cpu, name, irql, start) => {
@@ -702,11 +713,16 @@ class FreeCpu {
 
   /** Readies a waiting thread of another CPU: its worker does it when it next takes its mail. */
   postReady(t: Thread, status: number): void {
+    this.postThreadMail(t, MAIL_READY, status);
+  }
+
+  /** Mail about a thread of another CPU (MAIL_READY with its wait status, or MAIL_KICK). */
+  postThreadMail(t: Thread, kind: number, status: number): void {
     const ctl = this.ctl;
-    const e = this.claimEntry(t.cpu, `thread '${t.name}' was readied`);
+    const e = this.claimEntry(t.cpu, `thread '${t.name}' was ${kind === MAIL_READY ? 'readied' : 'sent an APC'}`);
     if (e < 0) return;
     Atomics.store(ctl, e + 1, status);
-    Atomics.store(ctl, e + 2, 0);
+    Atomics.store(ctl, e + 2, kind);
     Atomics.store(ctl, e + 3, 0);
     Atomics.store(ctl, e, -t.kthread);
     Atomics.notify(ctl, C_GEN);
@@ -733,7 +749,7 @@ class FreeCpu {
       Atomics.store(ctl, base + 1, r + 1);
       took = true;
       if (v < 0) {
-        this.readyFromMail(-v, a1);
+        this.threadMail(-v, a2, a1);
         continue;
       }
       const entry = this.k.dpcs.routines.get(dpc);
@@ -759,13 +775,29 @@ class FreeCpu {
     }
   }
 
-  /** A "ready this thread" message: the thread is this CPU's, and the waker already unlinked its wait. */
-  readyFromMail(kthread: number, status: number): void {
+  /**
+   * Mail about one of this CPU's threads: ready it (the waker already unlinked its wait), or look
+   * at it again for an APC queued from another CPU — between steps, so that no routine of this
+   * CPU is the current context.
+   */
+  threadMail(kthread: number, kind: number, status: number): void {
     const ctl = this.ctl;
+    const m = this.m;
     try {
-      const t = this.m.threads.find((x) => x.kthread === kthread);
-      if (!t || t.cpu !== this.cpu) throw new ScenarioError(`CPU ${this.cpu.index} was asked to ready ${this.m.nameOf(kthread)}, which is not one of its threads`);
-      this.readyLocal(t, status);
+      const t = m.threads.find((x) => x.kthread === kthread);
+      if (!t || t.cpu !== this.cpu) throw new ScenarioError(`CPU ${this.cpu.index} got mail for ${m.nameOf(kthread)}, which is not one of its threads`);
+      if (kind === MAIL_READY) this.readyLocal(t, status);
+      else if (m.onThreadKick !== null && !this.twin) {
+        // (A twin thread runs as a plain function and cannot be stopped from outside: the APC waits
+        // for the thread's next delivery point.)
+        const cur = m.cur;
+        m.cur = this.setupCtx;
+        try {
+          m.onThreadKick(t);
+        } finally {
+          m.cur = cur;
+        }
+      }
     } finally {
       Atomics.sub(ctl, C_INFLIGHT, 1);
     }
@@ -874,13 +906,21 @@ class FreeCpu {
     const top = cpu.top;
     const spinning = top !== undefined && this.lastSpinCtx === top && steps - this.lastSpinAt < 64;
     let live = cpu.stack.length + cpu.ready.length + cpu.dpcQueue.length + cpu.interrupts.length;
-    for (const t of m.threads) if (t.cpu === cpu && t.state === 'waiting') live++;
+    const waits: { thread: string; reason: string }[] = [];
+    for (const t of m.threads) {
+      if (t.cpu === cpu && t.state === 'waiting') {
+        // A twin thread waits on the stack (it never leaves the CPU): count it once.
+        if (cpu.stack[0] !== t.ctx) live++;
+        waits.push({ thread: t.name, reason: t.waitReason || 'an object' });
+      }
+    }
     const snap = snapshotCpu(this, spinning ? this.lastSpinAddr : -1);
     return {
       snapshot: snap,
       ...(spinning ? { spin: { addr: this.lastSpinAddr, name: m.nameOf(this.lastSpinAddr), context: top.name, irql: cpu.irql } } : {}),
       held,
       live,
+      ...(waits.length > 0 ? { waits } : {}),
       idle: cpu.stack.length === 0,
     };
   }

@@ -86,7 +86,7 @@ export const FREE_RUN_LIMITS: readonly string[] = [
   'free-run is not reproducible: a failure cannot be replayed; explore the same scenario with the controlled engine to get a schedule that replays',
   "Driver Verifier's lock-order graph is kept per CPU: two locks taken in opposite orders on different CPUs are not reported as 0xC4/0x1001 (the deadlock itself, if it happens, is caught by the watchdog)",
   'lock ownership (SPIN_LOCK_ALREADY_OWNED, SPIN_LOCK_NOT_OWNED) is checked against the locks held on the same CPU only',
-  'dispatcher objects, fast and guarded mutexes, ERESOURCEs and IRP completion are shared between CPU workers (machine memory and shared kernel words, under a dispatcher lock); kernel bookkeeping still kept in JS objects (queued-lock order logs, thread suspension) is per CPU, and the run says so in its warnings',
+  'dispatcher objects, fast and guarded mutexes, ERESOURCEs, thread suspension and IRP completion are shared between CPU workers (machine memory and shared kernel words, under a dispatcher lock); kernel bookkeeping still kept in JS objects (queued-lock order logs) is per CPU',
   'a dispatcher wait with a finite timeout never times out (its expiry is an event only the controlled engine decides): it waits until the object is signalled',
   "a cancel routine is called through its name: the CPU worker that calls it (IoCancelIrp) must know it — one it set itself, or the cancel-safe queue library's; one only another CPU's actors set ends the run as an error",
   'hangs are found by wall-clock watchdog (no progress in the shared counters), not by step counts; rig.watchdog step limits do not apply',
@@ -380,9 +380,13 @@ export function diagnoseHang(
       const by = h ? `, held by ${h.cpu === snap.cpu && h.context === s.spin.context ? 'itself' : `'${h.context}' on CPU ${h.cpu}`}` : '';
       lines.push(`CPU ${snap.cpu}: ${top?.kind ?? 'context'} '${s.spin.context}' at ${irqlName(s.spin.irql)} spins on ${s.spin.name}${by}`);
       first ??= { cpu: snap.cpu, routine: top ? [top.name, ...top.routineStack].join(' > ') : '' };
-    } else if (top) {
+    } else if (top && !s.waits?.some((w) => w.thread === top.name && top.kind === 'thread')) {
       lines.push(`CPU ${snap.cpu}: ${top.kind} '${top.name}' at ${snap.irqlName} makes no progress`);
       first ??= { cpu: snap.cpu, routine: top.name };
+    }
+    for (const w of s.waits ?? []) {
+      lines.push(`CPU ${snap.cpu}: thread '${w.thread}' waits for ${w.reason}`);
+      first ??= { cpu: snap.cpu, routine: w.thread };
     }
   }
   for (const s of silent) lines.push(`CPU ${s}: did not respond (a routine that never yields)`);
