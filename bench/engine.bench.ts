@@ -40,6 +40,21 @@ function bareGeneratorLoop(totalYields: number, actors: number): number {
   return done / s;
 }
 
+/** Drives one schedule's generators round-robin until all are done; returns the yields. */
+function roundRobin(gens: (Generator<number, void, void> | undefined)[]): number {
+  let alive = gens.length;
+  let done = 0;
+  for (let i = 0; alive > 0; i = (i + 1) % gens.length) {
+    const g = gens[i];
+    if (g === undefined) continue;
+    if (g.next().done) {
+      gens[i] = undefined;
+      alive--;
+    } else done++;
+  }
+  return done;
+}
+
 /**
  * The same reference shaped like the engine's work: per schedule, fresh
  * generators (one per actor) yielding that schedule's share of the steps.
@@ -54,15 +69,7 @@ function bareGeneratorSchedules(schedules: number, stepsPerSchedule: number, act
   const gens: (Generator<number, void, void> | undefined)[] = new Array(actors);
   for (let s = 0; s < schedules; s++) {
     for (let i = 0; i < actors; i++) gens[i] = routine(per);
-    let alive = actors;
-    for (let i = 0; alive > 0; i = (i + 1) % actors) {
-      const g = gens[i];
-      if (g === undefined) continue;
-      if (g.next().done) {
-        gens[i] = undefined;
-        alive--;
-      } else done++;
-    }
+    done += roundRobin(gens);
   }
   return done / ((now() - t0) / 1000);
 }
@@ -103,15 +110,7 @@ function bareScenarioShaped(totalYields: number): number {
   let done = 0;
   while (done < totalYields) {
     for (let i = 0; i < 3; i++) gens[i] = actor();
-    let alive = 3;
-    for (let i = 0; alive > 0; i = (i + 1) % 3) {
-      const g = gens[i];
-      if (g === undefined) continue;
-      if (g.next().done) {
-        gens[i] = undefined;
-        alive--;
-      } else done++;
-    }
+    done += roundRobin(gens);
   }
   return done / ((now() - t0) / 1000);
 }
