@@ -449,6 +449,8 @@ class FreeCpu {
     try {
       const own = this.twinThread;
       if (own !== null) {
+        // Once per iteration: mail that arrives after the thread ended (endBarrier) runs this again.
+        this.twinThread = null;
         const t = own.thread;
         m.cur = t.ctx;
         m.cpu = cpu;

@@ -116,6 +116,17 @@ export class FreeMachine extends Machine {
     return this.memory as FreeMemory;
   }
 
+  /**
+   * Every CPU worker runs setup at the same time, each after its own power-on reset of the shared
+   * memory, so another worker's reset may clear the shadow map under a checked access of this
+   * worker's setup for a moment. Setup is the same on every worker (and checked by the controlled
+   * engine), so while it runs (no run-time region yet) a shadow miss is not a fault.
+   */
+  override badAccess(a: number, write: boolean): void {
+    if (this.freeMemory.regionStart === 0) return;
+    super.badAccess(a, write);
+  }
+
   override at(op: number, addr: number): number {
     // Small enough to inline into every kernel routine; opAddr only matters where point() looks at it.
     if (--this.pointsLeft <= 0 || op === OP_SPIN || op === OP_WAIT) this.slowPoint(op, addr);
