@@ -15,7 +15,7 @@
  * value is a finite timeout whose expiry is an asynchronous event the
  * strategy decides (while the thread waits), so STATUS_TIMEOUT replays
  * deterministically. The value itself (100 ns units in NT) is not used.
- * Free-run has no such events: a timed wait there lasts until it is satisfied.
+ * Free-run fires them when the waiter's CPU has idled a little (FreeCpu.expireTimer).
  *
  * Checked build: waiting from a DPC is ATTEMPTED_SWITCH_FROM_DPC (0xB8) at
  * once; from a thread at DISPATCH_LEVEL with no timeout 0xC4/0x121, with a

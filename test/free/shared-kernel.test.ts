@@ -52,6 +52,14 @@ describe('free-run: dispatcher objects and mutexes shared between CPU workers', 
     }, 60_000);
   }
 
+  for (const [mode, runs] of [['auto', 'twin'], ['generators', 'generators']] as const) {
+    it(`timed waits expire when their CPU idles: a timeout, KeDelayExecutionThread, a timed wait the other CPU may win (${runs})`, async () => {
+      const r = await runFree(cpusRig(2), fixture('timed-waits'), { iterations: 50, mode, stallMs: 10_000 });
+      expect(r.outcome, r.failure?.message).toBe('pass');
+      expect(r.iterations).toBe(50);
+    }, 60_000);
+  }
+
   it('a DPC on another CPU wakes the waiting threads (dispatcher/wait-after-release)', async () => {
     const r = await runFree(rig('dual-opteron-240'), 'dispatcher/wait-after-release', { iterations: 200, stallMs: 10_000 });
     expect(r.outcome, r.failure?.message).toBe('pass');

@@ -195,6 +195,8 @@ class FreeCpu {
   twinThread: { plan: Plan; thread: Thread } | null = null;
   /** Nesting depth of Machine.lockDispatcher on this CPU (only the outermost takes the shared word). */
   dispatcherDepth = 0;
+  /** Idle rounds left before a timed wait of this CPU expires (-1: none counting). */
+  timerRounds = -1;
 
   constructor(readonly job: FreeCpuJob) {
     this.words = new Int32Array(job.memory);
@@ -388,6 +390,7 @@ class FreeCpu {
         if (this.hasWaitingThread()) {
           // A thread waits for something another CPU may signal: idle until the watchdog decides.
           if (Atomics.load(ctl, C_STOP) === STOP_NOW) return this.stopped();
+          if (this.expireTimer()) continue;
           this.publish();
           Atomics.wait(ctl, C_GEN, Atomics.load(ctl, C_GEN), 1);
           continue;
@@ -657,7 +660,11 @@ class FreeCpu {
         this.publish();
         const now = performance.now();
         if (until < 0) until = now + this.job.spinMicros / 1000;
-        else if (now > until) Atomics.wait(ctl, C_GEN, Atomics.load(ctl, C_GEN), 1);
+        else if (now > until) {
+          // Idle rounds count as in generator mode: 1 ms sleeps, not spins.
+          if (this.expireTimer()) continue;
+          Atomics.wait(ctl, C_GEN, Atomics.load(ctl, C_GEN), 1);
+        }
       }
     }
     // readyThread queued it; in twin mode it never left the CPU, so it just goes on running.
@@ -666,6 +673,24 @@ class FreeCpu {
     t.state = 'running';
     m.cur = ctx;
     m.cpu = cpu;
+  }
+
+  /**
+   * Free-run has no clock for a wait's timeout (its value is not modelled): a timed wait of one of
+   * this CPU's threads (an armed event on Machine.events) expires when the CPU has been idle for a
+   * few rounds, a random number each time — long enough that a signal from another CPU usually
+   * comes first, not always. True when one expired.
+   */
+  expireTimer(): boolean {
+    for (const e of this.m.events) {
+      if (!e.armed || e.cpu !== this.cpu.index) continue;
+      if (this.timerRounds < 0) this.timerRounds = this.rng.int(4);
+      if (this.timerRounds-- > 0) return false;
+      this.timerRounds = -1;
+      e.fire();
+      return true;
+    }
+    return false;
   }
 
   // ---- the dispatcher lock, DPCs and thread wake-ups across CPUs --------------------------------
