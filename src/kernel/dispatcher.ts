@@ -30,7 +30,7 @@ import type { AsyncEvent } from '../machine/machine.ts';
 import { OP_KERNEL, OP_PAUSE, OP_READ, OP_WAIT, type Routine } from '../machine/ops.ts';
 import type { Kernel } from './kernel.ts';
 import { deliverApcs } from './regions.ts';
-import { KS_WAIT_SEQUENCE } from './shared-words.ts';
+import { KS_ACTIVE_WAITS, KS_WAIT_SEQUENCE } from './shared-words.ts';
 import {
   MAXIMUM_WAIT_OBJECTS, NotificationEvent, STATUS_MUTANT_NOT_OWNED, STATUS_SEMAPHORE_LIMIT_EXCEEDED, STATUS_SUCCESS,
   STATUS_TIMEOUT, STATUS_WAIT_0, SynchronizationEvent, THREAD_WAIT_OBJECTS, WaitAll,
@@ -158,10 +158,14 @@ function waitObjects(k: Kernel, t: Thread): Int32Array<ArrayBufferLike> {
   return w.subarray(base, base + w[t.kthread + KT_WAIT_COUNT]!);
 }
 
+const NO_WAITERS: Thread[] = [];
+
 /** Threads whose active wait names `addr`, in the order their waits began. */
 function waitersOf(k: Kernel, addr: number): Thread[] {
+  // Most signals find nobody waiting at all: no scan, no allocation.
+  if (k.m.kernelShared[KS_ACTIVE_WAITS] === 0) return NO_WAITERS;
   const w = k.m.words;
-  const out: Thread[] = [];
+  let out = NO_WAITERS;
   for (const t of k.m.threads) {
     const kt = t.kthread;
     if (w[kt + KT_WAIT_ACTIVE] !== 1) continue;
@@ -169,6 +173,7 @@ function waitersOf(k: Kernel, addr: number): Thread[] {
     const n = w[kt + KT_WAIT_COUNT]!;
     for (let i = 0; i < n; i++) {
       if (w[base + i] === addr) {
+        if (out === NO_WAITERS) out = [];
         out.push(t);
         break;
       }
@@ -231,6 +236,7 @@ function satisfy(k: Kernel, addr: number, type: number, t: Thread | null): void 
 function unwait(k: Kernel, t: Thread, status: number): void {
   const w = k.m.words;
   w[t.kthread + KT_WAIT_ACTIVE] = 0;
+  k.m.kernelShared[KS_ACTIVE_WAITS]!--;
   const timer = dstate(k).timers.get(t);
   if (timer && timer.sequence === w[t.kthread + KT_WAIT_SEQUENCE]) timer.armed = false;
   k.m.readyThread(t, status);
@@ -352,7 +358,9 @@ function beginWaitLocked(
   const kt = t.kthread;
   const list = n <= INLINE_WAIT_OBJECTS ? kt + KT_WAIT_INLINE : m.memory.alloc(n, 'KWAIT_BLOCK');
   for (let i = 0; i < n; i++) w[list + i] = objects[i]!;
-  const sequence = ++k.sharedWords()[KS_WAIT_SEQUENCE]!;
+  const shared = k.sharedWords();
+  const sequence = ++shared[KS_WAIT_SEQUENCE]!;
+  shared[KS_ACTIVE_WAITS]!++;
   w[kt + KT_WAIT_SEQUENCE] = sequence;
   w[kt + KT_WAIT_ALL] = waitAll ? 1 : 0;
   w[kt + KT_WAIT_COUNT] = n;

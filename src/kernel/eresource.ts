@@ -176,8 +176,40 @@ class Resource {
     return this.entries(OWNER_ENTRY).map((e) => ({ thread: threadAt(this.k, this.w[e + E_THREAD]!)!, count: this.w[e + E_COUNT]! }));
   }
 
+  /** How many entries of one kind (no allocation: this runs at every acquire and release). */
+  count(kind: number): number {
+    const w = this.w;
+    const end = KS_RESOURCE_ENTRIES + w[KS_RESOURCE_ENTRIES_USED]! * RESOURCE_ENTRY_WORDS;
+    let n = 0;
+    for (let e = KS_RESOURCE_ENTRIES; e < end; e += RESOURCE_ENTRY_WORDS) {
+      if (w[e + E_RESOURCE] === this.addr && w[e + E_KIND] === kind) n++;
+    }
+    return n;
+  }
+
   get ownerTotal(): number {
-    return this.entries(OWNER_ENTRY).length;
+    return this.count(OWNER_ENTRY);
+  }
+
+  get sharedWaiterTotal(): number {
+    return this.count(WAITER_ENTRY);
+  }
+
+  /** The entry of the owner listed first (-1: none). */
+  firstOwnerEntry(): number {
+    const w = this.w;
+    const end = KS_RESOURCE_ENTRIES + w[KS_RESOURCE_ENTRIES_USED]! * RESOURCE_ENTRY_WORDS;
+    let best = -1;
+    for (let e = KS_RESOURCE_ENTRIES; e < end; e += RESOURCE_ENTRY_WORDS) {
+      if (w[e + E_RESOURCE] === this.addr && w[e + E_KIND] === OWNER_ENTRY && (best < 0 || w[e + E_SEQUENCE]! < w[best + E_SEQUENCE]!)) best = e;
+    }
+    return best;
+  }
+
+  /** The owner listed first (the oldest), or null. */
+  firstOwner(): Thread | null {
+    const e = this.firstOwnerEntry();
+    return e < 0 ? null : threadAt(this.k, this.w[e + E_THREAD]!);
   }
 
   /** Readers queued on the semaphore, in the order they queued. */
@@ -258,13 +290,11 @@ function resourceView(k: Kernel, res: number): Resource {
 function sync(k: Kernel, r: Resource): void {
   const m = k.m;
   const a = r.addr;
-  const owners = r.owners();
   m.write(a + RES_FLAG, r.exclusive ? ResourceOwnedExclusive : 0);
-  m.write(a + RES_ACTIVE_ENTRIES, owners.length);
-  m.write(a + RES_SHARED_WAITERS, r.sharedWaiters().length);
+  m.write(a + RES_ACTIVE_ENTRIES, r.ownerTotal);
+  m.write(a + RES_SHARED_WAITERS, r.sharedWaiterTotal);
   m.write(a + RES_EXCLUSIVE_WAITERS, r.exclusiveWaiters);
-  const xo = r.exclusiveOwner;
-  const first = xo ?? (owners.length > 0 ? owners[0]!.thread : null);
+  const first = r.exclusiveOwner ?? r.firstOwner();
   m.write(a + RES_OWNER_THREAD, r.handoff ? 1 : (first?.kthread ?? 0));
   m.write(a + RES_OWNER_COUNT, first ? r.ownerCount(first) : 0);
 }
@@ -318,7 +348,7 @@ function handOffExclusive(k: Kernel, r: Resource): void {
 function grantNext(k: Kernel, r: Resource, wasExclusive: boolean): void {
   r.exclusive = false;
   r.exclusiveOwner = null;
-  const readers = r.sharedWaiters().length;
+  const readers = r.sharedWaiterTotal;
   if (wasExclusive && readers > 0) admitShared(k, r);
   else if (r.exclusiveWaiters > 0) handOffExclusive(k, r);
   else if (readers > 0) admitShared(k, r);
@@ -373,8 +403,7 @@ function* acquire(k: Kernel, res: PERESOURCE, wait: boolean, mode: Mode, api: st
     else r.pushSharedWaiter(t);
     m.write(res + RES_CONTENTION, m.read(res + RES_CONTENTION) + 1);
     sync(k, r);
-    const owners = r.owners();
-    const owner = mine > 0 ? t : (r.exclusiveOwner ?? (owners.length > 0 ? owners[0]!.thread : null));
+    const owner = mine > 0 ? t : (r.exclusiveOwner ?? r.firstOwner());
     const reason = `ERESOURCE ${m.nameOf(res)} (${exclusive ? 'exclusive' : 'shared'} access; ${describeOwners(r)}${mine > 0 ? `, including '${t.name}' itself` : ''})`;
     blocked = beginWait(k, ctx, [obj], false, null, reason, owner) === WAIT_BLOCKED;
   } finally {
@@ -548,7 +577,7 @@ export const eresourceApi = {
       }
       r.exclusive = false;
       r.exclusiveOwner = null;
-      if (r.sharedWaiters().length > 0) admitShared(this, r);
+      if (r.sharedWaiterTotal > 0) admitShared(this, r);
       sync(this, r);
     } finally {
       m.unlockDispatcher();

@@ -9,6 +9,8 @@
 export const KS_WAIT_SEQUENCE = 0;
 /** Counter that orders ERESOURCE owner and waiter entries (their insertion order). */
 export const KS_RESOURCE_SEQUENCE = 1;
+/** Dispatcher waits linked now (KT_WAIT_ACTIVE set): with none, a signal looks no further. */
+export const KS_ACTIVE_WAITS = 5;
 /** High-water marks of the ERESOURCE records and entries in use (scans stop there). */
 export const KS_RESOURCE_RECORDS_USED = 2;
 export const KS_RESOURCE_ENTRIES_USED = 3;
