@@ -1,4 +1,4 @@
-import { defineScenario, STATUS_CANCELLED, STATUS_PENDING, type Kernel } from 'racebox';
+import { defineScenario, STATUS_CANCELLED, STATUS_PENDING, type Kernel, type Routine } from 'racebox';
 
 // Seed 002, naive variant A of nt-semantics section 15: check Irp->Cancel, then set the routine, then queue.
 
@@ -6,6 +6,8 @@ interface State {
   queue: number;
   queueLock: number;
   irp: number;
+  /** The driver's cancel routine, bound to this device extension (made in setup). */
+  cancelRoutine: (k: Kernel, irp: number) => Routine<unknown>;
 }
 
 function* CancelRoutine(k: Kernel, s: State, irp: number) {
@@ -19,6 +21,7 @@ function* CancelRoutine(k: Kernel, s: State, irp: number) {
 
 export default defineScenario<State>({
   id: 'cancel/check-then-set',
+  version: 2,
   title: 'Irp->Cancel checked before the cancel routine is set',
   family: 'cancel',
   seeds: ['002_ec2c3b643d06aea0'],
@@ -32,16 +35,21 @@ export default defineScenario<State>({
     'will ever call. It is never completed: the application cannot close the handle and its thread cannot exit ' +
     '(IoCancelThreadIo waits forever; Driver Verifier reports 0xC4/0x135). The box reports the run as a hang. The fix ' +
     'is to set the routine first and test Cancel afterwards, with the exchange (cancel/manual-protocol).',
-  setup: (k) => ({
-    queue: k.InitializeListHead(),
-    queueLock: k.KeInitializeSpinLock(),
-    irp: k.IoAllocateIrp(),
-  }),
+  // The cancel routine is made once per device, as DriverEntry would: under free-run each CPU worker
+  // makes its own copy and knows it by name, so a routine one CPU set can be called on another.
+  setup: (k) => {
+    const s: State = {
+      queue: k.InitializeListHead(),
+      queueLock: k.KeInitializeSpinLock(),
+      irp: k.IoAllocateIrp(),
+      cancelRoutine: (kk, irp) => CancelRoutine(kk, s, irp),
+    };
+    return s;
+  },
   actors: {
     dispatch: {
       cpu: 0,
       *run(k, s) {
-        const cancelRoutine = (kk: Kernel, irp: number) => CancelRoutine(kk, s, irp);
         k.IoMarkIrpPending(s.irp);
         if (yield* k.IrpCancelFlag(s.irp)) {
           yield* k.IrpSetIoStatus(s.irp, STATUS_CANCELLED, 0);
@@ -50,7 +58,7 @@ export default defineScenario<State>({
         }
         // BUG: IoCancelIrp can run right here, see no cancel routine, and give up.
         const oldIrql = yield* k.KeAcquireSpinLock(s.queueLock);
-        yield* k.IoSetCancelRoutine(s.irp, cancelRoutine);
+        yield* k.IoSetCancelRoutine(s.irp, s.cancelRoutine);
         yield* k.InsertTailList(s.queue, k.IrpListEntry(s.irp));
         yield* k.KeReleaseSpinLock(s.queueLock, oldIrql);
         return STATUS_PENDING;

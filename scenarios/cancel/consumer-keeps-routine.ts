@@ -1,4 +1,4 @@
-import { defineScenario, STATUS_CANCELLED, STATUS_PENDING, STATUS_SUCCESS, type Kernel } from 'racebox';
+import { defineScenario, STATUS_CANCELLED, STATUS_PENDING, STATUS_SUCCESS, type Kernel, type Routine } from 'racebox';
 
 // Seed 002, naive variant D of nt-semantics section 15: the consumer dequeues without taking back cancelability.
 
@@ -10,6 +10,8 @@ interface State {
   workQueued: number;
   /** Set by the worker once it has finished with the request. */
   transferDone: number;
+  /** The driver's cancel routine, bound to this device extension (made in setup). */
+  cancelRoutine: (k: Kernel, irp: number) => Routine<unknown>;
 }
 
 function* CancelRoutine(k: Kernel, s: State, irp: number) {
@@ -23,6 +25,7 @@ function* CancelRoutine(k: Kernel, s: State, irp: number) {
 
 export default defineScenario<State>({
   id: 'cancel/consumer-keeps-routine',
+  version: 2,
   title: 'Consumer completes a dequeued IRP without clearing its cancel routine',
   family: 'cancel',
   seeds: ['002_ec2c3b643d06aea0'],
@@ -39,22 +42,27 @@ export default defineScenario<State>({
     '(0x48). Had the cancel come a little earlier, its cancel routine would have unlinked an IRP the worker had ' +
     'already dequeued (0x139/3) and completed it a second time (0x44). The fix: dequeue only IRPs for which ' +
     'IoSetCancelRoutine(Irp, NULL) returns non-NULL (cancel/manual-protocol).',
-  setup: (k) => ({
-    queue: k.InitializeListHead(),
-    queueLock: k.KeInitializeSpinLock(),
-    irp: k.IoAllocateIrp(),
-    transferDone: k.ExAllocatePool2(0, 4, 'Done'),
-    workQueued: k.ExAllocatePool2(0, 4, 'Work'),
-  }),
+  // The cancel routine is made once per device, as DriverEntry would: under free-run each CPU worker
+  // makes its own copy and knows it by name, so a routine one CPU set can be called on another.
+  setup: (k) => {
+    const s: State = {
+      queue: k.InitializeListHead(),
+      queueLock: k.KeInitializeSpinLock(),
+      irp: k.IoAllocateIrp(),
+      transferDone: k.ExAllocatePool2(0, 4, 'Done'),
+      workQueued: k.ExAllocatePool2(0, 4, 'Work'),
+      cancelRoutine: (kk, irp) => CancelRoutine(kk, s, irp),
+    };
+    return s;
+  },
   actors: {
     dispatch: {
       cpu: 0,
       *run(k, s) {
-        const cancelRoutine = (kk: Kernel, irp: number) => CancelRoutine(kk, s, irp);
         k.IoMarkIrpPending(s.irp);
         const oldIrql = yield* k.KeAcquireSpinLock(s.queueLock);
         yield* k.InsertTailList(s.queue, k.IrpListEntry(s.irp));
-        yield* k.IoSetCancelRoutine(s.irp, cancelRoutine);
+        yield* k.IoSetCancelRoutine(s.irp, s.cancelRoutine);
         if ((yield* k.IrpCancelFlag(s.irp)) && (yield* k.IoSetCancelRoutine(s.irp, null)) !== null) {
           yield* k.RemoveEntryList(k.IrpListEntry(s.irp));
           yield* k.KeReleaseSpinLock(s.queueLock, oldIrql);

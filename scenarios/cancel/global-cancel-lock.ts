@@ -1,4 +1,4 @@
-import { defineScenario, STATUS_CANCELLED, STATUS_PENDING, STATUS_SUCCESS, type Kernel } from 'racebox';
+import { defineScenario, STATUS_CANCELLED, STATUS_PENDING, STATUS_SUCCESS, type Kernel, type Routine } from 'racebox';
 
 // The old (NT4/DDK StartIo-era) protocol: the driver's queue is protected by the system-wide cancel spin lock.
 
@@ -6,6 +6,8 @@ interface State {
   queue: number;
   irp: number;
   workQueued: number;
+  /** The driver's cancel routine, bound to this device extension (made in setup). */
+  cancelRoutine: (k: Kernel, irp: number) => Routine<unknown>;
 }
 
 // Entered holding the cancel spin lock, which also protects the queue: unlink first, then release, then complete.
@@ -18,6 +20,7 @@ function* CancelRoutine(k: Kernel, _s: State, irp: number) {
 
 export default defineScenario<State>({
   id: 'cancel/global-cancel-lock',
+  version: 2,
   title: 'IRP queue protected by the global cancel spin lock',
   family: 'cancel',
   seeds: ['002_ec2c3b643d06aea0'],
@@ -31,16 +34,21 @@ export default defineScenario<State>({
     'respect to cancellation; the cancel routine unlinks the IRP before releasing the lock, and the worker clears the ' +
     'cancel routine while it holds the lock. Correct on every rig — but the cancel lock is the hottest lock in the ' +
     'system, which is why the article recommends a driver-owned lock or a cancel-safe queue instead.',
-  setup: (k) => ({
-    queue: k.InitializeListHead(),
-    irp: k.IoAllocateIrp(),
-    workQueued: k.ExAllocatePool2(0, 4, 'Work'),
-  }),
+  // The cancel routine is made once per device, as DriverEntry would: under free-run each CPU worker
+  // makes its own copy and knows it by name, so a routine one CPU set can be called on another.
+  setup: (k) => {
+    const s: State = {
+      queue: k.InitializeListHead(),
+      irp: k.IoAllocateIrp(),
+      workQueued: k.ExAllocatePool2(0, 4, 'Work'),
+      cancelRoutine: (kk, irp) => CancelRoutine(kk, s, irp),
+    };
+    return s;
+  },
   actors: {
     dispatch: {
       cpu: 0,
       *run(k, s) {
-        const cancelRoutine = (kk: Kernel, irp: number) => CancelRoutine(kk, s, irp);
         k.IoMarkIrpPending(s.irp);
         const irql = yield* k.IoAcquireCancelSpinLock();
         if (yield* k.IrpCancelFlag(s.irp)) {
@@ -50,7 +58,7 @@ export default defineScenario<State>({
           yield* k.WriteNoFence(s.workQueued, 1);
           return STATUS_PENDING;
         }
-        yield* k.IoSetCancelRoutine(s.irp, cancelRoutine);
+        yield* k.IoSetCancelRoutine(s.irp, s.cancelRoutine);
         yield* k.InsertTailList(s.queue, k.IrpListEntry(s.irp));
         yield* k.IoReleaseCancelSpinLock(irql);
         yield* k.WriteNoFence(s.workQueued, 1);

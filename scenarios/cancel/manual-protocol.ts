@@ -1,4 +1,4 @@
-import { defineScenario, STATUS_CANCELLED, STATUS_PENDING, STATUS_SUCCESS, type Kernel } from 'racebox';
+import { defineScenario, STATUS_CANCELLED, STATUS_PENDING, STATUS_SUCCESS, type Kernel, type Routine } from 'racebox';
 
 // The correct manual protocol of nt-semantics section 15, for a driver-owned queue protected by its own lock.
 
@@ -6,6 +6,8 @@ interface State {
   queue: number;
   queueLock: number;
   irp: number;
+  /** The driver's cancel routine, bound to this device extension (made in setup). */
+  cancelRoutine: (k: Kernel, irp: number) => Routine<unknown>;
 }
 
 // Entered at DISPATCH_LEVEL holding the cancel spin lock. The insert protocol guarantees the IRP is linked.
@@ -37,6 +39,7 @@ function* DequeueIrp(k: Kernel, s: State) {
 
 export default defineScenario<State>({
   id: 'cancel/manual-protocol',
+  version: 2,
   title: 'Driver-owned IRP queue with the documented cancel protocol',
   family: 'cancel',
   seeds: ['002_ec2c3b643d06aea0'],
@@ -50,20 +53,25 @@ export default defineScenario<State>({
     'same way under the queue lock and skips IRPs the cancel routine owns. The cancel routine releases the cancel spin ' +
     'lock first, unlinks under the queue lock, and completes outside every lock. Whatever the interleaving, the IRP is ' +
     'completed exactly once.',
-  setup: (k) => ({
-    queue: k.InitializeListHead(),
-    queueLock: k.KeInitializeSpinLock(),
-    irp: k.IoAllocateIrp(),
-  }),
+  // The cancel routine is made once per device, as DriverEntry would: under free-run each CPU worker
+  // makes its own copy and knows it by name, so a routine one CPU set can be called on another.
+  setup: (k) => {
+    const s: State = {
+      queue: k.InitializeListHead(),
+      queueLock: k.KeInitializeSpinLock(),
+      irp: k.IoAllocateIrp(),
+      cancelRoutine: (kk, irp) => CancelRoutine(kk, s, irp),
+    };
+    return s;
+  },
   actors: {
     dispatch: {
       cpu: 0,
       *run(k, s) {
-        const cancelRoutine = (kk: Kernel, irp: number) => CancelRoutine(kk, s, irp);
         k.IoMarkIrpPending(s.irp);
         const oldIrql = yield* k.KeAcquireSpinLock(s.queueLock);
         yield* k.InsertTailList(s.queue, k.IrpListEntry(s.irp));
-        yield* k.IoSetCancelRoutine(s.irp, cancelRoutine);
+        yield* k.IoSetCancelRoutine(s.irp, s.cancelRoutine);
         if ((yield* k.IrpCancelFlag(s.irp)) && (yield* k.IoSetCancelRoutine(s.irp, null)) !== null) {
           yield* k.RemoveEntryList(k.IrpListEntry(s.irp));
           yield* k.KeReleaseSpinLock(s.queueLock, oldIrql);

@@ -1,4 +1,4 @@
-import { defineScenario, STATUS_CANCELLED, STATUS_PENDING, type Kernel } from 'racebox';
+import { defineScenario, STATUS_CANCELLED, STATUS_PENDING, type Kernel, type Routine } from 'racebox';
 
 // Seed 002 ("How The Race Was Lost"), naive variant C of nt-semantics section 15.
 
@@ -6,6 +6,8 @@ interface State {
   queue: number;
   queueLock: number;
   irp: number;
+  /** The driver's cancel routine, bound to this device extension (made in setup). */
+  cancelRoutine: (k: Kernel, irp: number) => Routine<unknown>;
 }
 
 // Called by IoCancelIrp at DISPATCH_LEVEL with the cancel spin lock held.
@@ -20,6 +22,7 @@ function* CancelRoutine(k: Kernel, s: State, irp: number) {
 
 export default defineScenario<State>({
   id: 'cancel/no-exchange-check',
+  version: 2,
   title: 'Cancelled IRP completed without checking what IoSetCancelRoutine returned',
   family: 'cancel',
   seeds: ['002_ec2c3b643d06aea0'],
@@ -35,21 +38,26 @@ export default defineScenario<State>({
     'window never opens: from the insert to the Cancel check the dispatch routine holds its spin lock at DISPATCH_LEVEL, ' +
     'so the canceller cannot run in between — the bug needs a second CPU (or a hyper-threaded one). The fix: complete only ' +
     'if IoSetCancelRoutine(Irp, NULL) returns non-NULL; otherwise leave the IRP to the cancel routine.',
-  setup: (k) => ({
-    queue: k.InitializeListHead(),
-    queueLock: k.KeInitializeSpinLock(),
-    irp: k.IoAllocateIrp(),
-  }),
+  // The cancel routine is made once per device, as DriverEntry would: under free-run each CPU worker
+  // makes its own copy and knows it by name, so a routine one CPU set can be called on another.
+  setup: (k) => {
+    const s: State = {
+      queue: k.InitializeListHead(),
+      queueLock: k.KeInitializeSpinLock(),
+      irp: k.IoAllocateIrp(),
+      cancelRoutine: (kk, irp) => CancelRoutine(kk, s, irp),
+    };
+    return s;
+  },
   actors: {
     // IRP_MJ_READ dispatch: a thread at PASSIVE_LEVEL.
     dispatch: {
       cpu: 0,
       *run(k, s) {
-        const cancelRoutine = (kk: Kernel, irp: number) => CancelRoutine(kk, s, irp);
         k.IoMarkIrpPending(s.irp);
         const oldIrql = yield* k.KeAcquireSpinLock(s.queueLock);
         yield* k.InsertTailList(s.queue, k.IrpListEntry(s.irp));
-        yield* k.IoSetCancelRoutine(s.irp, cancelRoutine);
+        yield* k.IoSetCancelRoutine(s.irp, s.cancelRoutine);
         if (yield* k.IrpCancelFlag(s.irp)) {
           yield* k.IoSetCancelRoutine(s.irp, null); // BUG: the result says whether the cancel routine already owns the IRP
           yield* k.RemoveEntryList(k.IrpListEntry(s.irp));

@@ -1,4 +1,4 @@
-import { defineScenario, STATUS_CANCELLED, STATUS_PENDING, type Kernel } from 'racebox';
+import { defineScenario, STATUS_CANCELLED, STATUS_PENDING, type Kernel, type Routine } from 'racebox';
 
 // Naive variant E of nt-semantics section 15: the cancel routine never releases the cancel spin lock.
 
@@ -9,6 +9,8 @@ interface State {
   read2: number;
   /** Requests the dispatch routine has returned STATUS_PENDING for. */
   pendingCount: number;
+  /** The driver's cancel routine, bound to this device extension (made in setup). */
+  cancelRoutine: (k: Kernel, irp: number) => Routine<unknown>;
 }
 
 // BUG: no IoReleaseCancelSpinLock(Irp->CancelIrql) — the routine returns still holding the system-wide cancel lock.
@@ -21,11 +23,10 @@ function* CancelRoutine(k: Kernel, s: State, irp: number) {
 }
 
 function* QueueIrp(k: Kernel, s: State, irp: number) {
-  const cancelRoutine = (kk: Kernel, i: number) => CancelRoutine(kk, s, i);
   k.IoMarkIrpPending(irp);
   const oldIrql = yield* k.KeAcquireSpinLock(s.queueLock);
   yield* k.InsertTailList(s.queue, k.IrpListEntry(irp));
-  yield* k.IoSetCancelRoutine(irp, cancelRoutine);
+  yield* k.IoSetCancelRoutine(irp, s.cancelRoutine);
   if ((yield* k.IrpCancelFlag(irp)) && (yield* k.IoSetCancelRoutine(irp, null)) !== null) {
     yield* k.RemoveEntryList(k.IrpListEntry(irp));
     yield* k.KeReleaseSpinLock(s.queueLock, oldIrql);
@@ -40,6 +41,7 @@ function* QueueIrp(k: Kernel, s: State, irp: number) {
 
 export default defineScenario<State>({
   id: 'cancel/routine-keeps-cancel-lock',
+  version: 2,
   title: 'Cancel routine returns without releasing the cancel spin lock',
   family: 'cancel',
   seeds: ['002_ec2c3b643d06aea0'],
@@ -53,13 +55,19 @@ export default defineScenario<State>({
     'free build the processor spins on it forever — and so would every other cancel in the system: the machine hangs ' +
     '(DPC_WATCHDOG_VIOLATION in the field). A checked build sees the same processor acquiring a spin lock it already ' +
     'holds and stops with SPIN_LOCK_ALREADY_OWNED (0x0F).',
-  setup: (k) => ({
-    queue: k.InitializeListHead(),
-    queueLock: k.KeInitializeSpinLock(),
-    read1: k.IoAllocateIrp(),
-    read2: k.IoAllocateIrp(),
-    pendingCount: k.ExAllocatePool2(0, 4, 'Pend'),
-  }),
+  // The cancel routine is made once per device, as DriverEntry would: under free-run each CPU worker
+  // makes its own copy and knows it by name, so a routine one CPU set can be called on another.
+  setup: (k) => {
+    const s: State = {
+      queue: k.InitializeListHead(),
+      queueLock: k.KeInitializeSpinLock(),
+      read1: k.IoAllocateIrp(),
+      read2: k.IoAllocateIrp(),
+      pendingCount: k.ExAllocatePool2(0, 4, 'Pend'),
+      cancelRoutine: (kk, irp) => CancelRoutine(kk, s, irp),
+    };
+    return s;
+  },
   actors: {
     dispatch: {
       cpu: 0,

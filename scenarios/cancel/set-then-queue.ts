@@ -1,4 +1,4 @@
-import { defineScenario, STATUS_CANCELLED, STATUS_PENDING, type Kernel } from 'racebox';
+import { defineScenario, STATUS_CANCELLED, STATUS_PENDING, type Kernel, type Routine } from 'racebox';
 
 // Seed 002, naive variant B of nt-semantics section 15: the cancel routine is published before the IRP is queued.
 
@@ -6,6 +6,8 @@ interface State {
   queue: number;
   queueLock: number;
   irp: number;
+  /** The driver's cancel routine, bound to this device extension (made in setup). */
+  cancelRoutine: (k: Kernel, irp: number) => Routine<unknown>;
 }
 
 function* CancelRoutine(k: Kernel, s: State, irp: number) {
@@ -19,6 +21,7 @@ function* CancelRoutine(k: Kernel, s: State, irp: number) {
 
 export default defineScenario<State>({
   id: 'cancel/set-then-queue',
+  version: 2,
   title: 'Cancel routine set before the IRP is in the queue',
   family: 'cancel',
   seeds: ['002_ec2c3b643d06aea0'],
@@ -33,18 +36,23 @@ export default defineScenario<State>({
     'DRIVER_IRQL_NOT_LESS_OR_EQUAL (0xD1). (With stale rather than NULL links the list check would have stopped it ' +
     'with KERNEL_SECURITY_CHECK_FAILURE 0x139/3; if the IRP survived, the dispatch routine would then queue an IRP ' +
     'that is already completed.) The fix: insert under the lock first, then set the routine.',
-  setup: (k) => ({
-    queue: k.InitializeListHead(),
-    queueLock: k.KeInitializeSpinLock(),
-    irp: k.IoAllocateIrp(),
-  }),
+  // The cancel routine is made once per device, as DriverEntry would: under free-run each CPU worker
+  // makes its own copy and knows it by name, so a routine one CPU set can be called on another.
+  setup: (k) => {
+    const s: State = {
+      queue: k.InitializeListHead(),
+      queueLock: k.KeInitializeSpinLock(),
+      irp: k.IoAllocateIrp(),
+      cancelRoutine: (kk, irp) => CancelRoutine(kk, s, irp),
+    };
+    return s;
+  },
   actors: {
     dispatch: {
       cpu: 0,
       *run(k, s) {
-        const cancelRoutine = (kk: Kernel, irp: number) => CancelRoutine(kk, s, irp);
         k.IoMarkIrpPending(s.irp);
-        yield* k.IoSetCancelRoutine(s.irp, cancelRoutine); // BUG: published before the IRP is queued
+        yield* k.IoSetCancelRoutine(s.irp, s.cancelRoutine); // BUG: published before the IRP is queued
         const oldIrql = yield* k.KeAcquireSpinLock(s.queueLock);
         yield* k.InsertTailList(s.queue, k.IrpListEntry(s.irp));
         if ((yield* k.IrpCancelFlag(s.irp)) && (yield* k.IoSetCancelRoutine(s.irp, null)) !== null) {

@@ -211,7 +211,8 @@ function routineOf(k: Kernel, id: number): DRIVER_CANCEL | null {
     if (k.m.sharedAcrossWorkers && (id - ROUTINE_BASE) % 16 === 0 && id > ROUTINE_BASE && id <= ROUTINE_BASE + 16 * 0x100000) {
       throw new ScenarioError(
         `Irp->CancelRoutine holds a cancel routine another CPU set, which CPU ${k.m.cur.cpu.index}'s free-run worker has never seen ` +
-          '(a routine only another actor uses); free-run cannot call it here — explore this scenario with the controlled engine',
+          '(a routine made inside another CPU\'s actor); make it in setup and keep it in the state — `cancelRoutine: (k, irp) => MyCancel(k, s, irp)` — ' +
+          'so that every CPU worker has it under the same name, or explore this scenario with the controlled engine',
       );
     }
     throw new ScenarioError(`Irp->CancelRoutine holds 0x${(id >>> 0).toString(16)}, which is not a cancel routine (corrupt or freed IRP)`);

@@ -23,7 +23,7 @@ import { fastMutexApi, type FastMutexApi } from './fast-mutex.ts';
 import { eresourceApi, type EresourceApi } from './eresource.ts';
 import { rundownApi, type RundownApi } from './rundown.ts';
 import { listApi, type ListApi } from './list.ts';
-import { irpApi, type IrpApi } from './irp.ts';
+import { irpApi, type IrpApi, registerCancelRoutine, type DRIVER_CANCEL } from './irp.ts';
 import { csqApi, type CsqApi } from './csq.ts';
 import { clearKernelShared, KERNEL_SHARED_END } from './shared-words.ts';
 import { KERNEL_SHARED_WORDS } from '../machine/machine.ts';
@@ -94,6 +94,21 @@ export class Kernel {
       this.ext.set(family, v);
     }
     return v;
+  }
+
+  /**
+   * Free-run: the named functions a scenario keeps in its setup state (a driver's cancel routines,
+   * bound to its device extension the way DriverEntry would set them up) become known to this CPU
+   * worker by name, so that a routine another CPU set in Irp->CancelRoutine can be called here.
+   * Every worker runs setup, so each has its own copy of the same routine under the same name.
+   */
+  noteStateRoutines(state: unknown): void {
+    if (!this.m.sharedAcrossWorkers || typeof state !== 'object' || state === null) return;
+    const fields = state as Record<string, unknown>;
+    for (const field in fields) {
+      const v = Object.prototype.hasOwnProperty.call(fields, field) ? fields[field] : undefined;
+      if (typeof v === 'function' && v.name !== '') registerCancelRoutine(this, v as DRIVER_CANCEL);
+    }
   }
 
   /** Reads a word without a scheduling point: for invariants and setup, not for driver code. */

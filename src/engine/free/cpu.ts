@@ -342,6 +342,7 @@ class FreeCpu {
     for (const f of k.ext.keys()) this.families.add(f);
     this.cpu = m.online[this.slot]!;
     this.state = setUpRun(m, k, this.scenario, this.setupCtx);
+    k.noteStateRoutines(this.state);
     this.local.length = 0;
     this.twinThread = null;
     placeActors(m, k, this.scenario, this.state, this.plans, {

@@ -89,7 +89,7 @@ export const FREE_RUN_LIMITS: readonly string[] = [
   'dispatcher objects, fast and guarded mutexes, ERESOURCEs, thread suspension and IRP completion are shared between CPU workers (machine memory and shared kernel words, under a dispatcher lock); kernel bookkeeping still kept in JS objects (queued-lock order logs) is per CPU',
   "the scenario's own JS state (arrays or counters in the object setup returns, changed by actors) is per CPU worker: an invariant or NT_ASSERT that reads what another CPU's actors recorded there sees this CPU's copy only (keep such records in machine memory)",
   'a dispatcher wait with a finite timeout (and KeDelayExecutionThread) expires after its CPU has idled for a few milliseconds, whatever the timeout value',
-  "a cancel routine is called through its name: the CPU worker that calls it (IoCancelIrp) must know it — one it set itself, or the cancel-safe queue library's; one only another CPU's actors set ends the run as an error",
+  "a cancel routine is called through its name: the CPU worker that calls it (IoCancelIrp) must know it — one kept in the state setup returns (as the shipped cancel scenarios do), one it set itself, or the cancel-safe queue library's; a routine made inside another CPU's actor ends the run as an error",
   'hangs are found by wall-clock watchdog (no progress in the shared counters), not by step counts; rig.watchdog step limits do not apply',
 ];
 
