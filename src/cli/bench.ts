@@ -1,4 +1,6 @@
 /** `racebox bench`: runs the suite in bench/ and prints a table (or one JSON object). */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { benchModules, type BenchRow } from '../../bench/index.ts';
 import { parseArgs } from './args.ts';
 import { InputError } from './load.ts';
@@ -12,12 +14,12 @@ export async function bench(argv: string[], out: (s: string) => void): Promise<n
   const results: { module: string; rows: BenchRow[] }[] = [];
   const host = { node: process.versions.node, cpus: (await import('node:os')).cpus().length, platform: process.platform };
   if (!json) out(`racebox bench — Node ${host.node}, ${host.cpus} host CPUs${quick ? ' (quick)' : ''}`);
-  for (const m of await benchModules()) {
-    if (typeof only === 'string' && !m.title.includes(only)) continue;
-    const rows = await m.run({ quick, log: json ? () => {} : out });
-    results.push({ module: m.title, rows });
+  for (const entry of benchModules) {
+    if (typeof only === 'string' && !entry.title.includes(only)) continue;
+    const rows = await runIsolated(entry.title, quick, json ? () => {} : out);
+    results.push({ module: entry.title, rows });
     if (!json) {
-      out(`\n${m.title}`);
+      out(`\n${entry.title}`);
       for (const r of rows) {
         const base = r.baseline ? `   vs ${r.baseline.name}: ${r.baseline.value.toLocaleString('en-US')} → ${(100 * (r.ratio ?? r.value / r.baseline.value)).toFixed(0)}%` : '';
         out(`  ${r.name.padEnd(64)} ${r.value.toLocaleString('en-US').padStart(12)} ${r.unit}${base}${r.note ? `   (${r.note})` : ''}`);
@@ -26,4 +28,36 @@ export async function bench(argv: string[], out: (s: string) => void): Promise<n
   }
   if (json) out(JSON.stringify({ host, quick, results }));
   return 0;
+}
+
+/**
+ * Runs one bench module in a process of its own (bin/bench-module.mjs): each measures next to its
+ * baseline in a fresh heap and JIT, not in one shaped by the CLI and the modules before it.
+ */
+function runIsolated(title: string, quick: boolean, log: (s: string) => void): Promise<BenchRow[]> {
+  const script = fileURLToPath(new URL('../../bin/bench-module.mjs', import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, title, quick ? 'quick' : ''], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      const lines = stderr.split('\n');
+      stderr = lines.pop() ?? '';
+      for (const l of lines) log(l);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (stderr) log(stderr);
+      if (code !== 0) reject(new Error(`bench module '${title}' exited with code ${code}`));
+      else {
+        try {
+          resolve(JSON.parse(stdout) as BenchRow[]);
+        } catch (e) {
+          reject(new Error(`bench module '${title}' printed no result: ${String(e)}`));
+        }
+      }
+    });
+  });
 }
