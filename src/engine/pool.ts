@@ -22,7 +22,7 @@
  */
 import { proxy } from 'comlink';
 import { atomicMinBound } from '../workers/explore-core.ts';
-import { CANCEL_WORD, FAILURE_BOUND_WORD, HEARTBEAT_BASE, type ExploreRequest, type PoolExploreWorkerApi, type Progress } from '../workers/api.ts';
+import { CANCEL_WORD, FAILURE_BOUND_WORD, heartbeatWord, poolControlWords, type ExploreRequest, type PoolExploreWorkerApi, type Progress } from '../workers/api.ts';
 import type { RunSummary } from './outcome.ts';
 
 export interface PoolWorker {
@@ -66,7 +66,7 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
 
 export async function explorePool(req: Omit<ExploreRequest, 'first' | 'stride'>, o: PoolOptions): Promise<PoolSummary> {
   const n = req.strategy === 'dfs' ? 1 : Math.max(1, Math.min(o.workers, req.schedules));
-  const shared = new Int32Array(new SharedArrayBuffer(4 * (HEARTBEAT_BASE + n)));
+  const shared = new Int32Array(new SharedArrayBuffer(4 * poolControlWords(n)));
   const external = o.cancel;
   const t0 = now();
   const workers: PoolWorker[] = [];
@@ -158,7 +158,7 @@ export async function explorePool(req: Omit<ExploreRequest, 'first' | 'stride'>,
       const t = now();
       for (let i = 0; i < n; i++) {
         if (results[i] !== undefined || stuck.has(i)) continue;
-        const b = Atomics.load(shared, HEARTBEAT_BASE + i);
+        const b = Atomics.load(shared, heartbeatWord(i));
         if (b !== beats[i]) {
           beats[i] = b;
           beatAt[i] = t;

@@ -62,8 +62,21 @@ export interface ExploreWorkerApi {
  */
 export const CANCEL_WORD = 0;
 export const FAILURE_BOUND_WORD = 1;
-/** Word HEARTBEAT_BASE + first (optional): bumped by the worker at every schedule it starts, so the pool can tell a routine that never yields. */
-export const HEARTBEAT_BASE = 2;
+/**
+ * Word heartbeatWord(first) (optional): bumped by the worker at every schedule it starts, so the
+ * pool can tell a routine that never yields. Each worker's word has a cache line of its own, away
+ * from the cancel and bound words every worker reads per schedule: sharing one line made two
+ * workers trade it back and forth on every schedule.
+ */
+export const HEARTBEAT_BASE = 16;
+export const WORDS_PER_CACHE_LINE = 16;
+export function heartbeatWord(first: number): number {
+  return HEARTBEAT_BASE + first * WORDS_PER_CACHE_LINE;
+}
+/** Size (words) of the shared control array of a pool of n workers. */
+export function poolControlWords(n: number): number {
+  return heartbeatWord(n);
+}
 
 /** Schedules and steps a worker's last exploration spent on indices below a bound (for a pool's totals). */
 export interface ShareBelow {

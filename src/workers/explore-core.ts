@@ -7,7 +7,7 @@
 import { explore, replay } from '../engine/explore.ts';
 import type { RunSummary } from '../engine/outcome.ts';
 import {
-  CANCEL_WORD, FAILURE_BOUND_WORD, HEARTBEAT_BASE, type ExploreRequest, type PoolExploreWorkerApi, type Progress, type ReplayRequest,
+  CANCEL_WORD, FAILURE_BOUND_WORD, heartbeatWord, type ExploreRequest, type PoolExploreWorkerApi, type Progress, type ReplayRequest,
   type ReplayResponse, type ShareBelow,
 } from './api.ts';
 import { loadScenarioRef, type LibraryLoader } from './scenario-source.ts';
@@ -38,7 +38,7 @@ export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorke
       stride = req.stride ?? 1;
       cumulative = [];
       const bound = cancel !== undefined && cancel.length > FAILURE_BOUND_WORD ? cancel : undefined;
-      const beat = HEARTBEAT_BASE + first;
+      const beat = heartbeatWord(first);
       const heartbeat = cancel !== undefined && cancel.length > beat ? cancel.subarray(beat, beat + 1) : undefined;
       let next = first;
       let lastSent = now();
