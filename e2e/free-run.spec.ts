@@ -23,3 +23,16 @@ test('the controlled engine runs on a worker pool in the page', async ({ page })
   await expect(page.getByTestId('outcome')).toHaveText('invariant', { timeout: 20_000 });
   await expect(page.getByTestId('details')).toContainText('failing schedule index: 4');
 });
+
+test("free-run reproduces the cancel race across two CPU workers (the cancel routine one CPU set, called on the other)", async ({ page }) => {
+  await page.goto('/lab.html?scenario=cancel/no-exchange-check&rig=dual-opteron-240&engine=free&seconds=20&autorun=1');
+  await expect(page.getByTestId('outcome')).toHaveText('bugcheck', { timeout: 40_000 });
+  await expect(page.getByTestId('details')).toContainText('MULTIPLE_IRP_COMPLETE_REQUESTS');
+});
+
+test('free-run hands a dispatcher event between threads on two CPU workers', async ({ page }) => {
+  await page.goto('/lab.html?scenario=dispatcher/sync-event-handoff&rig=dual-opteron-240&engine=free&seconds=2&autorun=1');
+  await expect(page.getByTestId('outcome')).toHaveText('pass', { timeout: 20_000 });
+  await expect(page.getByTestId('status')).toContainText('stopped by time');
+  await expect(page.getByTestId('details')).not.toContainText('artifact');
+});
