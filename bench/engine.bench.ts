@@ -82,35 +82,45 @@ function bareGeneratorSchedules(schedules: number, stepsPerSchedule: number, act
  * pays what generators cost for code of this shape (creation, delegation),
  * nothing of the engine (no choices, no machine, no kernel bookkeeping).
  */
+function* shapedAcquire(): Generator<number, number, void> {
+  yield 1;
+  yield 2;
+  return 0;
+}
+function* shapedRead(): Generator<number, number, void> {
+  yield 3;
+  return 7;
+}
+function* shapedWrite(_v: number): Generator<number, void, void> {
+  yield 4;
+}
+function* shapedRelease(_old: number): Generator<number, void, void> {
+  yield 5;
+  yield 6;
+}
+function* shapedActor(): Generator<number, void, void> {
+  const old = yield* shapedAcquire();
+  const v = yield* shapedRead();
+  yield* shapedWrite(v + 1);
+  yield* shapedRelease(old);
+}
+
 function bareScenarioShaped(totalYields: number): number {
-  function* acquire(): Generator<number, number, void> {
-    yield 1;
-    yield 2;
-    return 0;
-  }
-  function* read(): Generator<number, number, void> {
-    yield 3;
-    return 7;
-  }
-  function* write(_v: number): Generator<number, void, void> {
-    yield 4;
-  }
-  function* release(_old: number): Generator<number, void, void> {
-    yield 5;
-    yield 6;
-  }
-  function* actor(): Generator<number, void, void> {
-    const old = yield* acquire();
-    const v = yield* read();
-    yield* write(v + 1);
-    yield* release(old);
-  }
+  // Its own driving loop (not roundRobin): a call site that sees only these generators.
   const gens: (Generator<number, void, void> | undefined)[] = [undefined, undefined, undefined];
   const t0 = now();
   let done = 0;
   while (done < totalYields) {
-    for (let i = 0; i < 3; i++) gens[i] = actor();
-    done += roundRobin(gens);
+    for (let i = 0; i < 3; i++) gens[i] = shapedActor();
+    let alive = 3;
+    for (let i = 0; alive > 0; i = i === 2 ? 0 : i + 1) {
+      const g = gens[i];
+      if (g === undefined) continue;
+      if (g.next().done) {
+        gens[i] = undefined;
+        alive--;
+      } else done++;
+    }
   }
   return done / ((now() - t0) / 1000);
 }
