@@ -11,6 +11,7 @@ import type { Strategy } from '../src/engine/strategy.ts';
 import { presetRig } from '../src/machine/presets.ts';
 import { defineScenario, type Scenario } from '../src/scenario/define.ts';
 import type { BenchModule, BenchRow } from './index.ts';
+import { median } from './stats.ts';
 
 const now = (): number => performance.now();
 
@@ -123,12 +124,6 @@ function bareScenarioShaped(totalYields: number): number {
     }
   }
   return done / ((now() - t0) / 1000);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** Runs `schedules` executions (ignoring failures) and returns steps and elapsed time. */

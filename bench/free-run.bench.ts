@@ -36,6 +36,7 @@ import type { LockKind } from '../src/engine/free/loops/lock-loop.ts';
 import { validateRig, type Rig } from '../src/machine/rig.ts';
 import { nodeFreeWorker } from '../src/workers/node-entry.ts';
 import type { BenchModule, BenchRow } from './index.ts';
+import { median, pct } from './stats.ts';
 
 /** Critical sections per iteration of the loop files (loops/<kind>-<cpus>.ts; queued-4.ts says why it is smaller). */
 function csPerIteration(kind: LockKind, cpus: number): number {
@@ -103,14 +104,6 @@ async function freeRunLoop(kind: LockKind, cpus: number, seconds: number, mode: 
   const r = await freeRun(benchRig(cpus), { id: file }, `free-loop/${kind}`, () => nodeFreeWorker(), { seconds, mode, hostCpus: availableParallelism(), stallMs: 30_000 });
   return { perSecond: (r.iterations * csPerIteration(kind, cpus) * 1000) / r.elapsedMs, outcome: r.outcome, mode: r.cpus[0]?.mode ?? 'generators' };
 }
-
-function median(xs: number[]): number {
-  const a = [...xs].sort((x, y) => x - y);
-  const mid = a.length >> 1;
-  return a.length % 2 === 1 ? a[mid]! : (a[mid - 1]! + a[mid]!) / 2;
-}
-
-const pct = (x: number): string => `${Math.round(x * 100)}%`;
 
 const freeRunBench: BenchModule = {
   title: 'free-run engine',

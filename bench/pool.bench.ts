@@ -8,6 +8,7 @@ import { explorePool } from '../src/engine/pool.ts';
 import { presetRig } from '../src/machine/presets.ts';
 import { nodeExploreWorker } from '../src/workers/node-entry.ts';
 import type { BenchModule, BenchRow } from './index.ts';
+import { median, pct } from './stats.ts';
 
 async function rate(workers: number, schedules: number): Promise<number> {
   const r = await explorePool(
@@ -16,12 +17,6 @@ async function rate(workers: number, schedules: number): Promise<number> {
   );
   if (r.outcome !== 'pass') throw new Error(`pool bench: unexpected ${r.outcome}`);
   return (r.schedulesRun * 1000) / r.busyMs;
-}
-
-function median(xs: number[]): number {
-  const a = [...xs].sort((x, y) => x - y);
-  const mid = a.length >> 1;
-  return a.length % 2 === 1 ? a[mid]! : (a[mid - 1]! + a[mid]!) / 2;
 }
 
 const poolBench: BenchModule = {
@@ -41,7 +36,6 @@ const poolBench: BenchModule = {
       twos.push(two);
       ratios.push(two / one);
     }
-    const pct = (x: number): string => `${Math.round(x * 100)}%`;
     const rows: BenchRow[] = [
       { name: 'ke-spinlock exploration, 1 worker', value: Math.round(median(ones)), unit: 'schedules/s', note: `${schedules} schedules per run` },
       {
