@@ -4,10 +4,20 @@
  * and a pending quantum end take effect (the machine delivers them after the
  * step). A checked build enforces Verifier's rules 0x30 and 0x31.
  */
-import { verifierViolation } from '../machine/bugcheck.ts';
+import { verifierViolation, type BugCheck } from '../machine/bugcheck.ts';
 import { DISPATCH_LEVEL, HIGH_LEVEL, SYNCH_LEVEL, type KIRQL } from '../machine/irql.ts';
 import { OP_IRQL, type Routine } from '../machine/ops.ts';
 import type { Kernel } from './kernel.ts';
+
+// The bug checks are built out of line: these routines run twice per critical section, and
+// free-run inlines them into the caller only while they stay small.
+function raiseViolation(old: KIRQL, newIrql: KIRQL): BugCheck {
+  return verifierViolation(0x30, old, newIrql, 0);
+}
+
+function lowerViolation(irql: KIRQL, newIrql: KIRQL, kind: string): BugCheck {
+  return verifierViolation(0x31, irql, newIrql, kind === 'dpc' ? 1 : 0);
+}
 
 export const irqlApi = {
   KeGetCurrentIrql(this: Kernel): KIRQL {
@@ -20,9 +30,7 @@ export const irqlApi = {
     yield m.at(OP_IRQL, 0);
     const cpu = m.cur.cpu;
     const old = cpu.irql;
-    if (newIrql < old || newIrql > HIGH_LEVEL) {
-      if (m.checked) throw verifierViolation(0x30, old, newIrql, 0);
-    }
+    if ((newIrql < old || newIrql > HIGH_LEVEL) && m.checked) throw raiseViolation(old, newIrql);
     m.setIrql(cpu, newIrql);
     return old;
   },
@@ -33,7 +41,7 @@ export const irqlApi = {
     yield m.at(OP_IRQL, 0);
     const ctx = m.cur;
     const cpu = ctx.cpu;
-    if (newIrql > cpu.irql && m.checked) throw verifierViolation(0x31, cpu.irql, newIrql, ctx.kind === 'dpc' ? 1 : 0);
+    if (newIrql > cpu.irql && m.checked) throw lowerViolation(cpu.irql, newIrql, ctx.kind);
     m.setIrql(cpu, newIrql);
   },
 

@@ -36,9 +36,32 @@ export class InterruptTable {
   }
 }
 
-/** The value a checked build leaves in an owned lock word. */
+/** The value a checked build leaves in an owned lock word (a free build leaves 1). */
 function ownerTag(k: Kernel, ctx: ExecContext): number {
   return k.m.checked ? ((ctx.thread?.kthread ?? 0) * 4) | 1 : 1;
+}
+
+/*
+ * The checked-build checks and the rare paths below are functions of their own, out of the
+ * routines' bodies: free-run inlines a routine into the scenario code that calls it only while
+ * the routine is small, and a call that is not inlined costs as much as the check it makes.
+ */
+
+/** KeAcquireSpinLock on a checked build: IRQL at most DISPATCH_LEVEL, then recursion and lock order. */
+function checkAcquireRaising(k: Kernel, lock: number, ctx: ExecContext, old: KIRQL): void {
+  if (old > DISPATCH_LEVEL) throw verifierViolation(0x42, lock * 4, old);
+  checkAcquire(k, lock, ctx);
+}
+
+/** KeReleaseSpinLock on a checked build, before the release: at DISPATCH_LEVEL, and the owner. */
+function checkReleaseLowering(k: Kernel, lock: number, ctx: ExecContext, oldIrql: KIRQL): void {
+  if (ctx.cpu.irql !== DISPATCH_LEVEL) throw verifierViolation(0x32, lock * 4, ctx.cpu.irql, oldIrql);
+  checkRelease(k, lock, ctx);
+}
+
+/** KeReleaseSpinLock on a checked build, after the release: the IRQL it lowers to may not be higher. */
+function lowerToHigherIrql(ctx: ExecContext, oldIrql: KIRQL): BugCheck {
+  return verifierViolation(0x31, ctx.cpu.irql, oldIrql, ctx.kind === 'dpc' ? 1 : 0);
 }
 
 /** Verifier checks made when any spin lock is requested: recursion, then lock order. */
@@ -62,8 +85,14 @@ export function noteAcquired(k: Kernel, lock: number, ctx: ExecContext): void {
 
 export function noteReleased(k: Kernel, lock: number, ctx: ExecContext): void {
   k.m.lockOwners.delete(lock);
-  if (removeHeld(ctx.heldLocks, lock)) return;
-  // Released by a context other than the acquirer (legal for spin locks on the same CPU path).
+  const held = ctx.heldLocks;
+  // Locks are mostly released in the reverse order of their acquisition.
+  if (held.length !== 0 && held[held.length - 1] === lock) held.pop();
+  else if (!removeHeld(held, lock)) releasedByAnother(k, lock);
+}
+
+/** Released by a context other than the acquirer (legal for spin locks on the same CPU path). */
+function releasedByAnother(k: Kernel, lock: number): void {
   for (const c of k.m.cur.cpu.stack) if (removeHeld(c.heldLocks, lock)) return;
 }
 
@@ -121,13 +150,10 @@ export const spinLockApi = {
     yield m.at(OP_IRQL, lock);
     const cpu = ctx.cpu;
     const old = cpu.irql;
-    if (m.checked) {
-      if (old > DISPATCH_LEVEL) throw verifierViolation(0x42, lock * 4, old);
-      checkAcquire(this, lock, ctx);
-    }
+    if (m.checked) checkAcquireRaising(this, lock, ctx, old);
     m.setIrql(cpu, DISPATCH_LEVEL);
     if (m.mpHal) {
-      const tag = ownerTag(this, ctx);
+      const tag = m.checked ? ownerTag(this, ctx) : 1;
       for (;;) {
         yield m.at(OP_RMW, lock);
         if (m.cmpxchg(lock, tag, 0) === 0) break;
@@ -150,17 +176,14 @@ export const spinLockApi = {
     const ctx = m.cur;
     const cpu = ctx.cpu;
     ctx.apiStack.push('KeReleaseSpinLock');
-    if (m.checked) {
-      if (cpu.irql !== DISPATCH_LEVEL) throw verifierViolation(0x32, lock * 4, cpu.irql, oldIrql);
-      checkRelease(this, lock, ctx);
-    }
+    if (m.checked) checkReleaseLowering(this, lock, ctx, oldIrql);
     if (m.mpHal) {
       yield m.at(OP_WRITE, lock);
       m.write(lock, 0);
     }
     noteReleased(this, lock, ctx);
     yield m.at(OP_IRQL, lock);
-    if (oldIrql > cpu.irql && m.checked) throw verifierViolation(0x31, cpu.irql, oldIrql, ctx.kind === 'dpc' ? 1 : 0);
+    if (oldIrql > cpu.irql && m.checked) throw lowerToHigherIrql(ctx, oldIrql);
     m.setIrql(cpu, oldIrql);
     ctx.apiStack.pop();
   },

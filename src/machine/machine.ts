@@ -264,18 +264,24 @@ export class Machine {
    * written. Returns true when the caller should do so.
    */
   noteFutile(a: number, op: number, value: number, changed: boolean): boolean {
-    if (!this.spinBlocking) return false;
+    // Kept small (the rare paths are calls): it runs on every read, and free-run inlines it.
     const c = this.cur;
     const key = a * 16 + op;
-    if (!changed && c.futileKey === key && c.futileVal === value) {
-      if (++c.futile < SPIN_READS) return false;
-      this.guessed.add(c);
-      return true;
-    }
+    if (changed || c.futileKey !== key || c.futileVal !== value) return this.futileFresh(c, key, value, changed);
+    return ++c.futile >= SPIN_READS && this.futileSpin(c);
+  }
+
+  private futileFresh(c: ExecContext, key: number, value: number, changed: boolean): false {
     c.futileKey = key;
     c.futileVal = value;
     c.futile = changed ? 0 : 1;
     return false;
+  }
+
+  private futileSpin(c: ExecContext): boolean {
+    if (!this.spinBlocking) return false;
+    this.guessed.add(c);
+    return true;
   }
 
   /**

@@ -14,7 +14,7 @@
 import { ExecContext, type LogicalCpu } from '../../machine/cpu.ts';
 import { LockOwners, Machine } from '../../machine/machine.ts';
 import { Memory, OutOfMachineMemory, Shadow, WORDS_PER_LINE } from '../../machine/memory.ts';
-import { OP_SPIN, OP_WAIT } from '../../machine/ops.ts';
+import { OP_SPIN } from '../../machine/ops.ts';
 import type { Rig } from '../../machine/rig.ts';
 
 /** lockOwners that also counts acquisitions (every kernel lock primitive records its owner there). */
@@ -129,7 +129,8 @@ export class FreeMachine extends Machine {
 
   override at(op: number, addr: number): number {
     // Small enough to inline into every kernel routine; opAddr only matters where point() looks at it.
-    if (--this.pointsLeft <= 0 || op === OP_SPIN || op === OP_WAIT) this.slowPoint(op, addr);
+    // op >= OP_SPIN: spins and waits (PAUSE and kernel points too, which point() takes like any other).
+    if (--this.pointsLeft <= 0 || op >= OP_SPIN) this.slowPoint(op, addr);
     return op;
   }
 
