@@ -13,10 +13,11 @@
  * Verifier bookkeeping, the per-iteration setup and barriers); the plain loop
  * is the bare lock algorithm.
  *
- * What is the same on both sides: the lock algorithm (the plain MCS loop does
- * fewer Atomics per critical section than the in-stack queued lock, whose
- * KLOCK_QUEUE_HANDLE keeps OldIrql and owner/wait bits as Windows does), one
- * thread per CPU worker, Atomics for every shared access, the shared host.
+ * What is the same on both sides: the lock algorithm and its Atomics (for
+ * the in-stack queued lock, the KLOCK_QUEUE_HANDLE with OldIrql and the
+ * owner/wait bits as Windows keeps it: 11 Atomics per uncontended critical
+ * section; a minimal MCS lock, which needs 7, is reported beside it), one
+ * thread per CPU worker, the shared host.
  * What differs: an engine iteration ends in two barriers of all CPU workers,
  * the end-of-iteration checks and the next setup, while the plain loop never
  * synchronises. Iterations of 20,000 critical sections (2,000 for the queued
@@ -70,12 +71,45 @@ function mcs() {
   }
   Atomics.store(w, next - 1 + 1, 0); // the successor node (index next - 1): its locked word
 }
-const cs = kind === 'tas' ? tas : kind === 'ttas' ? ttas : mcs;
+// The in-stack queued lock as Windows keeps it, with the Atomics KeAcquireInStackQueuedSpinLock and
+// its release do (src/kernel/queued-spinlock.ts on a free MP build): the KLOCK_QUEUE_HANDLE holds
+// LockQueue.Next, LockQueue.Lock with the WAIT (1) and OWNER (2) bits, and OldIrql; the IRQL itself is
+// a plain variable of this CPU.
+let irql = 0;
+function inStack() {
+  const h = node, old = irql;
+  irql = 2;
+  Atomics.store(w, h + 2, old);
+  Atomics.store(w, h, 0);
+  Atomics.store(w, h + 1, LOCK * 4);
+  const prev = Atomics.exchange(w, LOCK, h * 4);
+  if (prev === 0) Atomics.or(w, h + 1, 2);
+  else {
+    Atomics.or(w, h + 1, 1);
+    Atomics.store(w, (prev >> 2), h * 4);
+    while ((Atomics.load(w, h + 1) & 1) !== 0);
+  }
+  const v = Atomics.load(w, CNT); Atomics.store(w, CNT, v + 1);
+  if (w[h + 1] >> 2 !== LOCK) throw new Error('handle does not hold the lock');
+  let next = Atomics.load(w, h);
+  if (next === 0) {
+    if (Atomics.compareExchange(w, LOCK, h * 4, 0) === h * 4) { Atomics.and(w, h + 1, ~2); irql = Atomics.load(w, h + 2); return; }
+    while ((next = Atomics.load(w, h)) === 0);
+  }
+  Atomics.xor(w, (next >> 2) + 1, 3);
+  Atomics.store(w, h, 0);
+  Atomics.and(w, h + 1, ~2);
+  irql = Atomics.load(w, h + 2);
+}
+const cs = kind === 'tas' ? tas : kind === 'ttas' ? ttas : kind === 'queued' ? inStack : mcs;
 while (Atomics.load(w, STOP) === 0) { for (let i = 0; i < 256; i++) cs(); n += 256; }
 parentPort.postMessage(n);
 `;
 
-async function plainLoop(kind: LockKind, threads: number, seconds: number): Promise<number> {
+/** 'mcs': a minimal MCS lock, fewer Atomics than the in-stack queued lock (reported beside it, not as its reference). */
+type PlainKind = LockKind | 'mcs';
+
+async function plainLoop(kind: PlainKind, threads: number, seconds: number): Promise<number> {
   const sab = new SharedArrayBuffer(4096);
   const w = new Int32Array(sab);
   const workers = Array.from({ length: threads }, (_, slot) => new Worker(PLAIN_WORKER, { eval: true, workerData: { sab, slot, kind } }));
@@ -116,6 +150,8 @@ const freeRunBench: BenchModule = {
         const twins: number[] = [];
         const plains: number[] = [];
         const ratios: number[] = [];
+        const mcsPlains: number[] = [];
+        const mcsRatios: number[] = [];
         let twinOutcome = 'pass';
         let twinMode = 'twin';
         for (let round = 0; round < rounds; round++) {
@@ -124,6 +160,11 @@ const freeRunBench: BenchModule = {
           twins.push(twin.perSecond);
           plains.push(plain);
           ratios.push(twin.perSecond / plain);
+          if (kind === 'queued') {
+            const mcs = await plainLoop('mcs', cpus, seconds);
+            mcsPlains.push(mcs);
+            mcsRatios.push(twin.perSecond / mcs);
+          }
           if (twin.outcome !== 'pass') twinOutcome = twin.outcome;
           twinMode = twin.mode;
         }
@@ -142,6 +183,16 @@ const freeRunBench: BenchModule = {
           ratio: median(ratios),
           ...(twinNote ? { note: twinNote } : {}),
         });
+        if (kind === 'queued') {
+          rows.push({
+            name: `${label}, ${cpuLabel}, plain-function twins: critical sections/s`,
+            value: Math.round(median(twins)),
+            unit: 'CS/s',
+            baseline: { name: 'minimal MCS Atomics loop', value: Math.round(median(mcsPlains)) },
+            ratio: median(mcsRatios),
+            note: `ratios ${mcsRatios.map(pct).join(', ')}: MCS does 7 Atomics per critical section, the in-stack queued lock 11`,
+          });
+        }
         const lastPlain = plains[plains.length - 1]!;
         rows.push({
           name: `${label}, ${cpuLabel}, generators: critical sections/s`,
