@@ -37,7 +37,7 @@ if (KERNEL_SHARED_END > KERNEL_SHARED_WORDS) throw new Error(`kernel shared word
 export const SHARED_STATE_FAMILIES: ReadonlySet<string> = new Set(['dispatcher', 'fast-mutex', 'eresource', 'irp', 'csq']);
 
 export class Kernel {
-  readonly verifier = new Verifier();
+  readonly verifier = new Verifier(this);
   readonly dpcs = new DpcTable();
   readonly interrupts = new InterruptTable();
   readonly queued = new QueuedLockState();
@@ -51,7 +51,6 @@ export class Kernel {
 
   /** Forgets every object of the previous run (the machine is reset separately). */
   reset(): void {
-    this.verifier.reset();
     this.dpcs.reset();
     this.interrupts.reset();
     this.queued.reset();

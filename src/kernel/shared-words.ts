@@ -36,7 +36,17 @@ export const MAX_SHARED_IRPS = 128;
 /** IRP records in use (scans stop there). */
 export const KS_IRPS_USED = 4;
 
-export const KERNEL_SHARED_END = KS_IRPS + MAX_SHARED_IRPS * IRP_RECORD_WORDS;
+/**
+ * Driver Verifier's lock-order graph: edges [lock held, lock acquired] in the order first seen, so
+ * that two CPUs taking two locks in opposite orders meet in one graph.
+ */
+export const KS_LOCK_ORDER = KS_IRPS + MAX_SHARED_IRPS * IRP_RECORD_WORDS;
+export const LOCK_ORDER_EDGE_WORDS = 2;
+export const MAX_LOCK_ORDER_EDGES = 256;
+/** Edges in use. */
+export const KS_LOCK_ORDER_USED = 6;
+
+export const KERNEL_SHARED_END = KS_LOCK_ORDER + MAX_LOCK_ORDER_EDGES * LOCK_ORDER_EDGE_WORDS;
 
 /**
  * Clears what a run used: the counters and the records below each table's high-water mark, the
@@ -46,5 +56,6 @@ export function clearKernelShared(w: Int32Array<ArrayBufferLike>): void {
   w.fill(0, KS_RESOURCES, KS_RESOURCES + w[KS_RESOURCE_RECORDS_USED]! * RESOURCE_RECORD_WORDS);
   w.fill(0, KS_RESOURCE_ENTRIES, KS_RESOURCE_ENTRIES + w[KS_RESOURCE_ENTRIES_USED]! * RESOURCE_ENTRY_WORDS);
   w.fill(0, KS_IRPS, KS_IRPS + w[KS_IRPS_USED]! * IRP_RECORD_WORDS);
+  w.fill(0, KS_LOCK_ORDER, KS_LOCK_ORDER + w[KS_LOCK_ORDER_USED]! * LOCK_ORDER_EDGE_WORDS);
   w.fill(0, 0, KS_RESOURCES);
 }

@@ -3,48 +3,77 @@
  * over the whole run. Taking B while holding A adds the edge A→B; if B→…→A is
  * already known, the two orders can deadlock and Verifier stops the machine
  * with 0xC4/0x1001 — at the acquire, before any deadlock actually happens.
+ *
+ * The graph is one for the whole machine, as in Windows: its edges live in the
+ * kernel's shared words (shared-words.ts), so in free-run the orders two CPU
+ * workers take meet in one graph. Each check holds the dispatcher lock: of two
+ * CPUs taking the same two locks in opposite orders, the second to check sees
+ * the first one's edge before either of them spins.
  */
-import { verifierViolation, type BugCheck } from '../machine/bugcheck.ts';
+import { ScenarioError, verifierViolation, type BugCheck } from '../machine/bugcheck.ts';
+import type { Kernel } from './kernel.ts';
+import { KS_LOCK_ORDER, KS_LOCK_ORDER_USED, LOCK_ORDER_EDGE_WORDS, MAX_LOCK_ORDER_EDGES } from './shared-words.ts';
 
 export class Verifier {
-  private readonly edges = new Map<number, number[]>();
-
-  reset(): void {
-    if (this.edges.size !== 0) this.edges.clear();
-  }
+  constructor(private readonly k: Kernel) {}
 
   /**
    * Records that `lock` is being acquired while `held` are held; returns the
-   * violation to raise, or null.
+   * violation to raise, or null. Any IRQL (it runs inside the acquire).
    */
   onAcquire(held: readonly number[], lock: number, thread: number, nameOf: (a: number) => string): BugCheck | null {
-    for (let i = 0; i < held.length; i++) {
-      const h = held[i]!;
-      if (h === lock) continue;
-      if (this.reaches(lock, h)) {
-        return verifierViolation(
-          0x1001, lock * 4, h * 4, thread * 4,
-          `lock hierarchy violation: ${nameOf(lock)} is acquired while holding ${nameOf(h)}, but elsewhere ${nameOf(h)} is acquired while holding ${nameOf(lock)}`,
-        );
+    const m = this.k.m;
+    const w = this.k.sharedWords();
+    m.lockDispatcher();
+    try {
+      for (let i = 0; i < held.length; i++) {
+        const h = held[i]!;
+        if (h === lock) continue;
+        if (reaches(w, lock, h)) {
+          return verifierViolation(
+            0x1001, lock * 4, h * 4, thread * 4,
+            `lock hierarchy violation: ${nameOf(lock)} is acquired while holding ${nameOf(h)}, but elsewhere ${nameOf(h)} is acquired while holding ${nameOf(lock)}`,
+          );
+        }
+        addEdge(w, h, lock);
       }
-      let out = this.edges.get(h);
-      if (!out) this.edges.set(h, (out = []));
-      if (!out.includes(lock)) out.push(lock);
+      return null;
+    } finally {
+      m.unlockDispatcher();
     }
-    return null;
   }
+}
 
-  private reaches(from: number, to: number): boolean {
-    const seen = new Set<number>();
-    const stack = [from];
-    while (stack.length > 0) {
-      const n = stack.pop()!;
-      if (n === to) return true;
-      if (seen.has(n)) continue;
-      seen.add(n);
-      const out = this.edges.get(n);
-      if (out) for (const x of out) stack.push(x);
-    }
-    return false;
+function addEdge(w: Int32Array<ArrayBufferLike>, from: number, to: number): void {
+  const used = w[KS_LOCK_ORDER_USED]!;
+  for (let e = 0; e < used; e++) {
+    const at = KS_LOCK_ORDER + e * LOCK_ORDER_EDGE_WORDS;
+    if (w[at] === from && w[at + 1] === to) return;
   }
+  if (used === MAX_LOCK_ORDER_EDGES) {
+    throw new ScenarioError(`Driver Verifier's lock-order graph is full: more than ${MAX_LOCK_ORDER_EDGES} distinct pairs of locks were nested in one run`);
+  }
+  const at = KS_LOCK_ORDER + used * LOCK_ORDER_EDGE_WORDS;
+  w[at] = from;
+  w[at + 1] = to;
+  // The count last: a reader without the dispatcher lock never sees a half-written edge.
+  w[KS_LOCK_ORDER_USED] = used + 1;
+}
+
+/** Whether `to` can be reached from `from` along the recorded edges. */
+function reaches(w: Int32Array<ArrayBufferLike>, from: number, to: number): boolean {
+  const used = w[KS_LOCK_ORDER_USED]!;
+  const seen: number[] = [];
+  const stack = [from];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n === to) return true;
+    if (seen.includes(n)) continue;
+    seen.push(n);
+    for (let e = 0; e < used; e++) {
+      const at = KS_LOCK_ORDER + e * LOCK_ORDER_EDGE_WORDS;
+      if (w[at] === n) stack.push(w[at + 1]!);
+    }
+  }
+  return false;
 }

@@ -118,6 +118,16 @@ describe('free-run outcomes and the worker lifecycle', () => {
     expect(await noWorkersLeft()).toBe(0);
   }, 90_000);
 
+  it('a checked build stops the same two orders at 0xC4/0x1001 before they deadlock: one lock-order graph for all CPUs', async () => {
+    const r = await runFree(rig('dual-opteron-240'), 'spinlock/abba', { seconds: 30, stallMs: 2000 });
+    expect(r.outcome).toBe('bugcheck');
+    expect(r.failure?.bugcheck?.code).toBe(0xc4);
+    expect(r.failure?.bugcheck?.params[0]).toBe(0x1001);
+    expect(r.failure?.message).toMatch(/lock hierarchy violation/);
+    expect(r.limits.join('\n')).not.toMatch(/lock-order graph/);
+    expect(await noWorkersLeft()).toBe(0);
+  }, 90_000);
+
   it('a routine that never yields: the worker is terminated after the grace period', async () => {
     const t0 = Date.now();
     const r = await runFree(cpusRig(2), fixture('never-yields'), { seconds: 10, stallMs: 300, graceMs: 300 });

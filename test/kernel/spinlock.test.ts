@@ -348,6 +348,46 @@ describe('lock order (Verifier deadlock detection)', () => {
     expect(x.failure!.message).toMatch(/a is acquired while holding b/);
   });
 
+  it('the graph is cleared between runs: one order per run never bug-checks', () => {
+    let run = 0;
+    const s = scn({
+      setup: (k) => ({ a: k.KeInitializeSpinLock(), b: k.KeInitializeSpinLock() }),
+      actors: {
+        t: {
+          *run(k, st) {
+            // Even runs take a then b, odd runs b then a: each run alone is consistent.
+            const [x, y] = run++ % 2 === 0 ? [st.a, st.b] : [st.b, st.a];
+            const o = yield* k.KeAcquireSpinLock(x);
+            yield* k.KeAcquireSpinLockAtDpcLevel(y);
+            yield* k.KeReleaseSpinLockFromDpcLevel(y);
+            yield* k.KeReleaseSpinLock(x, o);
+          },
+        },
+      },
+    });
+    const { executions } = allExecutions(CHECKED_MP, s, new RandomStrategy(1), 4);
+    expect(executions.map((x) => x.outcome)).toEqual(['pass', 'pass', 'pass', 'pass']);
+  });
+
+  it('a graph with more pairs than it can hold ends the run with a clear error', () => {
+    const x = runOnce(CHECKED_MP, scn({
+      setup: (k) => ({ locks: Array.from({ length: 24 }, () => k.KeInitializeSpinLock()) }),
+      actors: {
+        t: {
+          *run(k, s) {
+            // Nesting all 24 in one order records 24·23/2 = 276 pairs.
+            const o = yield* k.KeAcquireSpinLock(s.locks[0]!);
+            for (const l of s.locks.slice(1)) yield* k.KeAcquireSpinLockAtDpcLevel(l);
+            for (const l of s.locks.slice(1).reverse()) yield* k.KeReleaseSpinLockFromDpcLevel(l);
+            yield* k.KeReleaseSpinLock(s.locks[0]!, o);
+          },
+        },
+      },
+    }));
+    expect(x.outcome).toBe('error');
+    expect(x.failure!.message).toMatch(/lock-order graph is full: more than 256 distinct pairs/);
+  });
+
   it('free build: ABBA deadlocks, and the waits say who waits on what', () => {
     const r = explore(FREE_MP, abba, { strategy: 'random', seed: 3, schedules: 2000 });
     expect(r.outcome).toBe('deadlock');

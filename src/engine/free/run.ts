@@ -84,7 +84,6 @@ export class FreeRunUnavailable extends Error {}
 
 export const FREE_RUN_LIMITS: readonly string[] = [
   'free-run is not reproducible: a failure cannot be replayed; explore the same scenario with the controlled engine to get a schedule that replays',
-  "Driver Verifier's lock-order graph is kept per CPU: two locks taken in opposite orders on different CPUs are not reported as 0xC4/0x1001 (the deadlock itself, if it happens, is caught by the watchdog)",
   'lock ownership (SPIN_LOCK_ALREADY_OWNED, SPIN_LOCK_NOT_OWNED) is checked against the locks held on the same CPU only',
   'dispatcher objects, fast and guarded mutexes, ERESOURCEs, thread suspension and IRP completion are shared between CPU workers (machine memory and shared kernel words, under a dispatcher lock); kernel bookkeeping still kept in JS objects (queued-lock order logs) is per CPU',
   "the scenario's own JS state (arrays or counters in the object setup returns, changed by actors) is per CPU worker: an invariant or NT_ASSERT that reads what another CPU's actors recorded there sees this CPU's copy only (keep such records in machine memory)",
