@@ -89,21 +89,27 @@ function checkHandleFree(k: Kernel, lock: number, h: number): void {
 function acquireUp(k: Kernel, lock: number, h: number): void {
   checkHandleFree(k, lock, h);
   k.m.write(h + LQ_LOCK, (lock * 4) | LOCK_QUEUE_OWNER);
-  const order = k.queued.order;
-  if (order.size !== 0) order.get(lock)?.requests.push(k.m.cur.name);
+  if (k.queued.order.size !== 0) logRequest(k, lock);
+}
+
+/*
+ * Checked-build checks, order logs and errors are functions of their own: free-run inlines these
+ * routines into the scenario code that calls them only while they are small.
+ */
+
+function logRequest(k: Kernel, lock: number): void {
+  k.queued.order.get(lock)?.requests.push(k.m.cur.name);
 }
 
 function* enqueue(k: Kernel, lock: number, h: number): Routine<void> {
   const m = k.m;
-  const ctx = m.cur;
   checkHandleFree(k, lock, h);
   // The handle is private until it is published by the exchange below.
   m.write(h + LQ_NEXT, 0);
   m.write(h + LQ_LOCK, lock * 4);
   yield m.at(OP_RMW, lock);
   const prev = m.xchg(lock, h * 4);
-  const order = k.queued.order;
-  if (order.size !== 0) order.get(lock)?.requests.push(ctx.name);
+  if (k.queued.order.size !== 0) logRequest(k, lock);
   if (prev === 0) {
     m.or(h + LQ_LOCK, LOCK_QUEUE_OWNER);
     return;
@@ -141,16 +147,34 @@ function checkHandleOwns(k: Kernel, h: number, api: string): number {
   const m = k.m;
   const lockField = m.words[h + LQ_LOCK]!;
   const lock = lockField >> 2;
-  if (m.checked && (lockField & LOCK_QUEUE_OWNER) === 0) {
-    throw verifierViolation(0x00040007, lock * 4, h * 4, 0, `${api} with a handle that does not hold ${m.nameOf(lock)}`);
-  }
-  if (lock === 0) throw new ScenarioError(`${api}: handle ${h} was never used to acquire a lock`);
+  const notOwner = m.checked && (lockField & LOCK_QUEUE_OWNER) === 0;
+  if (notOwner || lock === 0) throw handleNotOwning(k, h, api, lock, notOwner);
   return lock;
 }
 
+function handleNotOwning(k: Kernel, h: number, api: string, lock: number, notOwner: boolean): Error {
+  if (notOwner) return verifierViolation(0x00040007, lock * 4, h * 4, 0, `${api} with a handle that does not hold ${k.m.nameOf(lock)}`);
+  return new ScenarioError(`${api}: handle ${h} was never used to acquire a lock`);
+}
+
 function recordGrant(k: Kernel, lock: number): void {
-  const order = k.queued.order;
-  if (order.size !== 0) order.get(lock)?.grants.push(k.m.cur.name);
+  if (k.queued.order.size !== 0) logGrant(k, lock);
+}
+
+function logGrant(k: Kernel, lock: number): void {
+  k.queued.order.get(lock)?.grants.push(k.m.cur.name);
+}
+
+/** KeAcquireInStackQueuedSpinLock on a checked build: at most DISPATCH_LEVEL, then recursion and lock order. */
+function checkQueuedAcquire(k: Kernel, lock: number, irql: number): void {
+  if (irql > DISPATCH_LEVEL) throw verifierViolation(0x42, lock * 4, irql);
+  checkOwner(k, lock);
+}
+
+/** The AtDpcLevel forms on a checked build: at least DISPATCH_LEVEL, then recursion and lock order. */
+function checkQueuedAcquireAtDpc(k: Kernel, lock: number, irql: number): void {
+  if (irql < DISPATCH_LEVEL) throw verifierViolation(0x40, lock * 4, irql);
+  checkOwner(k, lock);
 }
 
 export const queuedSpinLockApi = {
@@ -166,8 +190,7 @@ export const queuedSpinLockApi = {
     const h = handle ?? takeHandle(this);
     yield m.at(OP_IRQL, lock);
     const old = ctx.cpu.irql;
-    if (m.checked && old > DISPATCH_LEVEL) throw verifierViolation(0x42, lock * 4, old);
-    if (m.checked) checkOwner(this, lock);
+    if (m.checked) checkQueuedAcquire(this, lock, old);
     m.setIrql(ctx.cpu, DISPATCH_LEVEL);
     m.write(h + LQ_OLD_IRQL, old);
     if (m.mpHal) yield* enqueue(this, lock, h);
@@ -184,7 +207,7 @@ export const queuedSpinLockApi = {
     const ctx = m.cur;
     ctx.apiStack.push('KeReleaseInStackQueuedSpinLock');
     const lock = checkHandleOwns(this, handle, 'KeReleaseInStackQueuedSpinLock');
-    if (m.checked && ctx.cpu.irql !== DISPATCH_LEVEL) throw verifierViolation(0x36, lock * 4, ctx.cpu.irql);
+    if (m.checked && ctx.cpu.irql !== DISPATCH_LEVEL) throw releaseNotAtDispatch(lock, ctx.cpu.irql);
     noteReleased(this, lock, ctx);
     if (m.mpHal) yield* dequeue(this, lock, handle);
     const old = m.read(handle + LQ_OLD_IRQL);
@@ -199,8 +222,7 @@ export const queuedSpinLockApi = {
     const m = this.m;
     const ctx = m.cur;
     ctx.apiStack.push('KeAcquireInStackQueuedSpinLockAtDpcLevel');
-    if (m.checked && ctx.cpu.irql < DISPATCH_LEVEL) throw verifierViolation(0x40, lock * 4, ctx.cpu.irql);
-    if (m.checked) checkOwner(this, lock);
+    if (m.checked) checkQueuedAcquireAtDpc(this, lock, ctx.cpu.irql);
     const h = handle ?? takeHandle(this);
     if (m.mpHal) yield* enqueue(this, lock, h);
     else acquireUp(this, lock, h);
@@ -215,7 +237,7 @@ export const queuedSpinLockApi = {
     const ctx = m.cur;
     ctx.apiStack.push('KeReleaseInStackQueuedSpinLockFromDpcLevel');
     const lock = checkHandleOwns(this, handle, 'KeReleaseInStackQueuedSpinLockFromDpcLevel');
-    if (m.checked && ctx.cpu.irql < DISPATCH_LEVEL) throw verifierViolation(0x41, lock * 4, ctx.cpu.irql);
+    if (m.checked && ctx.cpu.irql < DISPATCH_LEVEL) throw releaseBelowDispatch(lock, ctx.cpu.irql);
     noteReleased(this, lock, ctx);
     if (m.mpHal) yield* dequeue(this, lock, handle);
     releaseHandle(this, handle);
@@ -233,6 +255,14 @@ function checkOwner(k: Kernel, lock: number): void {
   }
   const v = k.verifier.onAcquire(ctx.heldLocks, lock, ctx.thread?.kthread ?? 0, (a) => m.nameOf(a));
   if (v) throw v;
+}
+
+function releaseNotAtDispatch(lock: number, irql: number): Error {
+  return verifierViolation(0x36, lock * 4, irql);
+}
+
+function releaseBelowDispatch(lock: number, irql: number): Error {
+  return verifierViolation(0x41, lock * 4, irql);
 }
 
 function releaseHandle(k: Kernel, h: number): void {

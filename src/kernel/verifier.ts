@@ -22,6 +22,8 @@ export class Verifier {
    * violation to raise, or null. Any IRQL (it runs inside the acquire).
    */
   onAcquire(held: readonly number[], lock: number, thread: number, nameOf: (a: number) => string): BugCheck | null {
+    // Nothing held, no edge: and no dispatcher lock, which free-run CPUs would contend for.
+    if (held.length === 0) return null;
     const m = this.k.m;
     const w = this.k.sharedWords();
     m.lockDispatcher();
