@@ -12,8 +12,11 @@ export async function bench(argv: string[], out: (s: string) => void): Promise<n
   const only = p.options.get('only');
   const quick = p.options.has('quick');
   const results: { module: string; rows: BenchRow[] }[] = [];
-  const host = { node: process.versions.node, cpus: (await import('node:os')).cpus().length, platform: process.platform };
-  if (!json) out(`racebox bench — Node ${host.node}, ${host.cpus} host CPUs${quick ? ' (quick)' : ''}`);
+  // Set by bin/v8-tuning.mjs: the flags every racebox process (each bench module's among them) runs with.
+  const flags = (globalThis as { __raceboxV8Flags?: string }).__raceboxV8Flags;
+  const v8Tuning = flags ? `V8 ${flags}` : 'V8 defaults';
+  const host = { node: process.versions.node, cpus: (await import('node:os')).cpus().length, platform: process.platform, v8: v8Tuning };
+  if (!json) out(`racebox bench — Node ${host.node}, ${host.cpus} host CPUs, ${v8Tuning}${quick ? ' (quick)' : ''}`);
   for (const entry of benchModules) {
     if (typeof only === 'string' && !entry.title.includes(only)) continue;
     const rows = await runIsolated(entry.title, quick, json ? () => {} : out);

@@ -7,7 +7,9 @@ describe('free-run: IRP cancellation across CPU workers', () => {
   it('reproduces MULTIPLE_IRP_COMPLETE_REQUESTS of cancel/no-exchange-check, as the physical test box did', async () => {
     const r = await runFree(rig('dual-opteron-240'), 'cancel/no-exchange-check', { seconds: 30, stallMs: 10_000 });
     expect(r.outcome, r.failure?.message).toBe('bugcheck');
-    expect(r.failure?.bugcheck?.code).toBe(0x44);
+    // The double completion itself (0x44), or 0x48 when the dispatch routine completes the IRP between
+    // IoCancelIrp's exchange of the cancel routine and its CurrentLocation check: Windows' order, both real.
+    expect([0x44, 0x48]).toContain(r.failure?.bugcheck?.code);
     expect(r.warnings).toEqual([]);
     expect(await noWorkersLeft()).toBe(0);
   }, 60_000);
