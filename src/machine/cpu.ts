@@ -38,13 +38,41 @@ export class ExecContext {
   spinRetries = 0;
 
   constructor(
-    readonly id: number,
-    readonly kind: ContextKind,
-    readonly name: string,
-    readonly gen: Routine,
-    readonly cpu: LogicalCpu,
-    readonly thread: Thread | null,
+    public id: number,
+    public kind: ContextKind,
+    public name: string,
+    public gen: Routine,
+    public cpu: LogicalCpu,
+    public thread: Thread | null,
   ) {}
+
+  /**
+   * Makes a context of a finished run new again (see Machine.newContext): its
+   * arrays keep their storage, which a fresh context grows on its first push
+   * — a seventeen-element allocation per array and context on every run.
+   */
+  reuse(id: number, kind: ContextKind, name: string, gen: Routine, cpu: LogicalCpu, thread: Thread | null): this {
+    this.id = id;
+    this.kind = kind;
+    this.name = name;
+    this.gen = gen;
+    this.cpu = cpu;
+    this.thread = thread;
+    this.blockedOn = NOT_BLOCKED;
+    this.finished = false;
+    empty(this.apiStack);
+    empty(this.heldLocks);
+    this.savedIrql = 0;
+    this.op = 0;
+    this.opAddr = 0;
+    this.site = '';
+    this.steps = 0;
+    this.futile = 0;
+    this.futileKey = 0;
+    this.futileVal = 0;
+    this.spinRetries = 0;
+    return this;
+  }
 
   get routine(): string {
     const api = this.apiStack.length > 0 ? ` in ${this.apiStack.join(' > ')}` : '';

@@ -132,6 +132,7 @@ export class Machine {
     this.lockOwners.clear();
     this.names.clear();
     this.nextContextId = 0;
+    this.contextsInRun = 0;
   }
 
   /** Maps a CPU number from a scenario onto the CPUs this rig runs (actors fold onto fewer CPUs). */
@@ -310,13 +311,30 @@ export class Machine {
     const kthread = this.memory.alloc(16, 'KTHREAD', true);
     this.names.set(kthread, name);
     const t = new Thread(this.threads.length, name, cpu, startIrql, kthread);
-    t.ctx = new ExecContext(this.nextContextId++, 'thread', name, routine, cpu, t);
+    t.ctx = this.newContext('thread', name, routine, cpu, t);
     this.threads.push(t);
     this.live++;
     this.stale = true;
     cpu.ready.push(t);
     if (cpu.thread === null) this.dispatchNext(cpu);
     return t;
+  }
+
+  /**
+   * Contexts made since the machine was built; the first contextsInRun belong to
+   * the current run, the rest to earlier runs and are handed out again (nothing
+   * refers to a context past the reset that ends its run).
+   */
+  private readonly contexts: ExecContext[] = [];
+  private contextsInRun = 0;
+
+  private newContext(kind: ContextKind, name: string, gen: Routine, cpu: LogicalCpu, thread: Thread | null): ExecContext {
+    const id = this.nextContextId++;
+    if (this.contextsInRun < this.contexts.length) return this.contexts[this.contextsInRun++]!.reuse(id, kind, name, gen, cpu, thread);
+    const ctx = new ExecContext(id, kind, name, gen, cpu, thread);
+    this.contexts.push(ctx);
+    this.contextsInRun++;
+    return ctx;
   }
 
   /** Puts the next ready thread on an idle CPU (only ever at IRQL below DISPATCH_LEVEL). */
@@ -377,7 +395,7 @@ export class Machine {
     if (cpu.interrupts.length !== 0) {
       const irq = cpu.takeDeliverableInterrupt();
       if (irq) {
-        const ctx = new ExecContext(this.nextContextId++, 'isr', irq.name, irq.start(), cpu, cpu.thread);
+        const ctx = this.newContext('isr', irq.name, irq.start(), cpu, cpu.thread);
         this.live--; // the pending request becomes a context, counted below
         this.pushContext(cpu, ctx, irq.irql);
         cpu.interruptsTaken++;
@@ -387,7 +405,7 @@ export class Machine {
     if (cpu.dpcQueue.length !== 0 && cpu.irql < DISPATCH_LEVEL) {
       const d = cpu.dpcQueue.shift()!;
       this.live--;
-      const ctx = new ExecContext(this.nextContextId++, 'dpc', d.name, d.start(), cpu, cpu.thread);
+      const ctx = this.newContext('dpc', d.name, d.start(), cpu, cpu.thread);
       this.pushContext(cpu, ctx, DISPATCH_LEVEL);
       cpu.dpcsRun++;
     }
