@@ -78,9 +78,9 @@ export class Machine {
   /**
    * Set whenever the set of things that could step next may have changed (a
    * context blocked, woke, was pushed or finished; a thread became ready or
-   * waiting; IRQL crossed DISPATCH_LEVEL; a thread's first step). The
-   * controlled engine re-enumerates its choices only then: most steps change
-   * none of it.
+   * waiting; on a CPU with a ready thread, IRQL crossed DISPATCH_LEVEL or the
+   * running thread took its first step). The controlled engine re-enumerates
+   * its choices only then: most steps change none of it.
    */
   stale = true;
   /** Contexts currently blocked in a spin. */
@@ -420,13 +420,15 @@ export class Machine {
   }
 
   setIrql(cpu: LogicalCpu, irql: number): void {
+    // Crossing DISPATCH_LEVEL changes the choices only through quantum end, which needs a ready
+    // thread: with none, nothing is stale (making one ready marks the machine stale anyway).
     if (irql >= DISPATCH_LEVEL) {
       if (cpu.irql < DISPATCH_LEVEL) {
         cpu.raisedAt = this.step;
-        this.stale = true;
+        if (cpu.ready.length !== 0) this.stale = true;
       }
     } else {
-      if (cpu.irql >= DISPATCH_LEVEL) this.stale = true;
+      if (cpu.irql >= DISPATCH_LEVEL && cpu.ready.length !== 0) this.stale = true;
       cpu.raisedAt = -1;
     }
     cpu.irql = irql;
@@ -457,8 +459,8 @@ export class Machine {
         return;
       }
       if (cpu.thread !== null && cpu.stack.length === 1 && cpu.irql < DISPATCH_LEVEL) {
-        // The first step makes quantum end a choice (see canEndQuantum).
-        if (cpu.sinceDispatch === 0) this.stale = true;
+        // The first step makes quantum end a choice (see canEndQuantum) when another thread is ready.
+        if (cpu.sinceDispatch === 0 && cpu.ready.length !== 0) this.stale = true;
         if (++cpu.sinceDispatch >= this.rig.quantum && cpu.ready.length !== 0) {
           this.quantumEnd(cpu);
           return;
