@@ -98,14 +98,35 @@ export class Thread {
   waitOwner: Thread | null = null;
 
   constructor(
-    readonly id: number,
-    readonly name: string,
-    readonly cpu: LogicalCpu,
-    readonly startIrql: number,
+    public id: number,
+    public name: string,
+    public cpu: LogicalCpu,
+    public startIrql: number,
     /** Address of this thread's KTHREAD block in machine memory. */
-    readonly kthread: number,
+    public kthread: number,
   ) {
     this.irql = startIrql;
+  }
+
+  /**
+   * Makes a thread of a finished run new again (see Machine.createThread): a
+   * reused thread is old, so the run's stores of it into the machine's
+   * long-lived arrays and CPUs need no remembered-set entry, and nothing is allocated.
+   */
+  reuse(id: number, name: string, cpu: LogicalCpu, startIrql: number, kthread: number): this {
+    this.id = id;
+    this.name = name;
+    this.cpu = cpu;
+    this.startIrql = startIrql;
+    this.kthread = kthread;
+    this.state = 'ready';
+    this.irql = startIrql;
+    this.kernelApcDisable = 0;
+    this.specialApcDisable = 0;
+    this.waitReason = '';
+    this.waitStatus = 0;
+    this.waitOwner = null;
+    return this;
   }
 }
 

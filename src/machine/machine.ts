@@ -310,13 +310,27 @@ export class Machine {
   createThread(name: string, cpu: LogicalCpu, startIrql: number, routine: Routine): Thread {
     const kthread = this.memory.alloc(16, 'KTHREAD', true);
     this.names.set(kthread, name);
-    const t = new Thread(this.threads.length, name, cpu, startIrql, kthread);
+    const id = this.threads.length;
+    const t = id < this.threadPool.length ? this.threadPool[id]!.reuse(id, name, cpu, startIrql, kthread) : this.newThread(id, name, cpu, startIrql, kthread);
     t.ctx = this.newContext('thread', name, routine, cpu, t);
     this.threads.push(t);
     this.live++;
     this.stale = true;
     cpu.ready.push(t);
     if (cpu.thread === null) this.dispatchNext(cpu);
+    return t;
+  }
+
+  /**
+   * Threads made since the machine was built, by id: a run's thread i reuses
+   * the object of thread i of the runs before (nothing refers to it past the
+   * reset that ends its run).
+   */
+  private readonly threadPool: Thread[] = [];
+
+  private newThread(id: number, name: string, cpu: LogicalCpu, startIrql: number, kthread: number): Thread {
+    const t = new Thread(id, name, cpu, startIrql, kthread);
+    this.threadPool.push(t);
     return t;
   }
 
