@@ -159,57 +159,70 @@ export class ControlledRun {
    */
   private enumerate(): number {
     const m = this.m;
+    const count = m.stale ? this.enumerateCpus() : this.cpuChoices;
+    return m.events.length === 0 ? count : this.enumerateEvents(count);
+  }
+
+  /** The CPU part of the choices: top contexts that can step, then quantum ends worth offering. */
+  private enumerateCpus(): number {
+    const m = this.m;
+    m.stale = false;
+    const c = this.choices;
     const n = m.cpus.length;
-    let c = this.choices;
-    let count: number;
-    if (m.stale) {
-      m.stale = false;
-      count = 0;
-      const online = m.online;
-      let anyReady = false;
+    const online = m.online;
+    let count = 0;
+    let anyReady = false;
+    for (let i = 0; i < online.length; i++) {
+      const cpu = online[i]!;
+      const stack = cpu.stack;
+      if (stack.length !== 0 && stack[stack.length - 1]!.blockedOn === NOT_BLOCKED) c[count++] = cpu.index;
+      if (cpu.ready.length !== 0) anyReady = true;
+    }
+    if (anyReady) {
       for (let i = 0; i < online.length; i++) {
         const cpu = online[i]!;
-        const stack = cpu.stack;
-        if (stack.length !== 0 && stack[stack.length - 1]!.blockedOn === NOT_BLOCKED) c[count++] = cpu.index;
-        if (cpu.ready.length !== 0) anyReady = true;
+        if (cpu.ready.length !== 0 && m.canEndQuantum(cpu)) c[count++] = n + cpu.index;
       }
-      if (anyReady) {
-        for (let i = 0; i < online.length; i++) {
-          const cpu = online[i]!;
-          if (cpu.ready.length !== 0 && m.canEndQuantum(cpu)) c[count++] = n + cpu.index;
-        }
-      }
-      this.cpuChoices = count;
-    } else count = this.cpuChoices;
-    const ev = m.events;
-    if (ev.length !== 0) {
-      if (c.length < count + ev.length) {
-        const g = new Int32Array(2 * (count + ev.length));
-        g.set(c);
-        this.choices = c = g;
-      }
-      for (let j = 0; j < ev.length; j++) if (ev[j]!.armed) c[count++] = 2 * n + j;
     }
+    this.cpuChoices = count;
     return count;
   }
 
-  private perform(choice: number): void {
+  private enumerateEvents(count: number): number {
+    const ev = this.m.events;
+    const base = 2 * this.m.cpus.length;
+    let c = this.choices;
+    if (c.length < count + ev.length) c = this.growChoices(count + ev.length);
+    for (let j = 0; j < ev.length; j++) if (ev[j]!.armed) c[count++] = base + j;
+    return count;
+  }
+
+  private growChoices(needed: number): Int32Array {
+    const g = new Int32Array(2 * needed);
+    g.set(this.choices);
+    this.choices = g;
+    return g;
+  }
+
+  /** A choice that is not a CPU step: a quantum end or an asynchronous event. */
+  private performOther(choice: number): void {
     const m = this.m;
     const n = m.cpus.length;
-    if (choice < n) m.stepCpu(m.cpus[choice]!);
-    else if (choice < 2 * n) m.quantumEnd(m.cpus[choice - n]!);
+    if (choice < 2 * n) m.quantumEnd(m.cpus[choice - n]!);
     else m.events[choice - 2 * n]!.fire();
   }
 
   private record(step: number, choice: number): void {
-    if (this.devLen + 2 > this.dev.length) {
-      const g = new Int32Array(this.dev.length * 2);
-      g.set(this.dev);
-      this.dev = g;
-      this.devViews = [];
-    }
+    if (this.devLen + 2 > this.dev.length) this.growDeviations();
     this.dev[this.devLen++] = step;
     this.dev[this.devLen++] = choice;
+  }
+
+  private growDeviations(): void {
+    const g = new Int32Array(this.dev.length * 2);
+    g.set(this.dev);
+    this.dev = g;
+    this.devViews = [];
   }
 
   /** Runs one execution to its end under `strategy` (which has had newExecution called). */
@@ -222,50 +235,10 @@ export class ControlledRun {
     if (recorder) m.onStep = recorder.onStep;
     let outcome: OutcomeKind = 'pass';
     let failure: Omit<Failure, 'schedule'> | undefined;
-    const maxSteps = this.rig.watchdog.maxSteps;
-    let current = -1;
     try {
       this.instantiate();
-      for (;;) {
-        const count = this.enumerate();
-        if (count === 0) {
-          if (m.live === 0) break;
-          if (m.resumeGuessedSpins()) continue;
-          const stuck = m.diagnoseStuck();
-          outcome = stuck.kind;
-          const stuckCtx = m.blocked[0];
-          failure = this.failure(stuck.kind, stuck.message, stuckCtx ? stuckCtx.cpu.index : (m.online[0]?.index ?? 0), stuckCtx);
-          failure.waits = stuck.waits;
-          break;
-        }
-        let c: number;
-        if (count === 1) c = this.choices[0]!;
-        else {
-          c = strategy.next(this.choices, count, current, m.step);
-          if (c !== defaultChoice(this.choices, count, current)) this.record(m.step, c);
-        }
-        current = c;
-        if (recorder && c >= m.cpus.length) recorder.onEvent(c);
-        this.perform(c);
-        m.step++;
-        if (m.step >= maxSteps) {
-          outcome = 'hang';
-          failure = this.failure('hang', `watchdog: the run did not finish within ${maxSteps} steps (livelock, or a loop that never ends)`, m.cpu?.index ?? 0);
-          break;
-        }
-        if ((m.step & 255) === 0) {
-          const cpu = m.dpcWatchdogExpired();
-          if (cpu) {
-            outcome = 'hang';
-            failure = this.failure(
-              'hang',
-              `DPC_WATCHDOG_VIOLATION (0x133, parameter 1 = 1): CPU ${cpu.index} stayed at ${irqlName(cpu.irql)} for more than ${this.rig.watchdog.dpcTimeoutSteps} steps`,
-              cpu.index,
-            );
-            break;
-          }
-        }
-      }
+      failure = this.runSteps(strategy, recorder);
+      if (failure !== undefined) outcome = failure.kind;
       if (outcome === 'pass') {
         // End-of-run checks belong to no routine: whatever stepped last did not raise them.
         m.cur = this.setupCtx;
@@ -289,6 +262,61 @@ export class ControlledRun {
     // A view, not a copy: valid until the next execute() (scheduleOf and explore copy what they keep).
     const deviations = (this.devViews[this.devLen] ??= this.dev.subarray(0, this.devLen));
     return { outcome, failure, steps: m.step, deviations, trace: recorder?.steps };
+  }
+
+  /** Steps the run until nothing is left to do; returns the failure that ended it early, if any. */
+  private runSteps(strategy: Strategy, recorder: TraceRecorder | null): Omit<Failure, 'schedule'> | undefined {
+    const m = this.m;
+    const cpus = m.cpus;
+    const n = cpus.length;
+    const maxSteps = this.rig.watchdog.maxSteps;
+    let current = -1;
+    for (;;) {
+      const count = this.enumerate();
+      if (count === 0) {
+        if (m.live === 0) return undefined;
+        if (m.resumeGuessedSpins()) continue;
+        return this.stuck();
+      }
+      let c: number;
+      if (count === 1) c = this.choices[0]!;
+      else {
+        c = strategy.next(this.choices, count, current, m.step);
+        if (c !== defaultChoice(this.choices, count, current)) this.record(m.step, c);
+      }
+      current = c;
+      if (c < n) m.stepCpu(cpus[c]!);
+      else {
+        if (recorder) recorder.onEvent(c);
+        this.performOther(c);
+      }
+      if (++m.step >= maxSteps) return this.watchdogHang(maxSteps);
+      if ((m.step & 255) === 0) {
+        const cpu = m.dpcWatchdogExpired();
+        if (cpu) return this.dpcWatchdogHang(cpu);
+      }
+    }
+  }
+
+  private stuck(): Omit<Failure, 'schedule'> {
+    const m = this.m;
+    const stuck = m.diagnoseStuck();
+    const stuckCtx = m.blocked[0];
+    const failure = this.failure(stuck.kind, stuck.message, stuckCtx ? stuckCtx.cpu.index : (m.online[0]?.index ?? 0), stuckCtx);
+    failure.waits = stuck.waits;
+    return failure;
+  }
+
+  private watchdogHang(maxSteps: number): Omit<Failure, 'schedule'> {
+    return this.failure('hang', `watchdog: the run did not finish within ${maxSteps} steps (livelock, or a loop that never ends)`, this.m.cpu?.index ?? 0);
+  }
+
+  private dpcWatchdogHang(cpu: LogicalCpu): Omit<Failure, 'schedule'> {
+    return this.failure(
+      'hang',
+      `DPC_WATCHDOG_VIOLATION (0x133, parameter 1 = 1): CPU ${cpu.index} stayed at ${irqlName(cpu.irql)} for more than ${this.rig.watchdog.dpcTimeoutSteps} steps`,
+      cpu.index,
+    );
   }
 
   private checkInvariants(): void {

@@ -16,6 +16,8 @@ export interface PlannedActor {
   actor: Actor<unknown>;
   /** For a DPC actor: the routine its KDPC runs (the actor's own generator). */
   dpcRoutine?: KDEFERRED_ROUTINE;
+  /** For a DPC actor: the name its KDPC is reported under, made on the first run and kept. */
+  dpcObjectName?: string;
 }
 
 /** What each engine does with an actor once its objects exist. */
@@ -59,13 +61,14 @@ export function placeActors<P extends PlannedActor>(
   plans: readonly P[],
   place: ActorPlacement<P>,
 ): void {
-  for (const plan of plans) {
+  for (let i = 0; i < plans.length; i++) {
+    const plan = plans[i]!;
     const { name, actor } = plan;
     const cpu = m.cpuFor(actor.cpu ?? 0);
     if (actor.kind === 'dpc') {
       const dpc = k.KeInitializeDpc(plan.dpcRoutine!, 0, name);
       k.KeSetTargetProcessorDpc(dpc, cpu.index);
-      m.names.set(dpc, `KDPC(${name})`);
+      m.names.set(dpc, (plan.dpcObjectName ??= `KDPC(${name})`));
       place.dpc(plan, cpu, dpc);
     } else if (actor.kind === 'interrupt') {
       const intr = actor.interrupt(state);

@@ -38,13 +38,41 @@ export class ExecContext {
   spinRetries = 0;
 
   constructor(
-    readonly id: number,
-    readonly kind: ContextKind,
-    readonly name: string,
-    readonly gen: Routine,
-    readonly cpu: LogicalCpu,
-    readonly thread: Thread | null,
+    public id: number,
+    public kind: ContextKind,
+    public name: string,
+    public gen: Routine,
+    public cpu: LogicalCpu,
+    public thread: Thread | null,
   ) {}
+
+  /**
+   * Makes a context of a finished run new again (see Machine.newContext): its
+   * arrays keep their storage, which a fresh context grows on its first push
+   * — a seventeen-element allocation per array and context on every run.
+   */
+  reuse(id: number, kind: ContextKind, name: string, gen: Routine, cpu: LogicalCpu, thread: Thread | null): this {
+    this.id = id;
+    this.kind = kind;
+    this.name = name;
+    this.gen = gen;
+    this.cpu = cpu;
+    this.thread = thread;
+    this.blockedOn = NOT_BLOCKED;
+    this.finished = false;
+    empty(this.apiStack);
+    empty(this.heldLocks);
+    this.savedIrql = 0;
+    this.op = 0;
+    this.opAddr = 0;
+    this.site = '';
+    this.steps = 0;
+    this.futile = 0;
+    this.futileKey = 0;
+    this.futileVal = 0;
+    this.spinRetries = 0;
+    return this;
+  }
 
   get routine(): string {
     const api = this.apiStack.length > 0 ? ` in ${this.apiStack.join(' > ')}` : '';
@@ -70,14 +98,35 @@ export class Thread {
   waitOwner: Thread | null = null;
 
   constructor(
-    readonly id: number,
-    readonly name: string,
-    readonly cpu: LogicalCpu,
-    readonly startIrql: number,
+    public id: number,
+    public name: string,
+    public cpu: LogicalCpu,
+    public startIrql: number,
     /** Address of this thread's KTHREAD block in machine memory. */
-    readonly kthread: number,
+    public kthread: number,
   ) {
     this.irql = startIrql;
+  }
+
+  /**
+   * Makes a thread of a finished run new again (see Machine.createThread): a
+   * reused thread is old, so the run's stores of it into the machine's
+   * long-lived arrays and CPUs need no remembered-set entry, and nothing is allocated.
+   */
+  reuse(id: number, name: string, cpu: LogicalCpu, startIrql: number, kthread: number): this {
+    this.id = id;
+    this.name = name;
+    this.cpu = cpu;
+    this.startIrql = startIrql;
+    this.kthread = kthread;
+    this.state = 'ready';
+    this.irql = startIrql;
+    this.kernelApcDisable = 0;
+    this.specialApcDisable = 0;
+    this.waitReason = '';
+    this.waitStatus = 0;
+    this.waitOwner = null;
+    return this;
   }
 }
 

@@ -78,9 +78,9 @@ export class Machine {
   /**
    * Set whenever the set of things that could step next may have changed (a
    * context blocked, woke, was pushed or finished; a thread became ready or
-   * waiting; IRQL crossed DISPATCH_LEVEL; a thread's first step). The
-   * controlled engine re-enumerates its choices only then: most steps change
-   * none of it.
+   * waiting; on a CPU with a ready thread, IRQL crossed DISPATCH_LEVEL or the
+   * running thread took its first step). The controlled engine re-enumerates
+   * its choices only then: most steps change none of it.
    */
   stale = true;
   /** Contexts currently blocked in a spin. */
@@ -132,6 +132,7 @@ export class Machine {
     this.lockOwners.clear();
     this.names.clear();
     this.nextContextId = 0;
+    this.contextsInRun = 0;
   }
 
   /** Maps a CPU number from a scenario onto the CPUs this rig runs (actors fold onto fewer CPUs). */
@@ -315,14 +316,45 @@ export class Machine {
   createThread(name: string, cpu: LogicalCpu, startIrql: number, routine: Routine): Thread {
     const kthread = this.memory.alloc(16, 'KTHREAD', true);
     this.names.set(kthread, name);
-    const t = new Thread(this.threads.length, name, cpu, startIrql, kthread);
-    t.ctx = new ExecContext(this.nextContextId++, 'thread', name, routine, cpu, t);
+    const id = this.threads.length;
+    const t = id < this.threadPool.length ? this.threadPool[id]!.reuse(id, name, cpu, startIrql, kthread) : this.newThread(id, name, cpu, startIrql, kthread);
+    t.ctx = this.newContext('thread', name, routine, cpu, t);
     this.threads.push(t);
     this.live++;
     this.stale = true;
     cpu.ready.push(t);
     if (cpu.thread === null) this.dispatchNext(cpu);
     return t;
+  }
+
+  /**
+   * Threads made since the machine was built, by id: a run's thread i reuses
+   * the object of thread i of the runs before (nothing refers to it past the
+   * reset that ends its run).
+   */
+  private readonly threadPool: Thread[] = [];
+
+  private newThread(id: number, name: string, cpu: LogicalCpu, startIrql: number, kthread: number): Thread {
+    const t = new Thread(id, name, cpu, startIrql, kthread);
+    this.threadPool.push(t);
+    return t;
+  }
+
+  /**
+   * Contexts made since the machine was built; the first contextsInRun belong to
+   * the current run, the rest to earlier runs and are handed out again (nothing
+   * refers to a context past the reset that ends its run).
+   */
+  private readonly contexts: ExecContext[] = [];
+  private contextsInRun = 0;
+
+  private newContext(kind: ContextKind, name: string, gen: Routine, cpu: LogicalCpu, thread: Thread | null): ExecContext {
+    const id = this.nextContextId++;
+    if (this.contextsInRun < this.contexts.length) return this.contexts[this.contextsInRun++]!.reuse(id, kind, name, gen, cpu, thread);
+    const ctx = new ExecContext(id, kind, name, gen, cpu, thread);
+    this.contexts.push(ctx);
+    this.contextsInRun++;
+    return ctx;
   }
 
   /** Puts the next ready thread on an idle CPU (only ever at IRQL below DISPATCH_LEVEL). */
@@ -383,7 +415,7 @@ export class Machine {
     if (cpu.interrupts.length !== 0) {
       const irq = cpu.takeDeliverableInterrupt();
       if (irq) {
-        const ctx = new ExecContext(this.nextContextId++, 'isr', irq.name, irq.start(), cpu, cpu.thread);
+        const ctx = this.newContext('isr', irq.name, irq.start(), cpu, cpu.thread);
         this.live--; // the pending request becomes a context, counted below
         this.pushContext(cpu, ctx, irq.irql);
         cpu.interruptsTaken++;
@@ -393,7 +425,7 @@ export class Machine {
     if (cpu.dpcQueue.length !== 0 && cpu.irql < DISPATCH_LEVEL) {
       const d = cpu.dpcQueue.shift()!;
       this.live--;
-      const ctx = new ExecContext(this.nextContextId++, 'dpc', d.name, d.start(), cpu, cpu.thread);
+      const ctx = this.newContext('dpc', d.name, d.start(), cpu, cpu.thread);
       this.pushContext(cpu, ctx, DISPATCH_LEVEL);
       cpu.dpcsRun++;
     }
@@ -408,13 +440,15 @@ export class Machine {
   }
 
   setIrql(cpu: LogicalCpu, irql: number): void {
+    // Crossing DISPATCH_LEVEL changes the choices only through quantum end, which needs a ready
+    // thread: with none, nothing is stale (making one ready marks the machine stale anyway).
     if (irql >= DISPATCH_LEVEL) {
       if (cpu.irql < DISPATCH_LEVEL) {
         cpu.raisedAt = this.step;
-        this.stale = true;
+        if (cpu.ready.length !== 0) this.stale = true;
       }
     } else {
-      if (cpu.irql >= DISPATCH_LEVEL) this.stale = true;
+      if (cpu.irql >= DISPATCH_LEVEL && cpu.ready.length !== 0) this.stale = true;
       cpu.raisedAt = -1;
     }
     cpu.irql = irql;
@@ -445,8 +479,8 @@ export class Machine {
         return;
       }
       if (cpu.thread !== null && cpu.stack.length === 1 && cpu.irql < DISPATCH_LEVEL) {
-        // The first step makes quantum end a choice (see canEndQuantum).
-        if (cpu.sinceDispatch === 0) this.stale = true;
+        // The first step makes quantum end a choice (see canEndQuantum) when another thread is ready.
+        if (cpu.sinceDispatch === 0 && cpu.ready.length !== 0) this.stale = true;
         if (++cpu.sinceDispatch >= this.rig.quantum && cpu.ready.length !== 0) {
           this.quantumEnd(cpu);
           return;

@@ -119,8 +119,9 @@ export class Memory {
   }
 
   alloc(words: number, tag: string, lineAligned = false): number {
-    const align = lineAligned ? WORDS_PER_LINE : 4;
-    const addr = Math.ceil(this.top / align) * align;
+    // Both alignments are powers of two: rounding up with a mask, not a division.
+    const mask = lineAligned ? WORDS_PER_LINE - 1 : 3;
+    const addr = (this.top + mask) & ~mask;
     const n = Math.max(1, words);
     if (addr + n > this.size) {
       throw new OutOfMachineMemory(
