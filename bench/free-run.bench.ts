@@ -23,7 +23,12 @@
  * synchronises. Iterations of 20,000 critical sections (2,000 for the queued
  * lock on 4 CPUs, see loops/queued-4.ts) keep that cost a small part of the
  * figure; on an oversubscribed host a barrier waits for every worker to get
- * a core, which a lock loop without barriers never does.
+ * a core, which a lock loop without barriers never does. Also on an
+ * oversubscribed host (the 4-CPU rows on a 2-core machine), a free-run CPU
+ * that has spun 256 PAUSEs on one word gives its core away for 50 µs
+ * (FreeCpu.noteSpin, like a hypervisor's pause-loop exiting), while the
+ * plain loop spins on: there the rows measure that policy as much as the
+ * engine's overhead.
  *
  * Engine and plain loop alternate in rounds and each ratio is taken within its
  * round (the host is shared, and its load changes between runs); the rows give

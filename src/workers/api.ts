@@ -104,6 +104,8 @@ export interface FreeCpuRequest {
   seed: number;
   /** How long a worker waiting at a barrier spins before it sleeps. */
   spinMicros: number;
+  /** More CPU workers than host cores: a CPU spinning on a lock gives its host core away now and then (FreeCpu.noteSpin). */
+  oversubscribed?: boolean;
   /** 'auto': plain-function twins where the worker has them (Node) and the CPU runs one thread; 'generators': never. */
   mode?: 'auto' | 'generators';
 }

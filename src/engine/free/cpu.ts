@@ -45,6 +45,8 @@ export interface FreeCpuJob {
   seed: number;
   /** How long a waiting worker spins before it sleeps (see spinMicrosFor). */
   spinMicros: number;
+  /** More CPU workers than host cores (see noteSpin). */
+  oversubscribed?: boolean;
   /**
    * Plain-function twins of the kernel and of this scenario (same source, see
    * bin/twin-loader.mjs). Used when this CPU runs at most one thread; DPCs and
@@ -137,6 +139,13 @@ const IDLE: Routine<void> = idle();
 
 /** Steps between publications of this CPU's counters and checks of the stop flag. */
 const PUBLISH_EVERY = 255;
+/**
+ * Unbroken PAUSEs on one word after which an oversubscribed worker gives its host core away, and
+ * for how long. A lock held by a running CPU is free again within a few dozen PAUSEs; hundreds
+ * mean the CPU it waits for is not running.
+ */
+const PAUSE_LOOP_WINDOW = 256;
+const PAUSE_LOOP_SLEEP_MS = 0.05;
 
 export function runFreeCpu(job: FreeCpuJob): CpuResult {
   return new FreeCpu(job).run();
@@ -175,6 +184,10 @@ class FreeCpu {
   lastSpinCtx: ExecContext | null = null;
   lastSpinAddr = 0;
   lastSpinAt = -1;
+  /** PAUSEs in a row on lastSpinAddr (noteSpin). */
+  spinRun = 0;
+  /** Times this worker gave its host core away in a long spin (noteSpin). */
+  hostPauses = 0;
   outcome?: Exclude<OutcomeKind, 'pass'>;
   failure?: Omit<Failure, 'schedule'>;
   stoppedState?: CpuState;
@@ -404,10 +417,7 @@ class FreeCpu {
         // OP_SPIN means PAUSE here: the context keeps running and re-reads the word for real.
         c.blockedOn = NOT_BLOCKED;
         if (m.blocked.length !== 0) m.blocked.length = 0;
-        this.spins++;
-        this.lastSpinCtx = c;
-        this.lastSpinAddr = c.opAddr;
-        this.lastSpinAt = steps;
+        this.noteSpin(c, c.opAddr, steps);
       }
       if (c.finished) this.finished++;
       if (++steps >= nextEvent) {
@@ -503,6 +513,29 @@ class FreeCpu {
    * step count, and leaves a batch of one, so that code running from here on
    * (a DPC delivered below) calls point() at its first scheduling point.
    */
+  /**
+   * Counts a PAUSE of `ctx` spinning on `addr` at scheduling point `at`. On a host with fewer cores
+   * than CPU workers, the worker a spin waits for — the lock's holder, or in a queued lock the
+   * waiter it was handed to — may have no core at all; spinning on then only keeps it off. So after
+   * a long unbroken spin on one word this worker sleeps for a moment and gives its core away, as a
+   * hypervisor's pause-loop exiting does with a spinning virtual CPU. Scenario semantics do not
+   * change: the spin goes on after the pause, re-reading the word for real.
+   */
+  noteSpin(ctx: ExecContext, addr: number, at: number): void {
+    this.spins++;
+    // Consecutive: the same context and word, with at most a re-try (an RMW) between two PAUSEs.
+    if (ctx === this.lastSpinCtx && addr === this.lastSpinAddr && at - this.lastSpinAt <= 2) {
+      if (++this.spinRun >= PAUSE_LOOP_WINDOW && this.job.oversubscribed === true) {
+        this.spinRun = 0;
+        this.hostPauses++;
+        Atomics.wait(this.ctl, C_GEN, Atomics.load(this.ctl, C_GEN), PAUSE_LOOP_SLEEP_MS);
+      }
+    } else this.spinRun = 0;
+    this.lastSpinCtx = ctx;
+    this.lastSpinAddr = addr;
+    this.lastSpinAt = at;
+  }
+
   countPoints(): number {
     const m = this.m;
     const t = (this.tSteps += this.tBatch - m.pointsLeft);
@@ -530,10 +563,7 @@ class FreeCpu {
     const s = this.countPoints();
     const m = this.m;
     if (op === OP_SPIN) {
-      this.spins++;
-      this.lastSpinCtx = m.cur;
-      this.lastSpinAddr = m.opAddr;
-      this.lastSpinAt = s;
+      this.noteSpin(m.cur, m.opAddr, s);
     } else if (op === OP_WAIT) {
       this.waitTwin();
     }

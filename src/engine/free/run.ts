@@ -120,7 +120,9 @@ export async function freeRun(
   const control = new SharedArrayBuffer(controlWords(n) * 4);
   const ctl = new Int32Array(control);
   Atomics.store(ctl, C_MAX_ITER, iterationBudget);
-  const spinMicros = spinMicrosFor(n, o.hostCpus ?? hostCpus());
+  const host = o.hostCpus ?? hostCpus();
+  const spinMicros = spinMicrosFor(n, host);
+  const oversubscribed = n > host;
 
   const workers: FreeCpuWorker[] = [];
   const results: (CpuResult | undefined)[] = new Array(n).fill(undefined);
@@ -152,7 +154,7 @@ export async function freeRun(
 
   const done = new Promise<void>((resolve) => {
     workers.forEach((w, slot) => {
-      const req: FreeCpuRequest = { scenario, rig, slot, cpus: n, memory, shadow, control, seed, spinMicros, mode: o.mode ?? 'auto' };
+      const req: FreeCpuRequest = { scenario, rig, slot, cpus: n, memory, shadow, control, seed, spinMicros, oversubscribed, mode: o.mode ?? 'auto' };
       w.api.runCpu(req).then(
         (r) => {
           results[slot] = r;
