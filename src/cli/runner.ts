@@ -159,6 +159,8 @@ export function formatFreeSummary(r: import('../engine/free/run.ts').FreeRunSumm
   for (const c of r.cpus) {
     lines.push(`  ${String(c.cpu).padStart(3)}  ${String(c.iterations).padStart(10)}  ${String(c.operations).padStart(11)}  ${String(c.acquisitions).padStart(12)}  ${String(c.spins).padStart(10)}  ${String(c.dpcs).padStart(5)}  ${String(c.interrupts).padStart(10)}`);
   }
+  const pauses = r.cpus.reduce((a, c) => a + c.hostPauses, 0);
+  if (pauses > 0) lines.push(`  more CPU workers than host cores: spinning CPUs gave their host core away ${pauses} times (pause-loop exiting)`);
   for (const w of r.warnings) lines.push('', `  ⚠ ${w}`);
   lines.push(`  total: ${r.totals.operations} operations (${r.totals.operationsPerSecond}/s), ${r.totals.acquisitions} lock acquisitions (${r.totals.acquisitionsPerSecond}/s)`);
   if (r.outcome !== 'pass') {

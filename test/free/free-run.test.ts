@@ -128,6 +128,16 @@ describe('free-run outcomes and the worker lifecycle', () => {
     expect(await noWorkersLeft()).toBe(0);
   }, 90_000);
 
+  it('pause-loop exiting: with more CPU workers than host cores a long spin gives the host core away, otherwise never', async () => {
+    const over = await runFree(cpusRig(2), fixture('long-hold'), { iterations: 5, hostCpus: 1 });
+    expect(over.outcome, over.failure?.message).toBe('pass');
+    expect(over.cpus[1]!.hostPauses).toBeGreaterThan(0);
+    const fits = await runFree(cpusRig(2), fixture('long-hold'), { iterations: 5, hostCpus: 2 });
+    expect(fits.outcome, fits.failure?.message).toBe('pass');
+    expect(fits.cpus.map((c) => c.hostPauses)).toEqual([0, 0]);
+    expect(await noWorkersLeft()).toBe(0);
+  }, 60_000);
+
   it('a routine that never yields: the worker is terminated after the grace period', async () => {
     const t0 = Date.now();
     const r = await runFree(cpusRig(2), fixture('never-yields'), { seconds: 10, stallMs: 300, graceMs: 300 });

@@ -72,6 +72,8 @@ export interface CpuCounters {
   acquisitions: number;
   /** PAUSEs in spin loops. */
   spins: number;
+  /** Long spins after which this CPU's worker gave its host core away (more CPU workers than host cores; FreeCpu.noteSpin). */
+  hostPauses: number;
   dpcs: number;
   interrupts: number;
   contextSwitches: number;
@@ -325,6 +327,7 @@ class FreeCpu {
         operations: this.operations,
         acquisitions: this.m.lockOwners.acquisitions,
         spins: this.spins,
+        hostPauses: this.hostPauses,
         dpcs: this.dpcs,
         interrupts: this.interrupts,
         contextSwitches: this.switches,

@@ -254,7 +254,7 @@ export async function freeRun(
   const cpus: CpuCounters[] = results.map((r, slot) =>
     r?.counters ?? {
       cpu: slot, iterations: 0, operations: Atomics.load(ctl, cpuWord(slot, P_STEPS)), acquisitions: Atomics.load(ctl, cpuWord(slot, P_ACQUIRE)),
-      spins: Atomics.load(ctl, cpuWord(slot, P_SPINS)), dpcs: 0, interrupts: 0, contextSwitches: 0, mode: 'generators' as const,
+      spins: Atomics.load(ctl, cpuWord(slot, P_SPINS)), hostPauses: 0, dpcs: 0, interrupts: 0, contextSwitches: 0, mode: 'generators' as const,
     },
   );
   const totals = {
