@@ -6,11 +6,13 @@
 // 40% and 50–70% of a hand-written Atomics loop. The flags are process-wide, so setting them in
 // the main thread before any worker starts covers every CPU worker; a browser keeps its defaults.
 import v8 from 'node:v8';
+import { isMainThread } from 'node:worker_threads';
 
 const FLAGS = '--max-inlined-bytecode-size-cumulative=4000';
 
 // RACEBOX_V8_DEFAULTS=1 keeps V8's defaults (to compare, or to measure what a browser would see).
-if (process.env.RACEBOX_V8_DEFAULTS !== '1') {
+// Only the main thread sets them, before it starts any worker (worker entries import this file too).
+if (process.env.RACEBOX_V8_DEFAULTS !== '1' && isMainThread) {
   v8.setFlagsFromString(FLAGS);
   // `racebox bench` names the flags in its header.
   globalThis.__raceboxV8Flags = FLAGS;
