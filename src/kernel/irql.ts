@@ -15,7 +15,8 @@ function raiseViolation(old: KIRQL, newIrql: KIRQL): BugCheck {
   return verifierViolation(0x30, old, newIrql, 0);
 }
 
-function lowerViolation(irql: KIRQL, newIrql: KIRQL, kind: string): BugCheck {
+/** Verifier 0x31: lowering to an IRQL above the current one (KeLowerIrql, KeReleaseSpinLock). */
+export function lowerViolation(irql: KIRQL, newIrql: KIRQL, kind: string): BugCheck {
   return verifierViolation(0x31, irql, newIrql, kind === 'dpc' ? 1 : 0);
 }
 

@@ -12,6 +12,7 @@ import { BugCheck, ScenarioError, verifierViolation } from '../machine/bugcheck.
 import type { ExecContext } from '../machine/cpu.ts';
 import { DIRQL_MAX, DIRQL_MIN, DISPATCH_LEVEL, type KIRQL } from '../machine/irql.ts';
 import { OP_IRQL, OP_READ, OP_RMW, OP_SPIN, OP_WRITE, type Routine } from '../machine/ops.ts';
+import { lowerViolation } from './irql.ts';
 import type { Kernel } from './kernel.ts';
 
 export type PKSPIN_LOCK = number;
@@ -57,11 +58,6 @@ function checkAcquireRaising(k: Kernel, lock: number, ctx: ExecContext, old: KIR
 function checkReleaseLowering(k: Kernel, lock: number, ctx: ExecContext, oldIrql: KIRQL): void {
   if (ctx.cpu.irql !== DISPATCH_LEVEL) throw verifierViolation(0x32, lock * 4, ctx.cpu.irql, oldIrql);
   checkRelease(k, lock, ctx);
-}
-
-/** KeReleaseSpinLock on a checked build, after the release: the IRQL it lowers to may not be higher. */
-function lowerToHigherIrql(ctx: ExecContext, oldIrql: KIRQL): BugCheck {
-  return verifierViolation(0x31, ctx.cpu.irql, oldIrql, ctx.kind === 'dpc' ? 1 : 0);
 }
 
 /** Verifier checks made when any spin lock is requested: recursion, then lock order. */
@@ -153,7 +149,7 @@ export const spinLockApi = {
     if (m.checked) checkAcquireRaising(this, lock, ctx, old);
     m.setIrql(cpu, DISPATCH_LEVEL);
     if (m.mpHal) {
-      const tag = m.checked ? ownerTag(this, ctx) : 1;
+      const tag = ownerTag(this, ctx);
       for (;;) {
         yield m.at(OP_RMW, lock);
         if (m.cmpxchg(lock, tag, 0) === 0) break;
@@ -183,7 +179,7 @@ export const spinLockApi = {
     }
     noteReleased(this, lock, ctx);
     yield m.at(OP_IRQL, lock);
-    if (oldIrql > cpu.irql && m.checked) throw lowerToHigherIrql(ctx, oldIrql);
+    if (oldIrql > cpu.irql && m.checked) throw lowerViolation(cpu.irql, oldIrql, ctx.kind);
     m.setIrql(cpu, oldIrql);
     ctx.apiStack.pop();
   },
