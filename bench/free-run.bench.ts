@@ -1,7 +1,9 @@
 /**
- * Free-run speed: critical sections per second of three locks — test-and-set
- * (a scenario-level `while (InterlockedExchange(lock, 1))`), test-and-test-and-set
- * (KeAcquireSpinLock) and the in-stack queued spin lock — taken by one thread
+ * Free-run speed: critical sections per second of the seed's three locks —
+ * test-and-set (a scenario-level `while (InterlockedExchange(lock, 1))`),
+ * test-and-test-and-set (spinlock/ttas: the exchange, then spinning on a plain
+ * read) and the in-stack queued spin lock — and of the executive spin lock
+ * (KeAcquireSpinLock: a compare-exchange, lock-owner bookkeeping) — taken by one thread
  * per CPU on 1, 2 and 4 CPU workers (src/engine/free/loops/<kind>-<cpus>.ts),
  * run as plain-function twins (the default where a CPU has one thread) and as
  * generators stepped per yield, next to
@@ -61,6 +63,11 @@ while (Atomics.load(w, GO) === 0);
 let n = 0;
 function tas() { while (Atomics.exchange(w, LOCK, 1) !== 0); const v = Atomics.load(w, CNT); Atomics.store(w, CNT, v + 1); Atomics.store(w, LOCK, 0); }
 function ttas() {
+  while (Atomics.exchange(w, LOCK, 1) !== 0) { while (Atomics.load(w, LOCK) !== 0); }
+  const v = Atomics.load(w, CNT); Atomics.store(w, CNT, v + 1); Atomics.store(w, LOCK, 0);
+}
+// KeAcquireSpinLock's word operations on a free MP build (src/kernel/spinlock.ts).
+function ke() {
   while (Atomics.compareExchange(w, LOCK, 0, 1) !== 0) { while (Atomics.load(w, LOCK) !== 0); }
   const v = Atomics.load(w, CNT); Atomics.store(w, CNT, v + 1); Atomics.store(w, LOCK, 0);
 }
@@ -106,10 +113,17 @@ function inStack() {
   Atomics.and(w, h + 1, ~2);
   irql = Atomics.load(w, h + 2);
 }
-const cs = kind === 'tas' ? tas : kind === 'ttas' ? ttas : kind === 'queued' ? inStack : mcs;
+const cs = kind === 'tas' ? tas : kind === 'ttas' ? ttas : kind === 'ke' ? ke : kind === 'queued' ? inStack : mcs;
 while (Atomics.load(w, STOP) === 0) { for (let i = 0; i < 256; i++) cs(); n += 256; }
 parentPort.postMessage(n);
 `;
+
+const LABELS: Record<LockKind, string> = {
+  tas: 'test-and-set',
+  ttas: 'test-and-test-and-set',
+  ke: 'KeAcquireSpinLock',
+  queued: 'in-stack queued',
+};
 
 /** 'mcs': a minimal MCS lock, fewer Atomics than the in-stack queued lock (reported beside it, not as its reference). */
 type PlainKind = LockKind | 'mcs';
@@ -150,7 +164,7 @@ const freeRunBench: BenchModule = {
     const seconds = ctx.quick ? 0.5 : 1.5;
     const rounds = ctx.quick ? 1 : 3;
     const rows: BenchRow[] = [];
-    for (const kind of ['tas', 'ttas', 'queued'] as const) {
+    for (const kind of ['tas', 'ttas', 'ke', 'queued'] as const) {
       for (const cpus of [1, 2, 4]) {
         const twins: number[] = [];
         const plains: number[] = [];
@@ -175,7 +189,7 @@ const freeRunBench: BenchModule = {
         }
         // Generators are far from the target either way: one run, against the last round's plain loop.
         const gen = await freeRunLoop(kind, cpus, seconds, 'generators');
-        const label = kind === 'tas' ? 'test-and-set' : kind === 'ttas' ? 'test-and-test-and-set (KeAcquireSpinLock)' : 'in-stack queued';
+        const label = LABELS[kind];
         const cpuLabel = `${cpus} CPU${cpus > 1 ? 's' : ''}`;
         const plainMedian = median(plains);
         const spread = rounds > 1 ? `ratios ${ratios.map(pct).join(', ')} in ${rounds} rounds` : '';

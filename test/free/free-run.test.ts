@@ -53,8 +53,8 @@ describe('free-run engine', () => {
     expect(r.totals.spins).toBe(0);
   }, 90_000);
 
-  it('keeps mutual exclusion for the three locks (free-loop scenarios, 10,000 acquisitions each; the million-acquisition run is test/free/million.long.test.ts)', async () => {
-    for (const kind of ['tas', 'ttas', 'queued']) {
+  it('keeps mutual exclusion for the four locks (free-loop scenarios, 10,000 acquisitions each; the million-acquisition run is test/free/million.test.ts)', async () => {
+    for (const kind of ['tas', 'ttas', 'ke', 'queued']) {
       // Two threads per CPU (generators, multiplexed), then one per CPU (plain-function twins).
       const r = await runFree(cpusRig(2), loop(kind), { iterations: 5, stallMs: 10_000 });
       expect(r.outcome, `${kind}: ${r.failure?.message}`).toBe('pass');
@@ -88,7 +88,7 @@ describe('free-run with generators stepped per yield (mode: generators)', () => 
   }, 90_000);
 
   it('a CPU with two threads multiplexes them as generators even in auto mode', async () => {
-    const r = await runFree(cpusRig(1), loop('ttas'), { iterations: 3 });
+    const r = await runFree(cpusRig(1), loop('ke'), { iterations: 3 });
     expect(r.outcome).toBe('pass');
     expect(r.cpus[0]!.mode).toBe('generators');
     expect(r.cpus[0]!.contextSwitches).toBeGreaterThan(0);

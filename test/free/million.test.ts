@@ -7,9 +7,11 @@ import { cpusRig, loop, noWorkersLeft, runFree } from './helpers.ts';
 const CASES = [
   { kind: 'tas', perIteration: 2000 },
   { kind: 'ttas', perIteration: 2000 },
+  { kind: 'ke', perIteration: 2000 },
   { kind: 'queued', perIteration: 2000 },
   { kind: 'tas-2', perIteration: 20_000 },
   { kind: 'ttas-2', perIteration: 20_000 },
+  { kind: 'ke-2', perIteration: 20_000 },
   { kind: 'queued-2', perIteration: 20_000 },
 ];
 

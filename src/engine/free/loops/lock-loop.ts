@@ -3,12 +3,13 @@
  * threads (folded onto the rig's CPUs) each take one lock `rounds` times and
  * increment a shared counter inside it with a plain read and a plain write.
  * Mutual exclusion holds iff no increment is lost. Scenario files in this
- * folder pick the lock: test-and-set, test-and-test-and-set (KeAcquireSpinLock)
- * or the in-stack queued spin lock.
+ * folder pick the lock: test-and-set (spinlock/naive-tas's lock, with the IRQL
+ * raise it lacks), test-and-test-and-set (spinlock/ttas's lock), the executive
+ * spin lock (KeAcquireSpinLock) or the in-stack queued spin lock.
  */
 import { defineScenario, DISPATCH_LEVEL, type Kernel, type Scenario } from 'racebox';
 
-export type LockKind = 'tas' | 'ttas' | 'queued';
+export type LockKind = 'tas' | 'ttas' | 'ke' | 'queued';
 export const LOOP_THREADS = 4;
 
 interface State {
@@ -29,6 +30,19 @@ function* tas(k: Kernel, s: State, rounds: number) {
 
 function* ttas(k: Kernel, s: State, rounds: number) {
   for (let i = 0; i < rounds; i++) {
+    const old = yield* k.KeRaiseIrql(DISPATCH_LEVEL);
+    while (yield* k.InterlockedExchange(s.lock, 1)) {
+      while ((yield* k.ReadNoFence(s.lock)) !== 0);
+    }
+    const v = yield* k.ReadNoFence(s.counter);
+    yield* k.WriteNoFence(s.counter, v + 1);
+    yield* k.WriteNoFence(s.lock, 0);
+    yield* k.KeLowerIrql(old);
+  }
+}
+
+function* ke(k: Kernel, s: State, rounds: number) {
+  for (let i = 0; i < rounds; i++) {
     const old = yield* k.KeAcquireSpinLock(s.lock);
     const v = yield* k.ReadNoFence(s.counter);
     yield* k.WriteNoFence(s.counter, v + 1);
@@ -45,7 +59,7 @@ function* queued(k: Kernel, s: State, rounds: number) {
   }
 }
 
-const BODIES = { tas, ttas, queued };
+const BODIES = { tas, ttas, ke, queued };
 
 /** `threads` threads on CPUs 0, 1, ... (folded onto the rig's CPUs), each taking the lock `rounds` times. */
 export function lockLoop(kind: LockKind, rounds: number, threads = LOOP_THREADS): Scenario {

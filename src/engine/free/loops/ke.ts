@@ -1,0 +1,3 @@
+import { lockLoop } from './lock-loop.ts';
+
+export default lockLoop('ke', 500);
