@@ -7,7 +7,7 @@
 import { ControlledRun } from '../src/engine/controlled.ts';
 import { PctStrategy } from '../src/engine/strategies/pct.ts';
 import { RandomStrategy } from '../src/engine/strategies/random.ts';
-import type { Strategy } from '../src/engine/strategy.ts';
+import { defaultChoice, type Strategy } from '../src/engine/strategy.ts';
 import { presetRig } from '../src/machine/presets.ts';
 import { defineScenario, type Scenario } from '../src/scenario/define.ts';
 import type { BenchModule, BenchRow } from './index.ts';
@@ -126,6 +126,97 @@ function bareScenarioShaped(totalYields: number): number {
   return done / ((now() - t0) / 1000);
 }
 
+/**
+ * The same shape with the kernel calls as hand-written iterators (a state
+ * machine per routine, one reused result object) instead of generators: the
+ * redesign that would replace generator kernel routines. Scenario code stays
+ * a generator reaching each call through `yield*`, as the scenario format
+ * requires, so every step still resumes the actor's generator.
+ */
+interface ShapedResult {
+  value: number | undefined;
+  done: boolean;
+}
+class ShapedIterator {
+  state = 0;
+  readonly r: ShapedResult = { value: 0, done: false };
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+class IterAcquire extends ShapedIterator {
+  next(): ShapedResult {
+    const r = this.r;
+    const s = this.state++;
+    if (s < 2) r.value = s + 1;
+    else {
+      r.value = 0;
+      r.done = true;
+    }
+    return r;
+  }
+}
+class IterRead extends ShapedIterator {
+  next(): ShapedResult {
+    const r = this.r;
+    if (this.state++ === 0) r.value = 3;
+    else {
+      r.value = 7;
+      r.done = true;
+    }
+    return r;
+  }
+}
+class IterWrite extends ShapedIterator {
+  next(): ShapedResult {
+    const r = this.r;
+    if (this.state++ === 0) r.value = 4;
+    else {
+      r.value = undefined;
+      r.done = true;
+    }
+    return r;
+  }
+}
+class IterRelease extends ShapedIterator {
+  next(): ShapedResult {
+    const r = this.r;
+    const s = this.state++;
+    if (s < 2) r.value = s + 5;
+    else {
+      r.value = undefined;
+      r.done = true;
+    }
+    return r;
+  }
+}
+function* iteratorActor(): Generator<number, void, void> {
+  const old = yield* new IterAcquire() as Iterable<number, number>;
+  const v = yield* new IterRead() as Iterable<number, number>;
+  yield* new IterWrite() as Iterable<number, void>;
+  if (old + v < 0) throw new Error('unreachable: keeps the return values live');
+  yield* new IterRelease() as Iterable<number, void>;
+}
+
+function bareIteratorShaped(totalYields: number): number {
+  const gens: (Generator<number, void, void> | undefined)[] = [undefined, undefined, undefined];
+  const t0 = now();
+  let done = 0;
+  while (done < totalYields) {
+    for (let i = 0; i < 3; i++) gens[i] = iteratorActor();
+    let alive = 3;
+    for (let i = 0; alive > 0; i = i === 2 ? 0 : i + 1) {
+      const g = gens[i];
+      if (g === undefined) continue;
+      if (g.next().done) {
+        gens[i] = undefined;
+        alive--;
+      } else done++;
+    }
+  }
+  return done / ((now() - t0) / 1000);
+}
+
 /** Runs `schedules` executions (ignoring failures) and returns steps and elapsed time. */
 function drive(run: ControlledRun, strategy: Strategy, schedules: number): { steps: number; ms: number } {
   let steps = 0;
@@ -136,6 +227,16 @@ function drive(run: ControlledRun, strategy: Strategy, schedules: number): { ste
   }
   return { steps, ms: now() - t0 };
 }
+
+/**
+ * Always the default choice (keep running the same CPU): no PRNG and no
+ * deviation recorded. The engine's own share of a step is what this saves.
+ */
+const defaultOnly: Strategy = {
+  name: 'default',
+  newExecution: () => true,
+  next: (choices, count, current) => defaultChoice(choices, count, current),
+};
 
 /** Two threads on two CPUs, each taking a spin lock 12 times: about 100 steps per run. */
 export const twoThread100: Scenario = defineScenario({
@@ -182,12 +283,18 @@ const engineBench: BenchModule = {
     bareGeneratorLoop(200_000, 3);
     bareGeneratorSchedules(2_000, 22, 3);
     bareScenarioShaped(50_000);
+    bareIteratorShaped(50_000);
     // Engine and references alternate in rounds, each ratio taken within its round: on a shared host
     // the load changes between rounds, and a ratio of two medians taken minutes apart says little.
     const rounds = ctx.quick ? 3 : 5;
     const engine: number[] = [];
-    const ratios: [number[], number[], number[]] = [[], [], []];
-    const bases: [number[], number[], number[]] = [[], [], []];
+    const ratios: number[][] = [[], [], []];
+    const bases: number[][] = [[], [], []];
+    // The two shapes without an engine, against the bare loop: the most any engine could reach with them.
+    const ceilings: [number[], number[]] = [[], []];
+    const shapedIter: number[] = [];
+    const loops: number[] = [];
+    const cheapest: number[] = [];
     let steps = 0;
     for (let round = 0; round < rounds; round++) {
       const r = drive(run, new RandomStrategy(1), n);
@@ -199,6 +306,13 @@ const engineBench: BenchModule = {
         bases[i]!.push(b);
         ratios[i]!.push(e / b);
       });
+      const d = drive(run, defaultOnly, n);
+      cheapest.push(d.steps / (d.ms / 1000) / refs[0]!);
+      const iterShaped = bareIteratorShaped(r.steps);
+      ceilings[0].push(refs[2]! / refs[0]!);
+      ceilings[1].push(iterShaped / refs[0]!);
+      shapedIter.push(iterShaped);
+      loops.push(refs[0]!);
     }
     const engineSteps = median(engine);
     const names = [
@@ -215,6 +329,30 @@ const engineBench: BenchModule = {
         ratio: median(ratios[i]!),
         ...(i === 0 ? { note: `${n} schedules × ${rounds} rounds, ${steps} steps each; medians, ratio within each round` } : {}),
       });
+    });
+
+    rows.push({
+      name: 'steps/s, spinlock/ke-spinlock, always the default choice (no PRNG)',
+      value: Math.round(median(cheapest) * median(loops)),
+      unit: 'steps/s',
+      baseline: { name: 'bare generator loop, same yields', value: Math.round(median(loops)) },
+      ratio: median(cheapest),
+      note: 'the strategy\'s share of a step is small: the kernel routines and generators are the rest',
+    });
+    rows.push({
+      name: 'yields/s, generators shaped like the scenario, no engine (a ceiling for any engine)',
+      value: Math.round(median(bases[2]!)),
+      unit: 'yields/s',
+      baseline: { name: 'bare generator loop, same yields', value: Math.round(median(loops)) },
+      ratio: median(ceilings[0]),
+    });
+    rows.push({
+      name: 'yields/s, kernel calls as hand-written iterators, actor generators, no engine',
+      value: Math.round(median(shapedIter)),
+      unit: 'yields/s',
+      baseline: { name: 'bare generator loop, same yields', value: Math.round(median(loops)) },
+      ratio: median(ceilings[1]),
+      note: 'the iterator redesign of the kernel routines: its ceiling',
     });
 
     const run2 = new ControlledRun(rig, twoThread100);
