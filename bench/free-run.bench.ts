@@ -161,8 +161,10 @@ async function freeRunLoop(kind: LockKind, cpus: number, seconds: number, mode: 
 const freeRunBench: BenchModule = {
   title: 'free-run engine',
   async run(ctx) {
-    const seconds = ctx.quick ? 0.5 : 1.5;
-    const rounds = ctx.quick ? 1 : 3;
+    // Short rounds, many of them: the host's load shifts within seconds, and a ratio is only as good as
+    // the pairing of its two runs; the median of five rounds shrugs off one or two disturbed ones.
+    const seconds = ctx.quick ? 0.5 : 1;
+    const rounds = ctx.quick ? 1 : 5;
     const rows: BenchRow[] = [];
     for (const kind of ['tas', 'ttas', 'ke', 'queued'] as const) {
       for (const cpus of [1, 2, 4]) {
