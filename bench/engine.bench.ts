@@ -106,13 +106,17 @@ function* shapedActor(): Generator<number, void, void> {
   yield* shapedRelease(old);
 }
 
-function bareScenarioShaped(totalYields: number): number {
-  // Its own driving loop (not roundRobin): a call site that sees only these generators.
+/**
+ * Drives three actors made by `make` round-robin, fresh ones as each set ends,
+ * until `totalYields` yields are done. Its own loop (not roundRobin), so that
+ * its call site sees only actor generators.
+ */
+function driveActors(totalYields: number, make: () => Generator<number, void, void>): number {
   const gens: (Generator<number, void, void> | undefined)[] = [undefined, undefined, undefined];
   const t0 = now();
   let done = 0;
   while (done < totalYields) {
-    for (let i = 0; i < 3; i++) gens[i] = shapedActor();
+    for (let i = 0; i < 3; i++) gens[i] = make();
     let alive = 3;
     for (let i = 0; alive > 0; i = i === 2 ? 0 : i + 1) {
       const g = gens[i];
@@ -125,6 +129,8 @@ function bareScenarioShaped(totalYields: number): number {
   }
   return done / ((now() - t0) / 1000);
 }
+
+const bareScenarioShaped = (totalYields: number): number => driveActors(totalYields, shapedActor);
 
 /**
  * The same shape with the kernel calls as hand-written iterators (a state
@@ -198,24 +204,7 @@ function* iteratorActor(): Generator<number, void, void> {
   yield* new IterRelease() as Iterable<number, void>;
 }
 
-function bareIteratorShaped(totalYields: number): number {
-  const gens: (Generator<number, void, void> | undefined)[] = [undefined, undefined, undefined];
-  const t0 = now();
-  let done = 0;
-  while (done < totalYields) {
-    for (let i = 0; i < 3; i++) gens[i] = iteratorActor();
-    let alive = 3;
-    for (let i = 0; alive > 0; i = i === 2 ? 0 : i + 1) {
-      const g = gens[i];
-      if (g === undefined) continue;
-      if (g.next().done) {
-        gens[i] = undefined;
-        alive--;
-      } else done++;
-    }
-  }
-  return done / ((now() - t0) / 1000);
-}
+const bareIteratorShaped = (totalYields: number): number => driveActors(totalYields, iteratorActor);
 
 /** Runs `schedules` executions (ignoring failures) and returns steps and elapsed time. */
 function drive(run: ControlledRun, strategy: Strategy, schedules: number): { steps: number; ms: number } {
