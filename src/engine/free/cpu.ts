@@ -12,6 +12,7 @@
  * an end barrier at which the last worker checks the invariants.
  */
 import { BugCheck, BUGCODES, InvariantViolation, ScenarioError, VERIFIER_SUBCODES } from '../../machine/bugcheck.ts';
+import { markFieldsMutable } from '../../machine/mutable-fields.ts';
 import { ExecContext, NOT_BLOCKED, type LogicalCpu, type Thread } from '../../machine/cpu.ts';
 import { DISPATCH_LEVEL, irqlName, PASSIVE_LEVEL } from '../../machine/irql.ts';
 import type { AsyncEvent, Machine } from '../../machine/machine.ts';
@@ -295,6 +296,14 @@ class FreeCpu {
       };
       this.pointFn = (op) => this.point(op);
     }
+    // Its counters first change at the end of the first iteration, when the scenario's code has
+    // just been optimized with them folded in as constants (see mutable-fields.ts). The same goes
+    // for what the machine resets between iterations and setup sets again.
+    this.cpu = own;
+    this.m.cur = this.setupCtx;
+    this.m.cpu = own;
+    markFieldsMutable(this, { objects: true });
+    markFieldsMutable(this.m, { keys: ['cur', 'cpu', 'live', 'step', 'stale', 'nextContextId', 'contextsInRun', 'opAddr'], objects: true });
   }
 
   run(): CpuResult {

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { markFieldsMutable } from '../../src/machine/mutable-fields.ts';
+
+class Sample {
+  count = 3;
+  zero = 0;
+  ratio = 0.25;
+  on = true;
+  label = 'cpu0';
+  other: { x: number } | null = { x: 1 };
+  none: object | null = null;
+  fn = (): number => 7;
+}
+
+describe('markFieldsMutable', () => {
+  it('leaves every field with the value it had', () => {
+    const s = new Sample();
+    const other = s.other;
+    const fn = s.fn;
+    markFieldsMutable(s, { objects: true });
+    expect(s.count).toBe(3);
+    expect(s.zero).toBe(0);
+    expect(s.ratio).toBe(0.25);
+    expect(s.on).toBe(true);
+    expect(s.label).toBe('cpu0');
+    expect(s.other).toBe(other);
+    expect(s.none).toBeNull();
+    expect(s.fn).toBe(fn);
+    expect(Object.keys(s)).toEqual(Object.keys(new Sample()));
+  });
+
+  it('touches only the fields it is given, and adds none', () => {
+    const s = new Sample();
+    const writes: string[] = [];
+    const spy = new Proxy(s, {
+      set(target, key, value) {
+        writes.push(String(key));
+        return Reflect.set(target, key, value);
+      },
+    });
+    markFieldsMutable(spy, { keys: ['count', 'label', 'missing'] });
+    // Two writes each (another value, then the old one); an absent field is neither read into being nor written.
+    expect(writes).toEqual(['count', 'count', 'label', 'label']);
+    expect('missing' in s).toBe(false);
+  });
+
+  it('writes another value of the same kind before restoring it', () => {
+    const s = new Sample();
+    const seen: Record<string, unknown[]> = {};
+    const spy = new Proxy(s, {
+      set(target, key, value) {
+        (seen[String(key)] ??= []).push(value);
+        return Reflect.set(target, key, value);
+      },
+    });
+    markFieldsMutable(spy, { objects: true });
+    expect(seen['count']).toEqual([0, 3]);
+    expect(seen['zero']).toEqual([1, 0]);
+    expect(seen['ratio']).toEqual([0.75, 0.25]);
+    expect(seen['on']).toEqual([false, true]);
+    expect(seen['label']?.[0]).not.toBe('cpu0');
+    expect(seen['other']?.[0]).toBeNull();
+    // Functions keep their constant; null has no other value to take.
+    expect(seen['fn']).toBeUndefined();
+    expect(seen['none']).toBeUndefined();
+  });
+
+  it('leaves object fields alone unless asked', () => {
+    const s = new Sample();
+    const writes: string[] = [];
+    const spy = new Proxy(s, {
+      set(target, key, value) {
+        writes.push(String(key));
+        return Reflect.set(target, key, value);
+      },
+    });
+    markFieldsMutable(spy);
+    expect(writes).not.toContain('other');
+    expect(writes).toContain('count');
+  });
+});
