@@ -34,12 +34,14 @@
  *
  * Engine and plain loop alternate in rounds and each ratio is taken within its
  * round (the host is shared, and its load changes between runs); the rows give
- * medians and the spread of the ratios.
+ * medians and the spread of the ratios. Both sides are counted over the same
+ * window of each run, after a warm-up in which V8 compiles them (see run()); the
+ * ratio of the whole runs, warm-up included, is in each row's note.
  */
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { freeRun } from '../src/engine/free/run.ts';
+import { freeRun, type FreeProgress } from '../src/engine/free/run.ts';
 import type { LockKind } from '../src/engine/free/loops/lock-loop.ts';
 import { validateRig, type Rig } from '../src/machine/rig.ts';
 import { nodeFreeWorker } from '../src/workers/node-entry.ts';
@@ -56,7 +58,7 @@ const PLAIN_WORKER = `
 const { workerData, parentPort } = require('node:worker_threads');
 const { sab, slot, kind } = workerData;
 const w = new Int32Array(sab);
-const STOP = 0, READY = 1, GO = 2, LOCK = 16, CNT = 32;
+const STOP = 0, READY = 1, GO = 2, LOCK = 16, CNT = 32, PROGRESS = 128;
 const node = 64 + slot * 16; // MCS node: [node] next (index + 1, 0 = none), [node + 1] locked
 Atomics.add(w, READY, 1);
 while (Atomics.load(w, GO) === 0);
@@ -114,7 +116,9 @@ function inStack() {
   irql = Atomics.load(w, h + 2);
 }
 const cs = kind === 'tas' ? tas : kind === 'ttas' ? ttas : kind === 'ke' ? ke : kind === 'queued' ? inStack : mcs;
-while (Atomics.load(w, STOP) === 0) { for (let i = 0; i < 256; i++) cs(); n += 256; }
+// Progress on a cache line of its own (PROGRESS + slot * 16), for the steady-state window.
+const progress = PROGRESS + slot * 16;
+while (Atomics.load(w, STOP) === 0) { for (let i = 0; i < 256; i++) cs(); n += 256; Atomics.store(w, progress, n); }
 parentPort.postMessage(n);
 `;
 
@@ -128,21 +132,34 @@ const LABELS: Record<LockKind, string> = {
 /** 'mcs': a minimal MCS lock, fewer Atomics than the in-stack queued lock (reported beside it, not as its reference). */
 type PlainKind = LockKind | 'mcs';
 
-async function plainLoop(kind: PlainKind, threads: number, seconds: number): Promise<number> {
+/** Words of the plain loop's buffer where each worker publishes its count (PROGRESS + slot * 16). */
+const PLAIN_PROGRESS = 128;
+
+/** Critical sections per second: over the whole run, and over the steady-state window [warm, end]. */
+interface Rate {
+  whole: number;
+  steady: number;
+}
+
+async function plainLoop(kind: PlainKind, threads: number, seconds: number, warm: number): Promise<Rate> {
   const sab = new SharedArrayBuffer(4096);
   const w = new Int32Array(sab);
   const workers = Array.from({ length: threads }, (_, slot) => new Worker(PLAIN_WORKER, { eval: true, workerData: { sab, slot, kind } }));
   const counts = workers.map((wk) => new Promise<number>((resolve, reject) => wk.once('message', resolve).once('error', reject)));
   while (Atomics.load(w, 1) < threads) await new Promise((r) => setTimeout(r, 5));
+  const done = (): number => workers.reduce((sum, _, slot) => sum + Atomics.load(w, PLAIN_PROGRESS + slot * 16), 0);
   const t0 = performance.now();
   Atomics.store(w, 2, 1);
-  await new Promise((r) => setTimeout(r, seconds * 1000));
+  await new Promise((r) => setTimeout(r, warm * 1000));
+  const [n1, t1] = [done(), performance.now()];
+  await new Promise((r) => setTimeout(r, Math.max(0, t0 + seconds * 1000 - performance.now())));
+  const [n2, t2] = [done(), performance.now()];
   Atomics.store(w, 0, 1);
   const total = (await Promise.all(counts)).reduce((a, b) => a + b, 0);
   const ms = performance.now() - t0;
   await Promise.all(workers.map((wk) => wk.terminate()));
   if (Atomics.load(w, 32) !== total) throw new Error(`plain ${kind} loop lost updates: ${Atomics.load(w, 32)} ≠ ${total}`);
-  return (total * 1000) / ms;
+  return { whole: (total * 1000) / ms, steady: ((n2 - n1) * 1000) / (t2 - t1) };
 }
 
 function benchRig(cpus: number): Rig {
@@ -151,11 +168,27 @@ function benchRig(cpus: number): Rig {
   return r.rig;
 }
 
-async function freeRunLoop(kind: LockKind, cpus: number, seconds: number, mode: 'auto' | 'generators'): Promise<{ perSecond: number; outcome: string; mode: string }> {
+async function freeRunLoop(
+  kind: LockKind, cpus: number, seconds: number, warm: number, mode: 'auto' | 'generators',
+): Promise<Rate & { outcome: string; mode: string }> {
   const file = fileURLToPath(new URL(`../src/engine/free/loops/${kind}-${cpus}.ts`, import.meta.url));
+  const per = csPerIteration(kind, cpus);
+  // Progress snapshots (every 20 ms tick): the first at or after the warm-up, the last before time is up.
+  let first: FreeProgress | undefined;
+  let last: FreeProgress | undefined;
+  const onProgress = (p: FreeProgress): void => {
+    if (p.elapsedMs < warm * 1000 || p.elapsedMs > seconds * 1000) return;
+    first ??= p;
+    last = p;
+  };
   // A loaded host can starve a worker for seconds: only a real hang should stop a benchmark run.
-  const r = await freeRun(benchRig(cpus), { id: file }, `free-loop/${kind}`, () => nodeFreeWorker(), { seconds, mode, hostCpus: availableParallelism(), stallMs: 30_000 });
-  return { perSecond: (r.iterations * csPerIteration(kind, cpus) * 1000) / r.elapsedMs, outcome: r.outcome, mode: r.cpus[0]?.mode ?? 'generators' };
+  const r = await freeRun(benchRig(cpus), { id: file }, `free-loop/${kind}`, () => nodeFreeWorker(), {
+    seconds, mode, hostCpus: availableParallelism(), stallMs: 30_000, progressMs: 20, onProgress,
+  });
+  const whole = (r.iterations * per * 1000) / r.elapsedMs;
+  // Iterations complete in steps of `per` critical sections: a window that saw none has no steady figure.
+  const steady = first && last && last.elapsedMs > first.elapsedMs ? ((last.iterations - first.iterations) * per * 1000) / (last.elapsedMs - first.elapsedMs) : whole;
+  return { whole, steady, outcome: r.outcome, mode: r.cpus[0]?.mode ?? 'generators' };
 }
 
 const freeRunBench: BenchModule = {
@@ -163,70 +196,81 @@ const freeRunBench: BenchModule = {
   async run(ctx) {
     // Short rounds, many of them: the host's load shifts within seconds, and a ratio is only as good as
     // the pairing of its two runs; the median of five rounds shrugs off one or two disturbed ones.
-    const seconds = ctx.quick ? 0.5 : 1;
+    // Each side is measured over the same window after a warm-up: a twin's critical section is one
+    // large function that V8 compiles for 20-130 ms while the CPU runs it unoptimized (at 2 and 4 CPUs
+    // every CPU waits for the slowest), against a few milliseconds for the plain loop: 80-300 ms to
+    // full speed against about 10. The whole run, warm-up included, is in each row's note.
+    const seconds = ctx.quick ? 0.6 : 1.5;
+    const warm = ctx.quick ? 0.2 : 0.5;
     const rounds = ctx.quick ? 1 : 5;
     const rows: BenchRow[] = [];
     for (const kind of ['tas', 'ttas', 'ke', 'queued'] as const) {
       for (const cpus of [1, 2, 4]) {
-        const twins: number[] = [];
-        const plains: number[] = [];
-        const ratios: number[] = [];
-        const mcsPlains: number[] = [];
-        const mcsRatios: number[] = [];
+        const twins: Rate[] = [];
+        const plains: Rate[] = [];
+        const mcsPlains: Rate[] = [];
         let twinOutcome = 'pass';
         let twinMode = 'twin';
         for (let round = 0; round < rounds; round++) {
-          const twin = await freeRunLoop(kind, cpus, seconds, 'auto');
-          const plain = await plainLoop(kind, cpus, seconds);
-          twins.push(twin.perSecond);
-          plains.push(plain);
-          ratios.push(twin.perSecond / plain);
-          if (kind === 'queued') {
-            const mcs = await plainLoop('mcs', cpus, seconds);
-            mcsPlains.push(mcs);
-            mcsRatios.push(twin.perSecond / mcs);
-          }
+          const twin = await freeRunLoop(kind, cpus, seconds, warm, 'auto');
+          twins.push(twin);
+          plains.push(await plainLoop(kind, cpus, seconds, warm));
+          if (kind === 'queued') mcsPlains.push(await plainLoop('mcs', cpus, seconds, warm));
           if (twin.outcome !== 'pass') twinOutcome = twin.outcome;
           twinMode = twin.mode;
         }
+        const steady = ratiosOf(twins, plains, 'steady');
+        const whole = ratiosOf(twins, plains, 'whole');
         // Generators are far from the target either way: one run, against the last round's plain loop.
-        const gen = await freeRunLoop(kind, cpus, seconds, 'generators');
+        const gen = await freeRunLoop(kind, cpus, seconds, warm, 'generators');
         const label = LABELS[kind];
         const cpuLabel = `${cpus} CPU${cpus > 1 ? 's' : ''}`;
-        const plainMedian = median(plains);
-        const spread = rounds > 1 ? `ratios ${ratios.map(pct).join(', ')} in ${rounds} rounds` : '';
-        const twinNote = twinOutcome !== 'pass' ? `free-run outcome ${twinOutcome}` : twinMode !== 'twin' ? 'ran as generators' : spread;
+        const spread = rounds > 1 ? `ratios ${steady.map(pct).join(', ')} in ${rounds} rounds; ` : '';
+        const wholeNote = whole.length ? `whole ${seconds} s runs with warm-up: ${pct(median(whole))}` : 'the plain loop made no progress';
+        const twinNote = twinOutcome !== 'pass' ? `free-run outcome ${twinOutcome}` : twinMode !== 'twin' ? 'ran as generators' : spread + wholeNote;
+        const twinSteady = Math.round(median(twins.map((t) => t.steady)));
         rows.push({
           name: `${label}, ${cpuLabel}, plain-function twins: critical sections/s`,
-          value: Math.round(median(twins)),
+          value: twinSteady,
           unit: 'CS/s',
-          baseline: { name: 'plain-function Atomics loop', value: Math.round(plainMedian) },
-          ratio: median(ratios),
-          ...(twinNote ? { note: twinNote } : {}),
+          baseline: { name: 'plain-function Atomics loop', value: Math.round(median(plains.map((p) => p.steady))) },
+          ...(steady.length ? { ratio: median(steady) } : {}),
+          note: twinNote,
         });
         if (kind === 'queued') {
+          const mcs = ratiosOf(twins, mcsPlains, 'steady');
           rows.push({
             name: `${label}, ${cpuLabel}, plain-function twins: critical sections/s`,
-            value: Math.round(median(twins)),
+            value: twinSteady,
             unit: 'CS/s',
-            baseline: { name: 'minimal MCS Atomics loop', value: Math.round(median(mcsPlains)) },
-            ratio: median(mcsRatios),
-            note: `ratios ${mcsRatios.map(pct).join(', ')}: MCS does 7 Atomics per critical section, the in-stack queued lock 11`,
+            baseline: { name: 'minimal MCS Atomics loop', value: Math.round(median(mcsPlains.map((p) => p.steady))) },
+            ...(mcs.length ? { ratio: median(mcs) } : {}),
+            note: `ratios ${mcs.map(pct).join(', ')}: MCS does 7 Atomics per critical section, the in-stack queued lock 11`,
           });
         }
-        const lastPlain = plains[plains.length - 1]!;
+        const lastPlain = plains[plains.length - 1]!.steady;
         rows.push({
           name: `${label}, ${cpuLabel}, generators: critical sections/s`,
-          value: Math.round(gen.perSecond),
+          value: Math.round(gen.steady),
           unit: 'CS/s',
           baseline: { name: 'plain-function Atomics loop', value: Math.round(lastPlain) },
-          ratio: gen.perSecond / lastPlain,
+          ratio: gen.steady / lastPlain,
           ...(gen.outcome !== 'pass' ? { note: `free-run outcome ${gen.outcome}` } : {}),
         });
-        ctx.log(`  … ${kind} at ${cpuLabel}: twins ${twins.map(Math.round).join(' ')}, plain ${plains.map(Math.round).join(' ')} CS/s (${ratios.map(pct).join(' ')}); generators ${Math.round(gen.perSecond)}`);
+        const list = (rs: Rate[]): string => rs.map((r) => Math.round(r.steady)).join(' ');
+        ctx.log(`  … ${kind} at ${cpuLabel}: twins ${list(twins)}, plain ${list(plains)} CS/s (${steady.map(pct).join(' ')}; whole runs ${whole.map(pct).join(' ')}); generators ${Math.round(gen.steady)}`);
       }
     }
     return rows;
   },
 };
+
+/**
+ * Per-round ratios of twin to plain, each within its round. A round whose plain loop made no progress
+ * in the window (a convoy of more spinning workers than host cores) has no ratio.
+ */
+function ratiosOf(twins: readonly Rate[], plains: readonly Rate[], which: keyof Rate): number[] {
+  return twins.flatMap((t, i) => (plains[i]![which] > 0 ? [t[which] / plains[i]![which]] : []));
+}
+
 export default freeRunBench;
