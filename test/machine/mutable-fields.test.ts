@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { setUpRun } from '../../src/engine/instantiate.ts';
+import { Kernel } from '../../src/kernel/kernel.ts';
+import { ExecContext } from '../../src/machine/cpu.ts';
+import { Machine } from '../../src/machine/machine.ts';
 import { markFieldsMutable } from '../../src/machine/mutable-fields.ts';
+import { validateRig } from '../../src/machine/rig.ts';
+import { defineScenario } from '../../src/scenario/define.ts';
 
 class Sample {
   count = 3;
@@ -77,5 +83,17 @@ describe('markFieldsMutable', () => {
     markFieldsMutable(spy);
     expect(writes).not.toContain('other');
     expect(writes).toContain('count');
+  });
+});
+
+describe('Machine.perRunFields', () => {
+  it('names fields a machine has once setup has run (a renamed field would be primed in vain)', () => {
+    const r = validateRig({ id: 'prime', title: 'prime', cores: 2, hal: 'mp', build: 'free' });
+    if (!r.ok) throw new Error('rig');
+    const m = new Machine(r.rig);
+    const k = new Kernel(m);
+    const setupCtx = new ExecContext(-1, 'thread', 'setup', (function* () {})(), m.cpus[0]!, null);
+    setUpRun(m, k, defineScenario({ id: 'x/prime', title: 'prime', description: 'no actors', family: 'x', setup: () => ({}), actors: { a: { run: function* () {} } }, expect: 'pass' }), setupCtx);
+    for (const key of Machine.perRunFields) expect(Object.keys(m), key).toContain(key);
   });
 });

@@ -15,10 +15,9 @@ import { BugCheck, BUGCODES, InvariantViolation, ScenarioError, VERIFIER_SUBCODE
 import { markFieldsMutable } from '../../machine/mutable-fields.ts';
 import { ExecContext, NOT_BLOCKED, type LogicalCpu, type Thread } from '../../machine/cpu.ts';
 import { DISPATCH_LEVEL, irqlName, PASSIVE_LEVEL } from '../../machine/irql.ts';
-import type { AsyncEvent, Machine } from '../../machine/machine.ts';
 import { OutOfMachineMemory } from '../../machine/memory.ts';
 import { OP_SPIN, OP_WAIT, type Routine } from '../../machine/ops.ts';
-import { KERNEL_SHARED_WORDS } from '../../machine/machine.ts';
+import { KERNEL_SHARED_WORDS, Machine, type AsyncEvent } from '../../machine/machine.ts';
 import type { Rig } from '../../machine/rig.ts';
 import { DPC_ARGUMENT1, DPC_ARGUMENT2, DPC_DATA, DPC_DEFERRED_CONTEXT, insertQueueDpc, type KDEFERRED_ROUTINE } from '../../kernel/dpc.ts';
 import { Kernel, SHARED_STATE_FAMILIES } from '../../kernel/kernel.ts';
@@ -303,7 +302,7 @@ class FreeCpu {
     this.m.cur = this.setupCtx;
     this.m.cpu = own;
     markFieldsMutable(this, { objects: true });
-    markFieldsMutable(this.m, { keys: ['cur', 'cpu', 'live', 'step', 'stale', 'nextContextId', 'contextsInRun', 'opAddr'], objects: true });
+    markFieldsMutable(this.m, { keys: Machine.perRunFields, objects: true });
   }
 
   run(): CpuResult {
