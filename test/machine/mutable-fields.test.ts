@@ -18,6 +18,19 @@ class Sample {
   fn = (): number => 7;
 }
 
+/** A Sample behind a proxy that records every write: the field and the value, in order. */
+function recorded(): { s: Sample; spy: Sample; writes: [string, unknown][] } {
+  const s = new Sample();
+  const writes: [string, unknown][] = [];
+  const spy = new Proxy(s, {
+    set(target, key, value) {
+      writes.push([String(key), value]);
+      return Reflect.set(target, key, value);
+    },
+  });
+  return { s, spy, writes };
+}
+
 describe('markFieldsMutable', () => {
   it('leaves every field with the value it had', () => {
     const s = new Sample();
@@ -36,30 +49,18 @@ describe('markFieldsMutable', () => {
   });
 
   it('touches only the fields it is given, and adds none', () => {
-    const s = new Sample();
-    const writes: string[] = [];
-    const spy = new Proxy(s, {
-      set(target, key, value) {
-        writes.push(String(key));
-        return Reflect.set(target, key, value);
-      },
-    });
+    const { s, spy, writes } = recorded();
     markFieldsMutable(spy, { keys: ['count', 'label', 'missing'] });
     // Two writes each (another value, then the old one); an absent field is neither read into being nor written.
-    expect(writes).toEqual(['count', 'count', 'label', 'label']);
+    expect(writes.map(([key]) => key)).toEqual(['count', 'count', 'label', 'label']);
     expect('missing' in s).toBe(false);
   });
 
   it('writes another value of the same kind before restoring it', () => {
-    const s = new Sample();
+    const { spy, writes } = recorded();
     const seen: Record<string, unknown[]> = {};
-    const spy = new Proxy(s, {
-      set(target, key, value) {
-        (seen[String(key)] ??= []).push(value);
-        return Reflect.set(target, key, value);
-      },
-    });
     markFieldsMutable(spy, { objects: true });
+    for (const [key, value] of writes) (seen[key] ??= []).push(value);
     expect(seen['count']).toEqual([0, 3]);
     expect(seen['zero']).toEqual([1, 0]);
     expect(seen['ratio']).toEqual([0.75, 0.25]);
@@ -72,17 +73,10 @@ describe('markFieldsMutable', () => {
   });
 
   it('leaves object fields alone unless asked', () => {
-    const s = new Sample();
-    const writes: string[] = [];
-    const spy = new Proxy(s, {
-      set(target, key, value) {
-        writes.push(String(key));
-        return Reflect.set(target, key, value);
-      },
-    });
+    const { spy, writes } = recorded();
     markFieldsMutable(spy);
-    expect(writes).not.toContain('other');
-    expect(writes).toContain('count');
+    expect(writes.map(([key]) => key)).not.toContain('other');
+    expect(writes.map(([key]) => key)).toContain('count');
   });
 });
 
