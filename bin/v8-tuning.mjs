@@ -8,7 +8,7 @@
 // --no-concurrent-recompilation: V8 optimizes on background threads by default, and with as many
 // spinning CPU workers as host cores those threads wait for a core while every CPU runs unoptimized
 // code (and, at a lock hand-off, waits for the slowest). Compiling on the CPU's own thread measured
-// 140 ms instead of 210 ms to full speed for test-and-set on 2 CPUs (2-core host), about 6% more
+// 140 ms instead of 210 ms to full speed for test-and-set on 2 CPUs (2-core host), about 7% more
 // critical sections in a 1.5 s run.
 import v8 from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
