@@ -254,7 +254,7 @@ const freeRunBench: BenchModule = {
           value: Math.round(gen.steady),
           unit: 'CS/s',
           baseline: { name: 'plain-function Atomics loop', value: Math.round(lastPlain) },
-          ratio: gen.steady / lastPlain,
+          ...(lastPlain > 0 ? { ratio: gen.steady / lastPlain } : {}),
           ...(gen.outcome !== 'pass' ? { note: `free-run outcome ${gen.outcome}` } : {}),
         });
         const list = (rs: Rate[]): string => rs.map((r) => Math.round(r.steady)).join(' ');

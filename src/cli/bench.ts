@@ -23,14 +23,20 @@ export async function bench(argv: string[], out: (s: string) => void): Promise<n
     results.push({ module: entry.title, rows });
     if (!json) {
       out(`\n${entry.title}`);
-      for (const r of rows) {
-        const base = r.baseline ? `   vs ${r.baseline.name}: ${r.baseline.value.toLocaleString('en-US')} → ${(100 * (r.ratio ?? r.value / r.baseline.value)).toFixed(0)}%` : '';
-        out(`  ${r.name.padEnd(64)} ${r.value.toLocaleString('en-US').padStart(12)} ${r.unit}${base}${r.note ? `   (${r.note})` : ''}`);
-      }
+      for (const r of rows) out(formatBenchRow(r));
     }
   }
   if (json) out(JSON.stringify({ host, quick, results }));
   return 0;
+}
+
+/** One row of the bench's text output: the figure, its baseline and their ratio, and the note. */
+export function formatBenchRow(r: BenchRow): string {
+  // A baseline that made no progress (a convoy of more spinning workers than host cores) has no ratio.
+  const ratio = r.ratio ?? (r.baseline && r.baseline.value > 0 ? r.value / r.baseline.value : undefined);
+  const shown = ratio === undefined || !Number.isFinite(ratio) ? 'no ratio' : `${(100 * ratio).toFixed(0)}%`;
+  const base = r.baseline ? `   vs ${r.baseline.name}: ${r.baseline.value.toLocaleString('en-US')} → ${shown}` : '';
+  return `  ${r.name.padEnd(64)} ${r.value.toLocaleString('en-US').padStart(12)} ${r.unit}${base}${r.note ? `   (${r.note})` : ''}`;
 }
 
 /**
