@@ -245,7 +245,7 @@ const freeRunBench: BenchModule = {
             unit: 'CS/s',
             baseline: { name: 'minimal MCS Atomics loop', value: Math.round(median(mcsPlains.map((p) => p.steady))) },
             ...(mcs.length ? { ratio: median(mcs) } : {}),
-            note: `ratios ${mcs.map(pct).join(', ')}: MCS does 7 Atomics per critical section, the in-stack queued lock 11`,
+            note: `${mcs.length ? `ratios ${mcs.map(pct).join(', ')}` : 'the MCS loop made no progress'}: MCS does 7 Atomics per critical section, the in-stack queued lock 11`,
           });
         }
         const lastPlain = plains[plains.length - 1]!.steady;
