@@ -228,25 +228,20 @@ const freeRunBench: BenchModule = {
         const spread = rounds > 1 ? `ratios ${steady.map(pct).join(', ')} in ${rounds} rounds; ` : '';
         const wholeNote = whole.length ? `whole ${seconds} s runs with warm-up: ${pct(median(whole))}` : 'the plain loop made no progress';
         const twinNote = twinOutcome !== 'pass' ? `free-run outcome ${twinOutcome}` : twinMode !== 'twin' ? 'ran as generators' : spread + wholeNote;
-        const twinSteady = Math.round(median(twins.map((t) => t.steady)));
-        rows.push({
+        // The twins' median against one reference loop, its ratios taken within each round.
+        const twinRow = (reference: string, refs: readonly Rate[], ratios: readonly number[], note: string): BenchRow => ({
           name: `${label}, ${cpuLabel}, plain-function twins: critical sections/s`,
-          value: twinSteady,
+          value: Math.round(median(twins.map((t) => t.steady))),
           unit: 'CS/s',
-          baseline: { name: 'plain-function Atomics loop', value: Math.round(median(plains.map((p) => p.steady))) },
-          ...(steady.length ? { ratio: median(steady) } : {}),
-          note: twinNote,
+          baseline: { name: reference, value: Math.round(median(refs.map((p) => p.steady))) },
+          ...(ratios.length ? { ratio: median(ratios) } : {}),
+          note,
         });
+        rows.push(twinRow('plain-function Atomics loop', plains, steady, twinNote));
         if (kind === 'queued') {
           const mcs = ratiosOf(twins, mcsPlains, 'steady');
-          rows.push({
-            name: `${label}, ${cpuLabel}, plain-function twins: critical sections/s`,
-            value: twinSteady,
-            unit: 'CS/s',
-            baseline: { name: 'minimal MCS Atomics loop', value: Math.round(median(mcsPlains.map((p) => p.steady))) },
-            ...(mcs.length ? { ratio: median(mcs) } : {}),
-            note: `${mcs.length ? `ratios ${mcs.map(pct).join(', ')}` : 'the MCS loop made no progress'}: MCS does 7 Atomics per critical section, the in-stack queued lock 11`,
-          });
+          const spreadMcs = mcs.length ? `ratios ${mcs.map(pct).join(', ')}` : 'the MCS loop made no progress';
+          rows.push(twinRow('minimal MCS Atomics loop', mcsPlains, mcs, `${spreadMcs}: MCS does 7 Atomics per critical section, the in-stack queued lock 11`));
         }
         const lastPlain = plains[plains.length - 1]!.steady;
         rows.push({
