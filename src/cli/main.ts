@@ -37,7 +37,7 @@ export async function main(argv: string[], out: Out = (s) => process.stdout.writ
       }
       case 'bench': {
         const { bench } = await import('./bench.ts');
-        return await bench(rest, out);
+        return await bench(rest, out, err);
       }
       case undefined:
       case 'help':
