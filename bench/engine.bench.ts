@@ -340,7 +340,7 @@ const engineBench: BenchModule = {
       note: `${(r2.steps / n).toFixed(1)} steps per schedule`,
     });
 
-    const { loadAllScenarios } = await import('../src/cli/load.ts');
+    const { loadAllScenarios } = await import('../src/workers/node-load.ts');
     const per = ctx.quick ? 1_000 : 10_000;
     for (const s of await loadAllScenarios()) {
       const run3 = new ControlledRun(rig, s);

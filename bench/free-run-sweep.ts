@@ -8,7 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { freeRun } from '../src/engine/free/run.ts';
 import { presetRig } from '../src/machine/presets.ts';
-import { loadAllScenarios } from '../src/cli/load.ts';
+import { loadAllScenarios } from '../src/workers/node-load.ts';
 import { checkExpectation, describeExpected, expectedOutcome } from '../src/scenario/expect.ts';
 import { nodeFreeWorker } from '../src/workers/node-entry.ts';
 const rig = presetRig(process.argv[2] ?? 'dual-opteron-240')!;

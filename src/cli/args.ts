@@ -1,5 +1,5 @@
 /** A small, strict argument parser: unknown options and bad values are input errors, never ignored. */
-import { InputError } from './load.ts';
+import { InputError } from '../workers/node-load.ts';
 
 export interface OptionSpec {
   /** Takes a value (`--seed 3`) or is a switch (`--json`). */

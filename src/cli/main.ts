@@ -7,7 +7,7 @@ import { DEFAULT_DEPTH, DEFAULT_PREEMPTION_BOUND, DEFAULT_STRATEGY, STRATEGIES, 
 import { decodeSchedule, ScheduleError } from '../engine/schedule.ts';
 import { choiceOption, intOption, parseArgs, stringOption } from './args.ts';
 import { describeRig, formatSummary, formatTrace } from './format.ts';
-import { InputError, listRigs, loadAllScenarios, loadRig, loadScenario } from './load.ts';
+import { InputError, listRigs, loadAllScenarios, loadRig, loadScenario } from '../workers/node-load.ts';
 import { formatFreeSummary, runFreeJob, runJob, runPoolJob } from './runner.ts';
 
 const USAGE = `usage:
@@ -37,7 +37,7 @@ export async function main(argv: string[], out: Out = (s) => process.stdout.writ
       }
       case 'bench': {
         const { bench } = await import('./bench.ts');
-        return await bench(rest, out);
+        return await bench(rest, out, err);
       }
       case undefined:
       case 'help':

@@ -10,7 +10,7 @@ import type { RunSummary } from '../engine/outcome.ts';
 import { activeCpuCount } from '../machine/rig.ts';
 import { checkExpectation, describeExpected, describeFailure, expectedOutcome } from '../scenario/expect.ts';
 import { intOption, parseArgs, stringOption } from './args.ts';
-import { InputError, listRigs, loadAllScenarios, loadRig } from './load.ts';
+import { InputError, listRigs, loadAllScenarios, loadRig } from '../workers/node-load.ts';
 
 interface RegressRow {
   scenario: string;

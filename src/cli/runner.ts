@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import type { RunSummary } from '../engine/outcome.ts';
 import type { TraceStep } from '../engine/trace.ts';
-import { InputError } from './load.ts';
+import { InputError } from '../workers/node-load.ts';
 import type { WorkerJob, WorkerMessage } from './worker.ts';
 
 const WORKER_URL = new URL('../../bin/worker.mjs', import.meta.url);
@@ -122,7 +122,7 @@ export async function runFreeJob(
 
 /** An exploration spread over `workers` worker threads (src/engine/pool.ts). */
 export async function runPoolJob(
-  job: { scenario: string; rig: import('../machine/rig.ts').Rig; workers: number; options: Pick<import('../workers/api.ts').ExploreRequest, 'strategy' | 'seed' | 'schedules' | 'depth' | 'preemptionBound'> },
+  job: { scenario: string; rig: import('../machine/rig.ts').Rig; workers: number; options: Pick<import('../engine/worker-contract.ts').ExploreRequest, 'strategy' | 'seed' | 'schedules' | 'depth' | 'preemptionBound'> },
   onProgress?: (p: import('../engine/pool.ts').PoolProgress) => void,
 ): Promise<import('../engine/pool.ts').PoolSummary> {
   const { explorePool } = await import('../engine/pool.ts');

@@ -8,7 +8,7 @@ import type { RunSummary } from '../engine/outcome.ts';
 import { ScheduleError } from '../engine/schedule.ts';
 import type { TraceStep } from '../engine/trace.ts';
 import type { Rig } from '../machine/rig.ts';
-import { InputError, loadScenario } from './load.ts';
+import { InputError, loadScenario } from '../workers/node-load.ts';
 
 export interface ExploreJob {
   kind: 'explore';

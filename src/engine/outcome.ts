@@ -1,8 +1,9 @@
 /** What a run ends as (DESIGN.md section 5) and the JSON shape the CLI prints (section 6). */
 import type { WaitInfo } from '../machine/machine.ts';
+import type { BugCheckInfo, OutcomeKind } from '../scenario/outcome.ts';
 import type { SourceSite } from './source-site.ts';
 
-export type OutcomeKind = 'pass' | 'bugcheck' | 'deadlock' | 'hang' | 'invariant' | 'error';
+export type { BugCheckInfo, OutcomeKind };
 
 export interface ContextSnapshot {
   kind: 'thread' | 'dpc' | 'isr';
@@ -24,14 +25,6 @@ export interface CpuSnapshot {
   stack: ContextSnapshot[];
   readyThreads: string[];
   queuedDpcs: string[];
-}
-
-export interface BugCheckInfo {
-  code: number;
-  name: string;
-  params: number[];
-  meaning: string;
-  subcodeMeaning?: string;
 }
 
 export interface Failure {

@@ -21,8 +21,7 @@
  * schedules; workers still running one second later are terminated.
  */
 import { proxy } from 'comlink';
-import { atomicMinBound } from '../workers/explore-core.ts';
-import { CANCEL_WORD, FAILURE_BOUND_WORD, heartbeatWord, poolControlWords, type ExploreRequest, type PoolExploreWorkerApi, type Progress } from '../workers/api.ts';
+import { atomicMinBound, CANCEL_WORD, FAILURE_BOUND_WORD, heartbeatWord, poolControlWords, type ExploreRequest, type PoolExploreWorkerApi, type Progress } from './worker-contract.ts';
 import type { RunSummary } from './outcome.ts';
 
 export interface PoolWorker {

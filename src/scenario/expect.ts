@@ -1,7 +1,7 @@
 /** Matching a scenario's declared expectations against a rig and an actual outcome. */
 import { activeCpuCount, type Rig } from '../machine/rig.ts';
 import type { ExpectRule, ExpectedOutcome, RigSelector, Scenario } from './define.ts';
-import type { RunSummary } from '../engine/outcome.ts';
+import type { ObservedOutcome } from './outcome.ts';
 
 export function selectorMatches(sel: RigSelector | undefined, rig: Rig): boolean {
   if (!sel) return true;
@@ -26,7 +26,7 @@ export function describeExpected(o: ExpectedOutcome): string {
 }
 
 /** Does an exploration's result satisfy the expectation? Returns null when it does, else why not. */
-export function checkExpectation(o: ExpectedOutcome, r: RunSummary): string | null {
+export function checkExpectation(o: ExpectedOutcome, r: ObservedOutcome): string | null {
   const got = r.failure ? describeFailure(r) : 'pass';
   if (o === 'pass') return r.outcome === 'pass' ? null : `expected pass, got ${got}`;
   if (r.outcome === 'pass') return `expected ${describeExpected(o)}, but ${r.schedulesRun} schedules found no failure`;
@@ -40,7 +40,7 @@ export function checkExpectation(o: ExpectedOutcome, r: RunSummary): string | nu
   return r.outcome === 'invariant' && r.failure?.invariant === o.invariant ? null : `expected invariant '${o.invariant}', got ${got}`;
 }
 
-export function describeFailure(r: RunSummary): string {
+export function describeFailure(r: ObservedOutcome): string {
   const f = r.failure;
   if (!f) return r.outcome;
   if (f.bugcheck) return `bugcheck ${f.bugcheck.name} (0x${f.bugcheck.code.toString(16).toUpperCase()}${f.bugcheck.code === 0xc4 ? `/0x${f.bugcheck.params[0]!.toString(16)}` : ''})`;

@@ -7,7 +7,7 @@ import { freeRunAvailability, type FreeRunAvailability } from '../engine/free/av
 import { freeRun, type FreeCpuWorker, type FreeRunOptions, type FreeRunSummary } from '../engine/free/run.ts';
 import { explorePool, type PoolOptions, type PoolSummary, type PoolWorker } from '../engine/pool.ts';
 import type { Rig } from '../machine/rig.ts';
-import type { ExploreRequest, FreeWorkerApi, PoolExploreWorkerApi, ScenarioRef } from './api.ts';
+import type { ExploreRequest, FreeWorkerApi, PoolExploreWorkerApi, ScenarioRef } from '../engine/worker-contract.ts';
 
 export { freeRunAvailability, type FreeRunAvailability };
 

@@ -2,29 +2,20 @@
  * The exploration worker's API (ExploreWorkerApi), independent of the
  * environment it is exposed in: a share of one exploration's schedule indices
  * (first, first + stride, ...), progress in batches, the shared cancel flag
- * and the pool's failure bound (see FAILURE_BOUND_WORD in api.ts).
+ * and the pool's failure bound (see FAILURE_BOUND_WORD in src/engine/worker-contract.ts).
  */
 import { explore, replay } from '../engine/explore.ts';
 import type { RunSummary } from '../engine/outcome.ts';
 import {
-  CANCEL_WORD, FAILURE_BOUND_WORD, heartbeatWord, type ExploreRequest, type PoolExploreWorkerApi, type Progress, type ReplayRequest,
+  atomicMinBound, CANCEL_WORD, FAILURE_BOUND_WORD, heartbeatWord, type ExploreRequest, type PoolExploreWorkerApi, type Progress, type ReplayRequest,
   type ReplayResponse, type ShareBelow,
-} from './api.ts';
+} from '../engine/worker-contract.ts';
 import { loadScenarioRef, type LibraryLoader } from './scenario-source.ts';
 
 /** Progress goes back at most this often (schedules are microseconds; messages are not). */
 const PROGRESS_MS = 200;
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
-
-/** Lowers word i of a shared array to v if v is smaller (0 means "none yet"). */
-export function atomicMinBound(a: Int32Array, i: number, v: number): void {
-  for (;;) {
-    const cur = Atomics.load(a, i);
-    if (cur !== 0 && cur <= v) return;
-    if (Atomics.compareExchange(a, i, cur, v) === cur) return;
-  }
-}
 
 export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorkerApi {
   // Cumulative steps after each passing schedule of the last exploration, in index order.

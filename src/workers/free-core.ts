@@ -1,6 +1,6 @@
 /** The free-run CPU worker's API, independent of the environment it is exposed in. */
 import { runFreeCpu, type FreeCpuJob } from '../engine/free/cpu.ts';
-import type { FreeCpuRequest, FreeWorkerApi, ScenarioRef } from './api.ts';
+import type { FreeCpuRequest, FreeWorkerApi, ScenarioRef } from '../engine/worker-contract.ts';
 import { loadScenarioRef, type LibraryLoader } from './scenario-source.ts';
 
 /** Loads plain-function twins of the kernel and of a scenario, where the environment can make them (Node: bin/twin-loader.mjs). */

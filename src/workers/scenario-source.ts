@@ -7,7 +7,7 @@
  */
 import { defineScenario, type Scenario, type ScenarioDefinition } from '../scenario/define.ts';
 import * as raceboxApi from '../scenario/index.ts';
-import type { ScenarioRef } from './api.ts';
+import type { ScenarioRef } from '../engine/worker-contract.ts';
 import { evaluateModule, transpileScenario } from './transpile.ts';
 
 /**

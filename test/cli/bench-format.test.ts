@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBenchRow } from '../../src/cli/bench.ts';
+import { formatBenchRow } from '../../bench/cli.ts';
 
 describe('formatBenchRow', () => {
   it('shows the row ratio, or the value over the baseline', () => {

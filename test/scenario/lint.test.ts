@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ScenarioError } from '../../src/machine/bugcheck.ts';
 import { defineScenario } from '../../src/scenario/define.ts';
-import { loadAllScenarios } from '../../src/cli/load.ts';
+import { loadAllScenarios } from '../../src/workers/node-load.ts';
 import type { Kernel } from '../../src/kernel/kernel.ts';
 
 type S = { lock: number; p: number };

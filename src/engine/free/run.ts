@@ -8,7 +8,7 @@
  */
 import { activeCpuCount, type Rig } from '../../machine/rig.ts';
 import { irqlName, DISPATCH_LEVEL } from '../../machine/irql.ts';
-import type { FreeCpuRequest, FreeWorkerApi, ScenarioRef } from '../../workers/api.ts';
+import type { FreeCpuRequest, FreeWorkerApi, ScenarioRef } from '../worker-contract.ts';
 import type { CpuSnapshot, Failure, OutcomeKind, RunSummary } from '../outcome.ts';
 import { freeRunAvailability } from './availability.ts';
 import {

@@ -1,7 +1,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { RunSummary } from '../../engine/outcome.ts';
 import type { TraceStep } from '../../engine/trace.ts';
-import type { Progress, ReplayRequest } from '../../workers/api.ts';
+import type { Progress, ReplayRequest } from '../../engine/worker-contract.ts';
 import type { ExploreJob, Runner } from '../services/runner.ts';
 
 export type RunPhase = 'idle' | 'exploring' | 'replaying' | 'done' | 'cancelled' | 'failed';

@@ -1,4 +1,4 @@
-import type { ScenarioRef } from '../../workers/api.ts';
+import type { ScenarioRef } from '../../engine/worker-contract.ts';
 
 /** The scenario a run uses: from the library, or the user's own source (run only inside workers). */
 export type ScenarioChoice =

@@ -4,7 +4,7 @@
  * work happens in workers; the page only sends requests and draws results.
  */
 import type { RunSummary } from '../../engine/outcome.ts';
-import type { ExploreRequest, Progress, ReplayRequest, ReplayResponse } from '../../workers/api.ts';
+import type { ExploreRequest, Progress, ReplayRequest, ReplayResponse } from '../../engine/worker-contract.ts';
 
 export type EngineKind = 'controlled' | 'free';
 

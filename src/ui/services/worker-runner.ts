@@ -9,7 +9,7 @@ import { proxy, wrap, type Remote } from 'comlink';
 import { freeRunAvailability } from '../../engine/free/availability.ts';
 import type { RunSummary } from '../../engine/outcome.ts';
 import { explorePool, poolCancelFlag, type PoolWorker } from '../../engine/pool.ts';
-import { CANCEL_WORD, type PoolExploreWorkerApi, type Progress, type ReplayRequest, type ReplayResponse } from '../../workers/api.ts';
+import { CANCEL_WORD, type PoolExploreWorkerApi, type Progress, type ReplayRequest, type ReplayResponse } from '../../engine/worker-contract.ts';
 import type { ExploreJob, Runner } from './runner.ts';
 
 function exploreWorker(name: string): { worker: Worker; api: Remote<PoolExploreWorkerApi> } {

@@ -2,11 +2,12 @@
  * The contract between the app (or the CLI) and an exploration worker,
  * exposed with Comlink. One worker runs one controlled exploration or replay
  * at a time; a pool (src/engine/pool.ts) spreads one exploration over several
- * by giving each a share of the schedule indices (first, stride).
+ * by giving each a share of the schedule indices (first, stride). The engine
+ * owns this contract; src/workers/ implements it.
  */
-import type { ExploreStrategy } from '../engine/explore.ts';
-import type { RunSummary } from '../engine/outcome.ts';
-import type { TraceStep } from '../engine/trace.ts';
+import type { ExploreStrategy } from './explore.ts';
+import type { RunSummary } from './outcome.ts';
+import type { TraceStep } from './trace.ts';
 import type { Rig } from '../machine/rig.ts';
 
 /** A library scenario by id, or a user's scenario as TypeScript source (transpiled inside the worker, never on the page). */
@@ -78,6 +79,15 @@ export function poolControlWords(n: number): number {
   return heartbeatWord(n);
 }
 
+/** Lowers word i of a shared array to v if v is smaller (0 means "none yet"). */
+export function atomicMinBound(a: Int32Array, i: number, v: number): void {
+  for (;;) {
+    const cur = Atomics.load(a, i);
+    if (cur !== 0 && cur <= v) return;
+    if (Atomics.compareExchange(a, i, cur, v) === cur) return;
+  }
+}
+
 /** Schedules and steps a worker's last exploration spent on indices below a bound (for a pool's totals). */
 export interface ShareBelow {
   schedules: number;
@@ -112,5 +122,5 @@ export interface FreeCpuRequest {
 
 export interface FreeWorkerApi {
   /** Runs this CPU until the coordinator stops the run (through the control block); returns its counters and any failure. */
-  runCpu(req: FreeCpuRequest): Promise<import('../engine/free/cpu.ts').CpuResult>;
+  runCpu(req: FreeCpuRequest): Promise<import('./free/cpu.ts').CpuResult>;
 }

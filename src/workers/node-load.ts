@@ -1,5 +1,6 @@
 /**
- * Finding rigs and scenarios on disk for the CLI: presets and rigs/<id>.json,
+ * Finding rigs and scenarios on disk in Node (the CLI, and the worker threads
+ * that load library scenarios by id): presets and rigs/<id>.json,
  * scenarios/<family>/<name>.ts, or any file path a user gives.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
