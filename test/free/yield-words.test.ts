@@ -1,9 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ControlledRun } from '../../src/engine/controlled.ts';
-import { DfsStrategy } from '../../src/engine/strategies/dfs.ts';
-import { cpusRig, fixture, noWorkersLeft, rig, runFree } from './helpers.ts';
+import { preset, runOnce } from '../helpers.ts';
+import { cpusRig, fixture, noWorkersLeft, runFree } from './helpers.ts';
 
 // A scenario with `yield` in its id, description, invariant names and strings runs the same under
 // the controlled engine, free-run with generators and free-run with plain-function twins.
@@ -30,10 +29,7 @@ describe('the word yield survives twinning', () => {
 
   it('under the controlled engine', async () => {
     const { default: scenario } = await import('./fixtures/yield-words.ts');
-    const run = new ControlledRun(rig('dual-opteron-240'), scenario);
-    const strategy = new DfsStrategy(0);
-    strategy.newExecution(0);
-    const e = run.execute(strategy, { trace: false });
+    const e = runOnce(preset('dual-opteron-240'), scenario);
     expect(e.outcome, e.failure?.message).toBe('invariant');
     expect(e.failure?.invariant).toBe('yield stays a word');
     expect(e.failure?.message).toContain(MESSAGE);
