@@ -18,7 +18,7 @@ test('free-run reports the lost update of irql-as-lock on two CPUs', async ({ pa
   const report = page.getByTestId('free-run');
   await expect(report).toContainText('Free-run on 2 workers');
   await expect(report).toContainText('stopped by failure');
-  await expect(report).toContainText('cannot be replayed');
+  await expect(report).toContainText('A free-run failure cannot be replayed');
   // Not reproducible: no schedule string and no Replay button.
   await expect(page.locator('rb-run-result .schedule')).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Replay', exact: true })).toHaveCount(0);
@@ -31,7 +31,7 @@ test('free-run of ke-spinlock runs clean on both CPU workers', async ({ page }) 
   await expect(report).toContainText('Free-run on 2 workers');
   await expect(report).toContainText('300 iterations');
   await expect(report).toContainText('stopped by iterations');
-  await expect(report).not.toContainText('cannot be replayed');
+  await expect(report).not.toContainText('A free-run failure cannot be replayed');
 });
 
 test('the controlled engine finds the lost update on a pool of workers in the page', async ({ page }) => {
@@ -54,7 +54,7 @@ test('free-run reproduces the cancel race across two CPU workers (the cancel rou
   // between IoCancelIrp's exchange of the cancel routine and its CurrentLocation check — 0x48, as in Windows.
   await expect(bsod).toContainText(/MULTIPLE_IRP_COMPLETE_REQUESTS|CANCEL_STATE_IN_COMPLETED_IRP/);
   await expect(page.getByTestId('outcome')).toHaveText(/\((0x44|0x48)\)/);
-  await expect(page.getByTestId('free-run')).toContainText('cannot be replayed');
+  await expect(page.getByTestId('free-run')).toContainText('A free-run failure cannot be replayed');
 });
 
 test('free-run hands a dispatcher event between threads on two CPU workers, with nothing to distrust', async ({ page }) => {
