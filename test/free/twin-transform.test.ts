@@ -68,7 +68,15 @@ describe('twinSource: only generator stars and yield keywords change', () => {
       '  return yield* /* why */',
       '    k.Last();',
       '}',
-      'function* h() { yield {}; yield function () {}; }',
+      'function* h(k) { yield {}; yield function () {}; if (k) yield* [k]; }',
+      'function* i(k) {',
+      '  let s = k',
+      '  yield [s]',
+      '  s = k',
+      '  yield* (k.A())',
+      '  yield*',
+      '    k.B()',
+      '}',
     ]);
     expect(twinSource(input)).toBe(src([
       'function g(k, c) {',
@@ -79,7 +87,15 @@ describe('twinSource: only generator stars and yield keywords change', () => {
       '  return (/* why */',
       '    k.Last());',
       '}',
-      'function h() { ({}); (function () {}); }',
+      'function h(k) { void ({}); void (function () {}); if (k) void ([k]); }',
+      'function i(k) {',
+      '  let s = k',
+      '  void ([s])',
+      '  s = k',
+      '  void ((k.A()))',
+      '  void (',
+      '    k.B())',
+      '}',
     ]));
   });
 

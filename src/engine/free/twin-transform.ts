@@ -27,8 +27,11 @@ interface Edit {
 
 const IDENT_PART = /[\p{ID_Continue}$\u200c\u200d]/u;
 const LINE_BREAK = /[\n\r\u2028\u2029]/;
-/** Operand starts that would read differently at the start of a statement once `yield` is gone. */
-const STATEMENT_AMBIGUOUS = /^(?:\{|function\b|class\b|let\s*\[|async\s+function\b)/;
+/**
+ * Operand starts that read differently at the start of a statement once `yield` is gone: a block, a
+ * declaration, or a token that joins the previous line when it has no semicolon (`a = b` + `[x]`).
+ */
+const STATEMENT_HAZARD = /^(?:[{([`+\-/]|function\b|class\b|let\s*\[|async\s+function\b)/;
 
 /** The twin of a module's JavaScript (an ES module); `rewriteImport` renames relative module specifiers. */
 export function twinSource(js: string, rewriteImport?: ImportRewrite): string {
@@ -60,7 +63,7 @@ export function twinSource(js: string, rewriteImport?: ImportRewrite): string {
   };
 
   const generatorFunction = (node: AnyNode & { generator: boolean; async: boolean }, ancestors: AnyNode[]): void => {
-    if (!node.generator || node.async) return; // an async generator stays one (free-run refuses such actors)
+    if (!node.generator || node.async) return; // an async generator is not a routine a twin can call: left as written
     const parent = ancestors[ancestors.length - 2];
     const method = parent && (parent.type === 'MethodDefinition' || (parent.type === 'Property' && parent.method)) && parent.value === node;
     if (method) dropStar(starIn(parent.start, parent.key.start));
@@ -82,13 +85,19 @@ export function twinSource(js: string, rewriteImport?: ImportRewrite): string {
     const ws = /^[ \t]*/.exec(gap)![0].length;
     const statement = [...ancestors].reverse().find((a) => a.type.endsWith('Statement') || a.type.endsWith('Declaration'));
     const atStatementStart = statement?.type === 'ExpressionStatement' && statement.start === node.start;
-    // A line break after `yield*` (possible inside a comment) would let `return` end at it once the keyword is gone.
-    if (LINE_BREAK.test(gap) || (atStatementStart && STATEMENT_AMBIGUOUS.test(js.slice(arg.start, arg.start + 16)))) {
-      edits.push({ start: node.start, end: keywordEnd + ws, text: '(' });
+    const lineBreak = LINE_BREAK.test(gap);
+    const rest = keywordEnd + ws; // what follows the removed keyword: a parenthesis of the operand's own, or a comment, may come first
+    if (atStatementStart && (lineBreak || STATEMENT_HAZARD.test(js.slice(rest, rest + 16)))) {
+      // `void (...)` starts a statement safely anywhere, and the statement's value was discarded anyway.
+      edits.push({ start: node.start, end: rest, text: 'void (' });
       edits.push({ start: arg.end, end: arg.end, text: ')' });
-      return;
+    } else if (lineBreak) {
+      // A line break after `yield*` (possible inside a comment) would let `return` end at it once the keyword is gone.
+      edits.push({ start: node.start, end: rest, text: '(' });
+      edits.push({ start: arg.end, end: arg.end, text: ')' });
+    } else {
+      edits.push({ start: node.start, end: rest, text: '' });
     }
-    edits.push({ start: node.start, end: keywordEnd + ws, text: '' });
   };
 
   const moduleSource = (source: AnyNode | null | undefined): void => {
