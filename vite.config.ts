@@ -18,12 +18,8 @@ export default defineConfig({
   worker: { format: 'es', rolldownOptions: { output: { keepNames: true } } },
   build: {
     target: 'es2022',
-    // The app, and the lab page (free-run and worker-pool runs; used by e2e/free-run.spec.ts).
     rolldownOptions: {
-      input: {
-        main: fileURLToPath(new URL('./index.html', import.meta.url)),
-        lab: fileURLToPath(new URL('./lab.html', import.meta.url)),
-      },
+      input: { main: fileURLToPath(new URL('./index.html', import.meta.url)) },
       output: { keepNames: true },
     },
   },

@@ -4,7 +4,7 @@
  * test-and-test-and-set (spinlock/ttas: the exchange, then spinning on a plain
  * read) and the in-stack queued spin lock — and of the executive spin lock
  * (KeAcquireSpinLock: a compare-exchange, lock-owner bookkeeping) — taken by one thread
- * per CPU on 1, 2 and 4 CPU workers (src/engine/free/loops/<kind>-<cpus>.ts),
+ * per CPU on 1, 2 and 4 CPU workers (bench/fixtures/lock-loop.ts),
  * run as plain-function twins (the default where a CPU has one thread) and as
  * generators stepped per yield, next to
  * a hand-written plain-function loop of the same lock on the same Atomics, in
@@ -23,7 +23,7 @@
  * What differs: an engine iteration ends in two barriers of all CPU workers,
  * the end-of-iteration checks and the next setup, while the plain loop never
  * synchronises. Iterations of 20,000 critical sections (2,000 for the queued
- * lock on 4 CPUs, see loops/queued-4.ts) keep that cost a small part of the
+ * lock on 4 CPUs, see csPerIteration) keep that cost a small part of the
  * figure; on an oversubscribed host a barrier waits for every worker to get
  * a core, which a lock loop without barriers never does. Also on an
  * oversubscribed host (the 4-CPU rows on a 2-core machine), a free-run CPU
@@ -39,16 +39,19 @@
  * ratio of the whole runs, warm-up included, is in each row's note.
  */
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { freeRun, type FreeProgress } from '../src/engine/free/run.ts';
-import type { LockKind } from '../src/engine/free/loops/lock-loop.ts';
 import { validateRig, type Rig } from '../src/machine/rig.ts';
 import { nodeFreeWorker } from '../src/workers/node-entry.ts';
+import { lockLoopRef, type LockKind } from './fixtures/lock-loop.ts';
 import type { BenchModule, BenchRow } from './index.ts';
 import { median, pct } from './stats.ts';
 
-/** Critical sections per iteration of the loop files (loops/<kind>-<cpus>.ts; queued-4.ts says why it is smaller). */
+/**
+ * Critical sections per iteration of the lock loop, one thread per CPU. Smaller for the queued lock on 4
+ * CPUs: with more spinning workers than host cores its FIFO hand-off convoys (the plain loop too, at a
+ * few hundred critical sections per second), and a 20,000-acquisition iteration would take a minute.
+ */
 function csPerIteration(kind: LockKind, cpus: number): number {
   return kind === 'queued' && cpus === 4 ? 2000 : 20_000;
 }
@@ -171,8 +174,8 @@ function benchRig(cpus: number): Rig {
 async function freeRunLoop(
   kind: LockKind, cpus: number, seconds: number, warm: number, mode: 'auto' | 'generators',
 ): Promise<Rate & { outcome: string; mode: string }> {
-  const file = fileURLToPath(new URL(`../src/engine/free/loops/${kind}-${cpus}.ts`, import.meta.url));
   const per = csPerIteration(kind, cpus);
+  const ref = lockLoopRef(kind, per / cpus, cpus);
   // Progress snapshots (every 20 ms tick): the first at or after the warm-up, the last before time is up.
   let first: FreeProgress | undefined;
   let last: FreeProgress | undefined;
@@ -182,7 +185,7 @@ async function freeRunLoop(
     last = p;
   };
   // A loaded host can starve a worker for seconds: only a real hang should stop a benchmark run.
-  const r = await freeRun(benchRig(cpus), { id: file }, `free-loop/${kind}`, () => nodeFreeWorker(), {
+  const r = await freeRun(benchRig(cpus), { id: ref }, `free-loop/${kind}`, () => nodeFreeWorker(), {
     seconds, mode, hostCpus: availableParallelism(), stallMs: 30_000, progressMs: 20, onProgress,
   });
   const whole = (r.iterations * per * 1000) / r.elapsedMs;

@@ -39,7 +39,7 @@ export interface EditorRunRequest {
 /**
  * Root of the Racebox UI: provides the worker pool and the history to every
  * view (@lit/context), keeps the chosen rig, scenario and run settings, and
- * opens links (?rig=&scenario=&seed=&strategy=[&schedule=][&run=1]).
+ * opens links (?rig=&scenario=&seed=&strategy=[&engine=][&schedule=][&run=1]).
  */
 @customElement('racebox-app')
 export class RaceboxApp extends LitElement {
@@ -167,6 +167,7 @@ export class RaceboxApp extends LitElement {
     const st = this.currentSettings();
     this.settings = {
       ...st,
+      ...(p.engine ? { engine: p.engine } : {}),
       ...(p.seed !== undefined ? { seed: p.seed } : {}),
       ...(p.strategy ? { strategy: p.strategy } : {}),
       ...(p.depth ? { depth: p.depth } : {}),

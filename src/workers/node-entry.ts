@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { parentPort, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint, { type NodeEndpoint } from 'comlink/dist/esm/node-adapter.mjs';
-import { loadScenario } from './node-load.ts';
+import { loadScenario, splitScenarioQuery } from './node-load.ts';
 import type { FreeCpuWorker } from '../engine/free/run.ts';
 import type { PoolWorker } from '../engine/pool.ts';
 import type { FreeWorkerApi, PoolExploreWorkerApi } from '../engine/worker-contract.ts';
@@ -63,7 +63,8 @@ export const nodeTwins: TwinLoader = async (ref) => {
   if (!('id' in ref) || !twinHookRegistered()) return undefined;
   const s = await loadScenario(ref.id);
   if (!s.source) return undefined;
-  const mod = (await import(`${pathToFileURL(s.source).href}?twin`)) as { default?: unknown };
+  const { path, query } = splitScenarioQuery(s.source);
+  const mod = (await import(`${pathToFileURL(path).href}${query ? `${query}&` : '?'}twin`)) as { default?: unknown };
   const { Kernel } = (await import(`${new URL('../kernel/kernel.ts', import.meta.url).href}?twin`)) as { Kernel: new (m: Machine) => Kernel };
   return { Kernel, scenario: { ...defineScenario(mod.default as ScenarioDefinition<unknown>), source: s.source } };
 };

@@ -90,11 +90,20 @@ function loadOutsideRepoAsEsm(file: string): void {
   register(`data:text/javascript,${encodeURIComponent(ESM_TS_HOOK)}`, import.meta.url);
 }
 
-export async function loadScenarioFile(file: string): Promise<Scenario> {
+/**
+ * A path to a scenario file may end in a query (`lock-loop.ts?kind=ke&rounds=500`): a parameterised file
+ * reads it from its import.meta.url (bench/fixtures/lock-loop.ts). Scenario ids have no `?`.
+ */
+export function splitScenarioQuery(ref: string): { path: string; query: string } {
+  const i = ref.indexOf('?');
+  return i < 0 ? { path: ref, query: '' } : { path: ref.slice(0, i), query: ref.slice(i) };
+}
+
+export async function loadScenarioFile(file: string, query = ''): Promise<Scenario> {
   let mod: { default?: unknown };
   loadOutsideRepoAsEsm(file);
   try {
-    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    mod = (await import(pathToFileURL(file).href + query)) as { default?: unknown };
   } catch (e) {
     if (e instanceof ScenarioError) throw new InputError(e.message);
     const err = e as Error;
@@ -107,7 +116,8 @@ export async function loadScenarioFile(file: string): Promise<Scenario> {
   }
   try {
     const s = defineScenario(mod.default as ScenarioDefinition<unknown>);
-    return { ...s, source: file };
+    // The source is a reference that loads this scenario again (workers get it): the query with the file.
+    return { ...s, source: file + query };
   } catch (e) {
     throw new InputError((e as Error).message);
   }
@@ -115,10 +125,11 @@ export async function loadScenarioFile(file: string): Promise<Scenario> {
 
 /** A scenario by id (scenarios/<id>.ts) or by a path to a .ts/.js file anywhere. */
 export async function loadScenario(ref: string): Promise<Scenario> {
-  if (looksLikePath(ref)) {
-    const file = resolve(ref);
-    if (!existsSync(file)) throw new InputError(`scenario file not found: ${ref}`);
-    return loadScenarioFile(file);
+  const { path, query } = splitScenarioQuery(ref);
+  if (looksLikePath(path)) {
+    const file = resolve(path);
+    if (!existsSync(file)) throw new InputError(`scenario file not found: ${path}`);
+    return loadScenarioFile(file, query);
   }
   for (const ext of ['.ts', '.js']) {
     const file = join(SCENARIO_DIR, `${ref}${ext}`);

@@ -54,13 +54,13 @@ describe('free-run engine', () => {
   }, 90_000);
 
   it('keeps mutual exclusion for the four locks (free-loop scenarios, 10,000 acquisitions each; the million-acquisition run is test/free/million.test.ts)', async () => {
-    for (const kind of ['tas', 'ttas', 'ke', 'queued']) {
+    for (const kind of ['tas', 'ttas', 'ke', 'queued'] as const) {
       // Two threads per CPU (generators, multiplexed), then one per CPU (plain-function twins).
-      const r = await runFree(cpusRig(2), loop(kind), { iterations: 5, stallMs: 10_000 });
+      const r = await runFree(cpusRig(2), loop(kind, 500), { iterations: 5, stallMs: 10_000 });
       expect(r.outcome, `${kind}: ${r.failure?.message}`).toBe('pass');
       expect(r.iterations).toBe(5);
       expect(r.cpus[0]!.mode).toBe('generators');
-      const t = await runFree(cpusRig(2), loop(`${kind}-2`), { iterations: 5, stallMs: 10_000 });
+      const t = await runFree(cpusRig(2), loop(kind, 10_000, 2), { iterations: 5, stallMs: 10_000 });
       expect(t.outcome, `${kind}-2: ${t.failure?.message}`).toBe('pass');
       expect(t.cpus.map((c) => c.mode)).toEqual(['twin', 'twin']);
     }
@@ -88,7 +88,7 @@ describe('free-run with generators stepped per yield (mode: generators)', () => 
   }, 90_000);
 
   it('a CPU with two threads multiplexes them as generators even in auto mode', async () => {
-    const r = await runFree(cpusRig(1), loop('ke'), { iterations: 3 });
+    const r = await runFree(cpusRig(1), loop('ke', 500), { iterations: 3 });
     expect(r.outcome).toBe('pass');
     expect(r.cpus[0]!.mode).toBe('generators');
     expect(r.cpus[0]!.contextSwitches).toBeGreaterThan(0);

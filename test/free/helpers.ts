@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { lockLoopRef, type LockKind } from '../../bench/fixtures/lock-loop.ts';
 import { freeRun, type FreeRunOptions, type FreeRunSummary } from '../../src/engine/free/run.ts';
 import { presetRig } from '../../src/machine/presets.ts';
 import { validateRig, type Rig } from '../../src/machine/rig.ts';
@@ -18,7 +19,8 @@ export function cpusRig(cpus: number, build: 'free' | 'checked' = 'free'): Rig {
 }
 
 export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}.ts`, import.meta.url));
-export const loop = (kind: string): string => fileURLToPath(new URL(`../../src/engine/free/loops/${kind}.ts`, import.meta.url));
+/** The benchmark's lock loop (bench/fixtures/lock-loop.ts): `threads` threads, each taking the lock `rounds` times. */
+export const loop = (kind: LockKind, rounds: number, threads?: number): string => lockLoopRef(kind, rounds, threads);
 
 export function runFree(r: Rig, ref: string, o: FreeRunOptions = {}): Promise<FreeRunSummary> {
   return freeRun(r, { id: ref }, ref, () => nodeFreeWorker(), { hostCpus: availableParallelism(), ...o });

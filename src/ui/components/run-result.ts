@@ -127,6 +127,7 @@ export class RunResult extends LitElement {
         <span><b>${int(s.totals.acquisitionsPerSecond)}</b> lock acquisitions/s</span>
         <span>stopped by ${s.stoppedBy}</span>
       </div>
+      ${(s.warnings ?? []).map((w) => html`<div class="banner warn" role="note" style="margin-top:0.5rem">${w}</div>`)}
       ${s.failure ? html`<p style="margin-top:0.5rem">A free-run failure cannot be replayed. Explore the same scenario with the controlled engine to get a schedule that replays step by step.</p>` : nothing}
       <details style="margin-top:0.5rem"><summary>What free-run does not check</summary><ul>${s.limits.map((l) => html`<li style="font-size:0.85rem">${l}</li>`)}</ul></details>
     </section>`;

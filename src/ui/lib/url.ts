@@ -1,6 +1,7 @@
 /**
  * The URL contract (DESIGN.md section 6): ?rig=<id>&scenario=<id>&seed=<n>&strategy=<s>,
- * &schedule=<string> for an exact replay, &run=1 to start at once.
+ * &schedule=<string> for an exact replay, &run=1 to start at once; &engine=free runs free-run
+ * instead of the controlled engine (&schedules=<n> is then its iteration budget).
  */
 import type { ExploreStrategy } from '../../engine/explore.ts';
 
@@ -9,6 +10,7 @@ export const STRATEGIES: readonly ExploreStrategy[] = ['random', 'pct', 'dfs'];
 
 export interface LinkParams {
   rig?: string;
+  engine?: 'controlled' | 'free';
   scenario?: string;
   seed?: number;
   strategy?: ExploreStrategy;
@@ -27,6 +29,8 @@ export function parseLink(search: string): LinkParams {
   if (scenario) out.scenario = scenario;
   const seed = Number(q.get('seed'));
   if (q.has('seed') && Number.isInteger(seed) && seed >= 0) out.seed = seed;
+  const engine = q.get('engine');
+  if (engine === 'controlled' || engine === 'free') out.engine = engine;
   const strategy = q.get('strategy');
   if (strategy && (STRATEGIES as readonly string[]).includes(strategy)) out.strategy = strategy as ExploreStrategy;
   const schedule = q.get('schedule');

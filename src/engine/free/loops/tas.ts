@@ -1,3 +1,0 @@
-import { lockLoop } from './lock-loop.ts';
-
-export default lockLoop('tas', 500);
