@@ -1,0 +1,26 @@
+/**
+ * Runs e2e/sandbox.spec.ts alone on its own port (4174), so it can run while other suites use 4173:
+ *   npx playwright test -c e2e/sandbox.config.ts
+ * The spec also runs under playwright.config.ts with the rest (`npm test`).
+ */
+import { defineConfig } from '@playwright/test';
+import base from '../playwright.config.ts';
+
+const PORT = 4174;
+const baseURL = `http://localhost:${PORT}`;
+
+export default defineConfig({
+  ...base,
+  testDir: '.',
+  testMatch: 'sandbox.spec.ts',
+  reporter: 'list',
+  use: { ...base.use, baseURL },
+  webServer: {
+    command: `npx vite build && npx vite preview --port ${PORT} --strictPort`,
+    url: baseURL,
+    reuseExistingServer: !process.env.CI,
+    timeout: 180_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  },
+});
