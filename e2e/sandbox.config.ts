@@ -3,6 +3,7 @@
  *   npx playwright test -c e2e/sandbox.config.ts
  * The spec also runs under playwright.config.ts with the rest (`npm test`).
  */
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
 import base from '../playwright.config.ts';
 
@@ -16,6 +17,8 @@ export default defineConfig({
   reporter: 'list',
   use: { ...base.use, baseURL },
   webServer: {
+    // Playwright runs it in this file's folder; Vite needs the repository root.
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
     command: `npx vite build && npx vite preview --port ${PORT} --strictPort`,
     url: baseURL,
     reuseExistingServer: !process.env.CI,
