@@ -295,3 +295,86 @@ test.describe('scenario sandbox frame', () => {
     await expect(page.locator('body')).not.toContainText('not sandboxed');
   });
 });
+
+/**
+ * The real sandbox (src/workers/sandbox-host.ts, src/workers/sandbox.worker.ts), driven from the lab page: a
+ * user scenario given as source is explored by a worker inside the frame, the page talking to it with Comlink.
+ */
+test.describe('scenario sandbox host', () => {
+  const IRQL_AS_LOCK = readFileSync(new URL('../scenarios/spinlock/irql-as-lock.ts', import.meta.url), 'utf8');
+
+  /** Opens the sandbox on the lab page and explores `source` in a sandbox worker; returns the run summary. */
+  async function exploreInSandbox(page: Page, source: string): Promise<{ crossOriginIsolated: boolean; summary: { outcome: string; failure?: { message: string; invariant?: string } } }> {
+    await page.goto('/lab.html');
+    return page.evaluate(async (source) => {
+      interface Host {
+        openSandbox(): Promise<{
+          crossOriginIsolated: boolean;
+          exploreWorker(): Promise<{ api: { explore(req: unknown): Promise<{ outcome: string; failure?: { message: string; invariant?: string } }> }; terminate(): void }>;
+          dispose(): void;
+        }>;
+        presetRig(id: string): unknown;
+      }
+      const host = (window as unknown as { raceboxSandbox: Host }).raceboxSandbox;
+      const sandbox = await host.openSandbox();
+      const worker = await sandbox.exploreWorker();
+      try {
+        const summary = await worker.api.explore({
+          scenario: { source, filename: 'user-scenario.ts' },
+          rig: host.presetRig('dual-opteron-240'),
+          strategy: 'random',
+          seed: 1,
+          schedules: 200,
+        });
+        return { crossOriginIsolated: sandbox.crossOriginIsolated, summary };
+      } finally {
+        worker.terminate();
+        sandbox.dispose();
+      }
+    }, source);
+  }
+
+  test('a user scenario explored in a sandbox worker finds its race', async ({ page }) => {
+    const { crossOriginIsolated, summary } = await exploreInSandbox(page, IRQL_AS_LOCK);
+    expect(crossOriginIsolated).toBe(true);
+    expect(summary.outcome).toBe('invariant');
+    expect(summary.failure?.invariant).toBe('no lost update');
+    expect(summary.failure?.message).toContain('an increment was lost');
+  });
+
+  test('a hostile user scenario in a sandbox worker reaches neither IndexedDB nor the network', async ({ page, context }) => {
+    const arrived = await serveCanary(context);
+    await page.goto('/lab.html');
+    await page.evaluate(() => new Promise((resolve, reject) => {
+      const q = indexedDB.open('racebox');
+      q.onsuccess = () => { q.result.close(); resolve(undefined); };
+      q.onerror = () => reject(q.error);
+    }));
+    const appOrigin = new URL(page.url()).origin;
+    // Its setup tries each way out (synchronously, so the results are in the invariant's message).
+    const hostile = IRQL_AS_LOCK.replace(
+      "setup: (k) => ({ counter: k.ExAllocatePool2(0, 4, 'Cntr') }),",
+      `setup: (k) => {
+        const tried: string[] = [];
+        const attempt = (name: string, f: () => unknown) => { try { tried.push(name + ':ok:' + String(f())); } catch (e) { tried.push(name + ':' + (e as Error).name); } };
+        attempt('indexedDB', () => indexedDB.deleteDatabase('racebox'));
+        attempt('xhr', () => { const x = new XMLHttpRequest(); x.open('GET', '${appOrigin}/${CANARY}/user-xhr', false); x.send(); return x.status; });
+        attempt('importScripts', () => (globalThis as unknown as { importScripts(u: string): void }).importScripts('${appOrigin}/${CANARY}/user-import'));
+        void fetch('${appOrigin}/${CANARY}/user-fetch').catch(() => undefined);
+        (globalThis as unknown as { tried: string[] }).tried = tried;
+        return { counter: k.ExAllocatePool2(0, 4, 'Cntr') };
+      },`,
+    ).replace(
+      "'no lost update': (s, k) =>",
+      "'no lost update': (s, k) => (globalThis as unknown as { tried: string[] }).tried.join(' ') ||",
+    );
+    expect(hostile).toContain('user-xhr');
+    expect(hostile).toContain('.tried.join');
+    const { summary } = await exploreInSandbox(page, hostile);
+    expect(summary.outcome).toBe('invariant');
+    expect(summary.failure?.message).toBe("invariant 'no lost update': indexedDB:SecurityError xhr:NetworkError importScripts:NetworkError");
+    await page.waitForTimeout(500);
+    expect(arrived).toEqual([]);
+    expect(await historyDatabases(page)).toContain('racebox');
+  });
+});

@@ -8,6 +8,10 @@ import { PRESET_RIGS, presetRig } from '../machine/presets.ts';
 import { poolCancelFlag } from '../engine/pool.ts';
 import type { ExploreStrategy } from '../engine/explore.ts';
 import { explorePoolInBrowser, freeRunAvailability, runFreeInBrowser } from '../workers/browser.ts';
+import { openSandbox } from '../workers/sandbox-host.ts';
+
+// e2e/sandbox.spec.ts drives the scenario sandbox (docs/sandbox.md) from this page.
+(window as unknown as { raceboxSandbox: { openSandbox: typeof openSandbox; presetRig: typeof presetRig } }).raceboxSandbox = { openSandbox, presetRig };
 
 const $ = <T extends HTMLElement>(sel: string): T => document.querySelector<T>(sel)!;
 const form = $<HTMLFormElement>('#form');
