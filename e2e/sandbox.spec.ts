@@ -377,4 +377,35 @@ test.describe('scenario sandbox host', () => {
     expect(arrived).toEqual([]);
     expect(await historyDatabases(page)).toContain('racebox');
   });
+
+  test('a user scenario that loops is ended by terminating its worker, and the sandbox runs the next one', async ({ page }) => {
+    await page.goto('/lab.html');
+    const looping = IRQL_AS_LOCK.replace("setup: (k) => ({", "setup: (k) => { for (;;) {} }, unusedSetup: (k) => ({");
+    expect(looping).toContain('for (;;) {}');
+    const result = await page.evaluate(async ({ looping, source }) => {
+      interface Explorer { api: { explore(req: unknown): Promise<{ outcome: string }> }; terminate(): void }
+      interface Host {
+        openSandbox(): Promise<{ exploreWorker(): Promise<Explorer>; dispose(): void }>;
+        presetRig(id: string): unknown;
+      }
+      const host = (window as unknown as { raceboxSandbox: Host }).raceboxSandbox;
+      const request = (src: string) => ({
+        scenario: { source: src, filename: 'user-scenario.ts' }, rig: host.presetRig('dual-opteron-240'), strategy: 'random', seed: 1, schedules: 50,
+      });
+      const sandbox = await host.openSandbox();
+      const stuck = await sandbox.exploreWorker();
+      let settled = false;
+      void stuck.api.explore(request(looping)).finally(() => { settled = true; });
+      await new Promise((r) => setTimeout(r, 1000));
+      const stuckBeforeTerminate = !settled;
+      stuck.terminate();
+      const next = await sandbox.exploreWorker();
+      const summary = await next.api.explore(request(source));
+      next.terminate();
+      sandbox.dispose();
+      return { stuckBeforeTerminate, outcome: summary.outcome };
+    }, { looping, source: IRQL_AS_LOCK });
+    expect(result.stuckBeforeTerminate).toBe(true);
+    expect(result.outcome).toBe('invariant');
+  });
 });
