@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { sandboxFrame } from './vite-plugins/sandbox-frame.ts';
 
 // Cross-origin isolation (COOP + COEP) makes SharedArrayBuffer and
 // Atomics.wait available to the page and its workers.
@@ -11,6 +12,8 @@ const isolationHeaders = {
 export default defineConfig({
   // Scenario files import their API as 'racebox', in the repository and in a user's own folder alike.
   resolve: { alias: { racebox: fileURLToPath(new URL('./src/scenario/index.ts', import.meta.url)) } },
+  // The frame user scenario code runs in gets its own, stricter headers (docs/sandbox.md).
+  plugins: [sandboxFrame()],
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   // keepNames: routine names (function.name) are what blue screens, traces and timelines show;

@@ -1,0 +1,29 @@
+/**
+ * Runs e2e/sandbox.spec.ts alone on its own port (4174), so it can run while other suites use 4173:
+ *   npx playwright test -c e2e/sandbox.config.ts
+ * The spec also runs under playwright.config.ts with the rest (`npm test`).
+ */
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from '@playwright/test';
+import base from '../playwright.config.ts';
+
+const PORT = 4174;
+const baseURL = `http://localhost:${PORT}`;
+
+export default defineConfig({
+  ...base,
+  testDir: '.',
+  testMatch: 'sandbox.spec.ts',
+  reporter: 'list',
+  use: { ...base.use, baseURL },
+  webServer: {
+    // Playwright runs it in this file's folder; Vite needs the repository root.
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    command: `npx vite build && npx vite preview --port ${PORT} --strictPort`,
+    url: baseURL,
+    reuseExistingServer: !process.env.CI,
+    timeout: 180_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  },
+});

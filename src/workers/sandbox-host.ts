@@ -1,0 +1,180 @@
+/// <reference types="vite/client" />
+/**
+ * The page's side of the scenario sandbox (docs/sandbox.md): one hidden opaque-origin frame
+ * (public/sandbox.html, served with `connect-src 'none'`) in which user scenario code runs, in workers the
+ * frame starts from blob: URLs. The page talks Comlink to each such worker over a MessageChannel whose far
+ * end the frame hands to the worker. The frame can load nothing from the app's origin, so everything it runs
+ * arrives as text: its runtime (FRAME_RUNTIME, which only starts and ends workers) and the worker's bundle,
+ * which the page fetches for it.
+ */
+import * as Comlink from 'comlink';
+import type { PoolExploreWorkerApi } from '../engine/worker-contract.ts';
+import sandboxWorkerUrl from './sandbox.worker.ts?worker&url';
+
+export const SANDBOX_FRAME_URL = '/sandbox.html';
+
+/**
+ * Runs in the frame (as a blob: module; the loader calls start with the control port). Messages on the
+ * control port: { type: 'spawn', id, source } with the worker's MessagePort, { type: 'terminate', id }.
+ * Workers are classic scripts that import() their module: module workers from blob: URLs do not start in an
+ * opaque-origin frame (Chromium), classic ones do, and they keep cross-origin isolation.
+ */
+const FRAME_RUNTIME = `
+export function start(control) {
+  const workers = new Map();
+  const blobUrl = (text) => URL.createObjectURL(new Blob([text], { type: 'text/javascript' }));
+  const fail = (id, message) => control.postMessage({ type: 'error', id, message });
+  control.onmessage = (event) => {
+    const m = event.data;
+    if (m.type === 'terminate') {
+      workers.get(m.id)?.terminate();
+      workers.delete(m.id);
+      return;
+    }
+    if (m.type !== 'spawn') return;
+    const port = event.ports[0];
+    const moduleUrl = blobUrl(m.source);
+    const stub = blobUrl('import(' + JSON.stringify(moduleUrl) + ').catch((e) => postMessage({ loadError: String((e && e.message) || e) }));');
+    const worker = new Worker(stub, { name: m.name });
+    workers.set(m.id, worker);
+    worker.onerror = (e) => fail(m.id, e.message || 'the sandbox worker failed to start');
+    worker.onmessage = (e) => {
+      URL.revokeObjectURL(stub);
+      URL.revokeObjectURL(moduleUrl);
+      worker.onmessage = null;
+      if (e.data === 'ready') {
+        worker.postMessage(null, [port]);
+        control.postMessage({ type: 'spawned', id: m.id });
+      } else {
+        fail(m.id, (e.data && e.data.loadError) || 'the sandbox worker did not start');
+      }
+    };
+  };
+  control.postMessage({ type: 'started', crossOriginIsolated: self.crossOriginIsolated });
+}
+`;
+
+type FrameMessage =
+  | { type: 'started'; crossOriginIsolated: boolean }
+  | { type: 'spawned'; id: number }
+  | { type: 'error'; id?: number; message: string };
+
+export interface SandboxWorker {
+  api: Comlink.Remote<PoolExploreWorkerApi>;
+  terminate(): void;
+}
+
+export interface Sandbox {
+  /** Whether the frame is cross-origin isolated (SharedArrayBuffer, Atomics.wait): free-run needs it. */
+  readonly crossOriginIsolated: boolean;
+  /** A new exploration worker inside the frame; it runs user scenarios (`{ source, filename }`) only. */
+  exploreWorker(name?: string): Promise<SandboxWorker>;
+  /** Ends every worker and removes the frame. */
+  dispose(): void;
+}
+
+export interface SandboxOptions {
+  /** Where the frame is attached (default document.body). */
+  parent?: HTMLElement;
+  /** How long the frame and each worker may take to start (default 10 s). */
+  startTimeoutMs?: number;
+}
+
+let workerSource: Promise<string> | undefined;
+function sandboxWorkerSource(): Promise<string> {
+  workerSource ??= fetch(sandboxWorkerUrl).then((r) => {
+    if (!r.ok) throw new Error(`the sandbox worker could not be loaded (${r.status} ${sandboxWorkerUrl})`);
+    return r.text();
+  });
+  return workerSource;
+}
+
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout>;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not start within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** Creates the frame and waits until its runtime runs. */
+export async function openSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const timeoutMs = options.startTimeoutMs ?? 10_000;
+  const frame = document.createElement('iframe');
+  // allow-scripts only: an opaque origin (no storage), no popups, no navigation of the app.
+  frame.setAttribute('sandbox', 'allow-scripts');
+  // An opaque frame is cross-origin to the page: cross-origin isolation must be delegated to it.
+  frame.setAttribute('allow', 'cross-origin-isolated');
+  frame.hidden = true;
+  frame.title = 'Racebox scenario sandbox';
+  const control = new MessageChannel();
+  const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  let onStarted: (m: { crossOriginIsolated: boolean }) => void = () => {};
+  let onStartFailed: (e: Error) => void = () => {};
+  control.port1.onmessage = (event: MessageEvent<FrameMessage>) => {
+    const m = event.data;
+    if (m.type === 'started') onStarted(m);
+    else if (m.type === 'spawned') pending.get(m.id)?.resolve();
+    else if (m.id !== undefined) pending.get(m.id)?.reject(new Error(m.message));
+    else onStartFailed(new Error(m.message));
+  };
+  const onWindowMessage = (event: MessageEvent): void => {
+    if (event.source !== frame.contentWindow) return;
+    const data = event.data as { type?: string; message?: string } | null;
+    if (data?.type === 'racebox-sandbox-ready') {
+      // An opaque origin matches no target origin but '*'; the runtime and a port are not secrets.
+      frame.contentWindow!.postMessage({ type: 'racebox-sandbox-init', runtime: FRAME_RUNTIME }, '*', [control.port2]);
+    } else if (data?.type === 'racebox-sandbox-error') {
+      onStartFailed(new Error(`the scenario sandbox failed to start: ${data.message}`));
+    }
+  };
+  addEventListener('message', onWindowMessage);
+  const started = new Promise<{ crossOriginIsolated: boolean }>((resolve, reject) => {
+    onStarted = resolve;
+    onStartFailed = reject;
+  });
+  frame.src = SANDBOX_FRAME_URL;
+  (options.parent ?? document.body).append(frame);
+
+  const dispose = (): void => {
+    removeEventListener('message', onWindowMessage);
+    control.port1.close();
+    frame.remove();
+    for (const p of pending.values()) p.reject(new Error('the scenario sandbox was closed'));
+    pending.clear();
+  };
+  let info: { crossOriginIsolated: boolean };
+  try {
+    info = await within(started, timeoutMs, 'the scenario sandbox');
+  } catch (e) {
+    dispose();
+    throw e;
+  }
+
+  let nextId = 1;
+  return {
+    crossOriginIsolated: info.crossOriginIsolated,
+    async exploreWorker(name = 'racebox-sandbox-explore'): Promise<SandboxWorker> {
+      const source = await sandboxWorkerSource();
+      const id = nextId++;
+      const channel = new MessageChannel();
+      const spawned = new Promise<void>((resolve, reject) => pending.set(id, { resolve, reject }));
+      control.port1.postMessage({ type: 'spawn', id, name, source }, [channel.port2]);
+      const terminate = (): void => {
+        pending.delete(id);
+        control.port1.postMessage({ type: 'terminate', id });
+        channel.port1.close();
+      };
+      try {
+        await within(spawned, timeoutMs, 'the sandbox worker');
+      } catch (e) {
+        terminate();
+        throw e;
+      } finally {
+        pending.delete(id);
+      }
+      return { api: Comlink.wrap<PoolExploreWorkerApi>(channel.port1), terminate };
+    },
+    dispose,
+  };
+}
