@@ -7,8 +7,8 @@
  * least 9 in 10 of seeds 1..N. Exit 2 when a row is bad input or ends as outcome `error`, else
  * 1 on any mismatch, else 0.
  */
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { explore, STRATEGIES, type ExploreStrategy } from '../engine/explore.ts';
 import type { RunSummary } from '../engine/outcome.ts';
@@ -249,7 +249,8 @@ export function formatRow(row: RegressRow): string {
   const seeds = row.seeds ? `, found in ${row.seedsFound}/${row.seeds} seeds` : '';
   const lines = [`${MARK[row.status]} ${row.scenario} on ${row.rig}: expected ${row.expected}, observed ${row.observed} (${row.schedulesRun} schedules${seeds})`];
   if (!row.ok) {
-    if (row.reason) lines.push(`      ${row.reason}`);
+    // The row already says what was expected and observed; a reason is printed when it adds to that.
+    if (row.reason && row.reason !== `expected ${row.expected}, got ${row.observed}`) lines.push(`      ${row.reason}`);
     if (row.schedule) lines.push(`      schedule: ${row.schedule}`, `      replay:   ${row.replay}`);
   }
   return lines.join('\n');
@@ -265,6 +266,7 @@ function writeJunit(file: string, rows: RegressRow[]): void {
     return r.status === 'mismatch' ? { ...c, failure: problem } : { ...c, error: problem };
   });
   try {
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, junitXml('racebox regress', cases));
   } catch (e) {
     throw new InputError(`cannot write the JUnit report ${file}: ${(e as Error).message}`);
