@@ -8,8 +8,10 @@ import { pathToFileURL } from 'node:url';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { PRESET_RIGS } from '../machine/presets.ts';
 import type { Rig } from '../machine/rig.ts';
+import type { Scenario } from '../scenario/define.ts';
+import { unknownExpectRig } from '../scenario/matrix.ts';
 import { ConfigError, DEFAULT_SCENARIO_GLOBS, validateConfig, type RaceboxConfig } from '../scenario/config.ts';
-import { InputError, loadRig, ROOT, scenarioFiles } from '../workers/node-load.ts';
+import { InputError, loadRig, loadScenarioFile, ROOT, scenarioFiles } from '../workers/node-load.ts';
 
 export const CONFIG_NAMES = ['racebox.config.ts', 'racebox.config.mts', 'racebox.config.js', 'racebox.config.mjs', 'racebox.config.json'];
 
@@ -165,4 +167,54 @@ export async function loadProject(args: string[], cwd: string, configOption?: st
 /** Is a file part of this repository's scenario library (so that its id alone replays it)? */
 export function inLibrary(file: string): boolean {
   return !relative(join(ROOT, 'scenarios'), file).startsWith('..');
+}
+
+export interface LoadedScenarios {
+  scenarios: { scenario: Scenario; file: string }[];
+  /** Files that are bad input: `scenario` is the id when it loaded, else the file as shown. */
+  broken: { scenario: string; file: string; reason: string }[];
+}
+
+/**
+ * Loads every scenario file; one that does not load, repeats an id or names an unknown rig in
+ * its `expect` is reported as broken and does not stop the others.
+ */
+export async function loadScenarios(files: ScenarioFile[], rigIds: ReadonlySet<string>, rigs: readonly Rig[]): Promise<LoadedScenarios> {
+  const scenarios: LoadedScenarios['scenarios'] = [];
+  const broken: LoadedScenarios['broken'] = [];
+  const seen = new Map<string, string>();
+  for (const { file, matched } of files) {
+    if (matched && (await isHelper(file))) continue;
+    let s: Scenario;
+    try {
+      s = await loadScenarioFile(file);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      broken.push({ scenario: shown(file), file, reason: e.message });
+      continue;
+    }
+    const prev = seen.get(s.id);
+    if (prev !== undefined) {
+      broken.push({ scenario: s.id, file, reason: `${shown(file)}: scenario id '${s.id}' is already used by ${prev}` });
+      continue;
+    }
+    seen.set(s.id, shown(file));
+    const unknown = unknownExpectRig(s, rigIds);
+    if (unknown) {
+      broken.push({ scenario: s.id, file, reason: `${shown(file)}: ${unknown.field}: unknown rig '${unknown.rig}' (rigs: ${rigs.map((r) => r.id).join(', ')}; list more in the config's rigs)` });
+      continue;
+    }
+    scenarios.push({ scenario: s, file });
+  }
+  return { scenarios: scenarios.sort((a, b) => a.scenario.id.localeCompare(b.scenario.id)), broken };
+}
+
+/** In a folder or a glob, a module that loads but has no default export is a helper the scenarios import. */
+async function isHelper(file: string): Promise<boolean> {
+  try {
+    const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    return mod.default === undefined;
+  } catch {
+    return false; // loadScenarioFile reports why it does not load
+  }
 }

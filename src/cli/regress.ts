@@ -9,18 +9,17 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { explore, STRATEGIES, type ExploreStrategy } from '../engine/explore.ts';
 import type { RunSummary } from '../engine/outcome.ts';
 import { activeCpuCount, type Rig } from '../machine/rig.ts';
 import type { RegressSettings, RegressStrategy } from '../scenario/config.ts';
 import type { Scenario } from '../scenario/define.ts';
 import { checkExpectation, describeExpected, describeFailure } from '../scenario/expect.ts';
-import { scenarioRows, unknownExpectRig, type MatrixRow } from '../scenario/matrix.ts';
+import { scenarioRows, type MatrixRow } from '../scenario/matrix.ts';
 import { choiceOption, intOption, parseArgs, stringOption } from './args.ts';
 import { junitXml, type JUnitCase } from './junit.ts';
-import { inLibrary, loadProject, shown, type ScenarioFile } from './project.ts';
-import { InputError, loadRig, loadScenarioFile } from '../workers/node-load.ts';
+import { inLibrary, loadProject, loadScenarios, shown } from './project.ts';
+import { InputError, loadRig } from '../workers/node-load.ts';
 
 // The config's strategies must be ones the engine runs.
 const _strategiesAgree: RegressStrategy extends ExploreStrategy ? true : never = true;
@@ -69,11 +68,6 @@ export interface RegressRow {
   seeds?: number;
 }
 
-interface Loaded {
-  scenarios: { scenario: Scenario; file: string }[];
-  broken: RegressRow[];
-}
-
 export async function regress(argv: string[], out: (s: string) => void): Promise<number> {
   const p = parseArgs('regress', argv, {
     json: { value: false },
@@ -110,7 +104,10 @@ export async function regress(argv: string[], out: (s: string) => void): Promise
   }
   const rigIds = new Set([...project.rigs, ...rigs].map((r) => r.id));
 
-  const { scenarios: all, broken } = await loadScenarios(project.files, rigIds, project.rigs);
+  const { scenarios: all, broken: brokenFiles } = await loadScenarios(project.files, rigIds, project.rigs);
+  const broken = brokenFiles.map((b): RegressRow => ({
+    scenario: b.scenario, file: shown(b.file), rig: '-', expected: '-', observed: 'bad input', ok: false, status: 'bad-input', reason: b.reason, schedulesRun: 0, elapsedMs: 0,
+  }));
   const onlyScenario = stringOption(p, 'scenario');
   const scenarios = onlyScenario === undefined ? all : all.filter(({ scenario: s }) => s.id === onlyScenario || s.id.startsWith(`${onlyScenario}/`));
   if (onlyScenario !== undefined && scenarios.length === 0 && broken.length === 0) throw new InputError(`unknown scenario or family '${onlyScenario}'`);
@@ -142,53 +139,6 @@ export async function regress(argv: string[], out: (s: string) => void): Promise
     );
   }
   return summary.errors > 0 ? 2 : summary.failed > 0 ? 1 : 0;
-}
-
-/**
- * Loads every scenario file; one that does not load, repeats an id, or names an unknown rig is a
- * row of its own (bad input) and does not stop the others.
- */
-async function loadScenarios(files: ScenarioFile[], rigIds: ReadonlySet<string>, rigs: readonly Rig[]): Promise<Loaded> {
-  const scenarios: Loaded['scenarios'] = [];
-  const broken: RegressRow[] = [];
-  const seen = new Map<string, string>();
-  const bad = (scenario: string, file: string, reason: string): void => {
-    broken.push({ scenario, file: shown(file), rig: '-', expected: '-', observed: 'bad input', ok: false, status: 'bad-input', reason, schedulesRun: 0, elapsedMs: 0 });
-  };
-  for (const { file, matched } of files) {
-    if (matched && (await isHelper(file))) continue;
-    let s: Scenario;
-    try {
-      s = await loadScenarioFile(file);
-    } catch (e) {
-      if (!(e instanceof InputError)) throw e;
-      bad(shown(file), file, e.message);
-      continue;
-    }
-    const prev = seen.get(s.id);
-    if (prev !== undefined) {
-      bad(s.id, file, `${shown(file)}: scenario id '${s.id}' is already used by ${prev}`);
-      continue;
-    }
-    seen.set(s.id, shown(file));
-    const unknown = unknownExpectRig(s, rigIds);
-    if (unknown) {
-      bad(s.id, file, `${shown(file)}: ${unknown.field}: unknown rig '${unknown.rig}' (rigs: ${rigs.map((r) => r.id).join(', ')}; list more in the config's rigs)`);
-      continue;
-    }
-    scenarios.push({ scenario: s, file });
-  }
-  return { scenarios: scenarios.sort((a, b) => a.scenario.id.localeCompare(b.scenario.id)), broken };
-}
-
-/** In a folder or a glob, a module that loads but has no default export is a helper the scenarios import. */
-async function isHelper(file: string): Promise<boolean> {
-  try {
-    const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
-    return mod.default === undefined;
-  } catch {
-    return false; // loadScenarioFile reports why it does not load
-  }
 }
 
 function shellWord(s: string): string {
