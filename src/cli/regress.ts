@@ -133,7 +133,7 @@ export async function regress(argv: string[], out: (s: string) => void): Promise
   } else {
     const problems = [summary.failed ? `${summary.failed} mismatch${summary.failed === 1 ? '' : 'es'}` : '', summary.errors ? `${summary.errors} error${summary.errors === 1 ? '' : 's'}` : ''].filter(Boolean);
     out(
-      `regress: ${summary.passed} of ${rows.length} rows as expected${problems.length ? ` (${problems.join(', ')})` : ''} across ${scenarios.length} scenarios and ${rigs.length} rigs ` +
+      `regress: ${summary.passed} of ${rows.length} rows as expected${problems.length ? ` (${problems.join(', ')})` : ''} across ${plural(scenarios.length, 'scenario')} and ${plural(rigs.length, 'rig')} ` +
         `(${rigs.map((r) => `${r.id}: ${activeCpuCount(r)} CPU`).join(', ')})${project.configFile ? `, config ${shown(project.configFile)}` : ''}` +
         (junit !== undefined ? `; JUnit report in ${junit}` : ''),
     );
@@ -192,12 +192,14 @@ function runRow(s: Scenario, rig: Rig, m: MatrixRow, refs: { file: string | unde
   };
 }
 
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 const MARK: Record<RowStatus, string> = { ok: 'ok   ', mismatch: 'FAIL ', error: 'ERROR', 'bad-input': 'ERROR' };
 
 export function formatRow(row: RegressRow): string {
   if (row.status === 'bad-input') return `${MARK[row.status]} ${row.reason}`;
   const seeds = row.seeds ? `, found in ${row.seedsFound}/${row.seeds} seeds` : '';
-  const lines = [`${MARK[row.status]} ${row.scenario} on ${row.rig}: expected ${row.expected}, observed ${row.observed} (${row.schedulesRun} schedules${seeds})`];
+  const lines = [`${MARK[row.status]} ${row.scenario} on ${row.rig}: expected ${row.expected}, observed ${row.observed} (${plural(row.schedulesRun, 'schedule')}${seeds})`];
   if (!row.ok) {
     // The row already says what was expected and observed; a reason is printed when it adds to that.
     if (row.reason && row.reason !== `expected ${row.expected}, got ${row.observed}`) lines.push(`      ${row.reason}`);
