@@ -121,7 +121,16 @@ export async function regress(argv: string[], out: (s: string) => void): Promise
   for (const { scenario, file } of scenarios) {
     for (const m of scenarioRows(scenario, rigs, project.config, cli)) {
       const rig = rigs.find((r) => r.id === m.rig)!;
-      report(runRow(scenario, rig, m, { file: project.library && inLibrary(file) ? undefined : shown(file), rigRef: project.rigRefs.get(rig.id) ?? rig.id }));
+      const shownFile = project.library && inLibrary(file) ? undefined : shown(file);
+      try {
+        report(runRow(scenario, rig, m, { file: shownFile, rigRef: project.rigRefs.get(rig.id) ?? rig.id }));
+      } catch (e) {
+        // The engine reports a scenario that throws as outcome error; anything else is still this row's error, not the matrix's.
+        report({
+          scenario: scenario.id, ...(shownFile !== undefined ? { file: shownFile } : {}), rig: rig.id, expected: describeExpected(m.expected), observed: 'error', ok: false,
+          status: 'error', reason: `the run failed: ${(e as Error).message.split('\n')[0]}`, strategy: m.strategy, schedulesRun: 0, elapsedMs: 0,
+        });
+      }
     }
   }
 
