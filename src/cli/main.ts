@@ -1,14 +1,38 @@
 /**
- * `racebox`: list, run, replay, regress, bench (DESIGN.md section 6).
+ * `racebox`: list, run, replay, regress, init, bench (DESIGN.md section 6).
  * Exit codes: 0 no failure found, 1 a failure found (or a regression
- * mismatch), 2 bad input with a one-line reason on stderr.
+ * mismatch), 2 bad input with a one-line reason on stderr, or a run that
+ * ended as outcome `error` (the scenario itself is broken).
  */
 import { DEFAULT_DEPTH, DEFAULT_PREEMPTION_BOUND, DEFAULT_STRATEGY, STRATEGIES, type ExploreStrategy } from '../engine/explore.ts';
+import type { OutcomeKind } from '../engine/outcome.ts';
 import { decodeSchedule, ScheduleError } from '../engine/schedule.ts';
+import type { Rig } from '../machine/rig.ts';
+import type { Scenario } from '../scenario/define.ts';
+import { checkExpectation, describeExpected, expectedOutcome } from '../scenario/expect.ts';
+import type { ObservedOutcome } from '../scenario/outcome.ts';
 import { choiceOption, intOption, parseArgs, stringOption } from './args.ts';
 import { describeRig, formatSummary, formatTrace } from './format.ts';
 import { InputError, listRigs, loadAllScenarios, loadRig, loadScenario } from '../workers/node-load.ts';
 import { formatFreeSummary, runFreeJob, runJob, runPoolJob } from './runner.ts';
+
+const COMMAND_USAGE: Record<string, string> = {
+  list: `usage: racebox list [--json]
+  The library's scenarios and the preset rigs.`,
+  run: `usage: racebox run <scenario-id|file.ts> --rig <rig-id|file.json> [--strategy random|pct|dfs] [--seed N]
+                   [--schedules N] [--depth D] [--preemptions P] [--workers N] [--json]
+       racebox run <scenario-id|file.ts> --rig <rig> --engine free [--seconds N] [--schedules N (iterations)] [--seed N] [--json]
+  Explores schedules until the first failure or the budget, then checks the scenario's expect on
+  the rig (--json adds expected and matched).
+  Exit: 0 no failure found, 1 a failure found, 2 bad input or a run that ended as outcome error.`,
+  replay: `usage: racebox replay <scenario-id|file.ts> --rig <rig> --schedule <string> [--trace] [--json]
+  Runs one recorded schedule again (printed by racebox run and racebox regress).`,
+  init: `usage: racebox init [folder]
+  Writes a commented racebox.config.ts and one example scenario (scenarios/example/counter.ts);
+  refuses to overwrite either.`,
+  bench: `usage: racebox bench [--json] [--quick] [--only <title>]
+  The benchmark suite.`,
+};
 
 const USAGE = `usage:
   racebox list [--json]
@@ -16,14 +40,24 @@ const USAGE = `usage:
               [--schedules N] [--depth D] [--preemptions P] [--workers N] [--json]
   racebox run <scenario-id|file.ts> --rig <rig> --engine free [--seconds N] [--schedules N (iterations)] [--seed N] [--json]
   racebox replay <scenario-id|file.ts> --rig <rig> --schedule <string> [--trace] [--json]
-  racebox regress [--json] [--scenario <id|family>] [--rig <id>] [--seeds N] [--find-budget N] [--pass-budget N]
-  racebox bench [--json] [--quick]`;
+  racebox regress [path | folder | glob ...] [--config FILE] [--json] [--junit FILE] [--scenario <id|family>] [--rig <id>]
+                  [--strategy S] [--seeds N] [--find-budget N] [--pass-budget N]
+  racebox init [folder]
+  racebox bench [--json] [--quick]
+  racebox <command> --help`;
 
 type Out = (s: string) => void;
 
 export async function main(argv: string[], out: Out = (s) => process.stdout.write(`${s}\n`), err: Out = (s) => process.stderr.write(`${s}\n`)): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    if (command !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+      const usage = command === 'regress' ? (await import('./regress.ts')).REGRESS_USAGE : COMMAND_USAGE[command];
+      if (usage !== undefined) {
+        out(usage);
+        return 0;
+      }
+    }
     switch (command) {
       case 'list':
         return await list(rest, out);
@@ -35,18 +69,25 @@ export async function main(argv: string[], out: Out = (s) => process.stdout.writ
         const { regress } = await import('./regress.ts');
         return await regress(rest, out);
       }
+      case 'init': {
+        const { init } = await import('./init.ts');
+        return init(rest, out);
+      }
       case 'bench': {
         const { bench } = await import('./bench.ts');
         return await bench(rest, out, err);
       }
-      case undefined:
       case 'help':
       case '--help':
       case '-h':
         out(USAGE);
-        return command === undefined ? 2 : 0;
+        return 0;
+      case undefined:
+        // No command is a mistake: the usage goes where mistakes go.
+        err(USAGE);
+        return 2;
       default:
-        throw new InputError(`unknown command '${command}' (commands: list, run, replay, regress, bench)`);
+        throw new InputError(`unknown command '${command}' (commands: list, run, replay, regress, init, bench; racebox --help shows their usage)`);
     }
   } catch (e) {
     if (e instanceof InputError || e instanceof ScheduleError) {
@@ -55,6 +96,32 @@ export async function main(argv: string[], out: Out = (s) => process.stdout.writ
     }
     throw e;
   }
+}
+
+/** 0 no failure, 1 a failure found, 2 the run ended as outcome error (DESIGN.md section 6). */
+function exitCodeOf(outcome: OutcomeKind): number {
+  return outcome === 'pass' ? 0 : outcome === 'error' ? 2 : 1;
+}
+
+interface ExpectVerdict {
+  /** The scenario's expectation on this rig; null when none of its rules applies. */
+  expected: string | null;
+  /** Whether the outcome is the expected one; null when nothing is expected on this rig. */
+  matched: boolean | null;
+  reason?: string;
+}
+
+/** Checks the scenario's `expect` against what one run observed on its rig. */
+function verdict(scenario: Scenario, rig: Rig, observed: ObservedOutcome): ExpectVerdict {
+  const e = expectedOutcome(scenario, rig);
+  if (e === undefined) return { expected: null, matched: null };
+  const reason = checkExpectation(e, observed);
+  return { expected: describeExpected(e), matched: reason === null, ...(reason !== null ? { reason } : {}) };
+}
+
+function formatVerdict(v: ExpectVerdict, rigId: string): string {
+  if (v.expected === null) return `expect: no rule of the scenario applies to ${rigId}`;
+  return v.matched ? `expect: ${v.expected} on ${rigId} — matched` : `expect: ${v.expected} on ${rigId} — NOT matched (${v.reason})`;
 }
 
 async function list(argv: string[], out: Out): Promise<number> {
@@ -144,8 +211,9 @@ async function run(argv: string[], out: Out, err: Out): Promise<number> {
       },
       showProgress ? (pr) => err(`  … ${pr.iterations} iterations, ${pr.acquisitions} lock acquisitions, ${Math.round((pr.operations * 1000) / Math.max(1, pr.elapsedMs))} operations/s`) : undefined,
     );
-    out(json ? JSON.stringify(summary) : formatFreeSummary(summary, describeRig(rig)));
-    return summary.outcome === 'pass' ? 0 : 1;
+    const v = verdict(scenario, rig, summary);
+    out(json ? JSON.stringify({ ...summary, expected: v.expected, matched: v.matched }) : `${formatFreeSummary(summary, describeRig(rig))}\n\n${formatVerdict(v, rig.id)}`);
+    return exitCodeOf(summary.outcome);
   }
   const options = { strategy, seed, schedules, depth, preemptionBound };
   const progress = showProgress
@@ -156,8 +224,9 @@ async function run(argv: string[], out: Out, err: Out): Promise<number> {
       ? await runPoolJob({ scenario: ref, rig, workers, options }, progress)
       : (await runJob({ kind: 'explore', scenario: ref, rig, options: { ...options, progressEvery: 5000 } }, progress)).summary;
   summary.scenario = scenario.id;
-  out(json ? JSON.stringify(summary) : formatSummary(summary, rig, replayHint(scenarioRef, rigRef)));
-  return summary.outcome === 'pass' ? 0 : 1;
+  const v = verdict(scenario, rig, summary);
+  out(json ? JSON.stringify({ ...summary, expected: v.expected, matched: v.matched }) : `${formatSummary(summary, rig, replayHint(scenarioRef, rigRef))}\n${formatVerdict(v, rig.id)}`);
+  return exitCodeOf(summary.outcome);
 }
 
 async function replayCommand(argv: string[], out: Out): Promise<number> {
@@ -181,5 +250,5 @@ async function replayCommand(argv: string[], out: Out): Promise<number> {
     if (trace && steps) out(formatTrace(steps));
     out(formatSummary(summary, rig, replayHint(scenarioRef, rigRef)));
   }
-  return summary.outcome === 'pass' ? 0 : 1;
+  return exitCodeOf(summary.outcome);
 }

@@ -3,6 +3,8 @@
  * The kernel itself arrives as the `k` argument of setup and of every routine.
  */
 export { defineScenario } from './define.ts';
+export { defineConfig } from './config.ts';
+export type { RaceboxConfig, RegressSettings, RegressStrategy } from './config.ts';
 export type {
   Actor, DpcActor, ExpectRule, ExpectedOutcome, Invariant, InterruptActor, RigSelector, Scenario,
   ScenarioDefinition, ThreadActor,
