@@ -33,12 +33,14 @@ export interface WaitTimerEvent extends AsyncEvent {
   sequence: number;
 }
 
+/** The family's per-run state on this processor (a cache: memory and the registry are the truth). */
 export class DispatcherState {
   /** Type of each dispatcher object this processor initialized or has met. */
   readonly objects = new Map<number, number>();
   readonly timers = new Map<Thread, WaitTimerEvent>();
 }
 
+/** This processor's dispatcher state for the run. */
 export function dstate(k: Kernel): DispatcherState {
   return k.perRun('dispatcher', () => new DispatcherState());
 }

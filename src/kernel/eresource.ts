@@ -58,6 +58,7 @@ class ResourceState {
   readonly byAddr = new Set<number>();
 }
 
+/** This processor's ERESOURCE state for the run. */
 function rstate(k: Kernel): ResourceState {
   return k.perRun('eresource', () => new ResourceState());
 }
@@ -89,6 +90,7 @@ function sync(k: Kernel, r: Resource): void {
   m.write(a + RES_OWNER_COUNT, first ? r.ownerCount(first) : 0);
 }
 
+/** The calling thread; ERESOURCEs are owned by threads, so anything else is a scenario error. */
 function currentThread(ctx: ExecContext, api: string): Thread {
   if (ctx.thread === null) throw new ScenarioError(`${api} needs a thread (called from ${ctx.kind} '${ctx.name}' on an idle processor)`);
   return ctx.thread;
@@ -106,6 +108,7 @@ function checkApcs(k: Kernel, ctx: ExecContext, t: Thread, res: number, subcode:
   }
 }
 
+/** "owned shared by 'a', 'b'", for reports. */
 function describeOwners(r: Resource): string {
   if (r.handoff) return 'being handed to an exclusive waiter';
   const owners = r.owners();
@@ -376,21 +379,21 @@ export const eresourceApi = {
     ctx.apiStack.pop();
   },
 
-  /** TRUE when the caller owns the resource exclusive. */
+  /** IRQL ≤ DISPATCH_LEVEL. TRUE when the caller owns the resource exclusive. */
   ExIsResourceAcquiredExclusiveLite(this: Kernel, resource: PERESOURCE): boolean {
     const r = resourceAt(this, resource, 'ExIsResourceAcquiredExclusiveLite');
     const t = this.m.cur.thread;
     return r.exclusive && t !== null && r.exclusiveOwner === t;
   },
 
-  /** How many times the caller holds the resource, shared or exclusive (0: not at all). */
+  /** IRQL ≤ DISPATCH_LEVEL. How many times the caller holds the resource, shared or exclusive (0: not at all). */
   ExIsResourceAcquiredSharedLite(this: Kernel, resource: PERESOURCE): number {
     const r = resourceAt(this, resource, 'ExIsResourceAcquiredSharedLite');
     const t = this.m.cur.thread;
     return t === null ? 0 : r.ownerCount(t);
   },
 
-  /** Threads waiting for exclusive access. */
+  /** IRQL ≤ DISPATCH_LEVEL. Threads waiting for exclusive access. */
   *ExGetExclusiveWaiterCount(this: Kernel, resource: PERESOURCE): Routine<number> {
     const m = this.m;
     yield m.at(OP_READ, resource + RES_EXCLUSIVE_WAITERS);
@@ -398,7 +401,7 @@ export const eresourceApi = {
     return m.read(resource + RES_EXCLUSIVE_WAITERS);
   },
 
-  /** Threads waiting for shared access. */
+  /** IRQL ≤ DISPATCH_LEVEL. Threads waiting for shared access. */
   *ExGetSharedWaiterCount(this: Kernel, resource: PERESOURCE): Routine<number> {
     const m = this.m;
     yield m.at(OP_READ, resource + RES_SHARED_WAITERS);

@@ -41,11 +41,13 @@ export const FM_LOCK_WAITER_INC = 0x4;
 
 type MutexKind = 'FAST_MUTEX' | 'KGUARDED_MUTEX';
 
+/** The family's per-run state on this processor. */
 class FastMutexState {
   /** Which addresses this processor initialized or has met, as what (the owner is FM_OWNER, in machine memory). */
   readonly kind = new Map<number, MutexKind>();
 }
 
+/** This processor's fast-mutex state for the run. */
 function fmState(k: Kernel): FastMutexState {
   return k.perRun('fast-mutex', () => new FastMutexState());
 }
@@ -106,6 +108,7 @@ function verifyRelease(k: Kernel, fm: number, ctx: ExecContext, api: string): vo
   if (owner !== t) throw verifierViolation(0x1004, fm * 4, owner.kthread * 4, (t?.kthread ?? 0) * 4, `${api}: ${k.m.nameOf(fm)} is owned by thread '${owner.name}', not by ${ctx.kind} '${ctx.name}'`);
 }
 
+/** The caller now owns the mutex: FM_OWNER names it, and it counts as a held lock. */
 function becomeOwner(k: Kernel, fm: number, ctx: ExecContext): void {
   const t = ctx.thread;
   k.m.write(fm + FM_OWNER, t?.kthread ?? 0);

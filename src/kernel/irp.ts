@@ -66,6 +66,7 @@ export interface IrpLife {
   freed: boolean;
 }
 
+/** The I/O manager model's per-run state on this processor. */
 export class IrpState {
   /** IRPs this processor allocated or has met (every processor runs setup); completion is in shared kernel memory. */
   readonly irps = new Map<number, IrpLife>();
@@ -87,6 +88,7 @@ export function irpState(k: Kernel): IrpState {
   });
 }
 
+/** End-of-run check: an IRP marked pending and never completed is a hang (its thread can never exit). */
 function pendingNeverCompleted(k: Kernel, st: IrpState): StuckReport | null {
   const lost: string[] = [];
   for (const life of st.irps.values()) {
@@ -141,10 +143,12 @@ export function registerCancelRoutine(k: Kernel, routine: DRIVER_CANCEL): void {
   knowRoutine(irpState(k).routines, routine);
 }
 
+/** The routine Irp->CancelRoutine's value stands for (null for none). */
 function routineOf(k: Kernel, id: number): DRIVER_CANCEL | null {
   return routineFor(k, irpState(k).routines, id);
 }
 
+/** A cancel routine's name, for reports. */
 function routineName(r: DRIVER_CANCEL): string {
   return r.name || 'CancelRoutine';
 }
@@ -154,6 +158,7 @@ export function cancelSpinLock(k: Kernel): number {
   return irpState(k).cancelLock;
 }
 
+/** Whether the IRP is completed: CurrentLocation past the stack (one read of machine memory). */
 function completed(k: Kernel, irp: PIRP): boolean {
   return k.m.read(irp + IRP_CURRENT_LOCATION) > k.m.read(irp + IRP_STACK_COUNT) + 1;
 }
@@ -360,6 +365,7 @@ export const irpApi = {
   },
 };
 
+/** MULTIPLE_IRP_COMPLETE_REQUESTS (0x44), naming the first completer. */
 function doubleCompletion(k: Kernel, irp: PIRP, l: IrpLife): BugCheck {
   return new BugCheck(0x44, irp * 4, 0, 0, 0, `${k.m.nameOf(irp)} completed again; it was already completed by ${completedBy(k, irp, l) || 'someone'}`);
 }

@@ -20,6 +20,7 @@ export const OBJ_IRP = 5;
 const O_ADDR = 0;
 const O_KIND = 1;
 
+/** The registry entry of `addr`, or -1. */
 function find(w: Int32Array<ArrayBufferLike>, k: Kernel, addr: number): number {
   const t = k.shared.objects;
   const end = t.end(w);

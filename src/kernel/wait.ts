@@ -81,6 +81,7 @@ class WaitTimer implements WaitTimerEvent {
   }
 }
 
+/** The objects `t` waits on (its wait block's array). */
 function waitObjects(k: Kernel, t: Thread): Int32Array<ArrayBufferLike> {
   const w = k.m.words;
   const base = w[t.kthread + KT_WAIT_OBJECTS]!;
@@ -256,6 +257,7 @@ export function beginWait(
   }
 }
 
+/** beginWait with the dispatcher lock held. */
 function beginWaitLocked(
   k: Kernel, ctx: ExecContext, objects: readonly number[], types: number[], waitAll: boolean, timeout: PTIMEOUT,
   reason: string | undefined, owner: Thread | null | undefined,
