@@ -60,7 +60,7 @@ export class SharedTable {
     if (used >= this.capacity) return -1;
     const e = this.base + used * this.entryWords;
     w.fill(0, e, e + this.entryWords);
-    // The count last: a reader without the dispatcher lock never sees a half-written entry.
+    // Counted once zeroed: a reader without the dispatcher lock sees an empty entry, never a stale one.
     w[this.countAt] = used + 1;
     return e;
   }
@@ -133,6 +133,7 @@ export class SharedKernelMemory {
     this.used = false;
     const w = this.mem;
     for (const t of this.tables) {
+      if (w[t.countAt] === 0) continue;
       w.fill(0, t.base, t.end(w));
       w[t.countAt] = 0;
     }
