@@ -149,7 +149,7 @@ export function routineFor<R extends CancelRoutine>(k: Kernel, known: CancelRout
       return named;
     }
     throw new ScenarioError(
-      `Irp->CancelRoutine holds a cancel routine another CPU set, which CPU ${k.m.cur.cpu.index} has never seen ` +
+      `Irp->CancelRoutine holds a cancel routine another CPU set, which this CPU has never seen ` +
         `(${h === 0 ? 'an unnamed routine' : 'a routine made inside another CPU\'s actor'}); make it in setup, give it a name and keep it in the state — ` +
         '`cancelRoutine: (k, irp) => MyCancel(k, s, irp)` — so that every processor has it under the same name, or explore this scenario with the controlled engine',
     );
