@@ -2,7 +2,7 @@
  * Which kernel objects are initialized, for a processor that did not
  * initialize them itself. Each family keeps its own table of the objects it
  * knows (every processor runs setup, so each knows setup's objects); an object
- * one processor initialized while the actors ran is recorded here, in shared
+ * one processor initializes while the actors run is recorded here, in shared
  * kernel memory, so that another processor recognises it too. A family looks
  * here only when its own table does not know an address — with one processor
  * (the controlled engine) that means the address is no such object, and the
@@ -34,6 +34,8 @@ function find(w: Int32Array<ArrayBufferLike>, k: Kernel, addr: number): number {
  */
 export function registerObject(k: Kernel, addr: number, kind: number): void {
   const m = k.m;
+  // With no context live, setup is running: every processor runs setup and knows its objects.
+  if (m.live === 0) return;
   m.lockDispatcher();
   try {
     const w = m.kernelShared.use();

@@ -74,8 +74,12 @@ describe('shared kernel memory', () => {
 });
 
 describe('state other processors see, whichever engine drives them', () => {
-  it('an object one processor registers is known to another; deleted, it is not', () => {
+  it('an object one processor initializes while actors run is known to another; deleted, it is not', () => {
     const [k0, k1] = twoProcessors();
+    // Setup (no context live): every processor runs it and knows its objects, nothing to share.
+    registerObject(k0, 0x300, OBJ_IRP);
+    expect(registeredKind(k1, 0x300)).toBe(0);
+    k0.m.live = 1;
     registerObject(k0, 0x400, OBJ_IRP);
     registerObject(k0, 0x500, OBJ_DISPATCHER);
     expect(registeredKind(k1, 0x400)).toBe(OBJ_IRP);
