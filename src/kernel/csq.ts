@@ -88,7 +88,7 @@ function init(
   m.write(q + CSQ_TYPE, type);
   m.write(q + CSQ_RESERVE_POINTER, 0);
   csqState(k).queues.set(q, { insert, remove, peek, acquire, release, complete });
-  // Free-run: the library's cancel routine is known on every CPU worker (setup runs on each).
+  // The library's cancel routine is known by name on every processor (each runs setup).
   registerCancelRoutine(k, IoCsqCancelRoutine);
   return q;
 }

@@ -2,10 +2,10 @@
  * ERESOURCE reader/writer locks (nt-semantics section 6).
  *
  * The owner table (thread → recursion count), the exclusive flag and the
- * waiter counts are kept per resource in the kernel's shared words (one copy
- * for every free-run CPU worker); the counts are mirrored into the ERESOURCE's
- * words in machine memory (so a freed resource faults). Every decision happens
- * in one step under the dispatcher lock, as under the resource's internal spin lock.
+ * waiter counts are kept per resource in shared kernel memory
+ * (eresource-table.ts); the counts are mirrored into the ERESOURCE's words in
+ * machine memory (so a freed resource faults). Every decision happens in one
+ * step under the dispatcher lock, as under the resource's internal spin lock.
  * Shared waiters block on the embedded SharedWaiters semaphore, exclusive
  * waiters on the ExclusiveWaiters synchronization event, and ownership is
  * handed over by the releaser (no barging):
@@ -26,16 +26,13 @@ import { BugCheck, ScenarioError, verifierViolation } from '../machine/bugcheck.
 import type { ExecContext, Thread } from '../machine/cpu.ts';
 import { APC_LEVEL } from '../machine/irql.ts';
 import { OP_KERNEL, OP_READ, OP_WAIT, type Routine } from '../machine/ops.ts';
-import {
-  beginWait, checkWaitIrql, DISPATCHER_OBJECT_WORDS, EventSynchronizationObject, initDispatcherObject, releaseSemaphoreNow,
-  SemaphoreObject, SEMAPHORE_LIMIT, setEventNow, threadAt, WAIT_BLOCKED,
-} from './dispatcher.ts';
+import { DISPATCHER_OBJECT_WORDS, EventSynchronizationObject, SemaphoreObject, SEMAPHORE_LIMIT } from './dispatcher-object.ts';
+import { initDispatcherObject, releaseSemaphoreNow, setEventNow } from './dispatcher.ts';
+import { forgetResource, type Resource, resourceView } from './eresource-table.ts';
 import type { Kernel } from './kernel.ts';
+import { OBJ_ERESOURCE, registeredKind, registerObject, unregisterObject } from './object-registry.ts';
 import { combinedApcDisable } from './regions.ts';
-import {
-  KS_RESOURCE_ENTRIES, KS_RESOURCE_ENTRIES_USED, KS_RESOURCE_RECORDS_USED, KS_RESOURCE_SEQUENCE, KS_RESOURCES, MAX_RESOURCE_ENTRIES,
-  MAX_SHARED_RESOURCES, RESOURCE_ENTRY_WORDS, RESOURCE_RECORD_WORDS,
-} from './shared-words.ts';
+import { beginWait, checkWaitIrql, WAIT_BLOCKED } from './wait.ts';
 
 export type PERESOURCE = number;
 
@@ -56,234 +53,28 @@ export const ResourceOwnedExclusive = 0x80;
 
 type Mode = 'exclusive' | 'shared' | 'starve' | 'wait-for-exclusive';
 
-/** Resource record words (in Machine.kernelShared, so that every CPU worker of free-run sees one copy). */
-const R_ADDR = 0;
-const R_EXCLUSIVE = 1;
-const R_EXCLUSIVE_OWNER = 2;
-/** Exclusive ownership handed to a waiter that has not run yet. */
-const R_HANDOFF = 3;
-const R_EXCLUSIVE_WAITERS = 4;
-/** Entry words: an owner (with its recursion count) or a reader queued on the semaphore. */
-const E_RESOURCE = 0;
-const E_THREAD = 1;
-const E_KIND = 2;
-const E_COUNT = 3;
-/** Insertion order: owners are listed, and queued readers admitted, in this order. */
-const E_SEQUENCE = 4;
-const OWNER_ENTRY = 1;
-const WAITER_ENTRY = 2;
-
-/**
- * One ERESOURCE's bookkeeping: its owners (thread → recursion count), the exclusive flag and
- * owner, the hand-off flag and the waiters. It lives in the kernel's shared words, keyed by the
- * resource's address, and is changed only under the dispatcher lock.
- */
-class Resource {
-  constructor(
-    readonly k: Kernel,
-    readonly addr: number,
-    private readonly w: Int32Array<ArrayBufferLike>,
-    private readonly rec: number,
-  ) {}
-
-  get exclusive(): boolean {
-    return this.w[this.rec + R_EXCLUSIVE] === 1;
-  }
-  set exclusive(v: boolean) {
-    this.w[this.rec + R_EXCLUSIVE] = v ? 1 : 0;
-  }
-  get exclusiveOwner(): Thread | null {
-    return threadAt(this.k, this.w[this.rec + R_EXCLUSIVE_OWNER]!);
-  }
-  set exclusiveOwner(t: Thread | null) {
-    this.w[this.rec + R_EXCLUSIVE_OWNER] = t?.kthread ?? 0;
-  }
-  get handoff(): boolean {
-    return this.w[this.rec + R_HANDOFF] === 1;
-  }
-  set handoff(v: boolean) {
-    this.w[this.rec + R_HANDOFF] = v ? 1 : 0;
-  }
-  get exclusiveWaiters(): number {
-    return this.w[this.rec + R_EXCLUSIVE_WAITERS]!;
-  }
-  set exclusiveWaiters(n: number) {
-    this.w[this.rec + R_EXCLUSIVE_WAITERS] = n;
-  }
-
-  /** Entries of one kind, in insertion order. */
-  private entries(kind: number): number[] {
-    const w = this.w;
-    const out: number[] = [];
-    const end = KS_RESOURCE_ENTRIES + w[KS_RESOURCE_ENTRIES_USED]! * RESOURCE_ENTRY_WORDS;
-    for (let e = KS_RESOURCE_ENTRIES; e < end; e += RESOURCE_ENTRY_WORDS) {
-      if (w[e + E_RESOURCE] === this.addr && w[e + E_KIND] === kind) out.push(e);
-    }
-    if (out.length > 1) out.sort((a, b) => w[a + E_SEQUENCE]! - w[b + E_SEQUENCE]!);
-    return out;
-  }
-
-  private find(kind: number, t: Thread): number {
-    const w = this.w;
-    const end = KS_RESOURCE_ENTRIES + w[KS_RESOURCE_ENTRIES_USED]! * RESOURCE_ENTRY_WORDS;
-    for (let e = KS_RESOURCE_ENTRIES; e < end; e += RESOURCE_ENTRY_WORDS) {
-      if (w[e + E_RESOURCE] === this.addr && w[e + E_KIND] === kind && w[e + E_THREAD] === t.kthread) return e;
-    }
-    return -1;
-  }
-
-  private add(kind: number, t: Thread, count: number): void {
-    const w = this.w;
-    const used = w[KS_RESOURCE_ENTRIES_USED]!;
-    let e = -1;
-    for (let i = 0; i < used; i++) {
-      const x = KS_RESOURCE_ENTRIES + i * RESOURCE_ENTRY_WORDS;
-      if (w[x + E_RESOURCE] === 0) {
-        e = x;
-        break;
-      }
-    }
-    if (e < 0) {
-      if (used >= MAX_RESOURCE_ENTRIES) {
-        throw new ScenarioError(`ERESOURCE ${this.k.m.nameOf(this.addr)}: more than ${MAX_RESOURCE_ENTRIES} owners and queued readers of ERESOURCEs at once`);
-      }
-      e = KS_RESOURCE_ENTRIES + used * RESOURCE_ENTRY_WORDS;
-      w[KS_RESOURCE_ENTRIES_USED] = used + 1;
-    }
-    w[e + E_RESOURCE] = this.addr;
-    w[e + E_THREAD] = t.kthread;
-    w[e + E_KIND] = kind;
-    w[e + E_COUNT] = count;
-    w[e + E_SEQUENCE] = ++w[KS_RESOURCE_SEQUENCE]!;
-  }
-
-  /** How many times `t` owns the resource (0: not at all). */
-  ownerCount(t: Thread): number {
-    const e = this.find(OWNER_ENTRY, t);
-    return e < 0 ? 0 : this.w[e + E_COUNT]!;
-  }
-
-  /** Sets `t`'s ownership count; a new owner goes last, 0 removes it. */
-  setOwner(t: Thread, count: number): void {
-    const e = this.find(OWNER_ENTRY, t);
-    if (e >= 0) {
-      if (count === 0) this.w.fill(0, e, e + RESOURCE_ENTRY_WORDS);
-      else this.w[e + E_COUNT] = count;
-    } else if (count !== 0) this.add(OWNER_ENTRY, t, count);
-  }
-
-  owners(): { thread: Thread; count: number }[] {
-    return this.entries(OWNER_ENTRY).map((e) => ({ thread: threadAt(this.k, this.w[e + E_THREAD]!)!, count: this.w[e + E_COUNT]! }));
-  }
-
-  /** How many entries of one kind (no allocation: this runs at every acquire and release). */
-  count(kind: number): number {
-    const w = this.w;
-    const end = KS_RESOURCE_ENTRIES + w[KS_RESOURCE_ENTRIES_USED]! * RESOURCE_ENTRY_WORDS;
-    let n = 0;
-    for (let e = KS_RESOURCE_ENTRIES; e < end; e += RESOURCE_ENTRY_WORDS) {
-      if (w[e + E_RESOURCE] === this.addr && w[e + E_KIND] === kind) n++;
-    }
-    return n;
-  }
-
-  get ownerTotal(): number {
-    return this.count(OWNER_ENTRY);
-  }
-
-  get sharedWaiterTotal(): number {
-    return this.count(WAITER_ENTRY);
-  }
-
-  /** The entry of the owner listed first (-1: none). */
-  firstOwnerEntry(): number {
-    const w = this.w;
-    const end = KS_RESOURCE_ENTRIES + w[KS_RESOURCE_ENTRIES_USED]! * RESOURCE_ENTRY_WORDS;
-    let best = -1;
-    for (let e = KS_RESOURCE_ENTRIES; e < end; e += RESOURCE_ENTRY_WORDS) {
-      if (w[e + E_RESOURCE] === this.addr && w[e + E_KIND] === OWNER_ENTRY && (best < 0 || w[e + E_SEQUENCE]! < w[best + E_SEQUENCE]!)) best = e;
-    }
-    return best;
-  }
-
-  /** The owner listed first (the oldest), or null. */
-  firstOwner(): Thread | null {
-    const e = this.firstOwnerEntry();
-    return e < 0 ? null : threadAt(this.k, this.w[e + E_THREAD]!);
-  }
-
-  /** Readers queued on the semaphore, in the order they queued. */
-  sharedWaiters(): Thread[] {
-    return this.entries(WAITER_ENTRY).map((e) => threadAt(this.k, this.w[e + E_THREAD]!)!);
-  }
-
-  pushSharedWaiter(t: Thread): void {
-    this.add(WAITER_ENTRY, t, 1);
-  }
-
-  clearSharedWaiters(): void {
-    for (const e of this.entries(WAITER_ENTRY)) this.w.fill(0, e, e + RESOURCE_ENTRY_WORDS);
-  }
-}
-
-/** Which ERESOURCEs are initialized (setup's are known to every CPU worker; see resourceAt). */
+/** Which ERESOURCEs this processor initialized (every processor runs setup; see isResource). */
 class ResourceState {
   readonly byAddr = new Set<number>();
 }
 
+/** This processor's ERESOURCE state for the run. */
 function rstate(k: Kernel): ResourceState {
   return k.perRun('eresource', () => new ResourceState());
 }
 
-/** The shared record of a resource, created at its first use. */
-function recordOf(w: Int32Array<ArrayBufferLike>, k: Kernel, res: number, create: boolean): number {
-  const used = w[KS_RESOURCE_RECORDS_USED]!;
-  let free = -1;
-  for (let i = 0; i < used; i++) {
-    const r = KS_RESOURCES + i * RESOURCE_RECORD_WORDS;
-    if (w[r + R_ADDR] === res) return r;
-    if (free < 0 && w[r + R_ADDR] === 0) free = r;
-  }
-  if (!create) return -1;
-  if (free < 0) {
-    if (used >= MAX_SHARED_RESOURCES) throw new ScenarioError(`ERESOURCE ${k.m.nameOf(res)}: more than ${MAX_SHARED_RESOURCES} ERESOURCEs in use at once`);
-    free = KS_RESOURCES + used * RESOURCE_RECORD_WORDS;
-    w[KS_RESOURCE_RECORDS_USED] = used + 1;
-  }
-  w.fill(0, free, free + RESOURCE_RECORD_WORDS);
-  w[free + R_ADDR] = res;
-  return free;
+/** Whether `res` is an initialized ERESOURCE, initialized by this processor or another. */
+function isResource(k: Kernel, res: number): boolean {
+  return rstate(k).byAddr.has(res) || registeredKind(k, res) === OBJ_ERESOURCE;
 }
 
-/** Forgets a resource's shared bookkeeping (deleted, or initialized again). */
-function forget(k: Kernel, res: number): void {
-  // Read without marking the shared words used: a record exists only if an acquire marked them.
-  const w = k.m.kernelShared;
-  const rec = recordOf(w, k, res, false);
-  if (rec < 0) return;
-  w.fill(0, rec, rec + RESOURCE_RECORD_WORDS);
-  const end = KS_RESOURCE_ENTRIES + w[KS_RESOURCE_ENTRIES_USED]! * RESOURCE_ENTRY_WORDS;
-  for (let e = KS_RESOURCE_ENTRIES; e < end; e += RESOURCE_ENTRY_WORDS) {
-    if (w[e + E_RESOURCE] === res) w.fill(0, e, e + RESOURCE_ENTRY_WORDS);
-  }
-}
-
+/** The bookkeeping of an initialized ERESOURCE; a ScenarioError naming `api` for anything else. Dispatcher lock held. */
 function resourceAt(k: Kernel, res: number, api: string): Resource {
   const m = k.m;
-  // Free-run: a resource another CPU initialized (or deleted) while the actors ran is known by its words.
-  const known = m.sharedAcrossWorkers
-    ? res > 0 && res + RES_INITIALIZED < m.memory.size && m.shadow[res + RES_INITIALIZED] !== 0 && m.words[res + RES_INITIALIZED] === 1
-    : rstate(k).byAddr.has(res);
-  if (!known) throw new ScenarioError(`${api}: ${m.nameOf(res)} is not an initialized ERESOURCE (use k.ExInitializeResourceLite)`);
-  // Touch the resource's memory: a freed ERESOURCE faults here.
-  m.read(res + RES_INITIALIZED);
+  if (!isResource(k, res)) throw new ScenarioError(`${api}: ${m.nameOf(res)} is not an initialized ERESOURCE (use k.ExInitializeResourceLite)`);
+  // Touch the resource's memory: a freed ERESOURCE faults here; one another processor deleted says so.
+  if (m.read(res + RES_INITIALIZED) !== 1) throw new ScenarioError(`${api}: ${m.nameOf(res)} was deleted (ExDeleteResourceLite)`);
   return resourceView(k, res);
-}
-
-/** The bookkeeping of a resource, without checking it. */
-function resourceView(k: Kernel, res: number): Resource {
-  const w = k.sharedWords();
-  return new Resource(k, res, w, recordOf(w, k, res, true));
 }
 
 /** Mirrors the shared bookkeeping into the ERESOURCE's words. */
@@ -299,6 +90,7 @@ function sync(k: Kernel, r: Resource): void {
   m.write(a + RES_OWNER_COUNT, first ? r.ownerCount(first) : 0);
 }
 
+/** The calling thread; ERESOURCEs are owned by threads, so anything else is a scenario error. */
 function currentThread(ctx: ExecContext, api: string): Thread {
   if (ctx.thread === null) throw new ScenarioError(`${api} needs a thread (called from ${ctx.kind} '${ctx.name}' on an idle processor)`);
   return ctx.thread;
@@ -316,6 +108,7 @@ function checkApcs(k: Kernel, ctx: ExecContext, t: Thread, res: number, subcode:
   }
 }
 
+/** "owned shared by 'a', 'b'", for reports. */
 function describeOwners(r: Resource): string {
   if (r.handoff) return 'being handed to an exclusive waiter';
   const owners = r.owners();
@@ -443,10 +236,11 @@ export const eresourceApi = {
     m.words[a + RES_SHARED_SEMAPHORE + SEMAPHORE_LIMIT] = 0x7fffffff;
     initDispatcherObject(this, a + RES_EXCLUSIVE_EVENT, EventSynchronizationObject, 0);
     st.byAddr.add(a);
-    // Initialized again: the old bookkeeping goes (in setup there is none: setup never uses the shared words).
+    registerObject(this, a, OBJ_ERESOURCE);
+    // Initialized again: the old bookkeeping goes.
     m.lockDispatcher();
     try {
-      forget(this, a);
+      forgetResource(this, a);
     } finally {
       m.unlockDispatcher();
     }
@@ -458,8 +252,7 @@ export const eresourceApi = {
     const m = this.m;
     yield m.at(OP_KERNEL, resource);
     const st = rstate(this);
-    const known = st.byAddr.has(resource) || m.sharedAcrossWorkers;
-    if (!known || m.words[resource + RES_INITIALIZED] !== 1) {
+    if (!isResource(this, resource) || m.words[resource + RES_INITIALIZED] !== 1) {
       if (m.checked) throw verifierViolation(0xd1, resource * 4, 0, 0, `ExDeleteResourceLite: ${m.nameOf(resource)} was never initialized`);
       return;
     }
@@ -467,7 +260,8 @@ export const eresourceApi = {
     try {
       m.write(resource + RES_INITIALIZED, 0);
       st.byAddr.delete(resource);
-      forget(this, resource);
+      unregisterObject(this, resource);
+      forgetResource(this, resource);
     } finally {
       m.unlockDispatcher();
     }
@@ -585,21 +379,21 @@ export const eresourceApi = {
     ctx.apiStack.pop();
   },
 
-  /** TRUE when the caller owns the resource exclusive. */
+  /** IRQL ≤ DISPATCH_LEVEL. TRUE when the caller owns the resource exclusive. */
   ExIsResourceAcquiredExclusiveLite(this: Kernel, resource: PERESOURCE): boolean {
     const r = resourceAt(this, resource, 'ExIsResourceAcquiredExclusiveLite');
     const t = this.m.cur.thread;
     return r.exclusive && t !== null && r.exclusiveOwner === t;
   },
 
-  /** How many times the caller holds the resource, shared or exclusive (0: not at all). */
+  /** IRQL ≤ DISPATCH_LEVEL. How many times the caller holds the resource, shared or exclusive (0: not at all). */
   ExIsResourceAcquiredSharedLite(this: Kernel, resource: PERESOURCE): number {
     const r = resourceAt(this, resource, 'ExIsResourceAcquiredSharedLite');
     const t = this.m.cur.thread;
     return t === null ? 0 : r.ownerCount(t);
   },
 
-  /** Threads waiting for exclusive access. */
+  /** IRQL ≤ DISPATCH_LEVEL. Threads waiting for exclusive access. */
   *ExGetExclusiveWaiterCount(this: Kernel, resource: PERESOURCE): Routine<number> {
     const m = this.m;
     yield m.at(OP_READ, resource + RES_EXCLUSIVE_WAITERS);
@@ -607,7 +401,7 @@ export const eresourceApi = {
     return m.read(resource + RES_EXCLUSIVE_WAITERS);
   },
 
-  /** Threads waiting for shared access. */
+  /** IRQL ≤ DISPATCH_LEVEL. Threads waiting for shared access. */
   *ExGetSharedWaiterCount(this: Kernel, resource: PERESOURCE): Routine<number> {
     const m = this.m;
     yield m.at(OP_READ, resource + RES_SHARED_WAITERS);

@@ -16,12 +16,13 @@ import { verifierViolation, ScenarioError } from '../machine/bugcheck.ts';
 import type { ExecContext, Thread } from '../machine/cpu.ts';
 import { APC_LEVEL, irqlName } from '../machine/irql.ts';
 import { OP_IRQL, OP_PAUSE, OP_RMW, OP_WAIT, OP_WRITE, type Routine } from '../machine/ops.ts';
-import {
-  beginWait, DH_TYPE, DISPATCHER_OBJECT_WORDS, EventSynchronizationObject, initDispatcherObject, setEventNow, threadAt, WAIT_BLOCKED,
-} from './dispatcher.ts';
+import { DISPATCHER_OBJECT_WORDS, EventSynchronizationObject, threadAt } from './dispatcher-object.ts';
+import { initDispatcherObject, setEventNow } from './dispatcher.ts';
 import type { Kernel } from './kernel.ts';
+import { OBJ_FAST_MUTEX, OBJ_GUARDED_MUTEX, registeredKind, registerObject } from './object-registry.ts';
 import { combinedApcDisable, deliverApcs } from './regions.ts';
 import { noteAcquired, noteReleased } from './spinlock.ts';
+import { beginWait, WAIT_BLOCKED } from './wait.ts';
 
 export type PFAST_MUTEX = number;
 export type PKGUARDED_MUTEX = number;
@@ -38,16 +39,21 @@ export const FM_LOCK_BIT = 0x1;
 export const FM_LOCK_WAITER_WOKEN = 0x2;
 export const FM_LOCK_WAITER_INC = 0x4;
 
+type MutexKind = 'FAST_MUTEX' | 'KGUARDED_MUTEX';
+
+/** The family's per-run state on this processor. */
 class FastMutexState {
-  /** Which addresses are initialized, as what (the owner is FM_OWNER, in machine memory). */
-  readonly kind = new Map<number, 'FAST_MUTEX' | 'KGUARDED_MUTEX'>();
+  /** Which addresses this processor initialized or has met, as what (the owner is FM_OWNER, in machine memory). */
+  readonly kind = new Map<number, MutexKind>();
 }
 
+/** This processor's fast-mutex state for the run. */
 function fmState(k: Kernel): FastMutexState {
   return k.perRun('fast-mutex', () => new FastMutexState());
 }
 
-function init(k: Kernel, addr: number | undefined, kind: 'FAST_MUTEX' | 'KGUARDED_MUTEX'): number {
+/** Initializes a fast or guarded mutex, free, and makes it known to every processor. */
+function init(k: Kernel, addr: number | undefined, kind: MutexKind): number {
   const a = addr ?? k.m.memory.alloc(FAST_MUTEX_WORDS, kind);
   const w = k.m.words;
   w[a + FM_COUNT] = FM_LOCK_BIT;
@@ -57,18 +63,22 @@ function init(k: Kernel, addr: number | undefined, kind: 'FAST_MUTEX' | 'KGUARDE
   initDispatcherObject(k, a + FM_GATE, EventSynchronizationObject, 0);
   k.m.names.set(a + FM_GATE, `${kind}.Gate`);
   fmState(k).kind.set(a, kind);
+  registerObject(k, a, kind === 'FAST_MUTEX' ? OBJ_FAST_MUTEX : OBJ_GUARDED_MUTEX);
   return a;
 }
 
-function kindOf(k: Kernel, fm: number, api: string): 'FAST_MUTEX' | 'KGUARDED_MUTEX' {
-  const kind = fmState(k).kind.get(fm);
+/** What `fm` was initialized as (by any processor); a ScenarioError naming `api` when it is neither. */
+function kindOf(k: Kernel, fm: number, api: string): MutexKind {
+  const st = fmState(k);
+  const kind = st.kind.get(fm);
   if (kind !== undefined) return kind;
-  // Free-run: a mutex another CPU initialized while the actors ran; its gate's header tells.
-  const m = k.m;
-  if (m.sharedAcrossWorkers && fm > 0 && fm + FM_GATE < m.memory.size && m.shadow[fm + FM_GATE] === 1 && m.words[fm + FM_GATE + DH_TYPE] === EventSynchronizationObject) {
-    return 'FAST_MUTEX';
+  const registered = registeredKind(k, fm);
+  if (registered === OBJ_FAST_MUTEX || registered === OBJ_GUARDED_MUTEX) {
+    const known = registered === OBJ_FAST_MUTEX ? 'FAST_MUTEX' : 'KGUARDED_MUTEX';
+    st.kind.set(fm, known);
+    return known;
   }
-  throw new ScenarioError(`${api}: ${m.nameOf(fm)} is not an initialized fast or guarded mutex`);
+  throw new ScenarioError(`${api}: ${k.m.nameOf(fm)} is not an initialized fast or guarded mutex`);
 }
 
 /** Owner of a fast or guarded mutex: the thread whose KTHREAD FM_OWNER names. */
@@ -98,6 +108,7 @@ function verifyRelease(k: Kernel, fm: number, ctx: ExecContext, api: string): vo
   if (owner !== t) throw verifierViolation(0x1004, fm * 4, owner.kthread * 4, (t?.kthread ?? 0) * 4, `${api}: ${k.m.nameOf(fm)} is owned by thread '${owner.name}', not by ${ctx.kind} '${ctx.name}'`);
 }
 
+/** The caller now owns the mutex: FM_OWNER names it, and it counts as a held lock. */
 function becomeOwner(k: Kernel, fm: number, ctx: ExecContext): void {
   const t = ctx.thread;
   k.m.write(fm + FM_OWNER, t?.kthread ?? 0);
@@ -121,8 +132,8 @@ function* lockWord(k: Kernel, fm: number, ctx: ExecContext): Routine<void> {
   let remove = FM_LOCK_BIT;
   let add = FM_LOCK_WAITER_INC;
   for (;;) {
-    // Compare-exchange, not read-then-write: in free-run another processor may change Count between
-    // the two (in the controlled engine nothing runs in between, so the exchange always succeeds).
+    // Compare-exchange, not read-then-write: another processor may change Count between the two
+    // (when nothing runs in between, the exchange always succeeds).
     const v = m.read(count);
     if ((v & FM_LOCK_BIT) !== 0) {
       if (m.cmpxchg(count, v ^ remove, v) !== v) continue;

@@ -5,8 +5,8 @@
  * IRP is caught like any other freed pool block. Next to the memory the I/O
  * manager model keeps a lifecycle per IRP (allocated → pending → completed →
  * freed) that rejects a second completion (MULTIPLE_IRP_COMPLETE_REQUESTS) —
- * the completion record is in the kernel's shared words, so a completion on
- * another free-run CPU worker counts too — and, at the end of a run, reports
+ * the completion record is in shared kernel memory (irp-records.ts), so a
+ * completion on any processor counts — and, at the end of a run, reports
  * every IRP that was marked pending but never completed: the thread that
  * issued it could never exit.
  *
@@ -24,8 +24,11 @@ import { BugCheck, ScenarioError } from '../machine/bugcheck.ts';
 import { DISPATCH_LEVEL, type KIRQL } from '../machine/irql.ts';
 import type { StuckReport } from '../machine/machine.ts';
 import { OP_KERNEL, OP_READ, OP_RMW, OP_WRITE, type Routine } from '../machine/ops.ts';
+import {
+  CancelRoutines, completionRecorded, knowRoutine, recordCompletion, recordedCompleter, routineFor, routineValue,
+} from './irp-records.ts';
 import type { Kernel } from './kernel.ts';
-import { IRP_RECORD_NAME_UNITS, IRP_RECORD_WORDS, KS_IRPS, KS_IRPS_USED, MAX_SHARED_IRPS } from './shared-words.ts';
+import { OBJ_IRP, registeredKind, registerObject } from './object-registry.ts';
 import { STATUS_PENDING } from './status.ts';
 
 /** IRP layout (words). */
@@ -63,13 +66,11 @@ export interface IrpLife {
   freed: boolean;
 }
 
-const ROUTINE_BASE = 0x40000000;
-
+/** The I/O manager model's per-run state on this processor. */
 export class IrpState {
-  /** IRPs this processor knows (setup's on every free-run CPU worker); completion is in Machine.kernelShared. */
+  /** IRPs this processor allocated or has met (every processor runs setup); completion is in shared kernel memory. */
   readonly irps = new Map<number, IrpLife>();
-  readonly routineIds = new Map<DRIVER_CANCEL, number>();
-  readonly routines = new Map<number, DRIVER_CANCEL>();
+  readonly routines = new CancelRoutines<DRIVER_CANCEL>();
   /** The system-wide cancel spin lock (LockQueueIoCancelLock). */
   cancelLock = 0;
 }
@@ -87,6 +88,7 @@ export function irpState(k: Kernel): IrpState {
   });
 }
 
+/** End-of-run check: an IRP marked pending and never completed is a hang (its thread can never exit). */
 function pendingNeverCompleted(k: Kernel, st: IrpState): StuckReport | null {
   const lost: string[] = [];
   for (const life of st.irps.values()) {
@@ -111,122 +113,42 @@ function pendingNeverCompleted(k: Kernel, st: IrpState): StuckReport | null {
   };
 }
 
+/** The lifecycle of an IRP any processor allocated; a ScenarioError for anything else. */
 function life(k: Kernel, irp: PIRP): IrpLife {
   const st = irpState(k);
   let l = st.irps.get(irp);
   if (!l) {
-    const m = k.m;
-    // Free-run: an IRP another CPU allocated while the actors ran is known by its Type word.
-    if (m.sharedAcrossWorkers && irp > 0 && irp < m.memory.size && m.shadow[irp] !== 0 && m.words[irp + IRP_TYPE] === IO_TYPE_IRP) {
-      l = { irp, pending: false, completed: false, completedBy: '', freed: false };
-      st.irps.set(irp, l);
-      return l;
-    }
-    throw new ScenarioError(`${m.nameOf(irp)} is not an IRP (allocate it with k.IoAllocateIrp)`);
+    // One another processor allocated while the actors ran.
+    if (registeredKind(k, irp) !== OBJ_IRP) throw new ScenarioError(`${k.m.nameOf(irp)} is not an IRP (allocate it with k.IoAllocateIrp)`);
+    l = { irp, pending: false, completed: false, completedBy: '', freed: false };
+    st.irps.set(irp, l);
   }
   return l;
 }
 
-/** The IRP's completion record in the kernel's shared words (created at the first completion). */
-function completionRecord(k: Kernel, irp: PIRP, create: boolean): number {
-  const w = create ? k.sharedWords() : k.m.kernelShared;
-  const used = w[KS_IRPS_USED]!;
-  for (let i = 0; i < used; i++) {
-    const r = KS_IRPS + i * IRP_RECORD_WORDS;
-    if (w[r] === irp) return r;
-  }
-  if (!create) return -1;
-  if (used >= MAX_SHARED_IRPS) throw new ScenarioError(`${k.m.nameOf(irp)}: more than ${MAX_SHARED_IRPS} IRPs completed in one run`);
-  w[KS_IRPS_USED] = used + 1;
-  const r = KS_IRPS + used * IRP_RECORD_WORDS;
-  w.fill(0, r, r + IRP_RECORD_WORDS);
-  w[r] = irp;
-  return r;
-}
-
-/** Who completed the IRP: this processor's note, else (free-run) the one in the shared record. */
+/** Who completed the IRP: this processor's note, else the record of the processor that did. */
 function completedBy(k: Kernel, irp: PIRP, l: IrpLife): string {
-  if (l.completedBy !== '') return l.completedBy;
-  const r = completionRecord(k, irp, false);
-  if (r < 0) return '';
-  const w = k.m.kernelShared;
-  const n = w[r + 2]!;
-  let name = '';
-  for (let i = 0; i < Math.min(n, IRP_RECORD_NAME_UNITS); i++) name += String.fromCharCode((w[r + 3 + (i >> 1)]! >>> ((i & 1) * 16)) & 0xffff);
-  return n > IRP_RECORD_NAME_UNITS ? `${name}…` : name;
+  return l.completedBy !== '' ? l.completedBy : recordedCompleter(k, irp);
 }
 
-function recordCompletion(k: Kernel, irp: PIRP, l: IrpLife, by: string): void {
-  const w = k.sharedWords();
-  const r = completionRecord(k, irp, true);
-  w[r + 1] = 1;
-  w[r + 2] = by.length;
-  for (let i = 0; i < Math.min(by.length, IRP_RECORD_NAME_UNITS); i++) w[r + 3 + (i >> 1)]! |= by.charCodeAt(i) << ((i & 1) * 16);
-  l.completed = true;
-  l.completedBy = by;
-}
-
-function completedBefore(k: Kernel, irp: PIRP, l: IrpLife): boolean {
-  if (l.completed) return true;
-  const r = completionRecord(k, irp, false);
-  return r >= 0 && k.m.kernelShared[r + 1] === 1;
-}
-
-/**
- * The value stored in Irp->CancelRoutine for a routine. The controlled engine numbers routines in
- * the order they are first set. Free-run workers cannot share function objects, so there the
- * value comes from the routine's name (the same on every worker) and each worker resolves it to
- * the routine it knows by that name.
- */
+/** The value stored in Irp->CancelRoutine for a routine (see irp-records.ts). */
 function routineId(k: Kernel, routine: DRIVER_CANCEL | null): number {
   if (routine === null) return 0;
   if (typeof routine !== 'function') throw new ScenarioError('IoSetCancelRoutine: the cancel routine must be a generator function (k, irp) or null');
-  const st = irpState(k);
-  let id = st.routineIds.get(routine);
-  if (id === undefined) {
-    if (k.m.sharedAcrossWorkers) {
-      if (routine.name === '') throw new ScenarioError('IoSetCancelRoutine: free-run identifies a cancel routine by its name across CPU workers; give it one (a named function, or a const it is assigned to)');
-      id = ROUTINE_BASE + 16 * (1 + (fnv1a(routine.name) & 0xfffff));
-      const known = st.routines.get(id);
-      // A closure made again (same name, same code) replaces the old one; two different routines of one name cannot be told apart.
-      if (known !== undefined && known.name === routine.name && known.toString() !== routine.toString()) {
-        throw new ScenarioError(`IoSetCancelRoutine: two different cancel routines are named '${routine.name}'; free-run tells them apart by name only`);
-      }
-    } else id = ROUTINE_BASE + 16 * (st.routineIds.size + 1);
-    st.routineIds.set(routine, id);
-    st.routines.set(id, routine);
-  }
-  return id;
+  return routineValue(k, irpState(k).routines, routine);
 }
 
-/** Makes a cancel routine known before it is set (free-run: on every CPU worker, from setup). */
+/** Makes a cancel routine known by name before it is set (the setup state's, a library's), so any processor can call it. */
 export function registerCancelRoutine(k: Kernel, routine: DRIVER_CANCEL): void {
-  if (k.m.sharedAcrossWorkers) routineId(k, routine);
+  knowRoutine(irpState(k).routines, routine);
 }
 
+/** The routine Irp->CancelRoutine's value stands for (null for none). */
 function routineOf(k: Kernel, id: number): DRIVER_CANCEL | null {
-  if (id === 0) return null;
-  const r = irpState(k).routines.get(id);
-  if (!r) {
-    if (k.m.sharedAcrossWorkers && (id - ROUTINE_BASE) % 16 === 0 && id > ROUTINE_BASE && id <= ROUTINE_BASE + 16 * 0x100000) {
-      throw new ScenarioError(
-        `Irp->CancelRoutine holds a cancel routine another CPU set, which CPU ${k.m.cur.cpu.index}'s free-run worker has never seen ` +
-          '(a routine made inside another CPU\'s actor); make it in setup and keep it in the state — `cancelRoutine: (k, irp) => MyCancel(k, s, irp)` — ' +
-          'so that every CPU worker has it under the same name, or explore this scenario with the controlled engine',
-      );
-    }
-    throw new ScenarioError(`Irp->CancelRoutine holds 0x${(id >>> 0).toString(16)}, which is not a cancel routine (corrupt or freed IRP)`);
-  }
-  return r;
+  return routineFor(k, irpState(k).routines, id);
 }
 
-/** 32-bit FNV-1a of a string. */
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
+/** A cancel routine's name, for reports. */
 function routineName(r: DRIVER_CANCEL): string {
   return r.name || 'CancelRoutine';
 }
@@ -236,6 +158,7 @@ export function cancelSpinLock(k: Kernel): number {
   return irpState(k).cancelLock;
 }
 
+/** Whether the IRP is completed: CurrentLocation past the stack (one read of machine memory). */
 function completed(k: Kernel, irp: PIRP): boolean {
   return k.m.read(irp + IRP_CURRENT_LOCATION) > k.m.read(irp + IRP_STACK_COUNT) + 1;
 }
@@ -249,12 +172,13 @@ export const irpApi = {
     const m = this.m;
     if (!Number.isInteger(stackSize) || stackSize < 1 || stackSize > 32) throw new ScenarioError('IoAllocateIrp: StackSize must be 1..32');
     const irp = m.memory.alloc(IRP_WORDS, 'IRP', true);
-    // Plain stores into the new block: free-run workers run setup at the same time, and another
-    // worker's power-on reset may clear the shadow map under a checked write.
+    // Plain stores into the new block: processors that run setup at the same time (free-run's CPU
+    // workers) may clear the shadow map under a checked write with their power-on reset.
     m.words[irp + IRP_TYPE] = IO_TYPE_IRP;
     m.words[irp + IRP_STACK_COUNT] = stackSize;
     m.words[irp + IRP_CURRENT_LOCATION] = stackSize;
     irpState(this).irps.set(irp, { irp, pending: false, completed: false, completedBy: '', freed: false });
+    registerObject(this, irp, OBJ_IRP);
     return irp;
   },
 
@@ -428,9 +352,12 @@ export const irpApi = {
     // The lifecycle catches a completion that raced past the check above on another processor.
     m.lockDispatcher();
     try {
-      if (completedBefore(this, irp, l)) throw doubleCompletion(this, irp, l);
+      if (l.completed || completionRecorded(this, irp)) throw doubleCompletion(this, irp, l);
       m.write(irp + IRP_CURRENT_LOCATION, m.read(irp + IRP_STACK_COUNT) + 2);
-      recordCompletion(this, irp, l, `${ctx.kind} '${ctx.name}'`);
+      const by = `${ctx.kind} '${ctx.name}'`;
+      recordCompletion(this, irp, by);
+      l.completed = true;
+      l.completedBy = by;
     } finally {
       m.unlockDispatcher();
     }
@@ -438,6 +365,7 @@ export const irpApi = {
   },
 };
 
+/** MULTIPLE_IRP_COMPLETE_REQUESTS (0x44), naming the first completer. */
 function doubleCompletion(k: Kernel, irp: PIRP, l: IrpLife): BugCheck {
   return new BugCheck(0x44, irp * 4, 0, 0, 0, `${k.m.nameOf(irp)} completed again; it was already completed by ${completedBy(k, irp, l) || 'someone'}`);
 }

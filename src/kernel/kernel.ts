@@ -25,14 +25,11 @@ import { rundownApi, type RundownApi } from './rundown.ts';
 import { listApi, type ListApi } from './list.ts';
 import { irpApi, type IrpApi, registerCancelRoutine, type DRIVER_CANCEL } from './irp.ts';
 import { csqApi, type CsqApi } from './csq.ts';
-import { clearKernelShared, KERNEL_SHARED_END } from './shared-words.ts';
-import { KERNEL_SHARED_WORDS } from '../machine/machine.ts';
-
-if (KERNEL_SHARED_END > KERNEL_SHARED_WORDS) throw new Error(`kernel shared words: the layout needs ${KERNEL_SHARED_END}, Machine.kernelShared has ${KERNEL_SHARED_WORDS}`);
+import { KernelSharedRegions } from './shared-regions.ts';
 
 /**
  * Families whose per-run JS state (perRun) is only a registry that setup fills alike on every
- * free-run CPU worker: what processors share of them lives in machine memory or Machine.kernelShared.
+ * processor: what processors share of them lives in machine memory or in shared kernel memory.
  */
 export const SHARED_STATE_FAMILIES: ReadonlySet<string> = new Set(['dispatcher', 'fast-mutex', 'eresource', 'irp', 'csq']);
 
@@ -43,8 +40,11 @@ export class Kernel {
   readonly queued = new QueuedLockState();
   /** Extra per-run state of primitive families added later (keyed by family). */
   readonly ext = new Map<string, unknown>();
+  /** Where the state other processors must see lives in shared kernel memory. */
+  readonly shared: KernelSharedRegions;
 
   constructor(readonly m: Machine) {
+    this.shared = new KernelSharedRegions(m.kernelShared);
     // A suspend APC queued from another free-run CPU worker is delivered by the one that runs the thread.
     m.onThreadKick = (t) => apcKick(this, t);
   }
@@ -55,22 +55,7 @@ export class Kernel {
     this.interrupts.reset();
     this.queued.reset();
     if (this.ext.size !== 0) this.ext.clear();
-    // The shared words are cleared only when a family used them (most runs never do).
-    if (this.sharedUsed) {
-      clearKernelShared(this.m.kernelShared);
-      this.sharedUsed = false;
-    }
-  }
-
-  private sharedUsed = false;
-
-  /**
-   * Kernel-global words every processor shares (Machine.kernelShared; free-run: one copy for all
-   * CPU workers). Only actors may change them: each free-run worker runs setup itself.
-   */
-  sharedWords(): Int32Array<ArrayBufferLike> {
-    this.sharedUsed = true;
-    return this.m.kernelShared;
+    this.m.kernelShared.clear();
   }
 
   get checked(): boolean {
@@ -96,13 +81,13 @@ export class Kernel {
   }
 
   /**
-   * Free-run: the named functions a scenario keeps in its setup state (a driver's cancel routines,
-   * bound to its device extension the way DriverEntry would set them up) become known to this CPU
-   * worker by name, so that a routine another CPU set in Irp->CancelRoutine can be called here.
-   * Every worker runs setup, so each has its own copy of the same routine under the same name.
+   * The named functions a scenario keeps in its setup state (a driver's cancel routines, bound to
+   * its device extension the way DriverEntry would set them up) become known to this processor by
+   * name, so that a routine another processor set in Irp->CancelRoutine can be called here (free-run:
+   * every CPU worker runs setup, so each has its own copy of the same routine under the same name).
    */
   noteStateRoutines(state: unknown): void {
-    if (!this.m.sharedAcrossWorkers || typeof state !== 'object' || state === null) return;
+    if (typeof state !== 'object' || state === null) return;
     const fields = state as Record<string, unknown>;
     for (const field in fields) {
       const v = Object.prototype.hasOwnProperty.call(fields, field) ? fields[field] : undefined;

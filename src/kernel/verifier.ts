@@ -4,15 +4,16 @@
  * already known, the two orders can deadlock and Verifier stops the machine
  * with 0xC4/0x1001 — at the acquire, before any deadlock actually happens.
  *
- * The graph is one for the whole machine, as in Windows: its edges live in the
- * kernel's shared words (shared-words.ts), so in free-run the orders two CPU
- * workers take meet in one graph. Each check holds the dispatcher lock: of two
+ * The graph is one for the whole machine, as in Windows: its edges live in
+ * shared kernel memory (shared-regions.ts), so the orders two processors take
+ * meet in one graph whichever engine drives them. Each check holds the dispatcher lock: of two
  * CPUs taking the same two locks in opposite orders, the second to check sees
  * the first one's edge before either of them spins.
  */
 import { ScenarioError, verifierViolation, type BugCheck } from '../machine/bugcheck.ts';
+import type { SharedTable } from '../machine/shared-state.ts';
 import type { Kernel } from './kernel.ts';
-import { KS_LOCK_ORDER, KS_LOCK_ORDER_USED, LOCK_ORDER_EDGE_WORDS, MAX_LOCK_ORDER_EDGES } from './shared-words.ts';
+import { MAX_LOCK_ORDER_EDGES } from './shared-regions.ts';
 
 export class Verifier {
   constructor(private readonly k: Kernel) {}
@@ -25,19 +26,20 @@ export class Verifier {
     // Nothing held, no edge: and no dispatcher lock, which free-run CPUs would contend for.
     if (held.length === 0) return null;
     const m = this.k.m;
-    const w = this.k.sharedWords();
+    const graph = this.k.shared.lockOrder;
+    const w = m.kernelShared.use();
     m.lockDispatcher();
     try {
       for (let i = 0; i < held.length; i++) {
         const h = held[i]!;
         if (h === lock) continue;
-        if (reaches(w, lock, h)) {
+        if (reaches(w, graph, lock, h)) {
           return verifierViolation(
             0x1001, lock * 4, h * 4, thread * 4,
             `lock hierarchy violation: ${nameOf(lock)} is acquired while holding ${nameOf(h)}, but elsewhere ${nameOf(h)} is acquired while holding ${nameOf(lock)}`,
           );
         }
-        addEdge(w, h, lock);
+        addEdge(w, graph, h, lock);
       }
       return null;
     } finally {
@@ -46,25 +48,22 @@ export class Verifier {
   }
 }
 
-function addEdge(w: Int32Array<ArrayBufferLike>, from: number, to: number): void {
-  const used = w[KS_LOCK_ORDER_USED]!;
-  for (let e = 0; e < used; e++) {
-    const at = KS_LOCK_ORDER + e * LOCK_ORDER_EDGE_WORDS;
+function addEdge(w: Int32Array<ArrayBufferLike>, graph: SharedTable, from: number, to: number): void {
+  const end = graph.end(w);
+  for (let at = graph.base; at < end; at += 2) {
     if (w[at] === from && w[at + 1] === to) return;
   }
-  if (used === MAX_LOCK_ORDER_EDGES) {
+  const at = graph.append(w);
+  if (at < 0) {
     throw new ScenarioError(`Driver Verifier's lock-order graph is full: more than ${MAX_LOCK_ORDER_EDGES} distinct pairs of locks were nested in one run`);
   }
-  const at = KS_LOCK_ORDER + used * LOCK_ORDER_EDGE_WORDS;
   w[at] = from;
   w[at + 1] = to;
-  // The count last: a reader without the dispatcher lock never sees a half-written edge.
-  w[KS_LOCK_ORDER_USED] = used + 1;
 }
 
 /** Whether `to` can be reached from `from` along the recorded edges. */
-function reaches(w: Int32Array<ArrayBufferLike>, from: number, to: number): boolean {
-  const used = w[KS_LOCK_ORDER_USED]!;
+function reaches(w: Int32Array<ArrayBufferLike>, graph: SharedTable, from: number, to: number): boolean {
+  const end = graph.end(w);
   const seen: number[] = [];
   const stack = [from];
   while (stack.length > 0) {
@@ -72,8 +71,7 @@ function reaches(w: Int32Array<ArrayBufferLike>, from: number, to: number): bool
     if (n === to) return true;
     if (seen.includes(n)) continue;
     seen.push(n);
-    for (let e = 0; e < used; e++) {
-      const at = KS_LOCK_ORDER + e * LOCK_ORDER_EDGE_WORDS;
+    for (let at = graph.base; at < end; at += 2) {
       if (w[at] === n) stack.push(w[at + 1]!);
     }
   }

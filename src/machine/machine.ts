@@ -11,9 +11,9 @@ import { AddressMap } from './address-map.ts';
 import { Memory, formatAddress } from './memory.ts';
 import { OP_SPIN, OP_WAIT, type Routine } from './ops.ts';
 import { activeCpuCount, logicalCpuCount, type Rig } from './rig.ts';
+import { SharedKernelMemory, type SharedKernelState } from './shared-state.ts';
 
-/** Size of Machine.kernelShared (words). */
-export const KERNEL_SHARED_WORDS = 4096;
+export { KERNEL_SHARED_WORDS } from './shared-state.ts';
 
 /** Identical futile reads of one word after which a scenario-level loop is treated as a spin-wait. */
 export const SPIN_READS = 6;
@@ -57,7 +57,7 @@ export interface StuckReport {
 /** Owner of each held lock word (maintained by the kernel's lock primitives). */
 export class LockOwners extends AddressMap<ExecContext> {}
 
-export class Machine {
+export class Machine implements SharedKernelState {
   readonly memory: Memory;
   readonly words: Int32Array;
   readonly shadow: Uint8Array;
@@ -512,13 +512,11 @@ export class Machine {
   // ---- kernel state every processor shares -------------------------------------------------------
 
   /**
-   * Kernel-global words shared by every processor (wait sequence, owner tables). The controlled
-   * engine keeps them here; free-run maps them onto shared control memory so that every CPU worker
-   * sees one copy. Kernel.reset clears them.
+   * Kernel-global memory shared by every processor (wait sequence, owner tables). The controlled
+   * engine keeps it here; free-run attaches it to shared control memory so that every CPU worker
+   * sees one copy. Kernel.reset clears it.
    */
-  kernelShared: Int32Array<ArrayBufferLike> = new Int32Array(KERNEL_SHARED_WORDS);
-  /** True when each logical CPU runs in a worker of its own over shared memory (free-run). */
-  sharedAcrossWorkers = false;
+  readonly kernelShared = new SharedKernelMemory();
 
   /**
    * The dispatcher lock. A kernel state change that spans several words is atomic in the

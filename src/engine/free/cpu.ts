@@ -269,8 +269,7 @@ class FreeCpu {
       else this.post(cpu, dpc, front);
     };
     // Kernel state shared between processors: one copy in control memory, the dispatcher lock a word beside it.
-    m.kernelShared = new Int32Array(job.control, kernelSharedBase(job.cpus) * 4, KERNEL_SHARED_WORDS);
-    m.sharedAcrossWorkers = true;
+    m.kernelShared.attach(new Int32Array(job.control, kernelSharedBase(job.cpus) * 4, KERNEL_SHARED_WORDS));
     m.lockDispatcher = () => this.lockDispatcher();
     m.unlockDispatcher = () => {
       if (--this.dispatcherDepth === 0) Atomics.store(this.ctl, C_DISPATCHER_LOCK, 0);
