@@ -117,12 +117,6 @@ export class Machine {
     }
   }
 
-  /**
-   * Fields that reset() and setup write again for every run: a free-run CPU
-   * marks them mutable before its first iteration (see mutable-fields.ts).
-   */
-  static readonly perRunFields = ['cur', 'cpu', 'live', 'step', 'stale', 'nextContextId', 'contextsInRun', 'opAddr'] as const;
-
   /** Back to power-on: empty memory, idle CPUs, no threads. (Maps are cleared only when non-empty: clear() allocates.) */
   reset(): void {
     this.memory.reset();

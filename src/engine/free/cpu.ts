@@ -12,7 +12,6 @@
  * an end barrier at which the last worker checks the invariants.
  */
 import { ScenarioError } from '../../machine/bugcheck.ts';
-import { markFieldsMutable } from '../../machine/mutable-fields.ts';
 import { ExecContext, NOT_BLOCKED, type LogicalCpu, type Thread } from '../../machine/cpu.ts';
 import { DISPATCH_LEVEL } from '../../machine/irql.ts';
 import { OP_SPIN, OP_WAIT, type Routine } from '../../machine/ops.ts';
@@ -31,6 +30,8 @@ import {
   STOP_AT_BOUNDARY, STOP_NOW,
 } from './control.ts';
 import { FreeMachine, type FreeCpuHost } from './free-machine.ts';
+import { markFieldsMutable } from './mutable-fields.ts';
+import { MACHINE_PER_RUN_FIELDS, primeHiddenClasses } from './priming.ts';
 
 export interface FreeCpuJob {
   rig: Rig;
@@ -147,6 +148,9 @@ const PUBLISH_EVERY = 255;
 const PAUSE_LOOP_WINDOW = 256;
 const PAUSE_LOOP_SLEEP_MS = 0.05;
 
+// Before any scenario code runs in this worker, hence before any of it is optimized.
+primeHiddenClasses();
+
 export function runFreeCpu(job: FreeCpuJob): CpuResult {
   return new FreeCpu(job).run();
 }
@@ -258,7 +262,7 @@ class FreeCpu implements FreeCpuHost {
     this.m.cur = this.setupCtx;
     this.m.cpu = own;
     markFieldsMutable(this, { objects: true });
-    markFieldsMutable(this.m, { keys: Machine.perRunFields, objects: true });
+    markFieldsMutable(this.m, { keys: MACHINE_PER_RUN_FIELDS, objects: true });
   }
 
   run(): CpuResult {
