@@ -17,16 +17,28 @@ import { nodeFreeWorker } from '../../src/workers/node-entry.ts';
 import { noWorkersLeft, rig } from './helpers.ts';
 
 const RIG = rig('dual-opteron-240');
-/** Free-run's wall-clock budget per scenario and executor. */
-const FREE_SECONDS = 2;
+/** Free-run's wall-clock budget per scenario and executor: a passing expectation runs clean for PASS_SECONDS. */
+const PASS_SECONDS = 2;
+/** A failing expectation is reproduced within FIND_SECONDS (the run stops at the first failure: a second or less on a quiet host). */
+const FIND_SECONDS = 4;
+/**
+ * A race needs two CPU workers running at the same instant: on a host that is busy with other
+ * work (Vitest runs other test files beside this one) a run may see too few overlaps, so a
+ * failing expectation gets this many more runs.
+ */
+const FIND_RETRIES = 2;
 /** No progress for this long is a hang (the expected hangs and deadlocks need it well inside the budget). */
 const STALL_MS = 2000;
 
 /**
- * The library scenarios free-run cannot show within FREE_SECONDS, each with its reason. Everything
+ * The library scenarios free-run cannot show within its budget, each with its reason. Everything
  * else must agree with its expectation under both free-run executors.
  */
-export const FREE_RUN_CANNOT_SHOW: Readonly<Record<string, string>> = {};
+export const FREE_RUN_CANNOT_SHOW: Readonly<Record<string, string>> = {
+  'rundown/naive-flag-refcount':
+    'the use-after-free needs the free to land between the flag test and the reference, a window of a few operations: ' +
+    'about 600 iterations on a quiet two-core host (under a second), but several thousand iterations on a busy one did not show it',
+};
 
 const scenarios = await loadAllScenarios();
 
@@ -57,17 +69,19 @@ describe('cross-engine: every library scenario on dual-opteron-240', () => {
 
     if (s.id in FREE_RUN_CANNOT_SHOW) continue;
     for (const mode of ['generators', 'twins'] as const) {
-      it(`${s.id}: free-run with ${mode} gives ${want}`, async () => {
-        const o: FreeRunOptions = { seconds: FREE_SECONDS, stallMs: STALL_MS, hostCpus: availableParallelism(), mode: mode === 'twins' ? 'auto' : 'generators' };
+      const options = { timeout: 30_000, retry: expected === 'pass' ? 0 : FIND_RETRIES };
+      it(`${s.id}: free-run with ${mode} gives ${want}`, options, async () => {
+        const seconds = expected === 'pass' ? PASS_SECONDS : FIND_SECONDS;
+        const o: FreeRunOptions = { seconds, stallMs: STALL_MS, hostCpus: availableParallelism(), mode: mode === 'twins' ? 'auto' : 'generators' };
         const r = await freeRun(RIG, { id: s.id }, s.id, () => nodeFreeWorker(), o);
-        expect(checkExpectation(expected, r), r.failure?.message).toBeNull();
+        expect(checkExpectation(expected, r), `${r.outcome} after ${r.iterations} iterations, stopped by ${r.stoppedBy}: ${r.failure?.message ?? ''}`).toBeNull();
         const got = r.cpus.map((c) => c.mode);
         const capable = mode === 'twins' ? twinCapable(s) : got.map(() => false);
         // Twins run exactly where asked for and possible (a CPU that did not report counts as generators).
         expect(got.every((m, i) => m === 'generators' || capable[i])).toBe(true);
         expect(got.includes('twin')).toBe(capable.includes(true));
         expect(await noWorkersLeft()).toBe(0);
-      }, 30_000);
+      });
     }
   }
 });
