@@ -30,6 +30,6 @@ export default defineConfig({
     environment: 'node',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['e2e/**', 'node_modules/**', 'dist/**'],
-    passWithNoTests: true,
+    passWithNoTests: false,
   },
 });

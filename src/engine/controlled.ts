@@ -4,11 +4,10 @@
  * which asynchronous event happens). Same rig, scenario, strategy and seed:
  * the same run, step for step.
  */
-import { BugCheck, BUGCODES, InvariantViolation, ScenarioError, VERIFIER_SUBCODES } from '../machine/bugcheck.ts';
+import { ScenarioError } from '../machine/bugcheck.ts';
 import { ExecContext, NOT_BLOCKED, type LogicalCpu } from '../machine/cpu.ts';
 import { irqlName } from '../machine/irql.ts';
 import { Machine, type AsyncEvent } from '../machine/machine.ts';
-import { OutOfMachineMemory } from '../machine/memory.ts';
 import type { Routine } from '../machine/ops.ts';
 import { rigFingerprint, type Rig } from '../machine/rig.ts';
 import { insertQueueDpc } from '../kernel/dpc.ts';
@@ -16,9 +15,8 @@ import { Kernel } from '../kernel/kernel.ts';
 import type { Invariant, Scenario } from '../scenario/define.ts';
 import type { CpuSnapshot, Failure, OutcomeKind } from './outcome.ts';
 import { encodeSchedule } from './schedule.ts';
-import { describeError, placeActors, setUpRun, type ActorPlacement, type PlannedActor } from './instantiate.ts';
-import { scenarioSite } from './source-site.ts';
-import { ScheduleDivergence } from './strategies/replay.ts';
+import { checkEndOfRun, classifyFailure, failureAt, snapshotCpus, type FailureSite } from './failure.ts';
+import { placeActors, setUpRun, type ActorPlacement, type PlannedActor } from './instantiate.ts';
 import { defaultChoice, type Strategy } from './strategy.ts';
 import { TraceRecorder, type TraceStep } from './trace.ts';
 
@@ -242,17 +240,13 @@ export class ControlledRun {
       if (outcome === 'pass') {
         // End-of-run checks belong to no routine: whatever stepped last did not raise them.
         m.cur = this.setupCtx;
-        for (const check of m.endOfRunChecks) {
-          const r = check();
-          if (r) {
-            outcome = r.kind;
-            failure = this.failure(r.kind, r.message, m.online[0]?.index ?? 0);
-            if (r.waits.length > 0) failure.waits = r.waits;
-            break;
-          }
+        const r = checkEndOfRun(m, this.k, this.scenario.id, this.invariants, this.state);
+        if (r) {
+          outcome = r.kind;
+          failure = this.failure(r.kind, r.message, m.online[0]?.index ?? 0);
+          if (r.waits.length > 0) failure.waits = r.waits;
         }
       }
-      if (outcome === 'pass') this.checkInvariants();
     } catch (e) {
       ({ outcome, failure } = this.classify(e));
     }
@@ -319,87 +313,25 @@ export class ControlledRun {
     );
   }
 
-  private checkInvariants(): void {
-    for (const [name, check] of this.invariants) {
-      let r: boolean | string | void;
-      try {
-        r = check(this.state as never, this.k);
-      } catch (e) {
-        throw new ScenarioError(`scenario '${this.scenario.id}': invariant '${name}' threw ${describeError(e)}`);
-      }
-      if (r === false) throw new InvariantViolation(name, `invariant '${name}' does not hold at the end of the run`);
-      if (typeof r === 'string') throw new InvariantViolation(name, `invariant '${name}': ${r}`);
-    }
-  }
-
   private classify(e: unknown): { outcome: OutcomeKind; failure: Omit<Failure, 'schedule'> } {
-    const r = this.classifyKind(e);
-    const site = e instanceof Error ? scenarioSite(e.stack) : undefined;
-    if (site) r.failure.source = site;
-    return r;
-  }
-
-  private classifyKind(e: unknown): { outcome: OutcomeKind; failure: Omit<Failure, 'schedule'> } {
     const m = this.m;
-    const cpu = m.cur?.cpu.index ?? 0;
-    if (e instanceof BugCheck) {
-      const f = this.failure('bugcheck', e.message, cpu);
-      f.bugcheck = {
-        code: e.code,
-        name: e.bugName,
-        params: [...e.params],
-        meaning: BUGCODES.get(e.code)?.meaning ?? '',
-        ...(e.code === 0xc4 && VERIFIER_SUBCODES.has(e.params[0]) ? { subcodeMeaning: VERIFIER_SUBCODES.get(e.params[0]) } : {}),
-      };
-      return { outcome: 'bugcheck', failure: f };
-    }
-    if (e instanceof InvariantViolation) {
-      const f = this.failure('invariant', e.message, cpu);
-      f.invariant = e.invariant;
-      return { outcome: 'invariant', failure: f };
-    }
-    if (e instanceof ScheduleDivergence || e instanceof ScenarioError || e instanceof OutOfMachineMemory) {
-      return { outcome: 'error', failure: this.failure('error', e.message, cpu) };
-    }
-    const where = m.cur && m.cur !== this.setupCtx ? `${m.cur.kind} '${m.cur.routine}'` : 'setup';
-    return {
-      outcome: 'error',
-      failure: this.failure('error', `scenario '${this.scenario.id}': ${where} threw ${describeError(e)}`, cpu),
-    };
+    const ctx = m.cur && m.cur !== this.setupCtx ? m.cur : undefined;
+    return classifyFailure(e, this.scenario.id, ctx, this.site(m.cur?.cpu.index ?? 0));
   }
 
   private failure(kind: Failure['kind'], message: string, cpu: number, at?: ExecContext): Omit<Failure, 'schedule'> {
+    return failureAt(kind, message, this.site(cpu, at));
+  }
+
+  private site(cpu: number, at?: ExecContext): FailureSite {
     const m = this.m;
     const ctx = at ?? (m.cur && m.cur !== this.setupCtx ? m.cur : undefined);
-    return {
-      kind,
-      message,
-      cpu,
-      routine: ctx ? ctx.routine : m.step === 0 ? 'setup' : 'end of run',
-      step: m.step,
-      cpus: this.snapshot(),
-    };
+    return { cpu, routine: ctx ? ctx.routine : m.step === 0 ? 'setup' : 'end of run', step: m.step, cpus: snapshotCpus(m) };
   }
 
   /** Every online CPU's IRQL, contexts, held locks and spins. */
   snapshot(): CpuSnapshot[] {
-    const m = this.m;
-    return m.online.map((cpu) => ({
-      cpu: cpu.index,
-      core: cpu.core,
-      irql: cpu.irql,
-      irqlName: irqlName(cpu.irql),
-      thread: cpu.thread?.name ?? null,
-      stack: cpu.stack.map((c) => ({
-        kind: c.kind,
-        name: c.name,
-        routineStack: [...c.apiStack],
-        heldLocks: c.heldLocks.map((a) => m.nameOf(a)),
-        ...(c.blockedOn >= 0 ? { spinningOn: m.nameOf(c.blockedOn) } : {}),
-      })),
-      readyThreads: cpu.ready.map((t) => t.name),
-      queuedDpcs: cpu.dpcQueue.map((d) => d.name),
-    }));
+    return snapshotCpus(this.m);
   }
 
   /** The shareable schedule string of an execution. */

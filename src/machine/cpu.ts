@@ -6,7 +6,6 @@
  * the top context executes. A thread is switched off its CPU only at quantum
  * end or when it waits, and only while the CPU is below DISPATCH_LEVEL.
  */
-import { markFieldsMutable } from './mutable-fields.ts';
 import type { Routine } from './ops.ts';
 
 export type ContextKind = 'thread' | 'dpc' | 'isr';
@@ -204,24 +203,3 @@ export class LogicalCpu {
 export function empty(a: unknown[]): void {
   while (a.length !== 0) a.pop();
 }
-
-/**
- * Contexts and threads are recycled from run to run (reuse), and a CPU's
- * counters reset: prime their hidden classes so that neither makes V8 drop
- * optimized code (see mutable-fields.ts). Two of each: an object field takes
- * a second object of its own class, which keeps its field type.
- */
-function primeHiddenClasses(): void {
-  const cpus = [new LogicalCpu(0, 0, true), new LogicalCpu(1, 1, true)] as const;
-  const threads = [new Thread(0, 'a', cpus[0], 0, 0), new Thread(1, 'b', cpus[1], 1, 1)] as const;
-  threads[0].reuse(2, 'c', cpus[1], 2, 2);
-  threads[0].ctx = new ExecContext(0, 'thread', 'a', idle(), cpus[0], threads[0]).reuse(1, 'dpc', 'b', idle(), cpus[1], threads[1]);
-  threads[0].waitOwner = threads[1];
-  cpus[0].thread = threads[0];
-  cpus[0].thread = threads[1];
-  for (const o of [...cpus, ...threads, threads[0].ctx]) markFieldsMutable(o);
-}
-
-function* idle(): Routine<void> {}
-
-primeHiddenClasses();

@@ -117,12 +117,6 @@ export class Machine implements SharedKernelState {
     }
   }
 
-  /**
-   * Fields that reset() and setup write again for every run: a free-run CPU
-   * marks them mutable before its first iteration (see mutable-fields.ts).
-   */
-  static readonly perRunFields = ['cur', 'cpu', 'live', 'step', 'stale', 'nextContextId', 'contextsInRun', 'opAddr'] as const;
-
   /** Back to power-on: empty memory, idle CPUs, no threads. (Maps are cleared only when non-empty: clear() allocates.) */
   reset(): void {
     this.memory.reset();
@@ -403,38 +397,63 @@ export class Machine implements SharedKernelState {
     return false;
   }
 
+  /** Queues a DPC on a CPU; it runs as soon as that CPU is below DISPATCH_LEVEL (at once if it already is). */
   queueDpc(cpu: LogicalCpu, name: string, dpc: number, start: () => Routine, front = false): void {
+    this.enqueueDpc(cpu, name, dpc, start, front);
+    this.deliver(cpu);
+  }
+
+  /** Puts a DPC on a CPU's queue without delivering it. */
+  protected enqueueDpc(cpu: LogicalCpu, name: string, dpc: number, start: () => Routine, front: boolean): void {
     if (front) cpu.dpcQueue.unshift({ name, dpc, start });
     else cpu.dpcQueue.push({ name, dpc, start });
     this.live++;
-    this.deliver(cpu);
   }
 
   requestInterrupt(cpu: LogicalCpu, name: string, irql: number, start: () => Routine): void {
-    cpu.interrupts.push({ name, irql, start });
-    this.live++;
+    this.enqueueInterrupt(cpu, name, irql, start);
     this.deliver(cpu);
   }
 
-  /** Interrupts above the CPU's IRQL, then DPCs once it is below DISPATCH_LEVEL. */
+  /** Makes an interrupt pending on a CPU without delivering it. */
+  protected enqueueInterrupt(cpu: LogicalCpu, name: string, irql: number, start: () => Routine): void {
+    cpu.interrupts.push({ name, irql, start });
+    this.live++;
+  }
+
+  /** Interrupts above the CPU's IRQL, then DPCs once it is below DISPATCH_LEVEL: the next one becomes the CPU's top context. */
   deliver(cpu: LogicalCpu): void {
+    const start = this.beginDelivery(cpu);
+    if (start !== null) cpu.stack[cpu.stack.length - 1]!.gen = start();
+  }
+
+  /**
+   * Takes the next deliverable interrupt (above the CPU's IRQL) or DPC (the CPU below
+   * DISPATCH_LEVEL) off the CPU's queues and pushes a context for it at its IRQL; returns what
+   * starts its routine, or null when nothing is deliverable. The stepping engine makes the new top
+   * context's generator with it (deliver); free-run's plain-function twins run the routine to its
+   * end and then call endNested.
+   */
+  beginDelivery(cpu: LogicalCpu): (() => Routine) | null {
     if (cpu.interrupts.length !== 0) {
       const irq = cpu.takeDeliverableInterrupt();
       if (irq) {
-        const ctx = this.newContext('isr', irq.name, irq.start(), cpu, cpu.thread);
+        const ctx = this.newContext('isr', irq.name, IDLE, cpu, cpu.thread);
         this.live--; // the pending request becomes a context, counted below
         this.pushContext(cpu, ctx, irq.irql);
         cpu.interruptsTaken++;
-        return;
+        return irq.start;
       }
     }
     if (cpu.dpcQueue.length !== 0 && cpu.irql < DISPATCH_LEVEL) {
       const d = cpu.dpcQueue.shift()!;
       this.live--;
-      const ctx = this.newContext('dpc', d.name, d.start(), cpu, cpu.thread);
+      const ctx = this.newContext('dpc', d.name, IDLE, cpu, cpu.thread);
       this.pushContext(cpu, ctx, DISPATCH_LEVEL);
       cpu.dpcsRun++;
+      return d.start;
     }
+    return null;
   }
 
   private pushContext(cpu: LogicalCpu, ctx: ExecContext, irql: number): void {
@@ -498,15 +517,24 @@ export class Machine implements SharedKernelState {
 
   /** A thread yielded OP_WAIT: the kernel already marked it waiting; take it off the CPU. */
   private switchOutWaiter(cpu: LogicalCpu, ctx: ExecContext): void {
-    const t = ctx.thread;
-    if (!t || ctx.kind !== 'thread' || cpu.stack.length !== 1) {
-      throw new BugCheck(0xb8, t?.kthread ?? 0, 0, 0, 0, `${ctx.kind} '${ctx.name}' tried to wait`);
-    }
+    const t = this.checkCanWait(ctx);
     t.irql = cpu.irql;
     removeBottom(cpu.stack);
     cpu.thread = null;
     this.dispatchNext(cpu);
     this.deliver(cpu);
+  }
+
+  /**
+   * A context is about to wait (it yielded OP_WAIT): only a thread running alone on its CPU can
+   * (ATTEMPTED_SWITCH_FROM_DPC, 0xB8, for a DPC, an ISR, or a thread under one). Returns the thread.
+   */
+  checkCanWait(ctx: ExecContext): Thread {
+    const t = ctx.thread;
+    if (!t || ctx.kind !== 'thread' || ctx.cpu.stack.length !== 1) {
+      throw new BugCheck(0xb8, t?.kthread ?? 0, 0, 0, 0, `${ctx.kind} '${ctx.name}' tried to wait`);
+    }
+    return t;
   }
 
   // ---- kernel state every processor shares -------------------------------------------------------
@@ -579,42 +607,73 @@ export class Machine implements SharedKernelState {
   }
 
   private finish(cpu: LogicalCpu, ctx: ExecContext): void {
+    if (ctx.kind === 'thread') this.endThread(ctx.thread!);
+    else this.endNested(ctx);
+    this.deliver(cpu);
+  }
+
+  /**
+   * A thread's routine returned: the checks Windows makes when a thread leaves a system service
+   * (IRQL_GT_ZERO_AT_SYSTEM_SERVICE 0x4A: it returns above PASSIVE_LEVEL; APC_INDEX_MISMATCH 0x1:
+   * a critical or guarded region, or a mutex, is still entered), then the thread leaves its CPU.
+   * The IRQL checked is the thread's own, not the CPU's: a DPC it queued to its own CPU as its
+   * last act runs above it, at DISPATCH_LEVEL. Delivery of what is pending is the caller's.
+   */
+  endThread(t: Thread): void {
+    const ctx = t.ctx;
+    const cpu = t.cpu;
     ctx.finished = true;
     this.stale = true;
     this.live--;
-    if (ctx.kind === 'thread') {
-      const t = ctx.thread!;
-      if (cpu.irql !== t.startIrql && t.startIrql === PASSIVE_LEVEL) {
-        throw new BugCheck(
-          0x4a, 0, cpu.irql, 0, 0,
-          `thread '${t.name}' returned at ${irqlName(cpu.irql)} (a lock or KeRaiseIrql was never undone)`,
-        );
-      }
-      if (t.kernelApcDisable !== 0 || t.specialApcDisable !== 0) {
-        const combined = ((t.specialApcDisable & 0xffff) << 16) | (t.kernelApcDisable & 0xffff);
-        throw new BugCheck(
-          0x01, 0, 0, combined, 1,
-          `thread '${t.name}' returned with APC disable counts kernel ${t.kernelApcDisable}, special ${t.specialApcDisable} (an unbalanced critical or guarded region, or a mutex still held)`,
-        );
-      }
-      t.state = 'terminated';
-      removeBottom(cpu.stack);
-      cpu.thread = null;
-      this.dispatchNext(cpu);
-    } else {
-      const expected = ctx.kind === 'dpc' ? DISPATCH_LEVEL : cpu.irql;
-      if (ctx.kind === 'dpc' && cpu.irql !== DISPATCH_LEVEL) {
-        throw new BugCheck(
-          0xc8, (cpu.irql << 16) | (expected << 8), 0, 0, 0,
-          `DPC '${ctx.name}' returned at ${irqlName(cpu.irql)}; a DPC must return at DISPATCH_LEVEL`,
-        );
-      }
-      cpu.stack.pop();
-      this.setIrql(cpu, ctx.savedIrql);
-      // A DPC or ISR that ran on an idle processor may have readied a thread for it.
-      if (cpu.stack.length === 0 && cpu.ready.length !== 0) this.dispatchNext(cpu);
+    const irql = this.threadIrql(t);
+    if (irql !== t.startIrql && t.startIrql === PASSIVE_LEVEL) {
+      throw new BugCheck(
+        0x4a, 0, irql, 0, 0,
+        `thread '${t.name}' returned at ${irqlName(irql)} (a lock or KeRaiseIrql was never undone)`,
+      );
     }
-    this.deliver(cpu);
+    if (t.kernelApcDisable !== 0 || t.specialApcDisable !== 0) {
+      const combined = ((t.specialApcDisable & 0xffff) << 16) | (t.kernelApcDisable & 0xffff);
+      throw new BugCheck(
+        0x01, 0, 0, combined, 1,
+        `thread '${t.name}' returned with APC disable counts kernel ${t.kernelApcDisable}, special ${t.specialApcDisable} (an unbalanced critical or guarded region, or a mutex still held)`,
+      );
+    }
+    t.state = 'terminated';
+    t.irql = irql;
+    removeBottom(cpu.stack);
+    cpu.thread = null;
+    // Under a DPC or ISR the next thread is dispatched when that returns (endNested).
+    if (cpu.stack.length === 0) this.dispatchNext(cpu);
+  }
+
+  /** The IRQL a thread runs at: its CPU's when it executes, else what the DPC or ISR above it saved. */
+  threadIrql(t: Thread): number {
+    const stack = t.cpu.stack;
+    const i = stack.indexOf(t.ctx);
+    if (i < 0) return t.irql;
+    return i === stack.length - 1 ? t.cpu.irql : stack[i + 1]!.savedIrql;
+  }
+
+  /**
+   * A DPC or ISR returned: a DPC must return at DISPATCH_LEVEL (IRQL_UNEXPECTED_VALUE 0xC8); the
+   * CPU goes back to the IRQL it interrupted. Delivery of what is pending is the caller's.
+   */
+  endNested(ctx: ExecContext): void {
+    const cpu = ctx.cpu;
+    ctx.finished = true;
+    this.stale = true;
+    this.live--;
+    if (ctx.kind === 'dpc' && cpu.irql !== DISPATCH_LEVEL) {
+      throw new BugCheck(
+        0xc8, (cpu.irql << 16) | (DISPATCH_LEVEL << 8), 0, 0, 0,
+        `DPC '${ctx.name}' returned at ${irqlName(cpu.irql)}; a DPC must return at DISPATCH_LEVEL`,
+      );
+    }
+    cpu.stack.pop();
+    this.setIrql(cpu, ctx.savedIrql);
+    // A DPC or ISR that ran on an idle processor (or above a thread that ended) may have readied a thread for it.
+    if (cpu.stack.length === 0 && cpu.ready.length !== 0) this.dispatchNext(cpu);
   }
 
   // ---- diagnosis -------------------------------------------------------------------------------
@@ -692,6 +751,10 @@ export class Machine implements SharedKernelState {
     return undefined;
   }
 }
+
+function* idle(): Routine<void> {}
+/** Generator of a delivered context until its routine is started (see Machine.beginDelivery). */
+const IDLE: Routine<void> = idle();
 
 /** Takes the thread off the bottom of a CPU's context stack (pop() when it is alone there: shift() calls into the runtime). */
 function removeBottom(stack: ExecContext[]): void {

@@ -246,6 +246,7 @@ describe('DPC delivery', () => {
   });
 
   it('a DPC actor arriving while its CPU is raised runs after the lower, never in between', () => {
+    let afterRaise = 0;
     for (let seed = 1; seed <= 40; seed++) {
       const log: string[] = [];
       const x = runOnce(CHECKED_MP, scn({
@@ -267,10 +268,17 @@ describe('DPC delivery', () => {
       }), new RandomStrategy(seed));
       expect(x.outcome).toBe('pass');
       const r = log.indexOf('raised');
+      const lowering = log.indexOf('lowering');
       const d = log.indexOf('dpc at 2');
+      expect(r).toBeGreaterThanOrEqual(0);
+      expect(lowering).toBeGreaterThan(r);
       expect(d).toBeGreaterThanOrEqual(0);
-      if (r >= 0 && d > r) expect(d).toBeGreaterThan(log.indexOf('lowering'));
+      // Before the raise or after the lower; never while the CPU is at DISPATCH_LEVEL.
+      expect(d < r || d > lowering, `seed ${seed}: ${log.join(', ')}`).toBe(true);
+      if (d > r) afterRaise++;
     }
+    // Some seeds must fire the arrival after the raise, or the rule above was never put to the test.
+    expect(afterRaise).toBeGreaterThan(0);
   });
 
   it('an arrival fired inside the raised section is delivered right after the lower', () => {

@@ -11,26 +11,27 @@
  * placed on its CPU (DPC and interrupt arrivals fire at a random step), then
  * an end barrier at which the last worker checks the invariants.
  */
-import { BugCheck, BUGCODES, InvariantViolation, ScenarioError, VERIFIER_SUBCODES } from '../../machine/bugcheck.ts';
-import { markFieldsMutable } from '../../machine/mutable-fields.ts';
+import { ScenarioError } from '../../machine/bugcheck.ts';
 import { ExecContext, NOT_BLOCKED, type LogicalCpu, type Thread } from '../../machine/cpu.ts';
-import { DISPATCH_LEVEL, irqlName, PASSIVE_LEVEL } from '../../machine/irql.ts';
-import { OutOfMachineMemory } from '../../machine/memory.ts';
+import { DISPATCH_LEVEL } from '../../machine/irql.ts';
 import { OP_SPIN, OP_WAIT, type Routine } from '../../machine/ops.ts';
-import { KERNEL_SHARED_WORDS, Machine, type AsyncEvent } from '../../machine/machine.ts';
+import { KERNEL_SHARED_WORDS, Machine, type AsyncEvent, type StuckReport } from '../../machine/machine.ts';
 import type { Rig } from '../../machine/rig.ts';
 import { DPC_ARGUMENT1, DPC_ARGUMENT2, DPC_DATA, DPC_DEFERRED_CONTEXT, insertQueueDpc, type KDEFERRED_ROUTINE } from '../../kernel/dpc.ts';
 import { Kernel, SHARED_STATE_FAMILIES } from '../../kernel/kernel.ts';
 import type { Invariant, Scenario } from '../../scenario/define.ts';
-import { describeError, placeActors, setUpRun, type PlannedActor } from '../instantiate.ts';
-import type { BugCheckInfo, CpuSnapshot, Failure, OutcomeKind } from '../outcome.ts';
+import { checkEndOfRun, classifyFailure, snapshotCpu } from '../failure.ts';
+import { placeActors, setUpRun, type PlannedActor } from '../instantiate.ts';
+import type { CpuSnapshot, Failure, OutcomeKind } from '../outcome.ts';
 import { Rng, scheduleSeed } from '../prng.ts';
 import {
   barrier, C_ARRIVED, C_DISPATCHER_LOCK, C_FAIL, C_GEN, C_INFLIGHT, C_ITER, C_MAX_ITER, C_READY, C_STOP, C_TIME_UP, CLOSING, cpuWord,
   kernelSharedBase, MAILBOX_ENTRY, MAILBOX_SLOTS, mailboxBase, openBarrier, P_ACQUIRE, P_BUSY, P_PROGRESS, P_SPINS, P_STEPS, requestStop,
   STOP_AT_BOUNDARY, STOP_NOW,
 } from './control.ts';
-import { FreeMachine } from './free-machine.ts';
+import { FreeMachine, type FreeCpuHost } from './free-machine.ts';
+import { markFieldsMutable } from './mutable-fields.ts';
+import { MACHINE_PER_RUN_FIELDS, primeHiddenClasses } from './priming.ts';
 
 export interface FreeCpuJob {
   rig: Rig;
@@ -136,8 +137,6 @@ class LocalArrival implements AsyncEvent {
 }
 
 function* idle(): Routine<void> {}
-/** The generator of a context that runs as a plain function (never stepped). */
-const IDLE: Routine<void> = idle();
 
 /** Steps between publications of this CPU's counters and checks of the stop flag. */
 const PUBLISH_EVERY = 255;
@@ -149,11 +148,14 @@ const PUBLISH_EVERY = 255;
 const PAUSE_LOOP_WINDOW = 256;
 const PAUSE_LOOP_SLEEP_MS = 0.05;
 
+// Before any scenario code runs in this worker, hence before any of it is optimized.
+primeHiddenClasses();
+
 export function runFreeCpu(job: FreeCpuJob): CpuResult {
   return new FreeCpu(job).run();
 }
 
-class FreeCpu {
+class FreeCpu implements FreeCpuHost {
   readonly m: FreeMachine;
   readonly k: Kernel;
   readonly ctl: Int32Array;
@@ -165,10 +167,6 @@ class FreeCpu {
   readonly invariants: [string, Invariant<unknown>][];
   readonly setupCtx: ExecContext;
   readonly mbox: number;
-  /** The machine's own queueDpc (DPCs for this CPU). */
-  readonly queueLocal: (cpu: LogicalCpu, name: string, dpc: number, start: () => Routine, front?: boolean) => void;
-  /** The machine's own readyThread (threads of this CPU). */
-  readonly readyLocal: (t: Thread, status: number) => void;
   state: unknown = undefined;
   cpu!: LogicalCpu;
   local: LocalArrival[] = [];
@@ -206,7 +204,6 @@ class FreeCpu {
   tPublish = PUBLISH_EVERY + 1;
   /** Twin mode: points granted to at() at the last call of point() (see FreeMachine.pointsLeft). */
   tBatch = 1;
-  tIds = 1 << 20;
   twinThread: { plan: Plan; thread: Thread } | null = null;
   /** Nesting depth of Machine.lockDispatcher on this CPU (only the outermost takes the shared word). */
   dispatcherDepth = 0;
@@ -215,12 +212,12 @@ class FreeCpu {
 
   constructor(readonly job: FreeCpuJob) {
     this.words = new Int32Array(job.memory);
-    this.m = new FreeMachine(job.rig, this.words, new Uint8Array(job.shadow));
+    this.m = new FreeMachine(job.rig, this.words, new Uint8Array(job.shadow), job.slot, this);
     this.ctl = new Int32Array(job.control);
     this.slot = job.slot;
     this.n = job.cpus;
     // Twin mode needs no thread switching on this CPU: at most one thread actor lands here.
-    const own = this.m.online[job.slot]!;
+    const own = this.m.own;
     const threadsHere = Object.values((job.twin?.scenario ?? job.scenario).actors).filter(
       (a) => (a.kind ?? 'thread') === 'thread' && this.m.cpuFor(a.cpu ?? 0) === own,
     ).length;
@@ -253,47 +250,10 @@ class FreeCpu {
       }
       return plan;
     });
-    // A DPC queued (KeInsertQueueDpc) for another CPU goes to that CPU's mailbox.
-    const m = this.m;
-    const queueDpc = m.queueDpc.bind(m);
-    // Twin mode queues without delivering: delivery runs the routine, which happens at the next scheduling point.
-    this.queueLocal = twin
-      ? (cpu, name, dpc, start, front = false) => {
-          if (front) cpu.dpcQueue.unshift({ name, dpc, start });
-          else cpu.dpcQueue.push({ name, dpc, start });
-          this.prompt();
-        }
-      : queueDpc;
-    m.queueDpc = (cpu, name, dpc, start, front = false) => {
-      if (cpu === this.cpu) this.queueLocal(cpu, name, dpc, start, front);
-      else this.post(cpu, dpc, front);
-    };
     // Kernel state shared between processors: one copy in control memory, the dispatcher lock a word beside it.
+    const m = this.m;
     m.kernelShared.attach(new Int32Array(job.control, kernelSharedBase(job.cpus) * 4, KERNEL_SHARED_WORDS));
-    m.lockDispatcher = () => this.lockDispatcher();
-    m.unlockDispatcher = () => {
-      if (--this.dispatcherDepth === 0) Atomics.store(this.ctl, C_DISPATCHER_LOCK, 0);
-    };
-    m.runsThread = (t) => t.cpu === this.cpu;
-    // A waiting thread another CPU worker runs is readied by that worker, through its mailbox.
-    const readyLocal = m.readyThread.bind(m);
-    this.readyLocal = readyLocal;
-    m.readyThread = (t, status) => {
-      if (t.cpu === this.cpu) readyLocal(t, status);
-      else this.postReady(t, status);
-    };
-    const kickLocal = m.kickThread.bind(m);
-    m.kickThread = (t) => {
-      if (t.cpu === this.cpu) kickLocal(t);
-      else this.postThreadMail(t, MAIL_KICK, 0);
-    };
-    if (twin) {
-      m.requestInterrupt = (cpu, name, irql, start) => {
-        cpu.interrupts.push({ name, irql, start });
-        this.prompt();
-      };
-      this.pointFn = (op) => this.point(op);
-    }
+    if (twin) this.pointFn = (op) => this.point(op);
     // Its counters first change at the end of the first iteration, when the scenario's code has
     // just been optimized with them folded in as constants (see mutable-fields.ts). The same goes
     // for what the machine resets between iterations and setup sets again.
@@ -301,7 +261,7 @@ class FreeCpu {
     this.m.cur = this.setupCtx;
     this.m.cpu = own;
     markFieldsMutable(this, { objects: true });
-    markFieldsMutable(this.m, { keys: Machine.perRunFields, objects: true });
+    markFieldsMutable(this.m, { keys: MACHINE_PER_RUN_FIELDS, objects: true });
   }
 
   run(): CpuResult {
@@ -482,15 +442,8 @@ class FreeCpu {
         this.startActor(own.plan);
         this.deliverNested();
         m.cur = t.ctx;
-        if (cpu.irql !== t.startIrql && t.startIrql === PASSIVE_LEVEL) {
-          throw new BugCheck(0x4a, 0, cpu.irql, 0, 0, `thread '${t.name}' returned at ${irqlName(cpu.irql)} (a lock or KeRaiseIrql was never undone)`);
-        }
-        t.state = 'terminated';
-        t.ctx.finished = true;
+        m.endThread(t);
         this.finished++;
-        cpu.stack.length = 0;
-        cpu.thread = null;
-        m.setIrql(cpu, PASSIVE_LEVEL);
       }
       for (;;) {
         this.deliverNested();
@@ -599,50 +552,25 @@ class FreeCpu {
     }
   }
 
-  /** Runs pending interrupts above the CPU's IRQL, then DPCs below DISPATCH_LEVEL, each to completion, nested. */
+  /**
+   * Twin mode: runs pending interrupts above the CPU's IRQL, then DPCs below DISPATCH_LEVEL, each
+   * to completion, nested in the code at the scheduling point (the machine's delivery and end checks).
+   */
   deliverNested(): void {
-    const cpu = this.cpu;
-    for (;;) {
-      if (cpu.interrupts.length !== 0) {
-        const irq = cpu.takeDeliverableInterrupt();
-        if (irq) {
-          cpu.interruptsTaken++;
-          this.runNested('isr', irq.name, irq.irql, irq.start);
-          continue;
-        }
-      }
-      if (cpu.dpcQueue.length !== 0 && cpu.irql < DISPATCH_LEVEL) {
-        const d = cpu.dpcQueue.shift()!;
-        cpu.dpcsRun++;
-        this.runNested('dpc', d.name, DISPATCH_LEVEL, d.start);
-        continue;
-      }
-      return;
-    }
-  }
-
-  runNested(kind: 'dpc' | 'isr', name: string, irql: number, start: () => Routine): void {
     const m = this.m;
     const cpu = this.cpu;
-    const prev = m.cur;
-    const ctx = new ExecContext(this.tIds++, kind, name, IDLE, cpu, cpu.thread);
-    ctx.savedIrql = cpu.irql;
-    cpu.stack.push(ctx);
-    m.setIrql(cpu, irql);
-    m.cur = ctx;
-    const r = start() as unknown;
-    if (r && typeof (r as Routine).next === 'function') throw notTwinned(name);
-    ctx.finished = true;
-    this.finished++;
-    if (kind === 'dpc' && cpu.irql !== DISPATCH_LEVEL) {
-      throw new BugCheck(
-        0xc8, (cpu.irql << 16) | (DISPATCH_LEVEL << 8), 0, 0, 0,
-        `DPC '${name}' returned at ${irqlName(cpu.irql)}; a DPC must return at DISPATCH_LEVEL`,
-      );
+    for (;;) {
+      const start = m.beginDelivery(cpu);
+      if (start === null) return;
+      const ctx = cpu.stack[cpu.stack.length - 1]!;
+      const prev = m.cur;
+      m.cur = ctx;
+      const r = start() as unknown;
+      if (r && typeof (r as Routine).next === 'function') throw notTwinned(ctx.name);
+      this.finished++;
+      m.endNested(ctx);
+      m.cur = prev;
     }
-    cpu.stack.pop();
-    m.setIrql(cpu, ctx.savedIrql);
-    m.cur = prev;
   }
 
   nextArrival(): number {
@@ -686,10 +614,7 @@ class FreeCpu {
     const m = this.m;
     const ctx = m.cur;
     const cpu = this.cpu;
-    const t = ctx.thread;
-    if (t === null || ctx.kind !== 'thread' || cpu.stack.length !== 1) {
-      throw new BugCheck(0xb8, t?.kthread ?? 0, 0, 0, 0, `${ctx.kind} '${ctx.name}' tried to wait`);
-    }
+    const t = m.checkCanWait(ctx);
     const ctl = this.ctl;
     let until = -1;
     for (let i = 0; t.state === 'waiting'; i++) {
@@ -753,6 +678,10 @@ class FreeCpu {
     }
   }
 
+  unlockDispatcher(): void {
+    if (--this.dispatcherDepth === 0) Atomics.store(this.ctl, C_DISPATCHER_LOCK, 0);
+  }
+
   /** Claims an entry of another CPU's mailbox; -1 when told to stop while it was full. */
   claimEntry(target: LogicalCpu, what: string): number {
     const ctl = this.ctl;
@@ -768,7 +697,7 @@ class FreeCpu {
     return base + 2 + (i % MAILBOX_SLOTS) * MAILBOX_ENTRY;
   }
 
-  post(target: LogicalCpu, dpc: number, front: boolean): void {
+  postDpc(target: LogicalCpu, dpc: number, front: boolean): void {
     const ctl = this.ctl;
     const e = this.claimEntry(target, 'a DPC was queued');
     if (e < 0) return;
@@ -782,6 +711,10 @@ class FreeCpu {
   /** Readies a waiting thread of another CPU: its worker does it when it next takes its mail. */
   postReady(t: Thread, status: number): void {
     this.postThreadMail(t, MAIL_READY, status);
+  }
+
+  postKick(t: Thread): void {
+    this.postThreadMail(t, MAIL_KICK, 0);
   }
 
   /** Mail about a thread of another CPU (MAIL_READY with its wait status, or MAIL_KICK). */
@@ -829,7 +762,7 @@ class FreeCpu {
       };
       const routine = entry.routine;
       const twin = this.twin;
-      this.queueLocal(this.cpu, entry.name, dpc, () => {
+      this.m.queueDpc(this.cpu, entry.name, dpc, () => {
         // As insertQueueDpc's closure: DpcData is cleared before the routine runs.
         Atomics.store(words, dpc + DPC_DATA, 0);
         const ctxArg = Atomics.load(words, dpc + DPC_DEFERRED_CONTEXT);
@@ -854,7 +787,7 @@ class FreeCpu {
     try {
       const t = m.threads.find((x) => x.kthread === kthread);
       if (!t || t.cpu !== this.cpu) throw new ScenarioError(`CPU ${this.cpu.index} got mail for ${m.nameOf(kthread)}, which is not one of its threads`);
-      if (kind === MAIL_READY) this.readyLocal(t, status);
+      if (kind === MAIL_READY) m.readyThread(t, status);
       else if (m.onThreadKick !== null && !this.twin) {
         // (A twin thread runs as a plain function and cannot be stopped from outside: the APC waits
         // for the thread's next delivery point.)
@@ -907,46 +840,31 @@ class FreeCpu {
 
   close(): void {
     const ctl = this.ctl;
-    // End-of-run checks of the kernel families (e.g. an IRP left pending), then the scenario's invariants.
-    for (const check of this.m.endOfRunChecks) {
-      const r = check();
-      if (r) {
-        if (Atomics.compareExchange(ctl, C_FAIL, 0, this.slot + 1) === 0) {
-          this.outcome = r.kind;
-          this.failure = {
-            kind: r.kind, message: r.message, cpu: this.cpu.index,
-            routine: `end of iteration ${Atomics.load(ctl, C_ITER) + 1}`, step: this.operations, cpus: [snapshotCpu(this, -1)],
-            ...(r.waits.length > 0 ? { waits: r.waits } : {}),
-          };
-        }
-        requestStop(ctl, STOP_NOW);
-        return;
-      }
-    }
+    let r: StuckReport | null;
     try {
-      this.checkInvariants();
+      // End-of-run checks of the kernel families (e.g. an IRP left pending), then the scenario's invariants.
+      r = checkEndOfRun(this.m, this.k, this.job.scenario.id, this.invariants, this.state);
     } catch (e) {
       this.m.cur = this.setupCtx;
       this.closing = true;
       this.fail(e);
       return;
     }
+    if (r) {
+      if (Atomics.compareExchange(ctl, C_FAIL, 0, this.slot + 1) === 0) {
+        this.outcome = r.kind;
+        this.failure = {
+          kind: r.kind, message: r.message, cpu: this.cpu.index,
+          routine: `end of iteration ${Atomics.load(ctl, C_ITER) + 1}`, step: this.operations, cpus: [snapshotCpu(this.m, this.cpu)],
+          ...(r.waits.length > 0 ? { waits: r.waits } : {}),
+        };
+      }
+      requestStop(ctl, STOP_NOW);
+      return;
+    }
     const it = Atomics.add(ctl, C_ITER, 1) + 1;
     const max = Atomics.load(ctl, C_MAX_ITER);
     if ((max > 0 && it >= max) || Atomics.load(ctl, C_TIME_UP) !== 0) requestStop(ctl, STOP_AT_BOUNDARY);
-  }
-
-  checkInvariants(): void {
-    for (const [name, check] of this.invariants) {
-      let r: boolean | string | void;
-      try {
-        r = check(this.state as never, this.k);
-      } catch (e) {
-        throw new ScenarioError(`scenario '${this.job.scenario.id}': invariant '${name}' threw ${describeError(e)}`);
-      }
-      if (r === false) throw new InvariantViolation(name, `invariant '${name}' does not hold at the end of the run`);
-      if (typeof r === 'string') throw new InvariantViolation(name, `invariant '${name}': ${r}`);
-    }
   }
 
   // ---- reporting ----------------------------------------------------------------------------
@@ -982,7 +900,7 @@ class FreeCpu {
         waits.push({ thread: t.name, reason: t.waitReason || 'an object' });
       }
     }
-    const snap = snapshotCpu(this, spinning ? this.lastSpinAddr : -1);
+    const snap = snapshotCpu(m, cpu, spinning ? this.lastSpinAddr : -1);
     return {
       snapshot: snap,
       ...(spinning ? { spin: { addr: this.lastSpinAddr, name: m.nameOf(this.lastSpinAddr), context: top.name, irql: cpu.irql } } : {}),
@@ -1008,34 +926,12 @@ class FreeCpu {
   classify(e: unknown): { outcome: Exclude<OutcomeKind, 'pass'>; failure: Omit<Failure, 'schedule'> } {
     const m = this.m;
     const ctx = m.cur && m.cur !== this.setupCtx ? m.cur : undefined;
-    const base = (kind: Failure['kind'], message: string): Omit<Failure, 'schedule'> => ({
-      kind,
-      message,
+    return classifyFailure(e, this.job.scenario.id, ctx, {
       cpu: this.cpu?.index ?? this.slot,
       routine: ctx ? ctx.routine : this.closing ? `invariant check after iteration ${Atomics.load(this.ctl, C_ITER) + 1}` : 'setup',
       step: this.operations,
-      cpus: this.cpu ? [snapshotCpu(this, -1)] : [],
+      cpus: this.cpu ? [snapshotCpu(m, this.cpu)] : [],
     });
-    if (e instanceof BugCheck) {
-      const f = base('bugcheck', e.message);
-      const info: BugCheckInfo = {
-        code: e.code,
-        name: e.bugName,
-        params: [...e.params],
-        meaning: BUGCODES.get(e.code)?.meaning ?? '',
-        ...(e.code === 0xc4 && VERIFIER_SUBCODES.has(e.params[0]) ? { subcodeMeaning: VERIFIER_SUBCODES.get(e.params[0]) } : {}),
-      };
-      f.bugcheck = info;
-      return { outcome: 'bugcheck', failure: f };
-    }
-    if (e instanceof InvariantViolation) {
-      const f = base('invariant', e.message);
-      f.invariant = e.invariant;
-      return { outcome: 'invariant', failure: f };
-    }
-    if (e instanceof ScenarioError || e instanceof OutOfMachineMemory) return { outcome: 'error', failure: base('error', e.message) };
-    const where = ctx ? `${ctx.kind} '${ctx.routine}'` : 'setup';
-    return { outcome: 'error', failure: base('error', `scenario '${this.job.scenario.id}': ${where} threw ${describeError(e)}`) };
   }
 }
 
@@ -1053,25 +949,4 @@ function* countDone<T>(g: Routine<T>, done: () => void): Routine<T> {
   } finally {
     done();
   }
-}
-
-function snapshotCpu(f: FreeCpu, spinAddr: number): CpuSnapshot {
-  const m = f.m;
-  const cpu = f.cpu;
-  return {
-    cpu: cpu.index,
-    core: cpu.core,
-    irql: cpu.irql,
-    irqlName: irqlName(cpu.irql),
-    thread: cpu.thread?.name ?? null,
-    stack: cpu.stack.map((c, i) => ({
-      kind: c.kind,
-      name: c.name,
-      routineStack: [...c.apiStack],
-      heldLocks: c.heldLocks.map((a) => m.nameOf(a)),
-      ...(i === cpu.stack.length - 1 && spinAddr >= 0 ? { spinningOn: m.nameOf(spinAddr) } : {}),
-    })),
-    readyThreads: cpu.ready.map((t) => t.name),
-    queuedDpcs: cpu.dpcQueue.map((d) => d.name),
-  };
 }

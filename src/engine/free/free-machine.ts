@@ -11,10 +11,10 @@
  * region of machine memory private to that CPU, so two CPUs never hand out
  * the same address.
  */
-import { ExecContext, type LogicalCpu } from '../../machine/cpu.ts';
+import { ExecContext, type LogicalCpu, type Thread } from '../../machine/cpu.ts';
 import { LockOwners, Machine } from '../../machine/machine.ts';
 import { Memory, OutOfMachineMemory, Shadow, WORDS_PER_LINE } from '../../machine/memory.ts';
-import { OP_SPIN } from '../../machine/ops.ts';
+import { OP_SPIN, type Routine } from '../../machine/ops.ts';
 import type { Rig } from '../../machine/rig.ts';
 
 /** lockOwners that also counts acquisitions (every kernel lock primitive records its owner there). */
@@ -84,6 +84,26 @@ export class FreeMemory extends Memory {
   }
 }
 
+/**
+ * What a free-run machine asks of the CPU worker that drives it: work for another CPU goes through
+ * that CPU's mailbox, the dispatcher lock is a word of shared control memory, and in twin mode
+ * work queued on this CPU waits for the next scheduling point.
+ */
+export interface FreeCpuHost {
+  /** True when this CPU runs plain-function twins: a DPC or interrupt runs at the next scheduling point, not at once. */
+  readonly twin: boolean;
+  /** Work was queued on this CPU between scheduling points (twin mode): the next point must look. */
+  prompt(): void;
+  /** Queues a DPC object on another CPU (through its mailbox). */
+  postDpc(target: LogicalCpu, dpc: number, front: boolean): void;
+  /** Readies a waiting thread of another CPU (its worker does it). */
+  postReady(t: Thread, status: number): void;
+  /** Asks the worker of another CPU to look at one of its threads again (an APC was queued to it). */
+  postKick(t: Thread): void;
+  lockDispatcher(): void;
+  unlockDispatcher(): void;
+}
+
 export class FreeMachine extends Machine {
   override readonly lockOwners = new CountingOwners();
   /** Plain writes and read-modify-writes that changed memory: the watchdog's evidence of progress. */
@@ -103,13 +123,56 @@ export class FreeMachine extends Machine {
    */
   pointsLeft = 0;
 
-  constructor(rig: Rig, words: Int32Array, shadow: Uint8Array) {
+  /** The logical CPU this worker runs. */
+  readonly own: LogicalCpu;
+
+  constructor(rig: Rig, words: Int32Array, shadow: Uint8Array, slot: number, private readonly host: FreeCpuHost) {
     super(rig);
+    this.own = this.online[slot]!;
     const memory = new FreeMemory(rig.memoryWords, words, shadow);
     const self = this as unknown as { memory: Memory; words: Int32Array; shadow: Uint8Array };
     self.memory = memory;
     self.words = words;
     self.shadow = shadow;
+  }
+
+  // ---- other CPUs are other workers: what concerns them goes to the host ---------------------
+
+  override queueDpc(cpu: LogicalCpu, name: string, dpc: number, start: () => Routine, front = false): void {
+    if (cpu !== this.own) this.host.postDpc(cpu, dpc, front);
+    else if (this.host.twin) {
+      this.enqueueDpc(cpu, name, dpc, start, front);
+      this.host.prompt();
+    } else super.queueDpc(cpu, name, dpc, start, front);
+  }
+
+  override requestInterrupt(cpu: LogicalCpu, name: string, irql: number, start: () => Routine): void {
+    if (this.host.twin) {
+      this.enqueueInterrupt(cpu, name, irql, start);
+      this.host.prompt();
+    } else super.requestInterrupt(cpu, name, irql, start);
+  }
+
+  override readyThread(t: Thread, status: number): void {
+    if (t.cpu === this.own) super.readyThread(t, status);
+    else this.host.postReady(t, status);
+  }
+
+  override kickThread(t: Thread): void {
+    if (t.cpu === this.own) super.kickThread(t);
+    else this.host.postKick(t);
+  }
+
+  override lockDispatcher(): void {
+    this.host.lockDispatcher();
+  }
+
+  override unlockDispatcher(): void {
+    this.host.unlockDispatcher();
+  }
+
+  override runsThread(t: Thread): boolean {
+    return t.cpu === this.own;
   }
 
   get freeMemory(): FreeMemory {

@@ -3,7 +3,8 @@ import { setUpRun } from '../../src/engine/instantiate.ts';
 import { Kernel } from '../../src/kernel/kernel.ts';
 import { ExecContext } from '../../src/machine/cpu.ts';
 import { Machine } from '../../src/machine/machine.ts';
-import { markFieldsMutable } from '../../src/machine/mutable-fields.ts';
+import { markFieldsMutable } from '../../src/engine/free/mutable-fields.ts';
+import { MACHINE_PER_RUN_FIELDS } from '../../src/engine/free/priming.ts';
 import { validateRig } from '../../src/machine/rig.ts';
 import { defineScenario } from '../../src/scenario/define.ts';
 
@@ -80,7 +81,7 @@ describe('markFieldsMutable', () => {
   });
 });
 
-describe('Machine.perRunFields', () => {
+describe('MACHINE_PER_RUN_FIELDS', () => {
   it('names fields a machine has once setup has run (a renamed field would be primed in vain)', () => {
     const r = validateRig({ id: 'prime', title: 'prime', cores: 2, hal: 'mp', build: 'free' });
     if (!r.ok) throw new Error('rig');
@@ -88,6 +89,6 @@ describe('Machine.perRunFields', () => {
     const k = new Kernel(m);
     const setupCtx = new ExecContext(-1, 'thread', 'setup', (function* () {})(), m.cpus[0]!, null);
     setUpRun(m, k, defineScenario({ id: 'x/prime', title: 'prime', description: 'no actors', family: 'x', setup: () => ({}), actors: { a: { run: function* () {} } }, expect: 'pass' }), setupCtx);
-    for (const key of Machine.perRunFields) expect(Object.keys(m), key).toContain(key);
+    for (const key of MACHINE_PER_RUN_FIELDS) expect(Object.keys(m), key).toContain(key);
   });
 });
