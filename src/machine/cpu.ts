@@ -6,6 +6,7 @@
  * the top context executes. A thread is switched off its CPU only at quantum
  * end or when it waits, and only while the CPU is below DISPATCH_LEVEL.
  */
+import { ScenarioError } from './bugcheck.ts';
 import { markFieldsMutable } from './mutable-fields.ts';
 import type { Routine } from './ops.ts';
 
@@ -37,6 +38,14 @@ export class ExecContext {
   futileVal = 0;
   /** Times this context's presumed spin was resumed because nothing else could run (see Machine.resumeGuessedSpins). */
   spinRetries = 0;
+  /**
+   * A kernel routine's generator this context created and has not yet delegated to with yield*
+   * (see installKernelApi): still set when the context yields to the engine or ends, it was
+   * called without yield* and never runs.
+   */
+  pendingCall: Routine | null = null;
+  /** The NT name of pendingCall's routine. */
+  pendingRoutine = '';
 
   constructor(
     public id: number,
@@ -72,6 +81,8 @@ export class ExecContext {
     this.futileKey = 0;
     this.futileVal = 0;
     this.spinRetries = 0;
+    this.pendingCall = null;
+    this.pendingRoutine = '';
     return this;
   }
 
@@ -225,3 +236,27 @@ function primeHiddenClasses(): void {
 function* idle(): Routine<void> {}
 
 primeHiddenClasses();
+
+/**
+ * The error for a kernel routine whose generator `ctx` created and never started: the call lacked
+ * yield*, so the routine did not run (a generator object is truthy in a condition, and it is not the
+ * routine's result). Noticed when the context creates another routine, yields to the engine or ends.
+ */
+export function routineNotStarted(ctx: ExecContext): ScenarioError {
+  const name = ctx.pendingRoutine;
+  ctx.pendingCall = null;
+  return new ScenarioError(
+    `${name} was called without yield* in ${ctx.kind} '${ctx.name}': its generator was created and never started, so ${name} never ran ` +
+      `(in a condition a generator object is always true; it is not the routine's result). ` +
+      `Write yield* k.${name}(…) — in a condition or an expression, (yield* k.${name}(…)).`,
+  );
+}
+
+/** The error for a `yield` of something that is not a kernel operation (ops.ts): scenario code never yields itself. */
+export function notAnOperation(ctx: ExecContext, value: unknown): ScenarioError {
+  const shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' && value !== null ? (typeof (value as { then?: unknown }).then === 'function' ? 'a Promise' : 'an object') : String(value);
+  return new ScenarioError(
+    `${ctx.kind} '${ctx.name}' yielded ${shown}, which is not a kernel operation: a scenario yields only through kernel routines. ` +
+      'Write yield* k.Routine(…) (yield* with a star) to call a kernel routine or a function* helper, and yield* k.YieldProcessor() for a plain scheduling point.',
+  );
+}
