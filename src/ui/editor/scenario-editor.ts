@@ -16,12 +16,13 @@ import { wrap, type Remote } from 'comlink';
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { UserScenario } from '../../history/types.ts';
-import type { Diagnostic } from '../../workers/transpile.ts';
+import type { Diagnostic } from '../../scenario/load-source.ts';
 import type { EditorRunRequest } from '../app-shell.ts';
 import { historyContext } from '../context.ts';
 import type { HistoryService } from '../services/history-service.ts';
 import { base } from '../styles.ts';
-import type { CheckResult, CheckWorkerApi, ScenarioMeta } from './check.worker.ts';
+import type { CheckResult, ScenarioMeta } from './check-scenario.ts';
+import type { CheckWorkerApi } from './check.worker.ts';
 import { kernelApiNames } from './kernel-names.ts';
 
 export const NEW_SCENARIO = `import { defineScenario, POOL_FLAG_NON_PAGED } from 'racebox';
