@@ -111,7 +111,8 @@ export function locateScenarioError(message: string, source: string): number {
     return i >= 0 ? i + 1 : undefined;
   };
   const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const actor = /actor '([^']+)'/.exec(message)?.[1];
+  // The engine names an actor by its context kind: "in thread 'worker'", "dpc 'completion' yielded …".
+  const actor = /(?:actor|thread|dpc|isr|interrupt) '([^']+)'/.exec(message)?.[1];
   if (actor) return find(new RegExp(`^\\s*['"]?${esc(actor)}['"]?\\s*:`)) ?? find(/\bactors\s*:/) ?? 1;
   const invariant = /invariant '([^']+)'/.exec(message)?.[1];
   if (invariant) return find(new RegExp(esc(invariant))) ?? find(/\binvariants\s*:/) ?? 1;

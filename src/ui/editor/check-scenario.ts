@@ -61,7 +61,8 @@ export function checkScenario(source: string, filename: string): CheckResult {
     trial = r.outcome;
     if (r.outcome === 'error' && r.failure) {
       const site = r.failure.source;
-      const line = site && /user-scenario/.test(site.file) ? Math.max(1, site.line - 2) : locateScenarioError(r.failure.message, source);
+      // scenarioSite has already taken away the two header lines evaluateModule's new Function adds.
+      const line = site && /user-scenario/.test(site.file) ? site.line : locateScenarioError(r.failure.message, source);
       diagnostics.push({ line, column: 1, message: r.failure.message, severity: 'error', source: 'runtime' });
     }
   } catch (e) {
