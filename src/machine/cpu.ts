@@ -44,8 +44,6 @@ export class ExecContext {
    * called without yield* and never runs.
    */
   pendingCall: Routine | null = null;
-  /** The NT name of pendingCall's routine. */
-  pendingRoutine = '';
 
   constructor(
     public id: number,
@@ -82,7 +80,6 @@ export class ExecContext {
     this.futileVal = 0;
     this.spinRetries = 0;
     this.pendingCall = null;
-    this.pendingRoutine = '';
     return this;
   }
 
@@ -237,13 +234,18 @@ function* idle(): Routine<void> {}
 
 primeHiddenClasses();
 
+/** The NT name of ctx.pendingCall's routine: installKernelApi puts it on the prototype of the generators each routine makes. */
+export function pendingRoutineName(ctx: ExecContext): string {
+  return (ctx.pendingCall as { routineName?: string } | null)?.routineName ?? 'a kernel routine';
+}
+
 /**
  * The error for a kernel routine whose generator `ctx` created and never started: the call lacked
  * yield*, so the routine did not run (a generator object is truthy in a condition, and it is not the
  * routine's result). Noticed when the context creates another routine, yields to the engine or ends.
  */
 export function routineNotStarted(ctx: ExecContext): ScenarioError {
-  const name = ctx.pendingRoutine;
+  const name = pendingRoutineName(ctx);
   ctx.pendingCall = null;
   return new ScenarioError(
     `${name} was called without yield* in ${ctx.kind} '${ctx.name}': its generator was created and never started, so ${name} never ran ` +
