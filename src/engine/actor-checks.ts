@@ -4,8 +4,7 @@
  * can interleave — so its awaits would test nothing. Both engines refuse it by name.
  */
 import { ScenarioError } from '../machine/bugcheck.ts';
-import type { ExecContext } from '../machine/cpu.ts';
-import { pendingRoutineName } from '../machine/cpu.ts';
+import { pendingRoutine, pendingRoutineName } from '../machine/cpu.ts';
 
 /** A Promise (async function) or an async generator (async function*). */
 export function isAsync(v: unknown): boolean {
@@ -21,10 +20,10 @@ export function asyncActor(scenarioId: string, actor: string): ScenarioError {
 }
 
 /** setup runs before any processor: a kernel routine it called (without yield*, the only way it can) never ran. */
-export function checkSetupCalls(scenarioId: string, setupCtx: ExecContext): void {
-  if (setupCtx.pendingCall === null) return;
-  const name = pendingRoutineName(setupCtx);
-  setupCtx.pendingCall = null;
+export function checkSetupCalls(scenarioId: string): void {
+  if (pendingRoutine.call === null) return;
+  const name = pendingRoutineName();
+  pendingRoutine.call = null;
   throw new ScenarioError(
     `scenario '${scenarioId}': setup calls k.${name}(…), a scheduling point, and setup runs before any processor does: ` +
       `it never ran. Initialize objects in setup (k.KeInitializeSpinLock(), k.ExAllocatePool2(…), k.poke(…)) and call ${name} from an actor with yield*.`,

@@ -8,7 +8,7 @@
  * initializers and allocators are plain functions.
  */
 import { InvariantViolation } from '../machine/bugcheck.ts';
-import { routineNotStarted, type ExecContext } from '../machine/cpu.ts';
+import { pendingRoutine, routineNotStarted, type ExecContext } from '../machine/cpu.ts';
 import type { Routine } from '../machine/ops.ts';
 import { KERNEL_INTERNAL } from './internal-members.ts';
 import type { Machine } from '../machine/machine.ts';
@@ -165,20 +165,13 @@ function isGeneratorFunction(fn: unknown): boolean {
   return Object.prototype.toString.call(fn) === '[object GeneratorFunction]';
 }
 
-/** The context whose pendingCall was set last: yield* delegates right after the call, in the same step. */
-let pendingIn: ExecContext | null = null;
-
 /**
  * Every generator a kernel routine makes inherits this from its function's `prototype`; `yield*`
  * calls it to start delegating, which is how a routine called with yield* is told from one called
  * without it — at no cost per generator object.
  */
 function startedByDelegation(this: Routine<unknown>): Routine<unknown> {
-  const c = pendingIn;
-  if (c !== null && c.pendingCall === this) {
-    c.pendingCall = null;
-    pendingIn = null;
-  }
+  if (pendingRoutine.call === this) pendingRoutine.call = null;
   return this;
 }
 
@@ -188,9 +181,9 @@ export const ROUTINE_MAX_PARAMS = 8;
 type RoutineCall = (this: Kernel, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown, g?: unknown, h?: unknown) => Routine<unknown>;
 
 /**
- * A kernel routine as scenario code calls it: it records the generator it returns in the calling
- * context until yield* starts it (ExecContext.pendingCall); Machine.stepCpu refuses a context that
- * yields or ends with one still recorded, and so does the next routine call of the same context.
+ * A kernel routine as scenario code calls it: it records the generator it returns until yield*
+ * starts it (pendingRoutine, machine/cpu.ts); Machine.stepCpu refuses a context that yields or
+ * ends with one still recorded, and so does the next routine call.
  * Fixed parameters rather than ...args and apply: measurably cheaper per kernel call, and an
  * undefined argument takes the routine's default as a missing one would.
  */
@@ -200,13 +193,9 @@ function trackRoutine(name: string, fn: RoutineMethod): RoutineMethod {
   Object.defineProperty(proto, 'routineName', { value: name, configurable: true });
   const call = fn as unknown as RoutineCall;
   const tracked = function (this: Kernel, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown, g?: unknown, h?: unknown): Routine<unknown> {
-    const ctx = this.m.cur;
+    if (pendingRoutine.call !== null) throw routineNotStarted(this.m.cur);
     const gen = call.call(this, a, b, c, d, e, f, g, h);
-    if (ctx !== undefined) {
-      if (ctx.pendingCall !== null) throw routineNotStarted(ctx);
-      ctx.pendingCall = gen;
-      pendingIn = ctx;
-    }
+    pendingRoutine.call = gen;
     return gen;
   };
   Object.defineProperty(tracked, 'name', { value: name });

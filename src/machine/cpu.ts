@@ -38,12 +38,6 @@ export class ExecContext {
   futileVal = 0;
   /** Times this context's presumed spin was resumed because nothing else could run (see Machine.resumeGuessedSpins). */
   spinRetries = 0;
-  /**
-   * A kernel routine's generator this context created and has not yet delegated to with yield*
-   * (see installKernelApi): still set when the context yields to the engine or ends, it was
-   * called without yield* and never runs.
-   */
-  pendingCall: Routine | null = null;
 
   constructor(
     public id: number,
@@ -79,7 +73,6 @@ export class ExecContext {
     this.futileKey = 0;
     this.futileVal = 0;
     this.spinRetries = 0;
-    this.pendingCall = null;
     return this;
   }
 
@@ -234,9 +227,17 @@ function* idle(): Routine<void> {}
 
 primeHiddenClasses();
 
-/** The NT name of ctx.pendingCall's routine: installKernelApi puts it on the prototype of the generators each routine makes. */
-export function pendingRoutineName(ctx: ExecContext): string {
-  return (ctx.pendingCall as { routineName?: string } | null)?.routineName ?? 'a kernel routine';
+/**
+ * The kernel routine generator the running context created and has not yet delegated to with
+ * yield* (see installKernelApi). Still set when the context yields to the engine or ends, it was
+ * called without yield* and never runs. One record serves every machine of this JS thread: a step
+ * runs to its end before another starts, and each run starts with it cleared (setUpRun).
+ */
+export const pendingRoutine: { call: Routine | null } = { call: null };
+
+/** The NT name of the pending routine: installKernelApi puts it on the prototype of the generators each routine makes. */
+export function pendingRoutineName(): string {
+  return (pendingRoutine.call as { routineName?: string } | null)?.routineName ?? 'a kernel routine';
 }
 
 /**
@@ -244,11 +245,11 @@ export function pendingRoutineName(ctx: ExecContext): string {
  * yield*, so the routine did not run (a generator object is truthy in a condition, and it is not the
  * routine's result). Noticed when the context creates another routine, yields to the engine or ends.
  */
-export function routineNotStarted(ctx: ExecContext): ScenarioError {
-  const name = pendingRoutineName(ctx);
-  ctx.pendingCall = null;
+export function routineNotStarted(ctx: ExecContext | undefined): ScenarioError {
+  const name = pendingRoutineName();
+  pendingRoutine.call = null;
   return new ScenarioError(
-    `${name} was called without yield* in ${ctx.kind} '${ctx.name}': its generator was created and never started, so ${name} never ran ` +
+    `${name} was called without yield*${ctx ? ` in ${ctx.kind} '${ctx.name}'` : ''}: its generator was created and never started, so ${name} never ran ` +
       `(in a condition a generator object is always true; it is not the routine's result). ` +
       `Write yield* k.${name}(…) — in a condition or an expression, (yield* k.${name}(…)).`,
   );

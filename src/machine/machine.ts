@@ -5,7 +5,7 @@
  * strategy (src/engine/ decides which CPU steps next).
  */
 import { BugCheck } from './bugcheck.ts';
-import { ANY_WRITE, empty, ExecContext, LogicalCpu, NOT_BLOCKED, notAnOperation, routineNotStarted, Thread, type ContextKind } from './cpu.ts';
+import { ANY_WRITE, empty, ExecContext, LogicalCpu, NOT_BLOCKED, notAnOperation, pendingRoutine, routineNotStarted, Thread, type ContextKind } from './cpu.ts';
 import { DISPATCH_LEVEL, PASSIVE_LEVEL, irqlName } from './irql.ts';
 import { AddressMap } from './address-map.ts';
 import { Memory, formatAddress } from './memory.ts';
@@ -469,7 +469,7 @@ export class Machine {
     ctx.steps++;
     cpu.steps++;
     const r = ctx.gen.next();
-    if (ctx.pendingCall !== null) throw routineNotStarted(ctx);
+    if (pendingRoutine.call !== null) throw routineNotStarted(ctx);
     if (r.done) {
       this.finish(cpu, ctx);
     } else {
