@@ -42,21 +42,29 @@ interface ModuleFacts {
   kernel: Set<string>;
 }
 
-/** The module specifiers `code` imports or re-exports from (static import/export … from, and import('…') of a string). */
-export function importedSpecifiers(code: string): string[] {
+export interface ImportSite {
+  specifier: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  column: number;
+}
+
+/** What `code` imports or re-exports from (static import/export … from, and import('…') of a string), where. */
+export function importedSpecifiers(code: string): ImportSite[] {
   let tree: AnyNode;
   try {
-    tree = parse(code, { ecmaVersion: 'latest', sourceType: 'module', allowHashBang: true }) as AnyNode;
+    tree = parse(code, { ecmaVersion: 'latest', sourceType: 'module', locations: true, allowHashBang: true }) as AnyNode;
   } catch {
     return [];
   }
-  const out: string[] = [];
+  const out: ImportSite[] = [];
   fullAncestor(tree, (node) => {
     const src =
       node.type === 'ImportDeclaration' || node.type === 'ExportAllDeclaration' || node.type === 'ExportNamedDeclaration' || node.type === 'ImportExpression'
         ? node.source
         : null;
-    if (src && src.type === 'Literal' && typeof src.value === 'string') out.push(src.value);
+    if (src && src.type === 'Literal' && typeof src.value === 'string') out.push({ specifier: src.value, line: node.loc!.start.line, column: node.loc!.start.column + 1 });
   });
   return out;
 }

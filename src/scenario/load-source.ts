@@ -59,12 +59,9 @@ export function transpileScenario(source: string, filename = 'scenario.ts'): Tra
     diagnostics.push(syntaxDiagnostic(e));
     return { ok: false, code: '', diagnostics };
   }
-  const importRe = /^\s*import\s[^'"]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm;
-  for (const m of source.matchAll(importRe)) {
-    const spec = m[1] ?? m[2]!;
-    if (!ALLOWED_IMPORTS.includes(spec)) {
-      const line = source.slice(0, m.index).split('\n').length;
-      diagnostics.push({ line, column: 1, message: `'${spec}' cannot be imported here: a scenario imports only from 'racebox'`, severity: 'error', source: 'syntax' });
+  for (const i of importedSpecifiers(withoutTypes(source, filename))) {
+    if (!ALLOWED_IMPORTS.includes(i.specifier)) {
+      diagnostics.push({ line: i.line, column: i.column, message: `'${i.specifier}' cannot be imported here: a scenario imports only from 'racebox'`, severity: 'error', source: 'syntax' });
     }
   }
   return { ok: !diagnostics.some((d) => d.severity === 'error'), code, diagnostics };
@@ -136,7 +133,7 @@ function withoutTypes(source: string, filename: string): string {
 /** The modules a scenario source imports (specifiers as written); none when it does not parse. */
 export function scenarioImports(source: string, filename = 'scenario.ts'): string[] {
   try {
-    return importedSpecifiers(withoutTypes(source, filename));
+    return importedSpecifiers(withoutTypes(source, filename)).map((i) => i.specifier);
   } catch {
     return [];
   }

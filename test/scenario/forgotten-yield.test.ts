@@ -101,15 +101,29 @@ export default { actors: { a: { *run(k, s) { yield* Inner(k, s.p); } } } };`;
 });
 
 // The CLI reads and checks the file before Node imports it: exit 2 (bad input), and with --json a run whose outcome is 'error'.
-describe.concurrent('racebox run on each form', { timeout: 40_000 }, () => {
+// Two processes at a time (each starts Node with the TypeScript loader), with room for a busy machine.
+let running = 0;
+const waiting: (() => void)[] = [];
+async function racebox(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  if (running >= 2) await new Promise<void>((go) => waiting.push(go));
+  running++;
+  try {
+    return await new Promise((done) => {
+      execFile(process.execPath, [join(ROOT, 'bin/racebox.mjs'), ...args], { cwd: ROOT, timeout: 100_000 }, (err, stdout, stderr) =>
+        done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+      );
+    });
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
+describe.concurrent('racebox run on each form', { timeout: 400_000 }, () => {
   for (const f of FORMS) {
     it(`${f.file}: outcome error, exit 2, naming file:line`, async () => {
       const file = join(FIXTURES, f.file);
-      const r = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
-        execFile(process.execPath, [join(ROOT, 'bin/racebox.mjs'), 'run', file, '--rig', 'dual-opteron-240', '--json'], { cwd: ROOT, timeout: 30_000 }, (err, stdout, stderr) =>
-          done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
-        );
-      });
+      const r = await racebox(['run', file, '--rig', 'dual-opteron-240', '--json']);
       expect(r.code, r.stderr).toBe(2);
       const { line } = lineOf(readFileSync(file, 'utf8'), f.at);
       const j = JSON.parse(r.stdout) as { outcome: string; failure: { message: string; source: { line: number } } };
