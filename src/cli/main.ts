@@ -13,7 +13,7 @@ import { checkExpectation, describeExpected, expectedOutcome } from '../scenario
 import type { ObservedOutcome } from '../scenario/outcome.ts';
 import { choiceOption, intOption, parseArgs, stringOption } from './args.ts';
 import { describeRig, formatSummary, formatTrace } from './format.ts';
-import { InputError, listRigs, loadAllScenarios, loadRig, loadScenario } from '../workers/node-load.ts';
+import { InputError, listRigs, loadAllScenarios, loadRig, loadScenario, ScenarioCheckError } from '../workers/node-load.ts';
 import { formatFreeSummary, runFreeJob, runJob, runPoolJob } from './runner.ts';
 
 const COMMAND_USAGE: Record<string, string> = {
@@ -195,7 +195,14 @@ async function run(argv: string[], out: Out, err: Out): Promise<number> {
     throw new InputError('--seconds applies to --engine free; the controlled engine runs a schedule budget (--schedules N)');
   }
   // Resolve the scenario here first, so that an unknown id is reported before any worker starts.
-  const scenario = await loadScenario(scenarioRef);
+  let scenario: Scenario;
+  try {
+    scenario = await loadScenario(scenarioRef);
+  } catch (e) {
+    // The scenario is broken, not the command line: with --json that is a run whose outcome is 'error'.
+    if (json && e instanceof ScenarioCheckError) out(JSON.stringify(checkErrorSummary(e, scenarioRef, rig.id, strategy, seed)));
+    throw e;
+  }
   const ref = scenario.source ?? scenarioRef;
   const showProgress = !json && process.stderr.isTTY === true;
   if (engine === 'free') {
@@ -227,6 +234,13 @@ async function run(argv: string[], out: Out, err: Out): Promise<number> {
   const v = verdict(scenario, rig, summary);
   out(json ? JSON.stringify({ ...summary, expected: v.expected, matched: v.matched }) : `${formatSummary(summary, rig, replayHint(scenarioRef, rigRef))}\n${formatVerdict(v, rig.id)}`);
   return exitCodeOf(summary.outcome);
+}
+
+function checkErrorSummary(e: ScenarioCheckError, scenario: string, rig: string, strategy: string, seed: number): object {
+  return {
+    scenario, rig, strategy, seed, schedulesRun: 0, steps: 0, elapsedMs: 0, outcome: 'error',
+    failure: { kind: 'error', message: e.message, source: { file: e.file, line: e.line, column: e.column } },
+  };
 }
 
 async function replayCommand(argv: string[], out: Out): Promise<number> {

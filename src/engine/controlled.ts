@@ -15,6 +15,7 @@ import { Kernel } from '../kernel/kernel.ts';
 import type { Invariant, Scenario } from '../scenario/define.ts';
 import type { CpuSnapshot, Failure, OutcomeKind } from './outcome.ts';
 import { encodeSchedule } from './schedule.ts';
+import { asyncActor, isAsync } from './actor-checks.ts';
 import { checkEndOfRun, classifyFailure, failureAt, snapshotCpus, type FailureSite } from './failure.ts';
 import { placeActors, setUpRun, type ActorPlacement, type PlannedActor } from './instantiate.ts';
 import { defaultChoice, type Strategy } from './strategy.ts';
@@ -141,6 +142,7 @@ export class ControlledRun {
   /** Creates an actor's routine for this run's state; refuses a plain function, which could not be interleaved. */
   startActor(plan: ActorPlan): Routine<unknown> {
     const g = plan.actor.run(this.k, this.state as never);
+    if (isAsync(g)) throw asyncActor(this.scenario.id, plan.name);
     if (!g || typeof (g as Routine<unknown>).next !== 'function') {
       throw new ScenarioError(`scenario '${this.scenario.id}': actor '${plan.name}' must be a generator function (function*), so that it can be interleaved`);
     }

@@ -6,6 +6,8 @@
  */
 import { BugCheck, ScenarioError } from '../machine/bugcheck.ts';
 import type { ExecContext, LogicalCpu } from '../machine/cpu.ts';
+import { checkSetupCalls } from './actor-checks.ts';
+import { pendingRoutine } from '../machine/cpu.ts';
 import type { Machine } from '../machine/machine.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { KDEFERRED_ROUTINE } from '../kernel/dpc.ts';
@@ -33,6 +35,8 @@ export function setUpRun(m: Machine, k: Kernel, scenario: Scenario, setupCtx: Ex
   k.reset();
   m.cur = setupCtx;
   m.cpu = setupCtx.cpu;
+  // A run that ended in a failure mid-step may have left a routine call pending.
+  pendingRoutine.call = null;
   let s: unknown;
   try {
     s = scenario.setup(k);
@@ -40,6 +44,7 @@ export function setUpRun(m: Machine, k: Kernel, scenario: Scenario, setupCtx: Ex
     if (e instanceof BugCheck || e instanceof ScenarioError) throw e;
     throw new ScenarioError(`scenario '${scenario.id}': setup threw ${describeError(e)}`);
   }
+  checkSetupCalls(scenario.id);
   if (typeof s === 'object' && s !== null) {
     // for-in rather than Object.entries: no arrays allocated on every run.
     const fields = s as Record<string, unknown>;

@@ -8,7 +8,9 @@
  * initializers and allocators are plain functions.
  */
 import { InvariantViolation } from '../machine/bugcheck.ts';
-import type { ExecContext } from '../machine/cpu.ts';
+import { pendingRoutine, routineNotStarted, type ExecContext } from '../machine/cpu.ts';
+import type { Routine } from '../machine/ops.ts';
+import { KERNEL_INTERNAL } from './internal-members.ts';
 import type { Machine } from '../machine/machine.ts';
 import { dpcApi, type DpcApi, DpcTable } from './dpc.ts';
 import { interlockedApi, type InterlockedApi } from './interlocked.ts';
@@ -130,9 +132,73 @@ export interface Kernel
   extends IrqlApi, SpinLockApi, QueuedSpinLockApi, DpcApi, InterlockedApi, PoolApi,
     DispatcherApi, RegionsApi, FastMutexApi, EresourceApi, RundownApi, ListApi, IrpApi, CsqApi {}
 
-/** Families added by later modules register here so the class stays one flat API. */
+type RoutineMethod = (this: Kernel, ...args: unknown[]) => Routine<unknown>;
+
+/** The generator function behind each wrapped kernel routine (the registry reads kinds through it). */
+const routineBehind = new WeakMap<object, RoutineMethod>();
+
+/** The kernel routine (a generator function) a member of Kernel.prototype stands for, if it is one. */
+export function kernelRoutineOf(member: unknown): ((...args: never[]) => Routine<unknown>) | undefined {
+  if (typeof member !== 'function') return undefined;
+  const behind = routineBehind.get(member);
+  if (behind) return behind as unknown as (...args: never[]) => Routine<unknown>;
+  return isGeneratorFunction(member) ? (member as (...args: never[]) => Routine<unknown>) : undefined;
+}
+
+/** By tag rather than by comparing with a `function*` literal: free-run's twin of this file has none. */
+function isGeneratorFunction(fn: unknown): boolean {
+  return Object.prototype.toString.call(fn) === '[object GeneratorFunction]';
+}
+
+/**
+ * Every generator a kernel routine makes inherits this from its function's `prototype`; `yield*`
+ * calls it to start delegating, which is how a routine called with yield* is told from one called
+ * without it — at no cost per generator object.
+ */
+function startedByDelegation(this: Routine<unknown>): Routine<unknown> {
+  if (pendingRoutine.call === this) pendingRoutine.call = null;
+  return this;
+}
+
+/** The most parameters a kernel routine may declare: trackRoutine passes that many through. */
+export const ROUTINE_MAX_PARAMS = 8;
+
+type RoutineCall = (this: Kernel, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown, g?: unknown, h?: unknown) => Routine<unknown>;
+
+/**
+ * A kernel routine as scenario code calls it: it records the generator it returns until yield*
+ * starts it (pendingRoutine, machine/cpu.ts); Machine.stepCpu refuses a context that yields or
+ * ends with one still recorded, and so does the next routine call.
+ * Fixed parameters rather than ...args and apply: measurably cheaper per kernel call, and an
+ * undefined argument takes the routine's default as a missing one would.
+ */
+function trackRoutine(name: string, fn: RoutineMethod): RoutineMethod {
+  const proto = fn.prototype as object;
+  Object.defineProperty(proto, Symbol.iterator, { value: startedByDelegation, configurable: true, writable: true });
+  Object.defineProperty(proto, 'routineName', { value: name, configurable: true });
+  const call = fn as unknown as RoutineCall;
+  const tracked = function (this: Kernel, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown, g?: unknown, h?: unknown): Routine<unknown> {
+    if (pendingRoutine.call !== null) throw routineNotStarted(this.m.cur);
+    const gen = call.call(this, a, b, c, d, e, f, g, h);
+    pendingRoutine.call = gen;
+    return gen;
+  };
+  Object.defineProperty(tracked, 'name', { value: name });
+  routineBehind.set(tracked, fn);
+  return tracked as RoutineMethod;
+}
+
+/**
+ * Families added by later modules register here so the class stays one flat API. Generator methods
+ * are tracked (trackRoutine) unless the engine itself drives them (KERNEL_INTERNAL); a twin kernel's
+ * plain functions are installed as they are.
+ */
 export function installKernelApi(api: object): void {
-  Object.assign(Kernel.prototype, api);
+  for (const name of Object.keys(api)) {
+    const fn = (api as Record<string, unknown>)[name];
+    const own = isGeneratorFunction(fn) && !KERNEL_INTERNAL.has(name) ? trackRoutine(name, fn as RoutineMethod) : fn;
+    Object.defineProperty(Kernel.prototype, name, { value: own, writable: true, configurable: true, enumerable: true });
+  }
 }
 
 installKernelApi(irqlApi);

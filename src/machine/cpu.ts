@@ -6,6 +6,7 @@
  * the top context executes. A thread is switched off its CPU only at quantum
  * end or when it waits, and only while the CPU is below DISPATCH_LEVEL.
  */
+import { ScenarioError } from './bugcheck.ts';
 import type { Routine } from './ops.ts';
 
 export type ContextKind = 'thread' | 'dpc' | 'isr';
@@ -202,4 +203,41 @@ export class LogicalCpu {
 /** Empties an array in place; pop() stays inline where `length = 0` calls into the runtime on every run. */
 export function empty(a: unknown[]): void {
   while (a.length !== 0) a.pop();
+}
+
+/**
+ * The kernel routine generator the running context created and has not yet delegated to with
+ * yield* (see installKernelApi). Still set when the context yields to the engine or ends, it was
+ * called without yield* and never runs. One record serves every machine of this JS thread: a step
+ * runs to its end before another starts, and each run starts with it cleared (setUpRun).
+ */
+export const pendingRoutine: { call: Routine | null } = { call: null };
+
+/** The NT name of the pending routine: installKernelApi puts it on the prototype of the generators each routine makes. */
+export function pendingRoutineName(): string {
+  return (pendingRoutine.call as { routineName?: string } | null)?.routineName ?? 'a kernel routine';
+}
+
+/**
+ * The error for a kernel routine whose generator `ctx` created and never started: the call lacked
+ * yield*, so the routine did not run (a generator object is truthy in a condition, and it is not the
+ * routine's result). Noticed when the context creates another routine, yields to the engine or ends.
+ */
+export function routineNotStarted(ctx: ExecContext | undefined): ScenarioError {
+  const name = pendingRoutineName();
+  pendingRoutine.call = null;
+  return new ScenarioError(
+    `${name} was called without yield*${ctx ? ` in ${ctx.kind} '${ctx.name}'` : ''}: its generator was created and never started, so ${name} never ran ` +
+      `(in a condition a generator object is always true; it is not the routine's result). ` +
+      `Write yield* k.${name}(…) — in a condition or an expression, (yield* k.${name}(…)).`,
+  );
+}
+
+/** The error for a `yield` of something that is not a kernel operation (ops.ts): scenario code never yields itself. */
+export function notAnOperation(ctx: ExecContext, value: unknown): ScenarioError {
+  const shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' && value !== null ? (typeof (value as { then?: unknown }).then === 'function' ? 'a Promise' : 'an object') : String(value);
+  return new ScenarioError(
+    `${ctx.kind} '${ctx.name}' yielded ${shown}, which is not a kernel operation: a scenario yields only through kernel routines. ` +
+      'Write yield* k.Routine(…) (yield* with a star) to call a kernel routine or a function* helper, and yield* k.YieldProcessor() for a plain scheduling point.',
+  );
 }

@@ -5,7 +5,7 @@
  * strategy (src/engine/ decides which CPU steps next).
  */
 import { BugCheck } from './bugcheck.ts';
-import { ANY_WRITE, empty, ExecContext, LogicalCpu, NOT_BLOCKED, Thread, type ContextKind } from './cpu.ts';
+import { ANY_WRITE, empty, ExecContext, LogicalCpu, NOT_BLOCKED, notAnOperation, pendingRoutine, routineNotStarted, Thread, type ContextKind } from './cpu.ts';
 import { DISPATCH_LEVEL, PASSIVE_LEVEL, irqlName } from './irql.ts';
 import { AddressMap } from './address-map.ts';
 import { Memory, formatAddress } from './memory.ts';
@@ -488,10 +488,12 @@ export class Machine implements SharedKernelState {
     ctx.steps++;
     cpu.steps++;
     const r = ctx.gen.next();
+    if (pendingRoutine.call !== null) throw routineNotStarted(ctx);
     if (r.done) {
       this.finish(cpu, ctx);
     } else {
       const op = r.value;
+      if (typeof op !== 'number' || op >>> 0 > OP_WAIT) throw notAnOperation(ctx, op);
       ctx.op = op;
       ctx.opAddr = this.opAddr;
       if (this.captureSites) ctx.site = this.site;

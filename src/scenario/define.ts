@@ -9,7 +9,6 @@ import { bugCodeByName, ScenarioError } from '../machine/bugcheck.ts';
 import type { Routine } from '../machine/ops.ts';
 import type { Build, Hal } from '../machine/rig.ts';
 import type { Kernel } from '../kernel/kernel.ts';
-import { findMissingYieldStar, isGeneratorFunction } from './lint.ts';
 
 export interface ThreadActor<S> {
   kind?: 'thread';
@@ -124,23 +123,6 @@ export function defineScenario<S>(def: ScenarioDefinition<S>): Scenario {
       const irql = (a as ThreadActor<S>).irql ?? 0;
       if (irql !== 0 && irql !== 1) fail(`actor '${name}': a thread starts at PASSIVE_LEVEL (0) or APC_LEVEL (1)`);
     }
-  }
-  // Twins (free-run's plain-function copies) have no yield* to look for: only generator actors are scanned.
-  for (const [name, a] of Object.entries(def.actors)) {
-    const missing = isGeneratorFunction(a.run) ? findMissingYieldStar(a.run) : null;
-    if (missing) {
-      fail(
-        `actor '${name}' calls ${missing.k}.${missing.routine}(…) without yield* (${JSON.stringify(missing.line)}): ` +
-          `${missing.routine} is a scheduling point, a generator that does nothing unless delegated to — write yield* ${missing.k}.${missing.routine}(…)`,
-      );
-    }
-  }
-  const inSetup = findMissingYieldStar(def.setup);
-  if (inSetup) {
-    fail(
-      `setup calls ${inSetup.k}.${inSetup.routine}(…) (${JSON.stringify(inSetup.line)}): ${inSetup.routine} is a scheduling point, ` +
-        'and setup runs before any processor does — initialize objects in setup and call scheduling points from an actor',
-    );
   }
   if (def.version !== undefined && (!Number.isInteger(def.version) || def.version < 1)) fail('version must be an integer ≥ 1');
   validateExpect(def.expect, fail);

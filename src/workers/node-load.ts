@@ -11,6 +11,7 @@ import { ScenarioError } from '../machine/bugcheck.ts';
 import { presetRig } from '../machine/presets.ts';
 import { parseRig, RigError, type Rig } from '../machine/rig.ts';
 import { defineScenario, type Scenario, type ScenarioDefinition } from '../scenario/define.ts';
+import { checkScenarioSource, scenarioImports } from '../scenario/load-source.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SCENARIO_DIR = join(ROOT, 'scenarios');
@@ -18,6 +19,18 @@ export const RIG_DIR = join(ROOT, 'rigs');
 
 /** Bad input from the user: the CLI prints the message on one line and exits 2. */
 export class InputError extends Error {}
+
+/** A scenario file refused by the syntax-tree check: bad input that `run --json` also reports as outcome 'error'. */
+export class ScenarioCheckError extends InputError {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+    readonly reason: string,
+  ) {
+    super(`${file}:${line}:${column}: ${reason}`);
+  }
+}
 
 const SCENARIO_EXT = new Set(['.ts', '.mts', '.js', '.mjs']);
 
@@ -99,8 +112,41 @@ export function splitScenarioQuery(ref: string): { path: string; query: string }
   return i < 0 ? { path: ref, query: '' } : { path: ref.slice(0, i), query: ref.slice(i) };
 }
 
+
+/** A relative import's file, as tsx would find it (the specifier as written, or with a script extension). */
+function resolveRelative(from: string, spec: string): string | undefined {
+  const base = resolve(dirname(from), spec);
+  const candidates = [base, ...[...SCENARIO_EXT].map((e) => base + e), base.replace(/\.js$/, '.ts'), base.replace(/\.mjs$/, '.mts')];
+  return candidates.find((c) => SCENARIO_EXT.has(extname(c)) && existsSync(c) && statSync(c).isFile());
+}
+
+/**
+ * The syntax-tree check (scenario/load-source.ts) of a scenario file and of the files it imports
+ * by relative path, before Node runs any of them: a kernel routine called without yield* (and the
+ * other mistakes that make a scenario test nothing) is bad input, named by file:line:column.
+ */
+function checkScenarioFiles(file: string, seen = new Set<string>()): void {
+  if (seen.has(file)) return;
+  seen.add(file);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read scenario ${relative(process.cwd(), file) || file}: ${(e as Error).message}`);
+  }
+  const d = checkScenarioSource(text, file).find((x) => x.severity === 'error');
+  // A syntax error is left to the import below, which reports it as it always has.
+  if (d && d.source === 'check') throw new ScenarioCheckError(relative(process.cwd(), file) || file, d.line, d.column, d.message);
+  for (const spec of scenarioImports(text, file)) {
+    if (!spec.startsWith('./') && !spec.startsWith('../')) continue;
+    const dep = resolveRelative(file, spec);
+    if (dep) checkScenarioFiles(dep, seen);
+  }
+}
+
 export async function loadScenarioFile(file: string, query = ''): Promise<Scenario> {
   let mod: { default?: unknown };
+  checkScenarioFiles(file);
   loadOutsideRepoAsEsm(file);
   try {
     mod = (await import(pathToFileURL(file).href + query)) as { default?: unknown };

@@ -20,6 +20,7 @@ import type { Rig } from '../../machine/rig.ts';
 import { DPC_ARGUMENT1, DPC_ARGUMENT2, DPC_DATA, DPC_DEFERRED_CONTEXT, insertQueueDpc, type KDEFERRED_ROUTINE } from '../../kernel/dpc.ts';
 import { Kernel, SHARED_STATE_FAMILIES } from '../../kernel/kernel.ts';
 import type { Invariant, Scenario } from '../../scenario/define.ts';
+import { asyncActor, isAsync } from '../actor-checks.ts';
 import { checkEndOfRun, classifyFailure, snapshotCpu } from '../failure.ts';
 import { placeActors, setUpRun, type PlannedActor } from '../instantiate.ts';
 import type { CpuSnapshot, Failure, OutcomeKind } from '../outcome.ts';
@@ -308,6 +309,7 @@ class FreeCpu implements FreeCpuHost {
 
   startActor(plan: Plan): Routine<unknown> {
     const g = plan.actor.run(this.k, this.state as never);
+    if (isAsync(g)) throw asyncActor(this.scenario.id, plan.name);
     if (this.twin) {
       // A twin actor has already run when run() returns; a generator back means some module it uses was not twinned.
       if (g && typeof (g as Routine<unknown>).next === 'function') throw notTwinned(plan.name);

@@ -1,20 +1,36 @@
-/** NT API names for completion after `k.`, read from the kernel's own source (loaded with the editor, not before). */
+/**
+ * Completion after `k.`: every member of the kernel registry (src/kernel/registry.ts), marked
+ * `yield*` when it is a routine. Parameter names come from the kernel's own source text (loaded
+ * with the editor, not before), since a production build renames them in the code itself.
+ */
 const sources = import.meta.glob<string>('/src/kernel/*.ts', { query: '?raw', import: 'default' });
 
-let names: Promise<{ label: string; detail: string }[]> | undefined;
+export interface KernelCompletion {
+  label: string;
+  detail: string;
+}
 
-export function kernelApiNames(): Promise<{ label: string; detail: string }[]> {
-  names ??= (async () => {
-    const out = new Map<string, string>();
-    for (const [path, load] of Object.entries(sources)) {
-      const text = await load();
-      const family = path.split('/').pop()!.replace(/\.ts$/, '');
-      for (const m of text.matchAll(/^\s*(\*?)\s*([A-Z][A-Za-z0-9]+)\(this: Kernel(?:,\s*([^)]*))?\)/gm)) {
-        const params = (m[3] ?? '').split(',').map((p) => p.split(':')[0]!.trim()).filter(Boolean).join(', ');
-        out.set(m[2]!, `${m[1] ? 'yield* ' : ''}(${params}) · ${family}`);
-      }
+let names: Promise<KernelCompletion[]> | undefined;
+
+/** Parameter lists by routine name, as written in src/kernel/*.ts. */
+async function sourceParams(): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const load of Object.values(sources)) {
+    const text = await load();
+    for (const m of text.matchAll(/^\s*\*?\s*([A-Za-z][A-Za-z0-9_]*)\(this: Kernel(?:,\s*([^)]*))?\)/gm)) {
+      out.set(m[1]!, (m[2] ?? '').split(',').map((p) => p.split(/[:=]/)[0]!.trim().replace(/\?$/, '')).filter(Boolean).join(', '));
     }
-    return [...out.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([label, detail]) => ({ label, detail }));
+  }
+  return out;
+}
+
+export function kernelApiNames(): Promise<KernelCompletion[]> {
+  names ??= (async () => {
+    const [{ KERNEL_API }, params] = await Promise.all([import('../../kernel/registry.ts'), sourceParams()]);
+    return KERNEL_API.map((m) => ({
+      label: m.name,
+      detail: `${m.kind === 'routine' ? 'yield* ' : ''}(${params.get(m.name) ?? m.params}) · ${m.family}`,
+    }));
   })();
   return names;
 }

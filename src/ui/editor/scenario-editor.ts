@@ -9,19 +9,21 @@ import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap, t
 import { defaultKeymap, history as cmHistory, historyKeymap, indentWithTab } from '@codemirror/commands';
 import { javascript } from '@codemirror/lang-javascript';
 import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language';
-import { EditorState, RangeSetBuilder, StateEffect, StateField, type Extension } from '@codemirror/state';
-import { Decoration, EditorView, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers, drawSelection, type DecorationSet } from '@codemirror/view';
+import { EditorState, type Extension } from '@codemirror/state';
+import { EditorView, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers, drawSelection } from '@codemirror/view';
 import { consume } from '@lit/context';
 import { wrap, type Remote } from 'comlink';
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { UserScenario } from '../../history/types.ts';
-import type { Diagnostic } from '../../workers/transpile.ts';
+import type { Diagnostic } from '../../scenario/load-source.ts';
 import type { EditorRunRequest } from '../app-shell.ts';
 import { historyContext } from '../context.ts';
 import type { HistoryService } from '../services/history-service.ts';
 import { base } from '../styles.ts';
-import type { CheckResult, CheckWorkerApi, ScenarioMeta } from './check.worker.ts';
+import type { CheckResult, ScenarioMeta } from './check-scenario.ts';
+import type { CheckWorkerApi } from './check.worker.ts';
+import { diagnosticField, setDiagnostics } from './diagnostic-lines.ts';
 import { kernelApiNames } from './kernel-names.ts';
 
 export const NEW_SCENARIO = `import { defineScenario, POOL_FLAG_NON_PAGED } from 'racebox';
@@ -62,26 +64,6 @@ export default defineScenario({
   ],
 });
 `;
-
-const setDiagnostics = StateEffect.define<Diagnostic[]>();
-const diagnosticField = StateField.define<DecorationSet>({
-  create: () => Decoration.none,
-  update(deco, tr) {
-    deco = deco.map(tr.changes);
-    for (const e of tr.effects) {
-      if (!e.is(setDiagnostics)) continue;
-      const b = new RangeSetBuilder<Decoration>();
-      const lines = [...new Set(e.value.map((d) => Math.min(Math.max(1, d.line), tr.state.doc.lines)))].sort((a, c) => a - c);
-      for (const ln of lines) {
-        const line = tr.state.doc.line(ln);
-        b.add(line.from, line.from, Decoration.line({ class: 'cm-rb-error-line', attributes: { title: e.value.filter((d) => d.line === ln).map((d) => d.message).join('\n') } }));
-      }
-      deco = b.finish();
-    }
-    return deco;
-  },
-  provide: (f) => EditorView.decorations.from(f),
-});
 
 async function completeKernel(ctx: CompletionContext): Promise<CompletionResult | null> {
   const m = ctx.matchBefore(/\bk\.[A-Za-z0-9]*/);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceStep } from '../../engine/trace.ts';
-import { evaluateModule, locateScenarioError, transpileScenario } from '../../workers/transpile.ts';
+import { evaluateModule, locateScenarioError, transpileScenario } from '../../scenario/load-source.ts';
 import { toChromeTrace } from './chrome-trace.ts';
 import { int } from './format.ts';
 import { describeMissBound, pctMissBound } from './pct-bound.ts';
