@@ -15,6 +15,9 @@ import { choiceOption, intOption, parseArgs, stringOption } from './args.ts';
 import { describeRig, formatSummary, formatTrace } from './format.ts';
 import { InputError, listRigs, loadAllScenarios, loadRig, loadScenario, ScenarioCheckError } from '../workers/node-load.ts';
 import { formatFreeSummary, runFreeJob, runJob, runPoolJob } from './runner.ts';
+import { availableParallelism } from 'node:os';
+import { freeRunCpuLimit } from '../engine/free/availability.ts';
+import { activeCpuCount } from '../machine/rig.ts';
 
 const COMMAND_USAGE: Record<string, string> = {
   list: `usage: racebox list [--json]
@@ -191,8 +194,14 @@ async function run(argv: string[], out: Out, err: Out): Promise<number> {
     for (const o of ['strategy', 'depth', 'preemptions', 'workers']) {
       if (p.options.has(o)) throw new InputError(`--${o} applies to the controlled engine; free-run uses one worker per logical CPU of the rig`);
     }
+    // Said before anything loads: a rig with more CPUs than this host can start as workers.
+    const tooMany = freeRunCpuLimit(activeCpuCount(rig), availableParallelism());
+    if (tooMany !== null) throw new InputError(tooMany);
   } else if (p.options.has('seconds')) {
     throw new InputError('--seconds applies to --engine free; the controlled engine runs a schedule budget (--schedules N)');
+  }
+  if (workers > availableParallelism()) {
+    err(`racebox: warning: --workers ${workers} is more than this host's ${availableParallelism()} cores: the extra workers share cores and the run goes no faster`);
   }
   // Resolve the scenario here first, so that an unknown id is reported before any worker starts.
   let scenario: Scenario;

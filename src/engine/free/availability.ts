@@ -30,3 +30,18 @@ export function freeRunAvailability(): FreeRunAvailability {
   }
   return { ok: true };
 }
+
+/**
+ * How many CPU workers free-run starts on a host: one per logical CPU of the rig, and no more than
+ * eight per host core. Past that, every worker is a thread of its own that loads the scenario and
+ * then spins on a core it shares with many others: a 64-CPU rig on a 2-core host took a minute to
+ * start and then failed as bad input. Refused up front instead, with what the host can start.
+ */
+export const FREE_RUN_WORKERS_PER_HOST_CORE = 8;
+
+/** Why this host cannot free-run a rig with `cpus` online CPUs, or null when it can. */
+export function freeRunCpuLimit(cpus: number, host: number): string | null {
+  const max = Math.max(2, FREE_RUN_WORKERS_PER_HOST_CORE * host);
+  if (cpus <= max) return null;
+  return `free-run starts one worker per logical CPU: this rig has ${cpus} online CPUs, and this host (${host} core${host === 1 ? '' : 's'}) starts at most ${max} (${FREE_RUN_WORKERS_PER_HOST_CORE} per core). Explore it with the controlled engine, which runs any rig, or free-run a rig with at most ${max} CPUs`;
+}

@@ -10,7 +10,7 @@ import { activeCpuCount, type Rig } from '../../machine/rig.ts';
 import { irqlName, DISPATCH_LEVEL } from '../../machine/irql.ts';
 import type { FreeCpuRequest, FreeWorkerApi, ScenarioRef } from '../worker-contract.ts';
 import type { CpuSnapshot, Failure, OutcomeKind, RunSummary } from '../outcome.ts';
-import { freeRunAvailability } from './availability.ts';
+import { freeRunAvailability, freeRunCpuLimit } from './availability.ts';
 import {
   C_FAIL, C_ITER, C_MAX_ITER, C_READY, C_STOP, C_TIME_UP, controlWords, cpuWord, P_ACQUIRE, P_PROGRESS, P_SPINS, P_STEPS,
   requestStop, spinMicrosFor, STOP_NOW,
@@ -109,6 +109,8 @@ export async function freeRun(
   const avail = freeRunAvailability();
   if (!avail.ok) throw new FreeRunUnavailable(avail.reason);
   const n = activeCpuCount(rig);
+  const tooMany = freeRunCpuLimit(n, o.hostCpus ?? hostCpus());
+  if (tooMany !== null) throw new FreeRunUnavailable(tooMany);
   const seed = o.seed ?? 1;
   const iterationBudget = o.iterations ?? 0;
   const seconds = o.seconds ?? (iterationBudget > 0 ? Infinity : 5);
