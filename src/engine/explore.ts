@@ -7,7 +7,8 @@ import { rigDifferences, rigFingerprint, type Rig } from '../machine/rig.ts';
 import { clip } from '../machine/text.ts';
 import type { Scenario } from '../scenario/define.ts';
 import { ControlledRun, type Execution } from './controlled.ts';
-import type { RunSummary } from './outcome.ts';
+import { IntrinsicsGuard, pollutionMessage } from './intrinsics.ts';
+import type { Failure, RunSummary } from './outcome.ts';
 import { decodeSchedule, ScheduleError, type ScheduleRecord } from './schedule.ts';
 import { DfsStrategy } from './strategies/dfs.ts';
 import { PctStrategy } from './strategies/pct.ts';
@@ -80,7 +81,44 @@ export function makeStrategy(name: ExploreStrategy, seed: number, depth: number,
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
+/**
+ * Runs the exploration. A scenario that changed JavaScript built-ins on the way
+ * (see IntrinsicsGuard) ends it as outcome 'error', whatever the schedules found.
+ */
 export function explore(rig: Rig, scenario: Scenario, o: ExploreOptions = {}): RunSummary {
+  const guard = new IntrinsicsGuard();
+  const t0 = now();
+  let summary: RunSummary | undefined;
+  let thrown: unknown;
+  try {
+    summary = exploreSchedules(rig, scenario, o);
+  } catch (e) {
+    thrown = e;
+  }
+  const changed = guard.changes();
+  if (changed.length > 0) {
+    guard.restore();
+    return {
+      scenario: scenario.id, rig: rig.id, strategy: o.strategy ?? DEFAULT_STRATEGY, seed: o.seed ?? 1,
+      schedulesRun: summary?.schedulesRun ?? 1, steps: summary?.steps ?? 0, elapsedMs: now() - t0,
+      ...asError(pollutionMessage(changed)),
+      // The change happened in one of this share's schedules; which one is not known: its first stands for it.
+      failingSchedule: o.first ?? 0,
+    };
+  }
+  if (summary === undefined) throw thrown;
+  return summary;
+}
+
+/** An outcome 'error' that no schedule string replays (it is not about an interleaving). */
+export function asError(message: string, base?: Failure): { outcome: 'error'; failure: Failure } {
+  return {
+    outcome: 'error',
+    failure: { kind: 'error', message, schedule: '', cpu: base?.cpu ?? -1, routine: base?.routine ?? '', step: base?.step ?? 0, cpus: base?.cpus ?? [] },
+  };
+}
+
+function exploreSchedules(rig: Rig, scenario: Scenario, o: ExploreOptions): RunSummary {
   const strategyName = o.strategy ?? DEFAULT_STRATEGY;
   const seed = o.seed ?? 1;
   const budget = o.schedules ?? 1000;
@@ -159,6 +197,28 @@ export interface ReplayResult {
 export function replay(rig: Rig, scenario: Scenario, schedule: string, options: { trace?: boolean; recordedRig?: Rig } = {}): ReplayResult {
   const rec = decodeSchedule(schedule);
   checkScheduleFits(rec, rig, scenario, options.recordedRig);
+  const guard = new IntrinsicsGuard();
+  let result: ReplayResult | undefined;
+  let thrown: unknown;
+  try {
+    result = replayChecked(rig, scenario, schedule, rec, options);
+  } catch (e) {
+    thrown = e;
+  }
+  const changed = guard.changes();
+  if (changed.length > 0) {
+    guard.restore();
+    const summary: RunSummary = {
+      scenario: scenario.id, rig: rig.id, strategy: 'replay', seed: 0, schedulesRun: 1, steps: result?.summary.steps ?? 0,
+      elapsedMs: result?.summary.elapsedMs ?? 0, ...asError(pollutionMessage(changed), result?.summary.failure),
+    };
+    if (result) return { ...result, summary };
+  }
+  if (result === undefined) throw thrown;
+  return result;
+}
+
+function replayChecked(rig: Rig, scenario: Scenario, schedule: string, rec: ScheduleRecord, options: { trace?: boolean }): ReplayResult {
   const run = new ControlledRun(rig, scenario);
   const strategy = new ReplayStrategy(rec.deviations, rec.steps);
   strategy.newExecution(0);
