@@ -4,7 +4,7 @@
  * a user's rig never turns into a silently different machine.
  */
 
-import { clip, quote } from './text.ts';
+import { clip, keyName, quote } from './text.ts';
 
 export type Hal = 'mp' | 'up';
 export type Build = 'checked' | 'free';
@@ -98,7 +98,7 @@ export function validateRig(doc: unknown): { ok: true; rig: Rig } | { ok: false;
   const errors: FieldError[] = [];
   if (!isRecord(doc)) return { ok: false, errors: [{ field: '(rig)', message: 'must be a JSON object' }] };
   for (const key of Object.keys(doc)) {
-    if (!RIG_FIELDS.has(key)) errors.push({ field: clip(key), message: 'is not a rig field' });
+    if (!RIG_FIELDS.has(key)) errors.push({ field: keyName(key), message: 'is not a rig field' });
   }
   const id = doc.id;
   if (typeof id !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(id)) {
@@ -110,7 +110,8 @@ export function validateRig(doc: unknown): { ok: true; rig: Rig } | { ok: false;
     errors.push({ field: 'description', message: 'must be a string' });
   }
   const cores = intIn(errors, 'cores', doc.cores, 1, MAX_LOGICAL_CPUS);
-  const tpc = doc.threadsPerCore ?? 1;
+  // null is not "absent": a field written as null is refused, not silently defaulted.
+  const tpc = doc.threadsPerCore === undefined ? 1 : doc.threadsPerCore;
   if (tpc !== 1 && tpc !== 2) errors.push({ field: 'threadsPerCore', message: `must be 1 or 2 (got ${quote(tpc)})` });
   else if (cores * tpc > MAX_LOGICAL_CPUS) {
     errors.push({ field: 'cores', message: `cores × threadsPerCore must be at most ${MAX_LOGICAL_CPUS}` });
@@ -121,7 +122,7 @@ export function validateRig(doc: unknown): { ok: true; rig: Rig } | { ok: false;
   if (build !== 'checked' && build !== 'free') {
     errors.push({ field: 'build', message: `must be "checked" or "free" (got ${quote(build)})` });
   }
-  const upAll = doc.upHalOnAllCpus ?? false;
+  const upAll = doc.upHalOnAllCpus === undefined ? false : doc.upHalOnAllCpus;
   if (typeof upAll !== 'boolean') errors.push({ field: 'upHalOnAllCpus', message: 'must be true or false' });
   const quantum = doc.quantum === undefined ? DEFAULT_QUANTUM : intIn(errors, 'quantum', doc.quantum, 1, 1_000_000);
   const memoryWords =
@@ -132,7 +133,7 @@ export function validateRig(doc: unknown): { ok: true; rig: Rig } | { ok: false;
     if (!isRecord(doc.watchdog)) errors.push({ field: 'watchdog', message: 'must be an object' });
     else {
       for (const key of Object.keys(doc.watchdog)) {
-        if (!(key in DEFAULT_WATCHDOG)) errors.push({ field: `watchdog.${clip(key)}`, message: 'is not a watchdog setting' });
+        if (!Object.hasOwn(DEFAULT_WATCHDOG, key)) errors.push({ field: `watchdog.${keyName(key)}`, message: 'is not a watchdog setting' });
       }
       if (doc.watchdog.maxSteps !== undefined) {
         watchdog.maxSteps = intIn(errors, 'watchdog.maxSteps', doc.watchdog.maxSteps, 100, 100_000_000);
@@ -147,7 +148,7 @@ export function validateRig(doc: unknown): { ok: true; rig: Rig } | { ok: false;
     if (!isRecord(doc.cost)) errors.push({ field: 'cost', message: 'must be an object' });
     else {
       for (const [key, v] of Object.entries(doc.cost)) {
-        if (!(key in DEFAULT_COST)) errors.push({ field: `cost.${clip(key)}`, message: 'is not a cost-model setting' });
+        if (!Object.hasOwn(DEFAULT_COST, key)) errors.push({ field: `cost.${keyName(key)}`, message: 'is not a cost-model setting' });
         else cost[key as keyof CostModel] = intIn(errors, `cost.${key}`, v, 0, 1_000_000);
       }
     }

@@ -23,3 +23,8 @@ export function quote(value: unknown, max = QUOTE_CHARS): string {
   }
   return clip(s ?? String(value), max);
 }
+
+/** An object key a user wrote, as a field name in an error: cut short, and visible when empty. */
+export function keyName(key: string): string {
+  return key === '' ? '""' : clip(key);
+}

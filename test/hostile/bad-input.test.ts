@@ -88,6 +88,23 @@ describe('rig files', () => {
     }
   });
 
+  it('found by the fuzz suite: inherited names, null and empty keys are not settings', () => {
+    const base = JSON.parse(RIG) as Record<string, unknown>;
+    const fields = (doc: unknown): string[] => {
+      try {
+        parseRig(JSON.stringify(doc), 'f.json');
+        return [];
+      } catch (e) {
+        return (e as RigError).errors.map((f) => f.field);
+      }
+    };
+    expect(fields({ ...base, cost: { constructor: 1 } })).toEqual(['cost.constructor']);
+    expect(fields({ ...base, watchdog: JSON.parse('{"__proto__": 5}') })).toEqual(['watchdog.__proto__']);
+    expect(fields({ ...base, upHalOnAllCpus: null })).toEqual(['upHalOnAllCpus']);
+    expect(fields({ ...base, threadsPerCore: null })).toEqual(['threadsPerCore']);
+    expect(fields({ ...base, '': 1 })).toEqual(['""']);
+  });
+
   it('clip and quote', () => {
     expect(clip('abc')).toBe('abc');
     expect(clip('a'.repeat(200))).toHaveLength(80);
