@@ -104,7 +104,7 @@ describe('a scenario that changes built-ins ends as error, and the built-ins are
     // A schedule recorded on the clean version, replayed on one that changes Function.prototype.
     const cleanRun = new ControlledRun(rig, polluting('replay', () => undefined));
     const strategy = new DfsStrategy(0);
-    strategy.newExecution(0);
+    strategy.newExecution();
     const x = cleanRun.execute(strategy);
     expect(x.outcome).toBe('pass');
     const schedule = cleanRun.scheduleOf(x);
