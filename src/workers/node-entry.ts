@@ -77,7 +77,8 @@ function twinHookRegistered(): boolean {
 export function exposeInThisThread(kind: 'free' | 'explore'): void {
   if (!parentPort) throw new Error('exposeInThisThread: not in a worker thread');
   // A scenario's late throw or unhandled rejection becomes the run's 'error', not the thread's death.
-  installNodeFaultHandlers(process);
+  // (Exploration workers only: free-run CPU workers do not report them yet, and must not swallow them.)
+  if (kind === 'explore') installNodeFaultHandlers(process);
   const library = (id: string) => loadScenario(id);
   const api = kind === 'free' ? createFreeWorkerApi(library, nodeTwins) : createExploreWorkerApi(library);
   Comlink.expose(api, nodeEndpoint(parentPort as unknown as NodeEndpoint));
