@@ -11,6 +11,7 @@ import { PoolController } from './controllers/pool-controller.ts';
 import type { ScenarioChoice } from './lib/choice.ts';
 import { loadCatalog, type Catalog } from './lib/catalog.ts';
 import { linkProblems, parseLink, type LinkParams } from './lib/url.ts';
+import { quote } from '../machine/text.ts';
 import { openHistoryService, type HistoryService } from './services/history-service.ts';
 import type { Runner } from './services/runner.ts';
 import { base } from './styles.ts';
@@ -249,7 +250,7 @@ export class RaceboxApp extends LitElement {
     else {
       const u = this.userScenarios.find((s) => s.id === run.scenario.id);
       if (!u) {
-        this.problem('error', `Run #${run.id} used scenario '${run.scenario.id}', which is no longer available.`);
+        this.problem('error', `Run #${run.id} used scenario ${quote(run.scenario.id)}, which is no longer available.`);
         return;
       }
       this.chooseUser(u, { version: run.scenario.version, actors: 2 });
