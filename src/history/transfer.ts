@@ -247,8 +247,10 @@ export async function importHistory(h: History, text: string): Promise<ImportRep
     const traces = tx.objectStore('traces');
     // Linear in the file and in what is stored: the stored runs an imported run could equal (those
     // sharing a createdAt with it) are read once and keyed by content, and the writes are issued
-    // without waiting for each other. (Looking the twins up per run read every run of a shared
-    // createdAt once per run: 2,000 runs of one second took 80 s.)
+    // a batch at a time without waiting for each other. (Looking the twins up per run read every
+    // run of a shared createdAt once per run: 2,000 runs of one second took 80 s.) Waiting for each
+    // batch keeps the transaction alive and leaves the page's thread free while the database
+    // writes: issuing 200,000 adds in one go is one long task (each add clones its record).
     const storedIds = new Set(await runs.getAllKeys());
     const twins = storedIds.size > 0 ? await storedTwins(runs.index('byTime'), doc.runs) : new Map<string, number>();
     /** file run id → stored run id, and whether that stored run already existed. */
@@ -263,18 +265,20 @@ export async function importHistory(h: History, text: string): Promise<ImportRep
         target.set(run.id, { id: twin, existed: true });
         report.runs.skipped++;
       } else if (!storedIds.has(run.id)) {
+        if (writes.length === WRITE_BATCH) await Promise.all(writes.splice(0));
         writes.push(runs.add(run));
         target.set(run.id, { id: run.id, existed: false });
         report.runs.added++;
       } else taken.push(run);
     }
-    await Promise.all(writes);
-    const ids = await Promise.all(
-      taken.map((run) => {
+    await Promise.all(writes.splice(0));
+    const ids: number[] = [];
+    for (let i = 0; i < taken.length; i += WRITE_BATCH) {
+      ids.push(...(await Promise.all(taken.slice(i, i + WRITE_BATCH).map((run) => {
         const { id: _taken, ...rest } = run;
         return runs.add(rest as StoredRun);
-      }),
-    );
+      }))));
+    }
     taken.forEach((run, i) => {
       target.set(run.id, { id: ids[i]!, existed: false });
       report.runs.added++;
@@ -287,16 +291,17 @@ export async function importHistory(h: History, text: string): Promise<ImportRep
         return to.existed ? traces.getKey(to.id).then((k) => k !== undefined) : false;
       }),
     );
-    const traceWrites: Promise<unknown>[] = [];
-    fileTraces.forEach((t, i) => {
+    for (let i = 0; i < fileTraces.length; i++) {
+      const t = fileTraces[i]!;
       if (storedTrace[i]) {
         report.traces.skipped++;
       } else {
-        traceWrites.push(traces.put({ runId: target.get(t.runId)!.id, steps: t.steps }));
+        if (writes.length === WRITE_BATCH) await Promise.all(writes.splice(0));
+        writes.push(traces.put({ runId: target.get(t.runId)!.id, steps: t.steps }));
         report.traces.added++;
       }
-    });
-    await Promise.all(traceWrites);
+    }
+    await Promise.all(writes.splice(0));
     const rigs = tx.objectStore('userRigs');
     const rigIds = new Set(doc.userRigs.map((r) => r.id));
     for (const rig of doc.userRigs) {
@@ -332,6 +337,9 @@ export async function importHistory(h: History, text: string): Promise<ImportRep
   });
   return report;
 }
+
+/** Writes issued before the import waits for them (see importHistory). */
+const WRITE_BATCH = 1_000;
 
 /** The part of the runs store's byTime index that the twin lookup uses. */
 interface RunsTimeIndex {
