@@ -253,3 +253,18 @@ test('a mangled schedule in a link is refused with the reason', async ({ page })
   await expect(page.getByRole('alert').filter({ hasText: 'could not complete' })).toContainText(/schedule is (truncated|malformed)|checksum/, { timeout: 30_000 });
   await expect(page.getByTestId('bugcheck')).toHaveCount(0);
 });
+
+test('a link naming what is not here, or a setting out of range, runs nothing and says which', async ({ page }) => {
+  await openApp(page, '?rig=dual-opteron-240&scenario=user/not-here&run=1');
+  await expect(page.getByRole('alert').filter({ hasText: 'user/not-here' })).toContainText('neither in the library nor one of your scenarios');
+  await expect(page.getByRole('alert').filter({ hasText: 'Nothing was run' })).toBeVisible();
+  await openApp(page, `?rig=dual-opteron-240&scenario=${SCENARIO}&depth=999999&schedules=1e12&seed=-1&run=1`);
+  for (const [param, range] of [['depth', 'from 1 to 20'], ['schedules', 'from 1 to 1000000000'], ['seed', 'from 0 to 4294967295']]) {
+    await expect(page.getByRole('alert').filter({ hasText: `The link's ${param}` })).toContainText(range);
+  }
+  await expect(page.getByRole('alert').filter({ hasText: 'Nothing was run' })).toBeVisible();
+  // Neither link ran anything: no outcome, and the history is empty.
+  await expect(page.getByTestId('outcome')).toHaveCount(0);
+  await page.getByRole('tab', { name: 'History' }).click();
+  await expect(page.getByText('No runs yet')).toBeVisible();
+});

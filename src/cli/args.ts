@@ -1,4 +1,6 @@
 /** A small, strict argument parser: unknown options and bad values are input errors, never ignored. */
+import { intInRange, rangeMessage, RUN_LIMITS, type RunLimit } from '../engine/limits.ts';
+import { clip, quote } from '../machine/text.ts';
 import { InputError } from '../workers/node-load.ts';
 
 export interface OptionSpec {
@@ -23,7 +25,7 @@ export function parseArgs(command: string, argv: string[], spec: Record<string, 
     const eq = a.indexOf('=');
     const name = a.slice(2, eq < 0 ? undefined : eq);
     const s = spec[name];
-    if (!s) throw new InputError(`unknown option --${name} for 'racebox ${command}' (options: ${Object.keys(spec).map((k) => `--${k}`).join(' ')})`);
+    if (!s) throw new InputError(`unknown option --${clip(name)} for 'racebox ${command}' (options: ${Object.keys(spec).map((k) => `--${k}`).join(' ')})`);
     if (s.value) {
       const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
       if (v === undefined || (eq < 0 && v.startsWith('--'))) throw new InputError(`option --${name} needs a value`);
@@ -39,16 +41,21 @@ export function parseArgs(command: string, argv: string[], spec: Record<string, 
 export function intOption(p: ParsedArgs, name: string, min: number, max: number, fallback: number): number {
   const v = p.options.get(name);
   if (v === undefined) return fallback;
-  const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new InputError(`--${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(v)})`);
+  const n = typeof v === 'string' ? intInRange(v, { min, max }) : undefined;
+  if (n === undefined) throw new InputError(`--${name} ${rangeMessage({ min, max }, typeof v === 'string' ? v : '')}`);
   return n;
+}
+
+/** A run setting (--seed, --schedules, ...) within the range the app's links also use (engine/limits.ts). */
+export function limitOption(p: ParsedArgs, name: RunLimit, fallback: number): number {
+  return intOption(p, name, RUN_LIMITS[name].min, RUN_LIMITS[name].max, fallback);
 }
 
 export function choiceOption<T extends string>(p: ParsedArgs, name: string, choices: readonly T[], fallback: T): T {
   const v = p.options.get(name);
   if (v === undefined) return fallback;
   if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) {
-    throw new InputError(`--${name} must be one of ${choices.join(', ')} (got ${JSON.stringify(v)})`);
+    throw new InputError(`--${name} must be one of ${choices.join(', ')} (got ${quote(v)})`);
   }
   return v as T;
 }

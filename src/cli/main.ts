@@ -11,7 +11,7 @@ import type { Rig } from '../machine/rig.ts';
 import type { Scenario } from '../scenario/define.ts';
 import { checkExpectation, describeExpected, expectedOutcome } from '../scenario/expect.ts';
 import type { ObservedOutcome } from '../scenario/outcome.ts';
-import { choiceOption, intOption, parseArgs, stringOption } from './args.ts';
+import { choiceOption, limitOption, parseArgs, stringOption } from './args.ts';
 import { describeRig, formatSummary, formatTrace } from './format.ts';
 import { InputError, listRigs, loadAllScenarios, loadRig, loadScenario, ScenarioCheckError } from '../workers/node-load.ts';
 import { formatFreeSummary, runFreeJob, runJob, runPoolJob } from './runner.ts';
@@ -184,11 +184,11 @@ async function run(argv: string[], out: Out, err: Out): Promise<number> {
   const rig = loadRig(rigRef);
   const engine = choiceOption(p, 'engine', ['controlled', 'free'] as const, 'controlled');
   const strategy = choiceOption<ExploreStrategy>(p, 'strategy', STRATEGIES, DEFAULT_STRATEGY);
-  const seed = intOption(p, 'seed', 0, 2 ** 32 - 1, 1);
-  const schedules = intOption(p, 'schedules', 1, 1_000_000_000, 1000);
-  const depth = intOption(p, 'depth', 1, 20, DEFAULT_DEPTH);
-  const preemptionBound = intOption(p, 'preemptions', 0, 50, DEFAULT_PREEMPTION_BOUND);
-  const workers = intOption(p, 'workers', 1, 64, 1);
+  const seed = limitOption(p, 'seed', 1);
+  const schedules = limitOption(p, 'schedules', 1000);
+  const depth = limitOption(p, 'depth', DEFAULT_DEPTH);
+  const preemptionBound = limitOption(p, 'preemptions', DEFAULT_PREEMPTION_BOUND);
+  const workers = limitOption(p, 'workers', 1);
   const json = p.options.has('json');
   if (engine === 'free') {
     for (const o of ['strategy', 'depth', 'preemptions', 'workers']) {
@@ -220,7 +220,7 @@ async function run(argv: string[], out: Out, err: Out): Promise<number> {
         scenario: ref,
         scenarioId: scenario.id,
         rig,
-        ...(p.options.has('seconds') ? { seconds: intOption(p, 'seconds', 1, 86_400, 5) } : {}),
+        ...(p.options.has('seconds') ? { seconds: limitOption(p, 'seconds', 5) } : {}),
         iterations: p.options.has('schedules') ? schedules : 0,
         seed,
         controlledCommand: `racebox run ${scenarioRef} --rig ${rigRef} --engine controlled`,

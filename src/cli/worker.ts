@@ -8,6 +8,7 @@ import type { RunSummary } from '../engine/outcome.ts';
 import { ScheduleError } from '../engine/schedule.ts';
 import type { TraceStep } from '../engine/trace.ts';
 import type { Rig } from '../machine/rig.ts';
+import { installNodeFaultHandlers, settle, withAsyncFaults } from '../workers/async-faults.ts';
 import { InputError, loadScenario } from '../workers/node-load.ts';
 
 export interface ExploreJob {
@@ -35,6 +36,8 @@ export type WorkerMessage =
   | { type: 'input-error'; message: string };
 
 const port = parentPort!;
+// A scenario's late throw or unhandled rejection becomes the run's 'error', not the thread's death.
+installNodeFaultHandlers(process);
 
 port.on('message', async (job: WorkerJob) => {
   const post = (m: WorkerMessage): void => port.postMessage(m);
@@ -47,11 +50,13 @@ port.on('message', async (job: WorkerJob) => {
         heartbeat,
         onProgress: (p) => post({ type: 'progress', ...p }),
       });
-      post({ type: 'result', summary });
+      await settle();
+      post({ type: 'result', summary: withAsyncFaults(summary, job.options.first ?? 0) });
     } else {
       Atomics.add(heartbeat, 0, 1);
       const r = replay(job.rig, scenario, job.schedule, { trace: job.trace });
-      post({ type: 'result', summary: r.summary, ...(r.execution.trace ? { trace: r.execution.trace } : {}) });
+      await settle();
+      post({ type: 'result', summary: withAsyncFaults(r.summary), ...(r.execution.trace ? { trace: r.execution.trace } : {}) });
     }
   } catch (e) {
     if (e instanceof InputError || e instanceof ScheduleError) post({ type: 'input-error', message: e.message });

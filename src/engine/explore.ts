@@ -2,10 +2,13 @@
  * Exploration: many controlled executions of one scenario on one rig, until
  * the first failure or the budget. Also replay of a recorded schedule.
  */
-import { rigFingerprint, type Rig } from '../machine/rig.ts';
+import { presetRig } from '../machine/presets.ts';
+import { rigDifferences, rigFingerprint, type Rig } from '../machine/rig.ts';
+import { clip } from '../machine/text.ts';
 import type { Scenario } from '../scenario/define.ts';
 import { ControlledRun, type Execution } from './controlled.ts';
-import type { RunSummary } from './outcome.ts';
+import { IntrinsicsGuard, pollutionMessage } from './intrinsics.ts';
+import type { Failure, RunSummary } from './outcome.ts';
 import { decodeSchedule, ScheduleError, type ScheduleRecord } from './schedule.ts';
 import { DfsStrategy } from './strategies/dfs.ts';
 import { PctStrategy } from './strategies/pct.ts';
@@ -78,7 +81,44 @@ export function makeStrategy(name: ExploreStrategy, seed: number, depth: number,
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
+/**
+ * Runs the exploration. A scenario that changed JavaScript built-ins on the way
+ * (see IntrinsicsGuard) ends it as outcome 'error', whatever the schedules found.
+ */
 export function explore(rig: Rig, scenario: Scenario, o: ExploreOptions = {}): RunSummary {
+  const guard = new IntrinsicsGuard();
+  const t0 = now();
+  let summary: RunSummary | undefined;
+  let thrown: unknown;
+  try {
+    summary = exploreSchedules(rig, scenario, o);
+  } catch (e) {
+    thrown = e;
+  }
+  const changed = guard.changes();
+  if (changed.length > 0) {
+    guard.restore();
+    return {
+      scenario: scenario.id, rig: rig.id, strategy: o.strategy ?? DEFAULT_STRATEGY, seed: o.seed ?? 1,
+      schedulesRun: summary?.schedulesRun ?? 1, steps: summary?.steps ?? 0, elapsedMs: now() - t0,
+      ...asError(pollutionMessage(changed)),
+      // The change happened in one of this share's schedules; which one is not known: its first stands for it.
+      failingSchedule: o.first ?? 0,
+    };
+  }
+  if (summary === undefined) throw thrown;
+  return summary;
+}
+
+/** An outcome 'error' that no schedule string replays (it is not about an interleaving). */
+export function asError(message: string, base?: Failure): { outcome: 'error'; failure: Failure } {
+  return {
+    outcome: 'error',
+    failure: { kind: 'error', message, schedule: '', cpu: base?.cpu ?? -1, routine: base?.routine ?? '', step: base?.step ?? 0, cpus: base?.cpus ?? [] },
+  };
+}
+
+function exploreSchedules(rig: Rig, scenario: Scenario, o: ExploreOptions): RunSummary {
   const strategyName = o.strategy ?? DEFAULT_STRATEGY;
   const seed = o.seed ?? 1;
   const budget = o.schedules ?? 1000;
@@ -114,17 +154,38 @@ export function explore(rig: Rig, scenario: Scenario, o: ExploreOptions = {}): R
   return { ...summary('pass'), ...(exhausted ? { exhausted: true } : {}) };
 }
 
-/** Checks a decoded schedule belongs to this scenario version and rig; throws ScheduleError saying why not. */
-export function checkScheduleFits(rec: ScheduleRecord, rig: Rig, scenario: Scenario): void {
+/**
+ * Checks a decoded schedule belongs to this scenario version and rig; throws ScheduleError saying why not.
+ * `recordedRig` is the rig the schedule was recorded on, when the caller knows it (a stored run):
+ * the message then lists the settings that differ. Without it a preset of the recorded id and
+ * fingerprint stands in for it.
+ */
+export function checkScheduleFits(rec: ScheduleRecord, rig: Rig, scenario: Scenario, recordedRig?: Rig): void {
   if (rec.scenarioId !== scenario.id) {
-    throw new ScheduleError(`schedule was recorded for scenario '${rec.scenarioId}', not '${scenario.id}'`);
+    throw new ScheduleError(`schedule was recorded for scenario '${clip(rec.scenarioId)}', not '${clip(scenario.id)}'`, 'scenario');
   }
   if (rec.scenarioVersion !== scenario.version) {
-    throw new ScheduleError(`schedule was recorded with version ${rec.scenarioVersion} of '${scenario.id}'; this is version ${scenario.version}`);
+    throw new ScheduleError(`schedule was recorded with version ${rec.scenarioVersion} of '${clip(scenario.id)}'; this is version ${scenario.version}`, 'scenario version');
   }
-  if (rec.rigFingerprint !== rigFingerprint(rig)) {
-    throw new ScheduleError(`schedule was recorded on rig '${rec.rigId}', which differs from rig '${rig.id}' (cores, HAL, build, quantum, watchdog or memory)`);
+  const fingerprint = rigFingerprint(rig);
+  if (rec.rigFingerprint !== fingerprint) throw new ScheduleError(rigMismatch(rec, rig, fingerprint, recordedRig), 'rig');
+}
+
+const hex = (n: number): string => n.toString(16).padStart(8, '0');
+
+function rigMismatch(rec: ScheduleRecord, rig: Rig, fingerprint: number, recordedRig?: Rig): string {
+  const preset = presetRig(rec.rigId);
+  const known = recordedRig && rigFingerprint(recordedRig) === rec.rigFingerprint
+    ? recordedRig
+    : preset && rigFingerprint(preset) === rec.rigFingerprint ? preset : undefined;
+  const here = rec.rigId === rig.id ? `this rig '${clip(rig.id)}'` : `rig '${clip(rig.id)}'`;
+  const head = `schedule was recorded on rig '${clip(rec.rigId)}'`;
+  if (known) {
+    const diff = rigDifferences(known, rig);
+    return `${head}; ${here} differs from it in what a replay depends on: ${diff.join(', ')}`;
   }
+  return `${head} (fingerprint ${hex(rec.rigFingerprint)}); the settings of ${here} (fingerprint ${hex(fingerprint)}) differ from the ones it was recorded on ` +
+    '(one or more of cores, threadsPerCore, hal, build, upHalOnAllCpus, quantum, watchdog, memoryWords)';
 }
 
 export interface ReplayResult {
@@ -133,9 +194,31 @@ export interface ReplayResult {
 }
 
 /** Replays a schedule string exactly; a mismatch ends as outcome 'error' saying where it diverged. */
-export function replay(rig: Rig, scenario: Scenario, schedule: string, options: { trace?: boolean } = {}): ReplayResult {
+export function replay(rig: Rig, scenario: Scenario, schedule: string, options: { trace?: boolean; recordedRig?: Rig } = {}): ReplayResult {
   const rec = decodeSchedule(schedule);
-  checkScheduleFits(rec, rig, scenario);
+  checkScheduleFits(rec, rig, scenario, options.recordedRig);
+  const guard = new IntrinsicsGuard();
+  let result: ReplayResult | undefined;
+  let thrown: unknown;
+  try {
+    result = replayChecked(rig, scenario, schedule, rec, options);
+  } catch (e) {
+    thrown = e;
+  }
+  const changed = guard.changes();
+  if (changed.length > 0) {
+    guard.restore();
+    const summary: RunSummary = {
+      scenario: scenario.id, rig: rig.id, strategy: 'replay', seed: 0, schedulesRun: 1, steps: result?.summary.steps ?? 0,
+      elapsedMs: result?.summary.elapsedMs ?? 0, ...asError(pollutionMessage(changed), result?.summary.failure),
+    };
+    if (result) return { ...result, summary };
+  }
+  if (result === undefined) throw thrown;
+  return result;
+}
+
+function replayChecked(rig: Rig, scenario: Scenario, schedule: string, rec: ScheduleRecord, options: { trace?: boolean }): ReplayResult {
   const run = new ControlledRun(rig, scenario);
   const strategy = new ReplayStrategy(rec.deviations, rec.steps);
   strategy.newExecution(0);

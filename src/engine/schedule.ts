@@ -5,6 +5,7 @@
  * than its default), closed by a CRC-32 so a truncated or mangled string is
  * refused with a reason instead of replaying something else.
  */
+import { quote } from '../machine/text.ts';
 import type { OutcomeKind } from './outcome.ts';
 
 export const SCHEDULE_PREFIX = 'rb1.';
@@ -23,7 +24,11 @@ export interface ScheduleRecord {
 }
 
 export class ScheduleError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** What was wrong: a part of the string (`prefix`, `checksum`, `steps`, ...) or what it was checked against (`rig`, `scenario`). */
+    readonly field = 'schedule',
+  ) {
     super(message);
     this.name = 'ScheduleError';
   }
@@ -84,20 +89,30 @@ class Writer {
 class Reader {
   pos = 0;
   constructor(private readonly b: Uint8Array) {}
+  /** The part being read, named in errors. */
+  field = 'schedule';
   byte(): number {
-    if (this.pos >= this.b.length) throw new ScheduleError('schedule is truncated');
+    if (this.pos >= this.b.length) throw new ScheduleError(`schedule is truncated (in its ${this.field})`, this.field);
     return this.b[this.pos++]!;
   }
-  varint(): number {
+  /**
+   * Only the encoding the writer makes is read (no redundant zero bytes, at most
+   * `max`): anything else would decode to a record that encodes differently.
+   */
+  varint(max = Number.MAX_SAFE_INTEGER): number {
     let v = 0;
     let mul = 1;
     for (let i = 0; i < 8; i++) {
       const x = this.byte();
       v += (x & 0x7f) * mul;
-      if ((x & 0x80) === 0) return v;
+      if ((x & 0x80) === 0) {
+        if (x === 0 && i > 0) throw new ScheduleError(`schedule is malformed (its ${this.field} is not a canonical number)`, this.field);
+        if (v > max) throw new ScheduleError(`schedule is malformed (its ${this.field} is ${v}; at most ${max})`, this.field);
+        return v;
+      }
       mul *= 128;
     }
-    throw new ScheduleError('schedule is malformed (a number is too long)');
+    throw new ScheduleError(`schedule is malformed (its ${this.field} is too long a number)`, this.field);
   }
   u32(): number {
     let v = 0;
@@ -106,8 +121,14 @@ class Reader {
   }
   str(): string {
     const n = this.varint();
-    if (this.pos + n > this.b.length) throw new ScheduleError('schedule is truncated');
-    const s = new TextDecoder().decode(this.b.subarray(this.pos, this.pos + n));
+    if (this.pos + n > this.b.length) throw new ScheduleError(`schedule is truncated (in its ${this.field})`, this.field);
+    let s: string;
+    try {
+      // fatal: bytes that are not UTF-8 would decode to U+FFFD and encode back differently.
+      s = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(this.b.subarray(this.pos, this.pos + n));
+    } catch {
+      throw new ScheduleError(`schedule is malformed (its ${this.field} is not UTF-8 text)`, this.field);
+    }
     this.pos += n;
     return s;
   }
@@ -120,9 +141,9 @@ function toBase64Url(bytes: Uint8Array): string {
 }
 
 function fromBase64Url(s: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]*$/.test(s)) throw new ScheduleError('schedule contains characters that are not base64url');
+  if (!/^[A-Za-z0-9_-]*$/.test(s)) throw new ScheduleError('schedule contains characters that are not base64url', 'payload');
   const pad = s.length % 4 === 2 ? '==' : s.length % 4 === 3 ? '=' : s.length % 4 === 1 ? null : '';
-  if (pad === null) throw new ScheduleError('schedule is truncated (its length is impossible)');
+  if (pad === null) throw new ScheduleError('schedule is truncated (its length is impossible)', 'payload');
   const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/') + pad);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
@@ -152,37 +173,58 @@ export function encodeSchedule(r: ScheduleRecord): string {
   return SCHEDULE_PREFIX + toBase64Url(w.bytes());
 }
 
+/** Longest schedule string decoded (a run of 100 million steps with a switch every few steps fits). */
+export const MAX_SCHEDULE_CHARS = 64 * 1024 * 1024;
+
 export function decodeSchedule(text: string): ScheduleRecord {
+  if (typeof text !== 'string') throw new ScheduleError('a schedule must be text', 'schedule');
+  if (text.length > MAX_SCHEDULE_CHARS) throw new ScheduleError(`schedule is too long (${text.length} characters; at most ${MAX_SCHEDULE_CHARS})`, 'schedule');
   const s = text.trim();
-  if (!s.startsWith('rb')) throw new ScheduleError('not a Racebox schedule (it should start with "rb1.")');
-  if (!s.startsWith(SCHEDULE_PREFIX)) throw new ScheduleError(`schedule format "${s.slice(0, s.indexOf('.') + 1)}" is not supported by this version (expected "${SCHEDULE_PREFIX}")`);
+  if (!s.startsWith('rb')) throw new ScheduleError('not a Racebox schedule (it should start with "rb1.")', 'prefix');
+  if (!s.startsWith(SCHEDULE_PREFIX)) {
+    throw new ScheduleError(`schedule format ${quote(s.slice(0, Math.max(0, s.indexOf('.') + 1)), 16)} is not supported by this version (expected "${SCHEDULE_PREFIX}")`, 'prefix');
+  }
   const payload = s.slice(SCHEDULE_PREFIX.length);
   const bytes = fromBase64Url(payload);
   // base64 leaves unused bits in the last character: a string that is not the canonical encoding was altered.
-  if (toBase64Url(bytes) !== payload) throw new ScheduleError('schedule is corrupted (its last character was altered)');
-  if (bytes.length < 5) throw new ScheduleError('schedule is truncated');
+  if (toBase64Url(bytes) !== payload) throw new ScheduleError('schedule is corrupted (its last character was altered)', 'payload');
+  if (bytes.length < 5) throw new ScheduleError('schedule is truncated', 'payload');
   const body = bytes.subarray(0, bytes.length - 4);
   const r = new Reader(bytes.subarray(bytes.length - 4));
-  if (r.u32() !== crc32(body)) throw new ScheduleError('schedule is truncated or corrupted (checksum mismatch)');
+  if (r.u32() !== crc32(body)) throw new ScheduleError('schedule is truncated or corrupted (checksum mismatch)', 'checksum');
   const b = new Reader(body);
+  b.field = 'format version';
   const version = b.byte();
-  if (version !== FORMAT_VERSION) throw new ScheduleError(`schedule format ${version} is not supported`);
+  if (version !== FORMAT_VERSION) throw new ScheduleError(`schedule format ${version} is not supported`, b.field);
+  b.field = 'scenario version';
   const scenarioVersion = b.varint();
+  b.field = 'scenario id';
   const scenarioId = b.str();
+  b.field = 'rig id';
   const rigId = b.str();
+  b.field = 'rig fingerprint';
   const rigFingerprint = b.u32();
+  b.field = 'steps';
   const steps = b.varint();
+  b.field = 'outcome';
   const outcome = OUTCOMES[b.byte()];
-  if (!outcome) throw new ScheduleError('schedule is malformed (unknown outcome)');
+  if (!outcome) throw new ScheduleError('schedule is malformed (unknown outcome)', b.field);
+  b.field = 'switches';
   const n = b.varint();
-  if (n > body.length) throw new ScheduleError('schedule is malformed (too many switches for its length)');
+  if (n > body.length) throw new ScheduleError('schedule is malformed (too many switches for its length)', b.field);
   const deviations = new Int32Array(2 * n);
   let step = 0;
   for (let i = 0; i < n; i++) {
-    step += b.varint();
+    // Steps and choices are stored in an Int32Array: a larger value would wrap.
+    b.field = 'switch step';
+    step += b.varint(INT32_MAX);
+    if (step > INT32_MAX) throw new ScheduleError(`schedule is malformed (a switch at step ${step}; at most ${INT32_MAX})`, b.field);
     deviations[2 * i] = step;
-    deviations[2 * i + 1] = b.varint();
+    b.field = 'switch choice';
+    deviations[2 * i + 1] = b.varint(INT32_MAX);
   }
-  if (b.pos !== body.length) throw new ScheduleError('schedule is malformed (trailing bytes)');
+  if (b.pos !== body.length) throw new ScheduleError('schedule is malformed (trailing bytes)', 'payload');
   return { scenarioId, scenarioVersion, rigId, rigFingerprint, steps, outcome, deviations };
 }
+
+const INT32_MAX = 0x7fffffff;

@@ -5,6 +5,7 @@
  * Unknown fields are errors, so nothing rides along unvalidated.
  */
 import type { FieldError } from '../machine/rig.ts';
+import { keyName } from '../machine/text.ts';
 
 export class Issues {
   readonly errors: FieldError[] = [];
@@ -111,7 +112,7 @@ export function obj<S extends Spec>(what: string, spec: S, refine?: (o: Out<S>, 
     let ok = true;
     for (const key of Object.keys(v)) {
       if (!Object.hasOwn(spec, key)) {
-        out.add(join(path, key), `is not a field of ${what}`);
+        out.add(join(path, keyName(key)), `is not a field of ${what}`);
         ok = false;
       }
     }

@@ -8,7 +8,10 @@ export { putUserScenario, getUserScenario, listUserScenarios, deleteUserScenario
 export {
   exportHistory,
   importHistory,
+  checkImportSize,
+  IMPORT_MAX_BYTES,
   parseHistoryDocument,
+  parseHistoryDocumentSliced,
   HISTORY_FORMAT,
   HISTORY_FORMAT_VERSION,
   type ExportOptions,

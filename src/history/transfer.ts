@@ -21,7 +21,8 @@
  * the identical document.
  */
 import type { Rig } from '../machine/rig.ts';
-import { arr, canonicalJson, check, isRecord, literal, obj, opt, str, type Check } from './check.ts';
+import { clip } from '../machine/text.ts';
+import { arr, BAD, canonicalJson, check, isRecord, Issues, literal, obj, opt, show, str, type Check } from './check.ts';
 import { readTx, writeTx, type History } from './db.ts';
 import { HistoryValidationError } from './errors.ts';
 import type { StoredRun, StoredTrace, UserScenario } from './types.ts';
@@ -98,29 +99,114 @@ const documentCheck: Check<HistoryDocument> = obj('a Racebox history document', 
   userScenarios: arr(userScenarioCheck, LIMITS.userScenarios),
 });
 
-/** Parses and validates an export file without storing anything; throws HistoryValidationError('import', ...). */
-export function parseHistoryDocument(text: string): HistoryDocument {
-  const refuse = (field: string, message: string): never => {
-    throw new HistoryValidationError('import', [{ field, message }]);
-  };
+/** The largest import file: bigger is refused before it is read (a browser reads a file whole). */
+export const IMPORT_MAX_BYTES = LIMITS.importChars;
+
+const megabytes = (n: number): string => `${Math.round(n / (1024 * 1024))} MB`;
+
+/** Refuses a file by its size alone, before reading it; throws HistoryValidationError('import', ...) naming the cap. */
+export function checkImportSize(bytes: number): void {
+  if (bytes > IMPORT_MAX_BYTES) {
+    throw new HistoryValidationError('import', [{
+      field: '(file)',
+      message: `is too large (${megabytes(bytes)}; a history import is at most ${megabytes(IMPORT_MAX_BYTES)} and ${LIMITS.runs.toLocaleString('en-US')} runs)`,
+    }]);
+  }
+}
+
+const refuse = (field: string, message: string): never => {
+  throw new HistoryValidationError('import', [{ field, message }]);
+};
+
+/** The checks before the field-by-field one: size, JSON, format and version. */
+function readDocument(text: string): Record<string, unknown> {
   if (typeof text !== 'string') refuse('(file)', 'must be text');
-  if (text.length > LIMITS.importChars) refuse('(file)', `is too large (${text.length} characters; at most ${LIMITS.importChars})`);
+  // A UTF-16 code unit is at least one byte of the file: a text this long came from a file above the cap.
+  checkImportSize(text.length);
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    refuse('(file)', `is not JSON: ${(e as Error).message}`);
+    refuse('(file)', `is not JSON: ${clip((e as Error).message, 200)}`);
   }
   if (!isRecord(doc) || doc.format !== HISTORY_FORMAT) refuse('format', `must be "${HISTORY_FORMAT}" (this is not a Racebox history export)`);
   const d = doc as Record<string, unknown>;
   if (typeof d.version === 'number' && d.version > HISTORY_FORMAT_VERSION) {
     refuse('version', `is ${d.version}: the file was written by a newer Racebox; this one reads version ${HISTORY_FORMAT_VERSION}`);
   }
+  return d;
+}
+
+/** Parses and validates an export file without storing anything; throws HistoryValidationError('import', ...). */
+export function parseHistoryDocument(text: string): HistoryDocument {
+  const doc = readDocument(text);
   const r = check(documentCheck, doc);
   if (!r.ok) throw new HistoryValidationError('import', r.errors);
   const errors = crossCheck(r.value);
   if (errors.length > 0) throw new HistoryValidationError('import', errors);
   return r.value;
+}
+
+/** Runs (and traces) checked per slice, the event loop served between slices: a large file does not freeze the page. */
+const SLICE = 2_000;
+
+const pass: Check<unknown> = (v) => v;
+
+/** The document with its runs and traces left for checkSliced. */
+const shellCheck = obj('a Racebox history document', {
+  format: literal(HISTORY_FORMAT),
+  version: literal(HISTORY_FORMAT_VERSION),
+  exportedAt: isoDate,
+  runs: pass,
+  traces: opt(pass),
+  userRigs: arr(rigCheck, LIMITS.userRigs),
+  userScenarios: arr(userScenarioCheck, LIMITS.userScenarios),
+});
+
+const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+async function checkSliced<T>(item: Check<T>, v: unknown, path: string, max: number, out: Issues): Promise<T[] | typeof BAD> {
+  if (!Array.isArray(v)) return out.add(path, `must be an array (got ${show(v)})`), BAD;
+  if (v.length > max) return out.add(path, `must have at most ${max} entries (got ${v.length})`), BAD;
+  const r = new Array<T>(v.length);
+  let ok = true;
+  for (let i = 0; i < v.length; i++) {
+    if (i > 0 && i % SLICE === 0) await nextTask();
+    const x = item(v[i], `${path}[${i}]`, out);
+    if (x === BAD) {
+      ok = false;
+      if (out.full) break;
+    } else r[i] = x;
+  }
+  return ok ? r : BAD;
+}
+
+/**
+ * parseHistoryDocument for the import itself: the same checks, with the runs and
+ * traces checked a slice at a time, so that validating 200,000 runs never blocks
+ * the page for long, and before any transaction is open.
+ */
+export async function parseHistoryDocumentSliced(text: string): Promise<HistoryDocument> {
+  const doc = readDocument(text);
+  const out = new Issues(20);
+  const shell = shellCheck(doc, '', out);
+  const runs = out.full || doc.runs === undefined ? BAD : await checkSliced(storedRunCheck, doc.runs, 'runs', LIMITS.runs, out);
+  const traces = doc.traces === undefined || out.full ? undefined : await checkSliced(storedTraceCheck, doc.traces, 'traces', LIMITS.runs, out);
+  if (shell === BAD || runs === BAD || traces === BAD || !out.ok) {
+    throw new HistoryValidationError('import', out.errors.length > 0 ? out.errors : [{ field: '(root)', message: 'is invalid' }]);
+  }
+  const value: HistoryDocument = {
+    format: shell.format,
+    version: shell.version,
+    exportedAt: shell.exportedAt,
+    runs,
+    ...(traces !== undefined ? { traces } : {}),
+    userRigs: shell.userRigs,
+    userScenarios: shell.userScenarios,
+  };
+  const errors = crossCheck(value);
+  if (errors.length > 0) throw new HistoryValidationError('import', errors);
+  return value;
 }
 
 function crossCheck(d: HistoryDocument): { field: string; message: string }[] {
@@ -149,7 +235,7 @@ function crossCheck(d: HistoryDocument): { field: string; message: string }[] {
 
 /** Validates the whole file, then stores it in one transaction (see the collision rules above). */
 export async function importHistory(h: History, text: string): Promise<ImportReport> {
-  const doc = parseHistoryDocument(text);
+  const doc = await parseHistoryDocumentSliced(text);
   const report: ImportReport = {
     runs: { added: 0, skipped: 0, renumbered: [] },
     traces: { added: 0, skipped: 0 },
@@ -159,42 +245,63 @@ export async function importHistory(h: History, text: string): Promise<ImportRep
   await writeTx(h, ['runs', 'traces', 'userRigs', 'userScenarios'], async (tx) => {
     const runs = tx.objectStore('runs');
     const traces = tx.objectStore('traces');
+    // Linear in the file and in what is stored: the stored runs an imported run could equal (those
+    // sharing a createdAt with it) are read once and keyed by content, and the writes are issued
+    // a batch at a time without waiting for each other. (Looking the twins up per run read every
+    // run of a shared createdAt once per run: 2,000 runs of one second took 80 s.) Waiting for each
+    // batch keeps the transaction alive and leaves the page's thread free while the database
+    // writes: issuing 200,000 adds in one go is one long task (each add clones its record).
+    const storedIds = new Set(await runs.getAllKeys());
+    const twins = storedIds.size > 0 ? await storedTwins(runs.index('byTime'), doc.runs) : new Map<string, number>();
     /** file run id → stored run id, and whether that stored run already existed. */
     const target = new Map<number, { id: number; existed: boolean }>();
     // Runs whose id is free keep it; the others are added after them, so a new id never takes one a later run needs.
     const taken: StoredRun[] = [];
-    /** Runs this import added: two equal runs in one file are both kept. */
-    const added = new Set<number>();
+    const writes: Promise<unknown>[] = [];
     for (const run of doc.runs) {
-      const same = await runs.index('byTime').getAll(IDBKeyRange.bound([run.createdAt], [run.createdAt, []]));
-      const key = canonicalJson({ ...run, id: 0 });
-      const twin = same.find((s) => !added.has(s.id) && canonicalJson({ ...s, id: 0 }) === key);
-      if (twin) {
-        target.set(run.id, { id: twin.id, existed: true });
+      // Only runs stored before the import count as the same run: two equal runs in one file are both kept.
+      const twin = twins.size > 0 ? twins.get(contentKey(run)) : undefined;
+      if (twin !== undefined) {
+        target.set(run.id, { id: twin, existed: true });
         report.runs.skipped++;
-      } else if ((await runs.getKey(run.id)) === undefined) {
-        await runs.add(run);
-        added.add(run.id);
+      } else if (!storedIds.has(run.id)) {
+        if (writes.length === WRITE_BATCH) await Promise.all(writes.splice(0));
+        writes.push(runs.add(run));
         target.set(run.id, { id: run.id, existed: false });
         report.runs.added++;
       } else taken.push(run);
     }
-    for (const run of taken) {
-      const { id: _taken, ...rest } = run;
-      const id = await runs.add(rest as StoredRun);
-      target.set(run.id, { id, existed: false });
-      report.runs.added++;
-      report.runs.renumbered.push({ from: run.id, to: id });
+    await Promise.all(writes.splice(0));
+    const ids: number[] = [];
+    for (let i = 0; i < taken.length; i += WRITE_BATCH) {
+      ids.push(...(await Promise.all(taken.slice(i, i + WRITE_BATCH).map((run) => {
+        const { id: _taken, ...rest } = run;
+        return runs.add(rest as StoredRun);
+      }))));
     }
-    for (const t of doc.traces ?? []) {
-      const to = target.get(t.runId)!;
-      if (to.existed && (await traces.getKey(to.id)) !== undefined) {
+    taken.forEach((run, i) => {
+      target.set(run.id, { id: ids[i]!, existed: false });
+      report.runs.added++;
+      report.runs.renumbered.push({ from: run.id, to: ids[i]! });
+    });
+    const fileTraces = doc.traces ?? [];
+    const storedTrace = await Promise.all(
+      fileTraces.map((t) => {
+        const to = target.get(t.runId)!;
+        return to.existed ? traces.getKey(to.id).then((k) => k !== undefined) : false;
+      }),
+    );
+    for (let i = 0; i < fileTraces.length; i++) {
+      const t = fileTraces[i]!;
+      if (storedTrace[i]) {
         report.traces.skipped++;
       } else {
-        await traces.put({ runId: to.id, steps: t.steps });
+        if (writes.length === WRITE_BATCH) await Promise.all(writes.splice(0));
+        writes.push(traces.put({ runId: target.get(t.runId)!.id, steps: t.steps }));
         report.traces.added++;
       }
     }
+    await Promise.all(writes.splice(0));
     const rigs = tx.objectStore('userRigs');
     const rigIds = new Set(doc.userRigs.map((r) => r.id));
     for (const rig of doc.userRigs) {
@@ -229,6 +336,48 @@ export async function importHistory(h: History, text: string): Promise<ImportRep
     }
   });
   return report;
+}
+
+/** Writes issued before the import waits for them (see importHistory). */
+const WRITE_BATCH = 1_000;
+
+/** The part of the runs store's byTime index that the twin lookup uses. */
+interface RunsTimeIndex {
+  getAll(range: IDBKeyRange): Promise<StoredRun[]>;
+}
+
+/** A run's content without its id: equal keys are the same run. */
+function contentKey(run: StoredRun): string {
+  return canonicalJson({ ...run, id: 0 });
+}
+
+/** Up to this many distinct createdAt values the twins are read per value; beyond, in one range read. */
+const TWIN_LOOKUPS = 1_000;
+
+/** Stored runs that share a createdAt with a run of the file, by content key → the lowest such id. */
+async function storedTwins(byTime: RunsTimeIndex, fileRuns: readonly StoredRun[]): Promise<Map<string, number>> {
+  const times = new Set(fileRuns.map((r) => r.createdAt));
+  let groups: StoredRun[][];
+  if (times.size <= TWIN_LOOKUPS) {
+    groups = await Promise.all([...times].map((t) => byTime.getAll(IDBKeyRange.bound([t], [t, []]))));
+  } else {
+    // Many seconds: one read of the stored runs from the file's first second to its last, filtered here.
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const t of times) {
+      if (t < lo) lo = t;
+      if (t > hi) hi = t;
+    }
+    groups = [(await byTime.getAll(IDBKeyRange.bound([lo], [hi, []]))).filter((s) => times.has(s.createdAt))];
+  }
+  const out = new Map<string, number>();
+  for (const group of groups) {
+    for (const s of group) {
+      const k = contentKey(s);
+      if (!out.has(k)) out.set(k, s.id);
+    }
+  }
+  return out;
 }
 
 /** `<id>-imported`, then `-imported-2`, ...: the first that is free, within `max` characters. */

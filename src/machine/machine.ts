@@ -4,7 +4,7 @@
  * waits. It knows no primitive (src/kernel/ builds those on it) and no
  * strategy (src/engine/ decides which CPU steps next).
  */
-import { BugCheck } from './bugcheck.ts';
+import { BugCheck, ScenarioError } from './bugcheck.ts';
 import { ANY_WRITE, empty, ExecContext, LogicalCpu, NOT_BLOCKED, notAnOperation, pendingRoutine, routineNotStarted, Thread, type ContextKind } from './cpu.ts';
 import { DISPATCH_LEVEL, PASSIVE_LEVEL, irqlName } from './irql.ts';
 import { AddressMap } from './address-map.ts';
@@ -12,6 +12,7 @@ import { Memory, formatAddress } from './memory.ts';
 import { OP_SPIN, OP_WAIT, type Routine } from './ops.ts';
 import { activeCpuCount, logicalCpuCount, type Rig } from './rig.ts';
 import { SharedKernelMemory, type SharedKernelState } from './shared-state.ts';
+import { quote } from './text.ts';
 
 export { KERNEL_SHARED_WORDS } from './shared-state.ts';
 
@@ -218,6 +219,8 @@ export class Machine implements SharedKernelState {
    * the field, and the damage shows up later.
    */
   badAccess(a: number, write: boolean): void {
+    // Not a number at all (NaN, undefined, an object): the scenario passed something that is not an address.
+    if (!Number.isInteger(a)) throw new ScenarioError(notAnAddress(a, this.cpu?.top?.apiStack));
     const irql = this.cpu.irql;
     if (a >= 0 && a < this.memory.size && this.shadow[a] === 2) {
       if (!this.checked) return;
@@ -762,4 +765,11 @@ const IDLE: Routine<void> = idle();
 function removeBottom(stack: ExecContext[]): void {
   if (stack.length === 1) stack.pop();
   else stack.shift();
+}
+
+/** The message for an access through a value that is not a machine address (a scenario error, not a bug check). */
+function notAnAddress(a: unknown, apiStack: readonly string[] | undefined): string {
+  const api = apiStack && apiStack.length > 0 ? apiStack[apiStack.length - 1]! : 'a memory access';
+  const shown = typeof a === 'string' ? quote(a) : typeof a === 'number' || a === undefined || a === null ? String(a) : `a ${typeof a}`;
+  return `${api}: address ${shown} is not a machine address — did setup return the object?`;
 }

@@ -4,6 +4,8 @@
  * a user's rig never turns into a silently different machine.
  */
 
+import { clip, keyName, quote } from './text.ts';
+
 export type Hal = 'mp' | 'up';
 export type Build = 'checked' | 'free';
 
@@ -85,7 +87,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function intIn(errors: FieldError[], field: string, v: unknown, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    errors.push({ field, message: `must be an integer from ${min} to ${max} (got ${JSON.stringify(v)})` });
+    errors.push({ field, message: `must be an integer from ${min} to ${max} (got ${quote(v)})` });
     return min;
   }
   return v;
@@ -96,11 +98,11 @@ export function validateRig(doc: unknown): { ok: true; rig: Rig } | { ok: false;
   const errors: FieldError[] = [];
   if (!isRecord(doc)) return { ok: false, errors: [{ field: '(rig)', message: 'must be a JSON object' }] };
   for (const key of Object.keys(doc)) {
-    if (!RIG_FIELDS.has(key)) errors.push({ field: key, message: 'is not a rig field' });
+    if (!RIG_FIELDS.has(key)) errors.push({ field: keyName(key), message: 'is not a rig field' });
   }
   const id = doc.id;
   if (typeof id !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(id)) {
-    errors.push({ field: 'id', message: 'must be 1-64 characters of a-z, 0-9, ".", "_" or "-"' });
+    errors.push({ field: 'id', message: `must be 1-64 characters of a-z, 0-9, ".", "_" or "-" (got ${quote(id)})` });
   }
   const title = doc.title;
   if (typeof title !== 'string' || title.trim() === '') errors.push({ field: 'title', message: 'must be a non-empty string' });
@@ -108,18 +110,19 @@ export function validateRig(doc: unknown): { ok: true; rig: Rig } | { ok: false;
     errors.push({ field: 'description', message: 'must be a string' });
   }
   const cores = intIn(errors, 'cores', doc.cores, 1, MAX_LOGICAL_CPUS);
-  const tpc = doc.threadsPerCore ?? 1;
-  if (tpc !== 1 && tpc !== 2) errors.push({ field: 'threadsPerCore', message: `must be 1 or 2 (got ${JSON.stringify(tpc)})` });
+  // null is not "absent": a field written as null is refused, not silently defaulted.
+  const tpc = doc.threadsPerCore === undefined ? 1 : doc.threadsPerCore;
+  if (tpc !== 1 && tpc !== 2) errors.push({ field: 'threadsPerCore', message: `must be 1 or 2 (got ${quote(tpc)})` });
   else if (cores * tpc > MAX_LOGICAL_CPUS) {
     errors.push({ field: 'cores', message: `cores × threadsPerCore must be at most ${MAX_LOGICAL_CPUS}` });
   }
   const hal = doc.hal;
-  if (hal !== 'mp' && hal !== 'up') errors.push({ field: 'hal', message: `must be "mp" or "up" (got ${JSON.stringify(hal)})` });
+  if (hal !== 'mp' && hal !== 'up') errors.push({ field: 'hal', message: `must be "mp" or "up" (got ${quote(hal)})` });
   const build = doc.build;
   if (build !== 'checked' && build !== 'free') {
-    errors.push({ field: 'build', message: `must be "checked" or "free" (got ${JSON.stringify(build)})` });
+    errors.push({ field: 'build', message: `must be "checked" or "free" (got ${quote(build)})` });
   }
-  const upAll = doc.upHalOnAllCpus ?? false;
+  const upAll = doc.upHalOnAllCpus === undefined ? false : doc.upHalOnAllCpus;
   if (typeof upAll !== 'boolean') errors.push({ field: 'upHalOnAllCpus', message: 'must be true or false' });
   const quantum = doc.quantum === undefined ? DEFAULT_QUANTUM : intIn(errors, 'quantum', doc.quantum, 1, 1_000_000);
   const memoryWords =
@@ -130,7 +133,7 @@ export function validateRig(doc: unknown): { ok: true; rig: Rig } | { ok: false;
     if (!isRecord(doc.watchdog)) errors.push({ field: 'watchdog', message: 'must be an object' });
     else {
       for (const key of Object.keys(doc.watchdog)) {
-        if (!(key in DEFAULT_WATCHDOG)) errors.push({ field: `watchdog.${key}`, message: 'is not a watchdog setting' });
+        if (!Object.hasOwn(DEFAULT_WATCHDOG, key)) errors.push({ field: `watchdog.${keyName(key)}`, message: 'is not a watchdog setting' });
       }
       if (doc.watchdog.maxSteps !== undefined) {
         watchdog.maxSteps = intIn(errors, 'watchdog.maxSteps', doc.watchdog.maxSteps, 100, 100_000_000);
@@ -145,7 +148,7 @@ export function validateRig(doc: unknown): { ok: true; rig: Rig } | { ok: false;
     if (!isRecord(doc.cost)) errors.push({ field: 'cost', message: 'must be an object' });
     else {
       for (const [key, v] of Object.entries(doc.cost)) {
-        if (!(key in DEFAULT_COST)) errors.push({ field: `cost.${key}`, message: 'is not a cost-model setting' });
+        if (!Object.hasOwn(DEFAULT_COST, key)) errors.push({ field: `cost.${keyName(key)}`, message: 'is not a cost-model setting' });
         else cost[key as keyof CostModel] = intIn(errors, `cost.${key}`, v, 0, 1_000_000);
       }
     }
@@ -170,13 +173,16 @@ export function validateRig(doc: unknown): { ok: true; rig: Rig } | { ok: false;
   };
 }
 
-/** Parses and validates rig JSON text, throwing a RigError that names the source. */
+/**
+ * Parses and validates rig JSON text, throwing a RigError that names the source.
+ * A leading UTF-8 byte-order mark (Windows editors write one) is not part of the JSON.
+ */
 export function parseRig(text: string, source: string): Rig {
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (e) {
-    throw new RigError(source, [{ field: '(json)', message: (e as Error).message }]);
+    throw new RigError(source, [{ field: '(json)', message: clip((e as Error).message, 200) }]);
   }
   const r = validateRig(doc);
   if (!r.ok) throw new RigError(source, r.errors);
@@ -201,4 +207,28 @@ export function rigFingerprint(rig: Rig): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return h >>> 0;
+}
+
+/** The settings rigFingerprint covers, by name, as a rig file spells them. */
+const REPLAY_FIELDS: [string, (r: Rig) => unknown][] = [
+  ['cores', (r) => r.cores],
+  ['threadsPerCore', (r) => r.threadsPerCore],
+  ['hal', (r) => r.hal],
+  ['build', (r) => r.build],
+  ['upHalOnAllCpus', (r) => r.upHalOnAllCpus],
+  ['quantum', (r) => r.quantum],
+  ['watchdog.maxSteps', (r) => r.watchdog.maxSteps],
+  ['watchdog.dpcTimeoutSteps', (r) => r.watchdog.dpcTimeoutSteps],
+  ['memoryWords', (r) => r.memoryWords],
+];
+
+/** The settings that change how a schedule plays out and differ between two rigs, as "cores 2 → 4". */
+export function rigDifferences(from: Rig, to: Rig): string[] {
+  const out: string[] = [];
+  for (const [name, get] of REPLAY_FIELDS) {
+    const a = get(from);
+    const b = get(to);
+    if (a !== b) out.push(`${name} ${String(a)} → ${String(b)}`);
+  }
+  return out;
 }

@@ -10,7 +10,8 @@ import type { RunSettings, RunView } from './components/run-view.ts';
 import { PoolController } from './controllers/pool-controller.ts';
 import type { ScenarioChoice } from './lib/choice.ts';
 import { loadCatalog, type Catalog } from './lib/catalog.ts';
-import { parseLink, type LinkParams } from './lib/url.ts';
+import { linkProblems, parseLink, type LinkParams } from './lib/url.ts';
+import { quote } from '../machine/text.ts';
 import { openHistoryService, type HistoryService } from './services/history-service.ts';
 import type { Runner } from './services/runner.ts';
 import { base } from './styles.ts';
@@ -150,20 +151,23 @@ export class RaceboxApp extends LitElement {
   }
 
   private async openLink(p: LinkParams): Promise<void> {
-    if (!p.rig && !p.scenario && !p.schedule) return;
+    if (!p.rig && !p.scenario && !p.schedule && p.problems.length === 0) return;
+    const found = { rig: true, scenario: true };
     if (p.rig) {
       const rig = presetRig(p.rig) ?? this.userRigs.find((r) => r.id === p.rig);
       if (rig) this.setRig(rigToDoc(rig), presetRig(p.rig) ? `preset:${rig.id}` : `user:${rig.id}`);
-      else this.problem('error', `The link names rig '${p.rig}', which is neither a preset nor one of your rigs.`);
+      else found.rig = false;
     }
     if (p.scenario) {
       if (this.catalog?.byId.has(p.scenario)) this.chooseLibrary(p.scenario, false);
       else {
         const u = this.userScenarios.find((s) => s.id === p.scenario);
         if (u) this.chooseUser(u);
-        else this.problem('error', `The link names scenario '${p.scenario}', which is not in the library.`);
+        else found.scenario = false;
       }
     }
+    const problems = linkProblems(p, found);
+    for (const text of problems) this.problem('error', text);
     const st = this.currentSettings();
     this.settings = {
       ...st,
@@ -174,6 +178,8 @@ export class RaceboxApp extends LitElement {
       ...(p.schedules ? { schedules: p.schedules } : {}),
     };
     this.tab = 'run';
+    // A link that names what is not here, or asks for what is out of range, runs nothing (not the default scenario).
+    if (problems.length > 0) return;
     await this.whenRunnable();
     if (!this.rigCheck.rig || !this.scenario) return;
     if (p.schedule) await this.runView.replay(p.schedule, { heading: 'Replay of a shared link' });
@@ -245,7 +251,7 @@ export class RaceboxApp extends LitElement {
     else {
       const u = this.userScenarios.find((s) => s.id === run.scenario.id);
       if (!u) {
-        this.problem('error', `Run #${run.id} used scenario '${run.scenario.id}', which is no longer available.`);
+        this.problem('error', `Run #${run.id} used scenario ${quote(run.scenario.id)}, which is no longer available.`);
         return;
       }
       this.chooseUser(u, { version: run.scenario.version, actors: 2 });

@@ -10,6 +10,7 @@ import {
   atomicMinBound, CANCEL_WORD, FAILURE_BOUND_WORD, heartbeatWord, type ExploreRequest, type PoolExploreWorkerApi, type Progress, type ReplayRequest,
   type ReplayResponse, type ShareBelow,
 } from '../engine/worker-contract.ts';
+import { settle, withAsyncFaults } from './async-faults.ts';
 import { loadScenarioRef, type LibraryLoader } from './scenario-source.ts';
 
 /** Progress goes back at most this often (schedules are microseconds; messages are not). */
@@ -33,7 +34,7 @@ export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorke
       const heartbeat = cancel !== undefined && cancel.length > beat ? cancel.subarray(beat, beat + 1) : undefined;
       let next = first;
       let lastSent = now();
-      const summary = explore(req.rig, scenario, {
+      const explored = explore(req.rig, scenario, {
         strategy: req.strategy,
         seed: req.seed,
         schedules: req.schedules,
@@ -64,6 +65,8 @@ export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorke
           return false;
         },
       });
+      await settle();
+      const summary = withAsyncFaults(explored, first);
       if (bound !== undefined && summary.outcome !== 'pass' && summary.failingSchedule !== undefined) {
         atomicMinBound(bound, FAILURE_BOUND_WORD, summary.failingSchedule + 1);
       }
@@ -80,7 +83,8 @@ export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorke
     async replay(req: ReplayRequest): Promise<ReplayResponse> {
       const scenario = await loadScenarioRef(req.scenario, library);
       const r = replay(req.rig, scenario, req.schedule, { trace: req.trace });
-      return { summary: r.summary, ...(r.execution.trace ? { trace: r.execution.trace } : {}) };
+      await settle();
+      return { summary: withAsyncFaults(r.summary), ...(r.execution.trace ? { trace: r.execution.trace } : {}) };
     },
   };
 }

@@ -5,7 +5,9 @@
  * scenario arrives as TypeScript source and is transpiled here (sucrase).
  */
 import * as Comlink from 'comlink';
+import { installBrowserFaultHandlers } from './async-faults.ts';
 import { createExploreWorkerApi } from './explore-core.ts';
 import { libraryScenario } from './library.ts';
 
+installBrowserFaultHandlers(self);
 Comlink.expose(createExploreWorkerApi(libraryScenario));

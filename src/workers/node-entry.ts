@@ -13,6 +13,7 @@ import { loadScenario, splitScenarioQuery } from './node-load.ts';
 import type { FreeCpuWorker } from '../engine/free/run.ts';
 import type { PoolWorker } from '../engine/pool.ts';
 import type { FreeWorkerApi, PoolExploreWorkerApi } from '../engine/worker-contract.ts';
+import { installNodeFaultHandlers } from './async-faults.ts';
 import { createExploreWorkerApi } from './explore-core.ts';
 import { createFreeWorkerApi, type TwinLoader } from './free-core.ts';
 import { pathToFileURL } from 'node:url';
@@ -76,6 +77,9 @@ function twinHookRegistered(): boolean {
 /** Exposes a worker API on this worker thread. */
 export function exposeInThisThread(kind: 'free' | 'explore'): void {
   if (!parentPort) throw new Error('exposeInThisThread: not in a worker thread');
+  // A scenario's late throw or unhandled rejection becomes the run's 'error', not the thread's death.
+  // (Exploration workers only: free-run CPU workers do not report them yet, and must not swallow them.)
+  if (kind === 'explore') installNodeFaultHandlers(process);
   const library = (id: string) => loadScenario(id);
   const api = kind === 'free' ? createFreeWorkerApi(library, nodeTwins) : createExploreWorkerApi(library);
   Comlink.expose(api, nodeEndpoint(parentPort as unknown as NodeEndpoint));

@@ -8,6 +8,7 @@ import { catalogContext, historyContext } from '../context.ts';
 import type { Catalog } from '../lib/catalog.ts';
 import { formatDuration, formatTime, outcomeLabel, int } from '../lib/format.ts';
 import { summaryOf } from '../lib/stored.ts';
+import { checkImportSize } from '../../history/transfer.ts';
 import type { HistoryService } from '../services/history-service.ts';
 import { base } from '../styles.ts';
 import './run-compare.ts';
@@ -176,6 +177,8 @@ export class HistoryView extends LitElement {
     this.notice = '';
     this.error = '';
     try {
+      // Refused by its size before the browser reads it whole.
+      checkImportSize(file.size);
       const r = await this.history.importJson(await file.text());
       this.notice = `${file.name}: ${r.message}`;
       this.cursors = [undefined];

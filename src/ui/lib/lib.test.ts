@@ -5,7 +5,7 @@ import { toChromeTrace } from './chrome-trace.ts';
 import { int } from './format.ts';
 import { describeMissBound, pctMissBound } from './pct-bound.ts';
 import { buildTimeline } from './trace-model.ts';
-import { parseLink, replayLink } from './url.ts';
+import { linkProblems, parseLink, replayLink } from './url.ts';
 
 const step = (i: number, cpu: number, over: Partial<TraceStep> = {}): TraceStep => ({
   step: i, cpu, what: 'step', context: `t${cpu}`, kind: 'thread', op: 'read', routine: `t${cpu}`, irql: 0, ...over,
@@ -88,14 +88,51 @@ describe('PCT miss bound', () => {
 describe('links', () => {
   it('parses the URL contract and builds replay links', () => {
     expect(parseLink('?rig=dual-opteron-240&scenario=cancel/no-exchange-check&seed=7&strategy=pct&run=1')).toEqual({
-      rig: 'dual-opteron-240', scenario: 'cancel/no-exchange-check', seed: 7, strategy: 'pct', run: true,
+      rig: 'dual-opteron-240', scenario: 'cancel/no-exchange-check', seed: 7, strategy: 'pct', run: true, problems: [],
     });
     expect(parseLink('?strategy=bogus&seed=-1').strategy).toBeUndefined();
-    expect(parseLink('?scenario=a/b&engine=free&schedules=200&run=1')).toEqual({ scenario: 'a/b', engine: 'free', schedules: 200, run: true });
+    expect(parseLink('?scenario=a/b&engine=free&schedules=200&run=1')).toEqual({ scenario: 'a/b', engine: 'free', schedules: 200, run: true, problems: [] });
     expect(parseLink('?engine=fast').engine).toBeUndefined();
+    expect(parseLink('?engine=fast').problems).toHaveLength(1);
+    expect(parseLink('?strategy=bogus&seed=-1').problems).toHaveLength(2);
     const link = replayLink('http://localhost:4173/?x=1#h', 'r', 'a/b', 'rb1.abc');
     expect(link).toBe('http://localhost:4173/?rig=r&scenario=a%2Fb&schedule=rb1.abc');
     expect(parseLink(new URL(link).search).schedule).toBe('rb1.abc');
+  });
+
+  it("checks numeric parameters against the CLI's ranges and names the parameter (issue 14)", () => {
+    for (const [query, param, range] of [
+      ['depth=999999', 'depth', 'from 1 to 20'],
+      ['schedules=1e12', 'schedules', 'from 1 to 1000000000'],
+      ['schedules=2000000000', 'schedules', 'from 1 to 1000000000'],
+      ['seed=-1', 'seed', 'from 0 to 4294967295'],
+      ['seed=4294967296', 'seed', 'from 0 to 4294967295'],
+      ['seed=1.5', 'seed', 'from 0 to 4294967295'],
+      ['depth=', 'depth', 'from 1 to 20'],
+    ] as const) {
+      const p = parseLink(`?rig=dual-opteron-240&scenario=spinlock/abba&${query}&run=1`);
+      expect(p.problems, query).toHaveLength(1);
+      expect(p.problems[0]).toMatch(new RegExp(`^The link's ${param} must be an integer ${range} \\(got `));
+      expect(p[param], query).toBeUndefined();
+      const all = linkProblems(p, { rig: true, scenario: true });
+      expect(all.at(-1)).toMatch(/^Nothing was run/);
+    }
+    expect(parseLink('?seed=4294967295&depth=20&schedules=1000000000').problems).toEqual([]);
+    expect(parseLink('?seed=0&depth=1&schedules=1')).toMatchObject({ seed: 0, depth: 1, schedules: 1 });
+  });
+
+  it('a link naming an unknown rig or scenario runs nothing and says what was not found (issue 14)', () => {
+    const p = parseLink('?rig=dual-opteron-240&scenario=user/not-here&run=1');
+    expect(p.problems).toEqual([]);
+    const probs = linkProblems(p, { rig: true, scenario: false });
+    expect(probs[0]).toMatch(/scenario "user\/not-here", which is neither in the library nor one of your scenarios/);
+    expect(probs.at(-1)).toMatch(/^Nothing was run/);
+    expect(linkProblems(parseLink('?rig=nope&scenario=spinlock/abba&schedule=rb1.x'), { rig: false, scenario: true })[0]).toMatch(/rig "nope"/);
+    expect(linkProblems(p, { rig: true, scenario: true })).toEqual([]);
+    // A 3 MB id is echoed cut short.
+    const long = parseLink(`?scenario=${'x'.repeat(3_000_000)}&run=1`);
+    expect(long.problems[0]!.length).toBeLessThan(200);
+    expect(long.scenario).toBeUndefined();
   });
 
   it('formats integers without Intl', () => {

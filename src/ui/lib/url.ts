@@ -4,6 +4,8 @@
  * instead of the controlled engine (&schedules=<n> is then its iteration budget).
  */
 import type { ExploreStrategy } from '../../engine/explore.ts';
+import { intInRange, rangeMessage, RUN_LIMITS, type RunLimit } from '../../engine/limits.ts';
+import { quote } from '../../machine/text.ts';
 
 /** The page never loads the engine: its strategy names, restated (engine/explore.ts STRATEGIES). */
 export const STRATEGIES: readonly ExploreStrategy[] = ['random', 'pct', 'dfs'];
@@ -18,27 +20,63 @@ export interface LinkParams {
   depth?: number;
   schedules?: number;
   run: boolean;
+  /** What is wrong with the link's parameters, one message each naming the parameter; a link with any runs nothing. */
+  problems: string[];
 }
+
+/** Link parameters checked against the CLI's ranges (engine/limits.ts); the name in the link → the CLI's name. */
+const NUMERIC: [param: 'seed' | 'depth' | 'schedules', limit: RunLimit][] = [
+  ['seed', 'seed'],
+  ['depth', 'depth'],
+  ['schedules', 'schedules'],
+];
+
+/** Longest rig or scenario id a link may name (ids are far shorter; this bounds what is echoed and looked up). */
+const MAX_ID = 256;
 
 export function parseLink(search: string): LinkParams {
   const q = new URLSearchParams(search);
-  const out: LinkParams = { run: q.get('run') === '1' || q.get('run') === 'true' };
-  const rig = q.get('rig');
-  if (rig) out.rig = rig;
-  const scenario = q.get('scenario');
-  if (scenario) out.scenario = scenario;
-  const seed = Number(q.get('seed'));
-  if (q.has('seed') && Number.isInteger(seed) && seed >= 0) out.seed = seed;
+  const problems: string[] = [];
+  const out: LinkParams = { run: q.get('run') === '1' || q.get('run') === 'true', problems };
+  for (const name of ['rig', 'scenario'] as const) {
+    const v = q.get(name);
+    if (v === null) continue;
+    if (v === '' || v.length > MAX_ID) problems.push(`The link's ${name} must be an id of 1 to ${MAX_ID} characters (got ${quote(v)}).`);
+    else out[name] = v;
+  }
+  for (const [param, limit] of NUMERIC) {
+    const v = q.get(param);
+    if (v === null) continue;
+    const n = intInRange(v, RUN_LIMITS[limit]);
+    if (n === undefined) problems.push(`The link's ${param} ${rangeMessage(RUN_LIMITS[limit], v)}.`);
+    else out[param] = n;
+  }
   const engine = q.get('engine');
   if (engine === 'controlled' || engine === 'free') out.engine = engine;
+  else if (engine !== null) problems.push(`The link's engine must be controlled or free (got ${quote(engine)}).`);
   const strategy = q.get('strategy');
-  if (strategy && (STRATEGIES as readonly string[]).includes(strategy)) out.strategy = strategy as ExploreStrategy;
+  if (strategy !== null) {
+    if ((STRATEGIES as readonly string[]).includes(strategy)) out.strategy = strategy as ExploreStrategy;
+    else problems.push(`The link's strategy must be one of ${STRATEGIES.join(', ')} (got ${quote(strategy)}).`);
+  }
   const schedule = q.get('schedule');
-  if (schedule) out.schedule = schedule;
-  const depth = Number(q.get('depth'));
-  if (q.has('depth') && Number.isInteger(depth) && depth >= 1) out.depth = depth;
-  const budget = Number(q.get('schedules'));
-  if (q.has('schedules') && Number.isInteger(budget) && budget >= 1) out.schedules = budget;
+  if (schedule !== null) {
+    if (schedule === '') problems.push("The link's schedule is empty.");
+    else out.schedule = schedule;
+  }
+  return out;
+}
+
+/**
+ * Everything that keeps a link from running: its parameter problems, and a rig
+ * or scenario it names that this page does not have (`found` says which were found).
+ * Any of these means nothing runs — never the default scenario in its place.
+ */
+export function linkProblems(p: LinkParams, found: { rig: boolean; scenario: boolean }): string[] {
+  const out = [...p.problems];
+  if (p.rig !== undefined && !found.rig) out.push(`The link names rig ${quote(p.rig)}, which is neither a preset nor one of your rigs.`);
+  if (p.scenario !== undefined && !found.scenario) out.push(`The link names scenario ${quote(p.scenario)}, which is neither in the library nor one of your scenarios.`);
+  if (out.length > 0 && (p.run || p.schedule !== undefined)) out.push(`Nothing was run: fix the link${p.schedule !== undefined ? ' to replay its schedule' : ''}.`);
   return out;
 }
 
