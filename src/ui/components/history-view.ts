@@ -176,7 +176,7 @@ export class HistoryView extends LitElement {
     this.notice = '';
     this.error = '';
     try {
-      const r = await this.history.importJson(await file.text());
+      const r = await this.history.importJson(await file.text(), file.name);
       this.notice = `${file.name}: ${r.message}`;
       this.cursors = [undefined];
       await this.load();

@@ -100,7 +100,7 @@ export class RunController implements ReactiveController {
     this.error = undefined;
     this.host.requestUpdate();
     try {
-      const r = await runner.replay(req);
+      const r = await runner.replay(req, abort.signal);
       if (abort !== this.abort) return undefined;
       this.summary = r.summary;
       this.trace = r.trace;

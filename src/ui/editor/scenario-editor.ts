@@ -12,16 +12,17 @@ import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighti
 import { EditorState, RangeSetBuilder, StateEffect, StateField, type Extension } from '@codemirror/state';
 import { Decoration, EditorView, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers, drawSelection, type DecorationSet } from '@codemirror/view';
 import { consume } from '@lit/context';
-import { wrap, type Remote } from 'comlink';
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { UserScenario } from '../../history/types.ts';
 import type { Diagnostic } from '../../workers/transpile.ts';
 import type { EditorRunRequest } from '../app-shell.ts';
 import { historyContext } from '../context.ts';
+import { createCheckRunner, type CheckRunner } from '../services/check-runner.ts';
+import { loadDraft, saveDraft } from '../services/draft-store.ts';
 import type { HistoryService } from '../services/history-service.ts';
 import { base } from '../styles.ts';
-import type { CheckResult, CheckWorkerApi, ScenarioMeta } from './check.worker.ts';
+import type { CheckResult, ScenarioMeta } from './check.worker.ts';
 import { kernelApiNames } from './kernel-names.ts';
 
 export const NEW_SCENARIO = `import { defineScenario, POOL_FLAG_NON_PAGED } from 'racebox';
@@ -139,16 +140,14 @@ export class ScenarioEditor extends LitElement {
   @state() private message = '';
   @query('.cm-host') private host!: HTMLDivElement;
   private view?: EditorView;
-  private worker?: Worker;
-  private checker?: Remote<CheckWorkerApi>;
+  private checker?: CheckRunner;
   private timer?: ReturnType<typeof setTimeout>;
   private checkSeq = 0;
   private appliedSeed?: object;
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.worker?.terminate();
-    this.worker = undefined;
+    this.checker?.dispose();
     this.checker = undefined;
     this.view?.destroy();
     this.view = undefined;
@@ -172,11 +171,16 @@ export class ScenarioEditor extends LitElement {
       EditorView.lineWrapping,
       EditorView.contentAttributes.of({ 'aria-label': 'Scenario source (TypeScript)' }),
       EditorView.updateListener.of((u) => {
-        if (u.docChanged) this.scheduleCheck();
+        if (u.docChanged) {
+          saveDraft(u.state.doc.toString());
+          this.scheduleCheck();
+        }
       }),
     ];
+    const draft = loadDraft();
+    if (draft) this.message = `Restored your unsaved draft (${new Date(draft.savedAt).toLocaleString()}).`;
     this.view = new EditorView({
-      state: EditorState.create({ doc: NEW_SCENARIO, extensions }),
+      state: EditorState.create({ doc: draft?.source ?? NEW_SCENARIO, extensions }),
       parent: this.host,
       root: this.shadowRoot!,
     });
@@ -212,10 +216,7 @@ export class ScenarioEditor extends LitElement {
   }
 
   private async check(): Promise<CheckResult | undefined> {
-    if (!this.checker) {
-      this.worker = new Worker(new URL('./check.worker.ts', import.meta.url), { type: 'module', name: 'scenario-check' });
-      this.checker = wrap<CheckWorkerApi>(this.worker);
-    }
+    this.checker ??= createCheckRunner();
     const seq = ++this.checkSeq;
     this.checking = true;
     const src = this.source;
