@@ -3,13 +3,16 @@
  * scenario sandbox (src/workers/sandbox-host.ts), cut off from the history and the network. The check
  * evaluates the scenario's module and runs one schedule, so code typed half-way (`while (true) {}`, which
  * auto-closed brackets produce while typing) can hang it: each check has a time limit, after which the worker
- * is terminated and the next check starts a fresh one. A check always resolves, with diagnostics.
+ * is terminated and the next check starts a fresh one (the limit starts once that worker is up). A check always
+ * resolves, with diagnostics.
  */
 import checkWorkerUrl from '../editor/check.worker.ts?worker&url';
 import type { CheckResult, CheckWorkerApi } from '../editor/check.worker.ts';
 import { openSandbox, type Sandbox, type SandboxWorker } from '../../workers/sandbox-host.ts';
 
 export const CHECK_TIMEOUT_MS = 2000;
+/** How long a new check worker may take to start (it loads the engine), before any user code runs in it. */
+const STARTUP_MS = 30_000;
 
 export interface CheckRunner {
   check(source: string, filename: string): Promise<CheckResult>;
@@ -44,7 +47,24 @@ export function createCheckRunner(options: { timeoutMs?: number; open?: () => Pr
       sandbox = undefined;
       throw e;
     });
-    const w = (current ??= sandbox.then((s) => s.relayWorker<CheckWorkerApi>(checkWorkerUrl, 'racebox-sandbox-check')));
+    const w = (current ??= sandbox.then(async (s) => {
+      const started = await s.relayWorker<CheckWorkerApi>(checkWorkerUrl, 'racebox-sandbox-check');
+      // The time limit is for the user's code, not for starting the worker (loading the engine can take
+      // seconds on a busy machine): a first check of an empty module, which cannot hang, says it is up.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the check worker did not start within ${STARTUP_MS / 1000} s`)), STARTUP_MS);
+      });
+      try {
+        await Promise.race([started.api.check('', 'warm-up.ts'), started.ended, late]);
+      } catch (e) {
+        started.terminate();
+        throw e;
+      } finally {
+        clearTimeout(timer);
+      }
+      return started;
+    }));
     w.catch(() => {
       if (current === w) current = undefined;
     });
