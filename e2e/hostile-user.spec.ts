@@ -199,3 +199,14 @@ test('the editor: a top-level endless loop times out with a message, the editor 
   await expect(editor).toContainText('// draft marker 4711');
   await expect(page.getByText('Restored your unsaved draft')).toBeVisible();
 });
+
+test('free-run of a user scenario runs in the sandbox, over shared memory made there', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openApp(page);
+  await importFile(page, 'h.json', historyFile([{ id: 'user/plain', title: 'Plain counter', source: userScenario('user/plain', 'Plain counter') }]));
+  await page.goto('/?rig=dual-opteron-240&scenario=user/plain&engine=free&schedules=300&run=1');
+  await page.getByRole('dialog').getByRole('button', { name: 'Run it' }).click();
+  await expect(page.getByTestId('free-run')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('free-run')).toContainText('operations/s');
+  await expect(page.getByRole('alert').filter({ hasText: 'could not complete' })).toHaveCount(0);
+});

@@ -337,7 +337,7 @@ export class ScenarioEditor extends LitElement {
           : nothing}
         <section class="card">
           <h3>How it runs</h3>
-          <p class="muted" style="font-size:0.82rem">Your code is transpiled and run only inside workers, never on this page. It may import only from <code>'racebox'</code>; call the kernel through <code>k</code> (type <code>k.</code> for the NT API). Every <code>yield*</code> is a point where another CPU can step in.</p>
+          <p class="muted" style="font-size:0.82rem">Your code is transpiled and run only in the scenario sandbox (workers in a frame that reaches neither your history nor the network), never on this page. It may import only from <code>'racebox'</code>; call the kernel through <code>k</code> (type <code>k.</code> for the NT API). Every <code>yield*</code> is a point where another CPU can step in.</p>
         </section>
       </aside>
     </div>`;
