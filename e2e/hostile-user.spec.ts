@@ -210,3 +210,18 @@ test('free-run of a user scenario runs in the sandbox, over shared memory made t
   await expect(page.getByTestId('free-run')).toContainText('operations/s');
   await expect(page.getByRole('alert').filter({ hasText: 'could not complete' })).toHaveCount(0);
 });
+
+test('Cancel stops a long exploration of a user scenario in the sandbox at once', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openApp(page);
+  const clean = userScenario('user/clean', 'Clean counter').replace("'no lost update': (s, k) =>", "'no lost update': (s, k) => true ||");
+  expect(clean).toContain('=> true ||');
+  await importFile(page, 'h.json', historyFile([{ id: 'user/clean', title: 'Clean counter', source: clean }]));
+  await page.goto('/?rig=dual-opteron-240&scenario=user/clean&seed=1&strategy=random&schedules=2000000&run=1');
+  await page.getByRole('dialog').getByRole('button', { name: 'Run it' }).click();
+  await expect(page.getByTestId('progress')).toContainText('schedules/s', { timeout: 30_000 });
+  await expect.poll(async () => Number(await page.locator('#run-progress').evaluate((e) => (e as HTMLProgressElement).value)), { timeout: 30_000 }).toBeGreaterThan(0);
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByRole('button', { name: 'Start' })).toBeEnabled({ timeout: 5_000 });
+  await expect(page.getByTestId('progress')).toContainText('Cancelled');
+});
