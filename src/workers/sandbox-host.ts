@@ -9,7 +9,10 @@
  */
 import * as Comlink from 'comlink';
 import type { SandboxWorkerApi } from './sandbox.worker.ts';
-import sandboxWorkerUrl from './sandbox.worker.ts?worker&url';
+import builtSandboxWorkerUrl from './sandbox.worker.ts?worker&url';
+
+/** The worker's bundle: built by `vite build`; in dev, bundled by vite-plugins/sandbox-frame.ts (SANDBOX_DEV_BUNDLES). */
+const sandboxWorkerUrl = import.meta.env.DEV ? '/@racebox-sandbox/sandbox.worker.js' : builtSandboxWorkerUrl;
 
 export const SANDBOX_FRAME_URL = '/sandbox.html';
 

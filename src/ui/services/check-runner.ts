@@ -6,9 +6,12 @@
  * is terminated and the next check starts a fresh one (the limit starts once that worker is up). A check always
  * resolves, with diagnostics.
  */
-import checkWorkerUrl from '../editor/check.worker.ts?worker&url';
+import builtCheckWorkerUrl from '../editor/check.worker.ts?worker&url';
 import type { CheckResult, CheckWorkerApi } from '../editor/check.worker.ts';
 import { openSandbox, type Sandbox, type SandboxWorker } from '../../workers/sandbox-host.ts';
+
+/** The check worker's bundle: built by `vite build`; in dev, bundled by vite-plugins/sandbox-frame.ts. */
+const checkWorkerUrl = import.meta.env.DEV ? '/@racebox-sandbox/check.worker.js' : builtCheckWorkerUrl;
 
 export const CHECK_TIMEOUT_MS = 2000;
 /** How long a new check worker may take to start (it loads the engine), before any user code runs in it. */
