@@ -307,6 +307,8 @@ async function openHost(page: Page): Promise<void> {
 }
 
 test.describe('scenario sandbox host', () => {
+  // Each test loads the app, the frame and a worker that parses the engine: on a loaded CI box, more than 30 s.
+  test.describe.configure({ timeout: 60_000 });
   const IRQL_AS_LOCK = readFileSync(new URL('../scenarios/spinlock/irql-as-lock.ts', import.meta.url), 'utf8');
 
   /** Opens the sandbox on the app page and explores `source` in a sandbox worker; returns the run summary. */
