@@ -1,5 +1,5 @@
 /**
- * Runs e2e/sandbox.spec.ts alone on its own port (4174), so it can run while other suites use 4173:
+ * Runs e2e/sandbox.spec.ts and e2e/hostile-user.spec.ts alone on their own port (4174), so it can run while other suites use 4173:
  *   npx playwright test -c e2e/sandbox.config.ts
  * The spec also runs under playwright.config.ts with the rest (`npm test`).
  */
@@ -13,7 +13,7 @@ const baseURL = `http://localhost:${PORT}`;
 export default defineConfig({
   ...base,
   testDir: '.',
-  testMatch: 'sandbox.spec.ts',
+  testMatch: ['sandbox.spec.ts', 'hostile-user.spec.ts'],
   reporter: 'list',
   use: { ...base.use, baseURL },
   webServer: {

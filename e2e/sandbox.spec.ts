@@ -297,15 +297,23 @@ test.describe('scenario sandbox frame', () => {
 });
 
 /**
- * The real sandbox (src/workers/sandbox-host.ts, src/workers/sandbox.worker.ts), driven from the lab page: a
- * user scenario given as source is explored by a worker inside the frame, the page talking to it with Comlink.
+ * The real sandbox (src/workers/sandbox-host.ts, src/workers/sandbox.worker.ts), driven from the app opened with
+ * `?sandbox-e2e` (which exposes the host as `window.raceboxSandbox` and does nothing else): a user scenario given as source is explored by a worker inside the frame, the page talking to it with Comlink.
  */
+/** The app with the sandbox host exposed (see src/ui/main.ts). */
+async function openHost(page: Page): Promise<void> {
+  await page.goto('/?sandbox-e2e');
+  await page.waitForFunction(() => 'raceboxSandbox' in window);
+}
+
 test.describe('scenario sandbox host', () => {
+  // Each test loads the app, the frame and a worker that parses the engine: on a loaded CI box, more than 30 s.
+  test.describe.configure({ timeout: 60_000 });
   const IRQL_AS_LOCK = readFileSync(new URL('../scenarios/spinlock/irql-as-lock.ts', import.meta.url), 'utf8');
 
-  /** Opens the sandbox on the lab page and explores `source` in a sandbox worker; returns the run summary. */
+  /** Opens the sandbox on the app page and explores `source` in a sandbox worker; returns the run summary. */
   async function exploreInSandbox(page: Page, source: string): Promise<{ crossOriginIsolated: boolean; summary: { outcome: string; failure?: { message: string; invariant?: string } } }> {
-    await page.goto('/lab.html');
+    await openHost(page);
     return page.evaluate(async (source) => {
       interface Host {
         openSandbox(): Promise<{
@@ -344,7 +352,7 @@ test.describe('scenario sandbox host', () => {
 
   test('a hostile user scenario in a sandbox worker reaches neither IndexedDB nor the network', async ({ page, context }) => {
     const arrived = await serveCanary(context);
-    await page.goto('/lab.html');
+    await openHost(page);
     await page.evaluate(() => new Promise((resolve, reject) => {
       const q = indexedDB.open('racebox');
       q.onsuccess = () => { q.result.close(); resolve(undefined); };
@@ -379,7 +387,7 @@ test.describe('scenario sandbox host', () => {
   });
 
   test('a user scenario that loops is ended by terminating its worker, and the sandbox runs the next one', async ({ page }) => {
-    await page.goto('/lab.html');
+    await openHost(page);
     const looping = IRQL_AS_LOCK.replace("setup: (k) => ({", "setup: (k) => { for (;;) {} }, unusedSetup: (k) => ({");
     expect(looping).toContain('for (;;) {}');
     const result = await page.evaluate(async ({ looping, source }) => {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
-import type { Plugin } from 'vite';
+import { build, type Plugin } from 'vite';
 
 export const SANDBOX_FRAME_PATH = '/sandbox.html';
 
@@ -56,13 +56,59 @@ function middleware(htmlFile: string) {
   };
 }
 
+/**
+ * Workers the sandbox runs, by the path the dev server gives their bundles. The frame can load nothing from the
+ * app's origin: it gets each worker as the text of one self-contained module. `vite build` makes those
+ * (`?worker&url`); the dev server's modules import `/src/…` paths instead, so in dev this plugin bundles them
+ * itself (src/workers/sandbox-host.ts and src/ui/services/check-runner.ts ask for these paths when DEV).
+ */
+export const SANDBOX_DEV_BUNDLES: Record<string, string> = {
+  '/@racebox-sandbox/sandbox.worker.js': 'src/workers/sandbox.worker.ts',
+  '/@racebox-sandbox/check.worker.js': 'src/ui/editor/check.worker.ts',
+};
+
+async function bundle(root: string, entry: string): Promise<string> {
+  const out = await build({
+    root,
+    configFile: false,
+    logLevel: 'silent',
+    resolve: { alias: { racebox: resolve(root, 'src/scenario/index.ts') } },
+    build: {
+      write: false,
+      minify: false,
+      target: 'es2022',
+      rolldownOptions: { input: resolve(root, entry), output: { format: 'es', codeSplitting: false, keepNames: true } },
+    },
+  });
+  const outputs = (Array.isArray(out) ? out : [out]) as { output: { type: string; code?: string }[] }[];
+  const chunk = outputs[0]?.output.find((o) => o.type === 'chunk');
+  if (!chunk?.code) throw new Error(`no bundle for ${entry}`);
+  return chunk.code;
+}
+
 /** The hash is computed from the file the server sends: public/ in dev, the built copy in preview. */
 export function sandboxFrame(): Plugin {
   return {
     name: 'racebox-sandbox-frame',
     configureServer(server) {
-      const { publicDir } = server.config;
+      const { publicDir, root } = server.config;
       server.middlewares.use(middleware(resolve(publicDir, SANDBOX_FRAME_PATH.slice(1))));
+      server.middlewares.use((req, res, next) => {
+        const entry = SANDBOX_DEV_BUNDLES[(req.url ?? '').split('?')[0] ?? ''];
+        if (!entry) return next();
+        // Built on each request: in dev the sources change under the server (a few seconds, once per page load).
+        bundle(root, entry).then(
+          (code) => {
+            res.setHeader('Content-Type', 'text/javascript');
+            res.setHeader('Cache-Control', 'no-cache');
+            res.end(code);
+          },
+          (e: unknown) => {
+            res.statusCode = 500;
+            res.end(String((e as Error)?.message ?? e));
+          },
+        );
+      });
     },
     configurePreviewServer(server) {
       const { root, build } = server.config;

@@ -4,7 +4,7 @@ export { DB_NAME, DB_VERSION, UPGRADES, type RaceboxDB, type UpgradeStep } from 
 export { addRun, getRun, deleteRun, listRuns, countRuns, runFromSummary, MAX_PAGE, type RunContext } from './runs.ts';
 export { putTrace, getTrace, deleteTrace } from './traces.ts';
 export { putUserRig, getUserRig, listUserRigs, deleteUserRig } from './user-rigs.ts';
-export { putUserScenario, getUserScenario, listUserScenarios, deleteUserScenario } from './user-scenarios.ts';
+export { putUserScenario, getUserScenario, listUserScenarios, deleteUserScenario, markImported } from './user-scenarios.ts';
 export {
   exportHistory,
   importHistory,

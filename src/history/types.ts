@@ -63,6 +63,17 @@ export interface UserScenario {
   source: string;
   /** Milliseconds since the epoch. */
   updatedAt: number;
+  /** Where it came from when it was not written here: the app asks before running such code from a link. */
+  origin?: ScenarioOrigin;
+}
+
+/** A scenario that arrived in a history file (src/history/user-scenarios.ts markImported). */
+export interface ScenarioOrigin {
+  kind: 'imported';
+  /** The imported file's name, as the browser gave it. */
+  file: string;
+  /** Milliseconds since the epoch. */
+  importedAt: number;
 }
 
 export interface RunFilter {

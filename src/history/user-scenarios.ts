@@ -2,7 +2,7 @@
 import { check } from './check.ts';
 import { readTx, writeTx, type History } from './db.ts';
 import { HistoryValidationError } from './errors.ts';
-import type { UserScenario } from './types.ts';
+import type { ScenarioOrigin, UserScenario } from './types.ts';
 import { userScenarioCheck } from './validate.ts';
 
 /** Stores (or replaces) a scenario; updatedAt defaults to now. Returns the stored record. */
@@ -31,5 +31,24 @@ export async function deleteUserScenario(h: History, id: string): Promise<boolea
     if ((await store.getKey(id)) === undefined) return false;
     await store.delete(id);
     return true;
+  });
+}
+
+/**
+ * Marks scenarios as imported (`origin`), in one transaction; ids not stored are skipped. Returns how many
+ * were marked. The app asks before it runs an imported scenario's code from a link, naming where it came from.
+ */
+export async function markImported(h: History, ids: readonly string[], origin: ScenarioOrigin): Promise<number> {
+  if (ids.length === 0) return 0;
+  return writeTx(h, ['userScenarios'], async (tx) => {
+    const store = tx.objectStore('userScenarios');
+    let marked = 0;
+    for (const id of ids) {
+      const s = await store.get(id);
+      if (s === undefined) continue;
+      await store.put({ ...s, origin });
+      marked++;
+    }
+    return marked;
   });
 }

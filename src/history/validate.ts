@@ -171,4 +171,5 @@ export const userScenarioCheck: Check<UserScenario> = obj('a user scenario', {
   title: str(LIMITS.text, { min: 1 }),
   source: str(LIMITS.scenarioSource),
   updatedAt: time,
+  origin: opt(obj('a scenario origin', { kind: oneOf(['imported'] as const), file: str(LIMITS.name), importedAt: time })),
 });

@@ -15,6 +15,8 @@ import { quote } from '../machine/text.ts';
 import { openHistoryService, type HistoryService } from './services/history-service.ts';
 import type { Runner } from './services/runner.ts';
 import { base } from './styles.ts';
+import type { ConfirmRun } from './components/confirm-run.ts';
+import './components/confirm-run.ts';
 import './components/history-view.ts';
 import './components/rig-editor.ts';
 import './components/run-view.ts';
@@ -103,6 +105,7 @@ export class RaceboxApp extends LitElement {
   @state() private editorSeed?: { id: string; source: string; fork: boolean };
   @state() private isolated = globalThis.crossOriginIsolated === true;
   @query('rb-run-view') private runView!: RunView;
+  @query('rb-confirm-run') private confirmRun!: ConfirmRun;
 
   readonly pool = new PoolController(this, (r) => {
     this.runner = r;
@@ -182,8 +185,23 @@ export class RaceboxApp extends LitElement {
     if (problems.length > 0) return;
     await this.whenRunnable();
     if (!this.rigCheck.rig || !this.scenario) return;
+    if ((p.schedule || p.run) && this.scenario.kind === 'user' && !(await this.confirmUserRun(this.scenario.id, 'A link'))) {
+      this.problem('warn', `The link asked to run your scenario '${this.scenario.id}'; it was not run.`);
+      return;
+    }
     if (p.schedule) await this.runView.replay(p.schedule, { heading: 'Replay of a shared link' });
     else if (p.run) await this.runView.start();
+  }
+
+  /** Asks the user before running a user scenario's code they did not start themselves; names where it came from. */
+  private async confirmUserRun(id: string, via: string): Promise<boolean> {
+    const u = this.userScenarios.find((s) => s.id === id);
+    const when = (t: number): string => new Date(t).toLocaleString();
+    const origin = u?.origin?.kind === 'imported'
+      ? `imported from ${u.origin.file} on ${when(u.origin.importedAt)}`
+      : u ? `saved in this browser's editor (last changed ${when(u.updatedAt)})` : 'unknown';
+    await this.updateComplete;
+    return this.confirmRun.ask({ id, title: u?.title ?? id, origin, via });
   }
 
   /** Waits until the worker pool is up and the run view has rendered with it. */
@@ -315,6 +333,7 @@ export class RaceboxApp extends LitElement {
           <span class="isolation" data-testid="isolation">isolated: ${this.isolated ? html`<span class="yes">yes</span>` : html`<span class="no">no</span>`}</span>
         </div>
       </header>
+      <rb-confirm-run></rb-confirm-run>
       <main>
         ${this.isolated
           ? nothing

@@ -8,6 +8,7 @@ import {
   HistoryValidationError,
   listUserRigs,
   listUserScenarios,
+  markImported,
   putUserRig,
   putUserScenario,
 } from '../../src/history/index.ts';
@@ -66,5 +67,18 @@ describe('user scenarios', () => {
       expect((err as HistoryValidationError).errors[0]!.field).toBe(field);
     }
     expect(await listUserScenarios(h)).toEqual([]);
+  });
+});
+
+describe('imported user scenarios', () => {
+  it('markImported records where a scenario came from, skips unknown ids, and the origin is validated', async () => {
+    const h = await fresh();
+    await putUserScenario(h, { id: 'user/a', title: 'A', source: 'x', updatedAt: 1 });
+    const origin = { kind: 'imported' as const, file: 'colleague.json', importedAt: 5 };
+    expect(await markImported(h, ['user/a', 'user/missing'], origin)).toBe(1);
+    expect(await getUserScenario(h, 'user/a')).toEqual({ id: 'user/a', title: 'A', source: 'x', updatedAt: 1, origin });
+    const err = await putUserScenario(h, { id: 'user/b', title: 'B', source: 'x', origin: { kind: 'linked', file: 'f', importedAt: 1 } as unknown as typeof origin }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HistoryValidationError);
+    expect(await getUserScenario(h, 'user/b')).toBeUndefined();
   });
 });

@@ -179,7 +179,7 @@ export class HistoryView extends LitElement {
     try {
       // Refused by its size before the browser reads it whole.
       checkImportSize(file.size);
-      const r = await this.history.importJson(await file.text());
+      const r = await this.history.importJson(await file.text(), file.name);
       this.notice = `${file.name}: ${r.message}`;
       this.cursors = [undefined];
       await this.load();

@@ -86,7 +86,7 @@ export class RunView extends LitElement {
   }
 
   get canRun(): boolean {
-    return !!this.runner && !!this.rig && !!this.scenario && !this.run.busy && !(this.settings.engine === 'free' && this.runner.freeRunUnavailable());
+    return !!this.runner && !!this.rig && !!this.scenario && !this.run.busy && !(this.settings.engine === 'free' && this.runner.freeRunUnavailable(scenarioRef(this.scenario)));
   }
 
   /** Starts an exploration with the current settings. */
@@ -193,7 +193,7 @@ export class RunView extends LitElement {
   override render() {
     const st = this.settings;
     const rig = this.rig;
-    const freeWhy = this.runner ? this.runner.freeRunUnavailable() : 'the engine is loading';
+    const freeWhy = this.runner ? this.runner.freeRunUnavailable(this.scenario ? scenarioRef(this.scenario) : undefined) : 'the engine is loading';
     const ctl = this.run;
     const maxW = this.runner?.maxWorkers ?? 1;
     return html`

@@ -19,6 +19,7 @@ export class ScenarioBrowser extends LitElement {
     base,
     css`
       :host { display: block; }
+      .imported { font-size: 0.7rem; padding: 0 0.35rem; border-radius: 999px; border: 1px solid var(--rb-warn); color: var(--rb-warn); }
       .layout { display: grid; grid-template-columns: 17rem minmax(0, 1fr); gap: 1rem; align-items: start; }
       @media (max-width: 860px) { .layout { grid-template-columns: 1fr; } }
       nav { position: sticky; top: 4.5rem; max-height: calc(100vh - 6rem); overflow: auto; padding: 0.5rem; }
@@ -90,7 +91,9 @@ export class ScenarioBrowser extends LitElement {
           ? html`<h3 id="fam-user">Your scenarios</h3>
               <ul aria-labelledby="fam-user">
                 ${this.userScenarios.map(
-                  (u) => html`<li><button type="button" @click=${() => this.fire('open-user-scenario', u.id)}><span>${u.title || u.id}</span></button></li>`,
+                  (u) => html`<li><button type="button" @click=${() => this.fire('open-user-scenario', u.id)}><span>${u.title || u.id}</span>${u.origin?.kind === 'imported'
+                    ? html` <span class="imported" title=${`Imported from ${u.origin.file} on ${new Date(u.origin.importedAt).toLocaleString()}`}>imported</span>`
+                    : nothing}</button></li>`,
                 )}
               </ul>`
           : nothing}

@@ -100,7 +100,7 @@ export class RunController implements ReactiveController {
     this.error = undefined;
     this.host.requestUpdate();
     try {
-      const r = await runner.replay(req);
+      const r = await runner.replay(req, abort.signal);
       if (abort !== this.abort) return undefined;
       this.summary = r.summary;
       this.trace = r.trace;
@@ -108,8 +108,12 @@ export class RunController implements ReactiveController {
       return r.summary;
     } catch (e) {
       if (abort !== this.abort) return undefined;
-      this.phase = 'failed';
-      this.error = (e as Error)?.message ?? String(e);
+      // Cancel ends the replay's worker, which rejects the replay: that is a cancel, not a failure.
+      if (abort.signal.aborted) this.phase = 'cancelled';
+      else {
+        this.phase = 'failed';
+        this.error = (e as Error)?.message ?? String(e);
+      }
       return undefined;
     } finally {
       if (abort === this.abort) this.host.requestUpdate();

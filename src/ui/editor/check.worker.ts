@@ -4,4 +4,5 @@ import { checkScenario } from './check-scenario.ts';
 
 const api = { check: checkScenario };
 export type CheckWorkerApi = typeof api;
+export type { CheckResult, ScenarioMeta } from './check-scenario.ts';
 expose(api);

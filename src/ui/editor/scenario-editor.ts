@@ -12,17 +12,17 @@ import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighti
 import { EditorState, type Extension } from '@codemirror/state';
 import { EditorView, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers, drawSelection } from '@codemirror/view';
 import { consume } from '@lit/context';
-import { wrap, type Remote } from 'comlink';
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { UserScenario } from '../../history/types.ts';
 import type { Diagnostic } from '../../scenario/load-source.ts';
 import type { EditorRunRequest } from '../app-shell.ts';
 import { historyContext } from '../context.ts';
+import { createCheckRunner, type CheckRunner } from '../services/check-runner.ts';
+import { loadDraft, saveDraft } from '../services/draft-store.ts';
 import type { HistoryService } from '../services/history-service.ts';
 import { base } from '../styles.ts';
 import type { CheckResult, ScenarioMeta } from './check-scenario.ts';
-import type { CheckWorkerApi } from './check.worker.ts';
 import { diagnosticField, setDiagnostics } from './diagnostic-lines.ts';
 import { kernelApiNames } from './kernel-names.ts';
 
@@ -121,16 +121,14 @@ export class ScenarioEditor extends LitElement {
   @state() private message = '';
   @query('.cm-host') private host!: HTMLDivElement;
   private view?: EditorView;
-  private worker?: Worker;
-  private checker?: Remote<CheckWorkerApi>;
+  private checker?: CheckRunner;
   private timer?: ReturnType<typeof setTimeout>;
   private checkSeq = 0;
   private appliedSeed?: object;
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.worker?.terminate();
-    this.worker = undefined;
+    this.checker?.dispose();
     this.checker = undefined;
     this.view?.destroy();
     this.view = undefined;
@@ -154,11 +152,16 @@ export class ScenarioEditor extends LitElement {
       EditorView.lineWrapping,
       EditorView.contentAttributes.of({ 'aria-label': 'Scenario source (TypeScript)' }),
       EditorView.updateListener.of((u) => {
-        if (u.docChanged) this.scheduleCheck();
+        if (u.docChanged) {
+          saveDraft(u.state.doc.toString());
+          this.scheduleCheck();
+        }
       }),
     ];
+    const draft = loadDraft();
+    if (draft) this.message = `Restored your unsaved draft (${new Date(draft.savedAt).toLocaleString()}).`;
     this.view = new EditorView({
-      state: EditorState.create({ doc: NEW_SCENARIO, extensions }),
+      state: EditorState.create({ doc: draft?.source ?? NEW_SCENARIO, extensions }),
       parent: this.host,
       root: this.shadowRoot!,
     });
@@ -194,10 +197,7 @@ export class ScenarioEditor extends LitElement {
   }
 
   private async check(): Promise<CheckResult | undefined> {
-    if (!this.checker) {
-      this.worker = new Worker(new URL('./check.worker.ts', import.meta.url), { type: 'module', name: 'scenario-check' });
-      this.checker = wrap<CheckWorkerApi>(this.worker);
-    }
+    this.checker ??= createCheckRunner();
     const seq = ++this.checkSeq;
     this.checking = true;
     const src = this.source;
@@ -318,7 +318,7 @@ export class ScenarioEditor extends LitElement {
           : nothing}
         <section class="card">
           <h3>How it runs</h3>
-          <p class="muted" style="font-size:0.82rem">Your code is transpiled and run only inside workers, never on this page. It may import only from <code>'racebox'</code>; call the kernel through <code>k</code> (type <code>k.</code> for the NT API). Every <code>yield*</code> is a point where another CPU can step in.</p>
+          <p class="muted" style="font-size:0.82rem">Your code is transpiled and run only in the scenario sandbox (workers in a frame that reaches neither your history nor the network), never on this page. It may import only from <code>'racebox'</code>; call the kernel through <code>k</code> (type <code>k.</code> for the NT API). Every <code>yield*</code> is a point where another CPU can step in.</p>
         </section>
       </aside>
     </div>`;

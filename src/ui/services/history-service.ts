@@ -20,8 +20,11 @@ export interface HistoryService {
   putTrace(id: number, steps: TraceStep[]): Promise<void>;
   deleteRun(id: number): Promise<void>;
   exportJson(): Promise<string>;
-  /** Validates everything first; a bad file throws with the reason and changes nothing. */
-  importJson(text: string): Promise<ImportReport>;
+  /**
+   * Validates everything first; a bad file throws with the reason and changes nothing. The scenarios it adds
+   * are marked as imported from `fileName` (the app asks before running their code from a link).
+   */
+  importJson(text: string, fileName?: string): Promise<ImportReport>;
   listRigs(): Promise<Rig[]>;
   saveRig(rig: Rig): Promise<void>;
   deleteRig(id: string): Promise<void>;
@@ -54,8 +57,11 @@ export async function openHistoryService(onClosed: (message: string) => void): P
     async exportJson() {
       return JSON.stringify(await H.exportHistory(h), null, 1);
     },
-    async importJson(text) {
+    async importJson(text, fileName = 'a history file') {
+      const before = new Set((await H.listUserScenarios(h)).map((s) => s.id));
       const r = await H.importHistory(h, text);
+      const added = (await H.listUserScenarios(h)).filter((s) => !before.has(s.id)).map((s) => s.id);
+      await H.markImported(h, added, { kind: 'imported', file: fileName.slice(0, 1024), importedAt: Date.now() });
       const parts = [
         `${r.runs.added} run${r.runs.added === 1 ? '' : 's'} added`,
         r.runs.skipped ? `${r.runs.skipped} already present` : '',

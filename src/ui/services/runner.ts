@@ -4,7 +4,7 @@
  * work happens in workers; the page only sends requests and draws results.
  */
 import type { RunSummary } from '../../engine/outcome.ts';
-import type { ExploreRequest, Progress, ReplayRequest, ReplayResponse } from '../../engine/worker-contract.ts';
+import type { ExploreRequest, Progress, ReplayRequest, ReplayResponse, ScenarioRef } from '../../engine/worker-contract.ts';
 
 export type EngineKind = 'controlled' | 'free';
 
@@ -16,9 +16,16 @@ export interface ExploreJob extends ExploreRequest {
 export interface Runner {
   /** Workers a run may use (the host's cores). */
   readonly maxWorkers: number;
-  /** Free-run needs real shared memory; null when it is available, else why not. */
-  freeRunUnavailable(): string | null;
+  /**
+   * Free-run needs real shared memory; null when it is available, else why not. Given a user's scenario, also
+   * whether the scenario sandbox has it (known once the sandbox has started; null until then).
+   */
+  freeRunUnavailable(scenario?: ScenarioRef): string | null;
   explore(job: ExploreJob, onProgress: (p: Progress) => void, signal: AbortSignal): Promise<RunSummary>;
-  replay(req: ReplayRequest): Promise<ReplayResponse>;
+  /**
+   * One schedule, exactly. Rejects when it runs past its watchdog (a routine that loops without calling the
+   * kernel) or when `signal` aborts (AbortError); either ends the worker, and the next replay gets a new one.
+   */
+  replay(req: ReplayRequest, signal?: AbortSignal): Promise<ReplayResponse>;
   dispose(): void;
 }

@@ -2,8 +2,13 @@
  * The Runner over Web Workers. Explorations go to the pool (src/engine/pool.ts)
  * when the page is cross-origin isolated (shared cancel flag and failure
  * bound); otherwise to one worker, cancelled by terminating it. Replays use
- * one long-lived worker. Free-run uses one worker per logical CPU over
- * shared memory (src/engine/free). Nothing here runs scenario code.
+ * one long-lived worker, under a wall-time watchdog, ended by Cancel. Free-run
+ * uses one worker per logical CPU over shared memory (src/engine/free).
+ *
+ * Only library scenarios run in the app's own workers. A user's scenario (editor,
+ * imported, linked) runs in the scenario sandbox (sandbox-runner.ts): an
+ * opaque-origin frame that reaches neither the history nor the network.
+ * Nothing here runs scenario code.
  */
 import { proxy, wrap, type Remote } from 'comlink';
 import { freeRunAvailability } from '../../engine/free/availability.ts';
@@ -11,6 +16,7 @@ import type { RunSummary } from '../../engine/outcome.ts';
 import { explorePool, poolCancelFlag, type PoolWorker } from '../../engine/pool.ts';
 import { CANCEL_WORD, type PoolExploreWorkerApi, type Progress, type ReplayRequest, type ReplayResponse } from '../../engine/worker-contract.ts';
 import type { ExploreJob, Runner } from './runner.ts';
+import { createSandboxRunner, replayLimitMs, watchReplay } from './sandbox-runner.ts';
 
 function exploreWorker(name: string): { worker: Worker; api: Remote<PoolExploreWorkerApi> } {
   const worker = new Worker(new URL('../../workers/explore.worker.ts', import.meta.url), { type: 'module', name });
@@ -91,16 +97,20 @@ export function createWorkerRunner(): Runner {
     }
   };
 
+  const sandboxed = createSandboxRunner();
+
   const runner: Runner = {
     maxWorkers: Math.max(1, Math.min(16, navigator.hardwareConcurrency || 2)),
 
-    freeRunUnavailable() {
+    freeRunUnavailable(scenario) {
       const a = freeRunAvailability();
-      return a.ok ? null : a.reason;
+      if (!a.ok) return a.reason;
+      return scenario && !('id' in scenario) ? sandboxed.freeRunUnavailable() : null;
     },
 
     async explore(job, onProgress, signal) {
       if (signal.aborted) throw abortError();
+      if (!('id' in job.scenario)) return sandboxed.explore(job, onProgress, signal);
       if (job.engine === 'free') return freeRunJob(job, onProgress, signal);
       if (!shared) return single(job, onProgress, signal);
       const { flag, cancel } = poolCancelFlag();
@@ -114,12 +124,19 @@ export function createWorkerRunner(): Runner {
       }
     },
 
-    async replay(req: ReplayRequest): Promise<ReplayResponse> {
-      replayer ??= spares.take();
-      return replayer.api.replay(req);
+    async replay(req: ReplayRequest, signal?: AbortSignal): Promise<ReplayResponse> {
+      if (!('id' in req.scenario)) return sandboxed.replay(req, signal);
+      const w = (replayer ??= spares.take());
+      // A replay that hangs (a routine looping without calling the kernel) or is cancelled ends its worker;
+      // the next replay gets a fresh one.
+      return watchReplay(w.api.replay(req), replayLimitMs(req.rig), signal, () => {
+        w.worker.terminate();
+        if (replayer === w) replayer = undefined;
+      });
     },
 
     dispose() {
+      sandboxed.dispose();
       spares.dispose();
       replayer?.worker.terminate();
       replayer = undefined;
