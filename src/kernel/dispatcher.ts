@@ -337,18 +337,24 @@ function beginWaitLocked(
     if (waitAll) {
       if (types.every((ty, i) => signaledFor(k, objects[i]!, ty, t))) {
         for (let i = 0; i < n; i++) satisfy(k, objects[i]!, types[i]!, t);
+        if (types.every((ty) => ty === EventNotificationObject)) m.yielded = true;
         return STATUS_SUCCESS;
       }
     } else {
       for (let i = 0; i < n; i++) {
         if (signaledFor(k, objects[i]!, types[i]!, t)) {
           satisfy(k, objects[i]!, types[i]!, t);
+          // Satisfied at once and nothing consumed: a poll, a yield for fair scheduling.
+          if (types[i] === EventNotificationObject) m.yielded = true;
           return STATUS_WAIT_0 + i;
         }
       }
     }
   }
-  if (timeout === 0) return STATUS_TIMEOUT;
+  if (timeout === 0) {
+    m.yielded = true;
+    return STATUS_TIMEOUT;
+  }
   const what = (): string => objects.map((a, i) => describe(k, a, types[i]!)).join(waitAll ? ' and ' : ' or ');
   if (t === null || ctx.kind !== 'thread') {
     const w = reason ?? objects.map((a, i) => describe(k, a, types[i]!)).join(', ');
@@ -701,6 +707,7 @@ export const dispatcherApi = {
     ctx.apiStack.push('KeDelayExecutionThread');
     if (interval === 0) {
       yield m.at(OP_PAUSE, 0);
+      m.notePause();
       ctx.apiStack.pop();
       return STATUS_SUCCESS;
     }
