@@ -15,7 +15,7 @@ import { insertQueueDpc } from '../kernel/dpc.ts';
 import { Kernel } from '../kernel/kernel.ts';
 import type { Invariant, Scenario } from '../scenario/define.ts';
 import type { CpuSnapshot, Failure, OutcomeKind } from './outcome.ts';
-import { encodeSchedule } from './schedule.ts';
+import { choicesFromDeviations, encodeSchedule, type ScheduleOrigin } from './schedule.ts';
 import { describeError, placeActors, setUpRun, type ActorPlacement, type PlannedActor } from './instantiate.ts';
 import { scenarioSite } from './source-site.ts';
 import { ScheduleDivergence } from './strategies/replay.ts';
@@ -533,8 +533,8 @@ export class ControlledRun {
     }));
   }
 
-  /** The shareable schedule string of an execution. */
-  scheduleOf(x: Execution): string {
+  /** The shareable schedule string of an execution; `origin` says which search found it. */
+  scheduleOf(x: Execution, origin?: ScheduleOrigin): string {
     return encodeSchedule({
       scenarioId: this.scenario.id,
       scenarioVersion: this.scenario.version,
@@ -542,7 +542,8 @@ export class ControlledRun {
       rigFingerprint: this.fingerprint,
       steps: x.steps,
       outcome: x.outcome,
-      deviations: x.deviations,
+      ...(origin ? { origin } : {}),
+      choices: choicesFromDeviations(x.deviations, this.m.cpus.length),
     });
   }
 }

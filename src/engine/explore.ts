@@ -2,11 +2,11 @@
  * Exploration: many controlled executions of one scenario on one rig, until
  * the first failure or the budget. Also replay of a recorded schedule.
  */
-import { rigFingerprint, type Rig } from '../machine/rig.ts';
+import { logicalCpuCount, rigFingerprint, type Rig } from '../machine/rig.ts';
 import type { Scenario } from '../scenario/define.ts';
 import { ControlledRun, type Execution } from './controlled.ts';
 import type { RunSummary } from './outcome.ts';
-import { decodeSchedule, ScheduleError, type ScheduleRecord } from './schedule.ts';
+import { decodeSchedule, deviationsFromChoices, ScheduleError, type ScheduleOrigin, type ScheduleRecord } from './schedule.ts';
 import { DfsStrategy } from './strategies/dfs.ts';
 import { PctStrategy } from './strategies/pct.ts';
 import { RandomStrategy } from './strategies/random.ts';
@@ -76,6 +76,13 @@ export function makeStrategy(name: ExploreStrategy, seed: number, depth: number,
   }
 }
 
+/** The strategy as a schedule string names it: pct with its depth, dfs with its preemption bound. */
+function strategyDescription(name: ExploreStrategy, o: ExploreOptions): string {
+  if (name === 'pct') return `pct:${o.depth ?? DEFAULT_DEPTH}`;
+  if (name === 'dfs') return `dfs:${o.preemptionBound ?? DEFAULT_PREEMPTION_BOUND}`;
+  return name;
+}
+
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 export function explore(rig: Rig, scenario: Scenario, o: ExploreOptions = {}): RunSummary {
@@ -96,6 +103,7 @@ export function explore(rig: Rig, scenario: Scenario, o: ExploreOptions = {}): R
   const summary = (outcome: RunSummary['outcome']): RunSummary => ({
     scenario: scenario.id, rig: rig.id, strategy: strategyName, seed, schedulesRun, steps, elapsedMs: now() - t0, outcome,
   });
+  const origin = (index: number): ScheduleOrigin => ({ strategy: strategyDescription(strategyName, o), seed, index });
   for (let i = first; i < budget; i += stride) {
     if (o.shouldStop?.()) break;
     if (o.heartbeat) Atomics.add(o.heartbeat, 0, 1);
@@ -107,7 +115,7 @@ export function explore(rig: Rig, scenario: Scenario, o: ExploreOptions = {}): R
     schedulesRun++;
     steps += x.steps;
     if (x.outcome !== 'pass') {
-      return { ...summary(x.outcome), failure: { ...x.failure!, schedule: run.scheduleOf(x) }, failingSchedule: i };
+      return { ...summary(x.outcome), failure: { ...x.failure!, schedule: run.scheduleOf(x, origin(i)) }, failingSchedule: i };
     }
     if (o.onProgress && schedulesRun % every === 0) o.onProgress({ schedulesRun, steps, elapsedMs: now() - t0 });
   }
@@ -137,7 +145,7 @@ export function replay(rig: Rig, scenario: Scenario, schedule: string, options: 
   const rec = decodeSchedule(schedule);
   checkScheduleFits(rec, rig, scenario);
   const run = new ControlledRun(rig, scenario);
-  const strategy = new ReplayStrategy(rec.deviations, rec.steps);
+  const strategy = new ReplayStrategy(deviationsFromChoices(rec.choices, logicalCpuCount(rig)), rec.steps);
   strategy.newExecution(0);
   const t0 = now();
   let x = run.execute(strategy, options);

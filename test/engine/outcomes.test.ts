@@ -33,7 +33,7 @@ describe('outcomes', () => {
     expect(f.bugcheck!.meaning).toMatch(/recursive/);
     expect(f.cpu).toBe(0);
     expect(f.routine).toBe('receive in KeAcquireSpinLock');
-    expect(f.schedule).toMatch(/^rb1\./);
+    expect(f.schedule).toMatch(/^rb2\./);
     expect(f.cpus.map((c) => c.cpu)).toEqual([0, 1]);
     const cpu0 = f.cpus[0]!;
     expect(cpu0.irql).toBe(DISPATCH_LEVEL);

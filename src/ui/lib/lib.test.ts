@@ -93,9 +93,9 @@ describe('links', () => {
     expect(parseLink('?strategy=bogus&seed=-1').strategy).toBeUndefined();
     expect(parseLink('?scenario=a/b&engine=free&schedules=200&run=1')).toEqual({ scenario: 'a/b', engine: 'free', schedules: 200, run: true });
     expect(parseLink('?engine=fast').engine).toBeUndefined();
-    const link = replayLink('http://localhost:4173/?x=1#h', 'r', 'a/b', 'rb1.abc');
-    expect(link).toBe('http://localhost:4173/?rig=r&scenario=a%2Fb&schedule=rb1.abc');
-    expect(parseLink(new URL(link).search).schedule).toBe('rb1.abc');
+    const link = replayLink('http://localhost:4173/?x=1#h', 'r', 'a/b', 'rb2.abc');
+    expect(link).toBe('http://localhost:4173/?rig=r&scenario=a%2Fb&schedule=rb2.abc');
+    expect(parseLink(new URL(link).search).schedule).toBe('rb2.abc');
   });
 
   it('formats integers without Intl', () => {
