@@ -294,10 +294,20 @@ export class Machine {
     const key = a * 16 + op;
     if (changed || c.futileKey !== key || c.futileVal !== value) return this.futileFresh(c, key, value, changed);
     this.yielded = true;
-    if (c.steps !== c.futileAt + 1) return this.futileFresh(c, key, value, false);
-    c.futileAt = c.steps;
+    if (this.parksSpins) {
+      if (c.steps !== c.futileAt + 1) return this.futileFresh(c, key, value, false);
+      c.futileAt = c.steps;
+    }
     return ++c.futile >= SPIN_READS && this.futileSpin(c);
   }
+
+  /**
+   * True where OP_SPIN really puts a context to sleep (the controlled engine),
+   * so a guess needs the tight-loop proof above. Free-run runs OP_SPIN as a
+   * PAUSE — nothing parks, so nothing needs proving — and steps twin code
+   * without counting steps per context.
+   */
+  parksSpins = true;
 
   private futileFresh(c: ExecContext, key: number, value: number, changed: boolean): false {
     c.futileKey = key;
@@ -320,6 +330,8 @@ export class Machine {
 
   private futileSpin(c: ExecContext): boolean {
     if (!this.spinBlocking) return false;
+    // The OP_SPIN step the caller takes next is no step in between.
+    c.futileAt = c.steps + 1;
     this.guessed.add(c);
     return true;
   }
@@ -333,11 +345,6 @@ export class Machine {
    * watchdog, which the engine then reports as the stuck state it is.
    */
   private readonly guessed = new Set<ExecContext>();
-
-  /** True when some context sleeps on a guess (see resumeGuessedSpins). */
-  get hasGuessedSpins(): boolean {
-    return this.guessed.size !== 0;
-  }
 
   /** Wakes every guessed spinner (nothing else can run); false when there was none. */
   resumeGuessedSpins(): boolean {

@@ -110,6 +110,7 @@ export class FreeMachine extends Machine {
     self.memory = memory;
     self.words = words;
     self.shadow = shadow;
+    this.parksSpins = false;
   }
 
   get freeMemory(): FreeMemory {
