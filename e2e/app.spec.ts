@@ -249,7 +249,7 @@ test('a deadlock shows who waits on what', async ({ page }) => {
 });
 
 test('a mangled schedule in a link is refused with the reason', async ({ page }) => {
-  await openApp(page, `?rig=dual-opteron-240&scenario=${SCENARIO}&schedule=rb1.AQEYY2FuY2VsL25vLWV4Y2hhbmdl`);
+  await openApp(page, `?rig=dual-opteron-240&scenario=${SCENARIO}&schedule=rb2.AQEYY2FuY2VsL25vLWV4Y2hhbmdl`);
   await expect(page.getByRole('alert').filter({ hasText: 'could not complete' })).toContainText(/schedule is (truncated|malformed)|checksum/, { timeout: 30_000 });
   await expect(page.getByTestId('bugcheck')).toHaveCount(0);
 });
@@ -267,4 +267,10 @@ test('a link naming what is not here, or a setting out of range, runs nothing an
   await expect(page.getByTestId('outcome')).toHaveCount(0);
   await page.getByRole('tab', { name: 'History' }).click();
   await expect(page.getByText('No runs yet')).toBeVisible();
+});
+
+test('a schedule from an older Racebox (rb1) in a link is refused, not misreplayed', async ({ page }) => {
+  await openApp(page, `?rig=dual-opteron-240&scenario=${SCENARIO}&schedule=rb1.AQEYY2FuY2VsL25vLWV4Y2hhbmdl`);
+  await expect(page.getByRole('alert').filter({ hasText: 'could not complete' })).toContainText(/recorded by an older Racebox \(format rb1\)/, { timeout: 30_000 });
+  await expect(page.getByTestId('bugcheck')).toHaveCount(0);
 });

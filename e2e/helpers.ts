@@ -27,7 +27,7 @@ export async function pickScenario(page: Page, title: RegExp): Promise<void> {
 /** The schedule string shown with a failure. */
 export async function shownSchedule(page: Page): Promise<string> {
   const text = await page.locator('rb-run-result .schedule').first().textContent();
-  const m = /rb1\.[A-Za-z0-9_-]+/.exec(text ?? '');
+  const m = /rb2\.[A-Za-z0-9_-]+/.exec(text ?? '');
   if (!m) throw new Error(`no schedule shown (got ${JSON.stringify(text)})`);
   return m[0];
 }

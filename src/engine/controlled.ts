@@ -14,7 +14,7 @@ import { insertQueueDpc } from '../kernel/dpc.ts';
 import { Kernel } from '../kernel/kernel.ts';
 import type { Invariant, Scenario } from '../scenario/define.ts';
 import type { CpuSnapshot, Failure, OutcomeKind } from './outcome.ts';
-import { encodeSchedule } from './schedule.ts';
+import { choicesFromDeviations, encodeSchedule, type ScheduleOrigin } from './schedule.ts';
 import { asyncActor, isAsync } from './actor-checks.ts';
 import { checkEndOfRun, classifyFailure, failureAt, snapshotCpus, type FailureSite } from './failure.ts';
 import { placeActors, setUpRun, type ActorPlacement, type PlannedActor } from './instantiate.ts';
@@ -33,6 +33,13 @@ export interface Execution {
 }
 
 function* idle(): Routine<void> {}
+
+/**
+ * Steps a run may take past a watchdog, when guessed spinners had to be
+ * resumed in it, to reach the state where only they could run again: that
+ * state, not the watchdog, is then reported (it names who spins on what).
+ */
+const SPIN_DRAIN_STEPS = 1024;
 
 interface ActorPlan extends PlannedActor {
   arrival?: Arrival;
@@ -102,6 +109,9 @@ export class ControlledRun {
     this.m = new Machine(rig);
     this.k = new Kernel(this.m);
     this.choices = new Int32Array(2 * this.m.cpus.length + 64);
+    this.fair = new Int32Array(this.choices.length);
+    this.yieldAt = new Int32Array(this.m.cpus.length);
+    this.lastStep = new Int32Array(this.m.cpus.length);
     this.setupCtx = new ExecContext(-1, 'thread', 'setup', idle(), this.m.cpus[0]!, null);
     this.fingerprint = rigFingerprint(rig);
     this.plans = Object.entries(scenario.actors).map(([name, actor]) => {
@@ -225,6 +235,75 @@ export class ControlledRun {
     this.devViews = [];
   }
 
+  // ---- fair scheduling ------------------------------------------------------------------------
+
+  /**
+   * Fair scheduling after CHESS: Musuvathi and Qadeer, "Fair Stateless Model
+   * Checking", PLDI 2008. A step that changes nothing and observes nothing
+   * new (Machine.yielded: a repeated futile read, a PAUSE, a wait satisfied at
+   * once) is a yield: the CPU that made it is not offered again until every
+   * other CPU that can step has stepped since. Without it, a strategy that
+   * keeps one CPU running — PCT's strict priorities, DFS's default of
+   * continuing the current choice — starves the CPU that would end a poll
+   * loop, and reports a hang no machine would show. The rule depends only on
+   * the run, so strategies, replay and DFS's tree all see the same choices.
+   *
+   * yieldAt[cpu]: the step of that CPU's yield, -1 once it has made a step
+   * that was not one. lastStep[cpu]: its latest step, kept only while some
+   * yield is pending (steps before it are all older than any pending yield).
+   */
+  private yieldAt: Int32Array;
+  private lastStep: Int32Array;
+  private yielders = 0;
+  /** The choices offered when a yield holds some back. */
+  private fair: Int32Array;
+
+  private afterStep(strategy: Strategy, c: number, n: number, step: number): void {
+    const m = this.m;
+    if (c < n) {
+      if (m.yielded) {
+        if (this.yieldAt[c]! < 0) this.yielders++;
+        this.yieldAt[c] = step;
+        if (strategy.yielded !== undefined) strategy.yielded(c);
+      } else if (this.yieldAt[c]! >= 0) {
+        this.yieldAt[c] = -1;
+        this.yielders--;
+      }
+      this.lastStep[c] = step;
+    }
+    m.yielded = false;
+  }
+
+  /** Fills this.fair with the choices not held back by a yield; returns how many (all of them, if every one is). */
+  private fairChoices(count: number, n: number): number {
+    const ch = this.choices;
+    if (this.fair.length < ch.length) this.fair = new Int32Array(ch.length);
+    const out = this.fair;
+    let k = 0;
+    for (let i = 0; i < count; i++) {
+      const id = ch[i]!;
+      if (id < n && this.yieldAt[id]! >= 0 && this.owesTurn(id, count, n)) continue;
+      out[k++] = id;
+    }
+    if (k === 0) {
+      out.set(ch.subarray(0, count));
+      return count;
+    }
+    return k;
+  }
+
+  /** True when some other CPU that can step now has not stepped since `cpu` yielded. */
+  private owesTurn(cpu: number, count: number, n: number): boolean {
+    const ch = this.choices;
+    const since = this.yieldAt[cpu]!;
+    for (let j = 0; j < count; j++) {
+      const u = ch[j]!;
+      if (u >= n) break;
+      if (u !== cpu && this.lastStep[u]! < since) return true;
+    }
+    return false;
+  }
+
   /** Runs one execution to its end under `strategy` (which has had newExecution called). */
   execute(strategy: Strategy, options?: { trace?: boolean }): Execution {
     const m = this.m;
@@ -266,19 +345,39 @@ export class ControlledRun {
     const cpus = m.cpus;
     const n = cpus.length;
     const maxSteps = this.rig.watchdog.maxSteps;
+    let limit = maxSteps;
     let current = -1;
+    /** Guessed spinners resumed in this run (see Machine.resumeGuessedSpins). */
+    let resumes = 0;
+    /** The watchdog fired while guessed spinners kept being resumed: the next stuck state is the report. */
+    let draining = false;
+    this.yieldAt.fill(-1);
+    this.yielders = 0;
+    m.yielded = false;
     for (;;) {
       const count = this.enumerate();
       if (count === 0) {
         if (m.live === 0) return undefined;
-        if (m.resumeGuessedSpins()) continue;
-        return this.stuck();
+        if (!draining && m.resumeGuessedSpins()) {
+          resumes++;
+          continue;
+        }
+        return this.stuck(draining ? resumes : 0);
       }
       let c: number;
       if (count === 1) c = this.choices[0]!;
       else {
-        c = strategy.next(this.choices, count, current, m.step);
-        if (c !== defaultChoice(this.choices, count, current)) this.record(m.step, c);
+        let choices = this.choices;
+        let k = count;
+        if (this.yielders !== 0) {
+          k = this.fairChoices(count, n);
+          choices = this.fair;
+        }
+        if (k === 1) c = choices[0]!;
+        else {
+          c = strategy.next(choices, k, current, m.step);
+          if (c !== defaultChoice(choices, k, current)) this.record(m.step, c);
+        }
       }
       current = c;
       if (c < n) m.stepCpu(cpus[c]!);
@@ -286,25 +385,57 @@ export class ControlledRun {
         if (recorder) recorder.onEvent(c);
         this.performOther(c);
       }
-      if (++m.step >= maxSteps) return this.watchdogHang(maxSteps);
-      if ((m.step & 255) === 0) {
+      if (m.yielded || this.yielders !== 0) this.afterStep(strategy, c, n, m.step);
+      if (++m.step >= limit) {
+        if (draining || resumes === 0) return this.watchdogHang(maxSteps);
+        draining = true;
+        limit = m.step + SPIN_DRAIN_STEPS;
+      }
+      if ((m.step & 255) === 0 && !draining) {
         const cpu = m.dpcWatchdogExpired();
-        if (cpu) return this.dpcWatchdogHang(cpu);
+        if (cpu) {
+          if (resumes === 0) return this.dpcWatchdogHang(cpu);
+          draining = true;
+          limit = m.step + SPIN_DRAIN_STEPS;
+        }
       }
     }
   }
 
-  private stuck(): Omit<Failure, 'schedule'> {
+  /**
+   * Nothing can run. `resumes` > 0: only guessed spinners could, and they were
+   * resumed that often, each time re-reading the same value, until a watchdog
+   * ended the run — the report says so.
+   */
+  private stuck(resumes: number): Omit<Failure, 'schedule'> {
     const m = this.m;
     const stuck = m.diagnoseStuck();
     const stuckCtx = m.blocked[0];
-    const failure = this.failure(stuck.kind, stuck.message, stuckCtx ? stuckCtx.cpu.index : (m.online[0]?.index ?? 0), stuckCtx);
+    const message = resumes === 0
+      ? stuck.message
+      : `${stuck.message} (each spin was resumed ${resumes} times and read the same value again every time, for ${m.step} steps: past the ${this.watchdogName()})`;
+    const failure = this.failure(stuck.kind, message, stuckCtx ? stuckCtx.cpu.index : (m.online[0]?.index ?? 0), stuckCtx);
     failure.waits = stuck.waits;
     return failure;
   }
 
+  private watchdogName(): string {
+    const m = this.m;
+    return m.step >= this.rig.watchdog.maxSteps ? `${this.rig.watchdog.maxSteps}-step watchdog` : `DPC watchdog (${this.rig.watchdog.dpcTimeoutSteps} steps at DISPATCH_LEVEL)`;
+  }
+
   private watchdogHang(maxSteps: number): Omit<Failure, 'schedule'> {
-    return this.failure('hang', `watchdog: the run did not finish within ${maxSteps} steps (livelock, or a loop that never ends)`, this.m.cpu?.index ?? 0);
+    const m = this.m;
+    const spinning: string[] = [];
+    for (const cpu of m.online) {
+      // A CPU whose latest step was a yield is looping without progress (see afterStep).
+      const top = cpu.top;
+      if (top === undefined || this.yieldAt[cpu.index]! < 0) continue;
+      const what = top.futileKey !== 0 ? `keeps reading ${m.nameOf(Math.floor(top.futileKey / 16))}` : 'keeps yielding';
+      spinning.push(`${top.kind} '${top.name}' on CPU ${cpu.index} ${what} with nothing changing`);
+    }
+    const detail = spinning.length ? ` — ${spinning.join('; ')}` : '';
+    return this.failure('hang', `watchdog: the run did not finish within ${maxSteps} steps (livelock, or a loop that never ends)${detail}`, this.m.cpu?.index ?? 0);
   }
 
   private dpcWatchdogHang(cpu: LogicalCpu): Omit<Failure, 'schedule'> {
@@ -336,8 +467,8 @@ export class ControlledRun {
     return snapshotCpus(this.m);
   }
 
-  /** The shareable schedule string of an execution. */
-  scheduleOf(x: Execution): string {
+  /** The shareable schedule string of an execution; `origin` says which search found it. */
+  scheduleOf(x: Execution, origin?: ScheduleOrigin): string {
     return encodeSchedule({
       scenarioId: this.scenario.id,
       scenarioVersion: this.scenario.version,
@@ -345,7 +476,8 @@ export class ControlledRun {
       rigFingerprint: this.fingerprint,
       steps: x.steps,
       outcome: x.outcome,
-      deviations: x.deviations,
+      ...(origin ? { origin } : {}),
+      choices: choicesFromDeviations(x.deviations, this.m.cpus.length),
     });
   }
 }

@@ -3,13 +3,13 @@
  * the first failure or the budget. Also replay of a recorded schedule.
  */
 import { presetRig } from '../machine/presets.ts';
-import { rigDifferences, rigFingerprint, type Rig } from '../machine/rig.ts';
+import { logicalCpuCount, rigDifferences, rigFingerprint, type Rig } from '../machine/rig.ts';
 import { clip } from '../machine/text.ts';
 import type { Scenario } from '../scenario/define.ts';
 import { ControlledRun, type Execution } from './controlled.ts';
 import { IntrinsicsGuard, pollutionMessage } from './intrinsics.ts';
 import type { Failure, RunSummary } from './outcome.ts';
-import { decodeSchedule, ScheduleError, type ScheduleRecord } from './schedule.ts';
+import { decodeSchedule, deviationsFromChoices, ScheduleError, type ScheduleOrigin, type ScheduleRecord } from './schedule.ts';
 import { DfsStrategy } from './strategies/dfs.ts';
 import { PctStrategy } from './strategies/pct.ts';
 import { RandomStrategy } from './strategies/random.ts';
@@ -79,6 +79,13 @@ export function makeStrategy(name: ExploreStrategy, seed: number, depth: number,
   }
 }
 
+/** The strategy as a schedule string names it: pct with its depth, dfs with its preemption bound. */
+function strategyDescription(name: ExploreStrategy, o: ExploreOptions): string {
+  if (name === 'pct') return `pct:${o.depth ?? DEFAULT_DEPTH}`;
+  if (name === 'dfs') return `dfs:${o.preemptionBound ?? DEFAULT_PREEMPTION_BOUND}`;
+  return name;
+}
+
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 /**
@@ -136,6 +143,7 @@ function exploreSchedules(rig: Rig, scenario: Scenario, o: ExploreOptions): RunS
   const summary = (outcome: RunSummary['outcome']): RunSummary => ({
     scenario: scenario.id, rig: rig.id, strategy: strategyName, seed, schedulesRun, steps, elapsedMs: now() - t0, outcome,
   });
+  const origin = (index: number): ScheduleOrigin => ({ strategy: strategyDescription(strategyName, o), seed, index });
   for (let i = first; i < budget; i += stride) {
     if (o.shouldStop?.()) break;
     if (o.heartbeat) Atomics.add(o.heartbeat, 0, 1);
@@ -147,7 +155,7 @@ function exploreSchedules(rig: Rig, scenario: Scenario, o: ExploreOptions): RunS
     schedulesRun++;
     steps += x.steps;
     if (x.outcome !== 'pass') {
-      return { ...summary(x.outcome), failure: { ...x.failure!, schedule: run.scheduleOf(x) }, failingSchedule: i };
+      return { ...summary(x.outcome), failure: { ...x.failure!, schedule: run.scheduleOf(x, origin(i)) }, failingSchedule: i };
     }
     if (o.onProgress && schedulesRun % every === 0) o.onProgress({ schedulesRun, steps, elapsedMs: now() - t0 });
   }
@@ -220,7 +228,7 @@ export function replay(rig: Rig, scenario: Scenario, schedule: string, options: 
 
 function replayChecked(rig: Rig, scenario: Scenario, schedule: string, rec: ScheduleRecord, options: { trace?: boolean }): ReplayResult {
   const run = new ControlledRun(rig, scenario);
-  const strategy = new ReplayStrategy(rec.deviations, rec.steps);
+  const strategy = new ReplayStrategy(deviationsFromChoices(rec.choices, logicalCpuCount(rig)), rec.steps);
   strategy.newExecution(0);
   const t0 = now();
   let x = run.execute(strategy, options);

@@ -1,16 +1,52 @@
 /**
- * Schedules as compact, versioned, URL-safe strings: "rb1." + base64url of
- * a varint record (scenario id and version, rig id and fingerprint, the run's
- * length and outcome, and the steps where the engine chose something other
- * than its default), closed by a CRC-32 so a truncated or mangled string is
+ * Schedules as compact, versioned, URL-safe strings (format rb2, see
+ * docs/schedules.md): "rb2." + base64url of a varint record — a header of
+ * tagged fields (scenario id and version, rig id and fingerprint, the run's
+ * length and outcome, and where the schedule came from: strategy or
+ * portfolio member, seed, schedule index, a hand-made prefix) and the choices
+ * where the engine did something other than its default, each a (step, kind,
+ * operands) entry — closed by a CRC-32, so a truncated or mangled string is
  * refused with a reason instead of replaying something else.
+ *
+ * Room to grow without another format: a header field a reader does not know
+ * is skipped unless its tag says it is critical (then the string is refused);
+ * a choice kind a reader does not know is refused by number.
  */
-import { quote } from '../machine/text.ts';
 import type { OutcomeKind } from './outcome.ts';
 
-export const SCHEDULE_PREFIX = 'rb1.';
-const FORMAT_VERSION = 1;
+export const SCHEDULE_PREFIX = 'rb2.';
+const FORMAT_VERSION = 2;
 const OUTCOMES: OutcomeKind[] = ['pass', 'bugcheck', 'deadlock', 'hang', 'invariant', 'error'];
+
+/** What the engine chose at one step, where that differs from its default. */
+export type ScheduleChoice =
+  /** Step this CPU's top context. */
+  | { step: number; kind: 'cpu'; cpu: number }
+  /** End the running thread's quantum on this CPU. */
+  | { step: number; kind: 'quantum-end'; cpu: number }
+  /** Fire asynchronous event `event`: its index in the run's event list (DPC and interrupt arrivals, wait timeouts, in creation order). */
+  | { step: number; kind: 'event'; event: number }
+  /** Expire timer `timer` (reserved: this engine models wait timeouts as events). */
+  | { step: number; kind: 'timer'; timer: number }
+  /** Make store-buffer entry `entry` of a CPU visible to the others (reserved for the weak-memory model). */
+  | { step: number; kind: 'store-flush'; cpu: number; entry: number };
+
+export type ChoiceKind = ScheduleChoice['kind'];
+
+/** Choice kinds on the wire; kind 7 escapes to a numbered extension kind. */
+const KIND_CODES: Record<ChoiceKind, number> = { cpu: 0, 'quantum-end': 1, event: 2, timer: 3, 'store-flush': 4 };
+const EXTENDED_KIND = 7;
+
+/** Where a schedule came from. */
+export interface ScheduleOrigin {
+  /** Strategy name (random, pct, dfs, portfolio, …). */
+  strategy: string;
+  /** The portfolio member that found it (e.g. "pct:3"), when a portfolio ran. */
+  member?: string;
+  seed?: number;
+  /** Schedule index within the exploration. */
+  index?: number;
+}
 
 export interface ScheduleRecord {
   scenarioId: string;
@@ -19,8 +55,11 @@ export interface ScheduleRecord {
   rigFingerprint: number;
   steps: number;
   outcome: OutcomeKind;
-  /** (step, choice) pairs, steps ascending. */
-  deviations: Int32Array;
+  origin?: ScheduleOrigin;
+  /** The first this-many choices were picked by hand; a search continued from there. */
+  handMadePrefix?: number;
+  /** Steps ascending, at most one choice per step. */
+  choices: ScheduleChoice[];
 }
 
 export class ScheduleError extends Error {
@@ -33,6 +72,29 @@ export class ScheduleError extends Error {
     this.name = 'ScheduleError';
   }
 }
+
+/**
+ * Header field ids. On the wire a tag is id·2 + critical: a reader that meets
+ * an unknown critical field refuses the string, an unknown other field is skipped.
+ */
+const F_SCENARIO_ID = 1;
+const F_SCENARIO_VERSION = 2;
+const F_RIG_ID = 3;
+const F_RIG_FINGERPRINT = 4;
+const F_STEPS = 5;
+const F_OUTCOME = 6;
+const F_STRATEGY = 7;
+const F_MEMBER = 8;
+const F_SEED = 9;
+const F_INDEX = 10;
+const F_HAND_MADE_PREFIX = 11;
+const REQUIRED = [F_SCENARIO_ID, F_SCENARIO_VERSION, F_RIG_ID, F_RIG_FINGERPRINT, F_STEPS, F_OUTCOME];
+const FIELD_NAMES: Record<number, string> = {
+  [F_SCENARIO_ID]: 'scenario id', [F_SCENARIO_VERSION]: 'scenario version', [F_RIG_ID]: 'rig id',
+  [F_RIG_FINGERPRINT]: 'rig fingerprint', [F_STEPS]: 'steps', [F_OUTCOME]: 'outcome',
+  [F_STRATEGY]: 'strategy', [F_MEMBER]: 'portfolio member', [F_SEED]: 'seed', [F_INDEX]: 'schedule index',
+  [F_HAND_MADE_PREFIX]: 'hand-made prefix',
+};
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -81,6 +143,11 @@ class Writer {
     this.buf.set(b, this.len);
     this.len += b.length;
   }
+  raw(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
   bytes(): Uint8Array {
     return this.buf.subarray(0, this.len);
   }
@@ -88,9 +155,19 @@ class Writer {
 
 class Reader {
   pos = 0;
-  constructor(private readonly b: Uint8Array) {}
   /** The part being read, named in errors. */
   field = 'schedule';
+  constructor(private readonly b: Uint8Array) {}
+  get left(): number {
+    return this.b.length - this.pos;
+  }
+  sub(n: number): Reader {
+    if (n > this.left) throw new ScheduleError(`schedule is truncated (in its ${this.field})`, this.field);
+    const r = new Reader(this.b.subarray(this.pos, this.pos + n));
+    r.field = this.field;
+    this.pos += n;
+    return r;
+  }
   byte(): number {
     if (this.pos >= this.b.length) throw new ScheduleError(`schedule is truncated (in its ${this.field})`, this.field);
     return this.b[this.pos++]!;
@@ -150,27 +227,68 @@ function fromBase64Url(s: string): Uint8Array {
   return out;
 }
 
+/** A header field: tag, length, value (written by `value` into a scratch writer). */
+function field(w: Writer, id: number, critical: boolean, value: (v: Writer) => void): void {
+  const v = new Writer();
+  value(v);
+  w.varint(id * 2 + (critical ? 1 : 0));
+  w.varint(v.len);
+  w.raw(v.bytes());
+}
+
 export function encodeSchedule(r: ScheduleRecord): string {
   const w = new Writer();
   w.byte(FORMAT_VERSION);
-  w.varint(r.scenarioVersion);
-  w.str(r.scenarioId);
-  w.str(r.rigId);
-  w.u32(r.rigFingerprint);
-  w.varint(r.steps);
-  w.byte(OUTCOMES.indexOf(r.outcome));
-  const n = r.deviations.length / 2;
-  w.varint(n);
+  field(w, F_SCENARIO_ID, true, (v) => v.str(r.scenarioId));
+  field(w, F_SCENARIO_VERSION, true, (v) => v.varint(r.scenarioVersion));
+  field(w, F_RIG_ID, true, (v) => v.str(r.rigId));
+  field(w, F_RIG_FINGERPRINT, true, (v) => v.u32(r.rigFingerprint));
+  field(w, F_STEPS, true, (v) => v.varint(r.steps));
+  field(w, F_OUTCOME, true, (v) => v.byte(OUTCOMES.indexOf(r.outcome)));
+  const o = r.origin;
+  if (o) {
+    field(w, F_STRATEGY, false, (v) => v.str(o.strategy));
+    if (o.member !== undefined) field(w, F_MEMBER, false, (v) => v.str(o.member!));
+    if (o.seed !== undefined) field(w, F_SEED, false, (v) => v.varint(o.seed!));
+    if (o.index !== undefined) field(w, F_INDEX, false, (v) => v.varint(o.index!));
+  }
+  if (r.handMadePrefix !== undefined) field(w, F_HAND_MADE_PREFIX, false, (v) => v.varint(r.handMadePrefix!));
+  w.varint(0);
+  w.varint(r.choices.length);
   let prev = 0;
-  for (let i = 0; i < n; i++) {
-    const step = r.deviations[2 * i]!;
-    w.varint(step - prev);
-    w.varint(r.deviations[2 * i + 1]!);
-    prev = step;
+  for (const c of r.choices) {
+    if (c.step < prev) throw new ScheduleError(`cannot encode a schedule whose choices are not in step order (step ${c.step} after ${prev})`);
+    w.varint(c.step - prev);
+    prev = c.step;
+    // The first operand shares a varint with the kind: one byte for a CPU below 16.
+    switch (c.kind) {
+      case 'cpu':
+      case 'quantum-end':
+        w.varint(c.cpu * 8 + KIND_CODES[c.kind]);
+        break;
+      case 'event':
+        w.varint(c.event * 8 + KIND_CODES.event);
+        break;
+      case 'timer':
+        w.varint(c.timer * 8 + KIND_CODES.timer);
+        break;
+      case 'store-flush':
+        w.varint(c.cpu * 8 + KIND_CODES['store-flush']);
+        w.varint(c.entry);
+        break;
+    }
   }
   const body = w.bytes();
   w.u32(crc32(body));
   return SCHEDULE_PREFIX + toBase64Url(w.bytes());
+}
+
+/** The format of a schedule string: 'current' (this version replays it), 'older', 'newer', or 'none' (not a Racebox schedule). */
+export function scheduleFormat(text: string): 'current' | 'older' | 'newer' | 'none' {
+  const m = /^rb(\d+)\./.exec(text.trim());
+  if (!m) return 'none';
+  const v = Number(m[1]);
+  return v === FORMAT_VERSION ? 'current' : v < FORMAT_VERSION ? 'older' : 'newer';
 }
 
 /** Longest schedule string decoded (a run of 100 million steps with a switch every few steps fits). */
@@ -180,10 +298,11 @@ export function decodeSchedule(text: string): ScheduleRecord {
   if (typeof text !== 'string') throw new ScheduleError('a schedule must be text', 'schedule');
   if (text.length > MAX_SCHEDULE_CHARS) throw new ScheduleError(`schedule is too long (${text.length} characters; at most ${MAX_SCHEDULE_CHARS})`, 'schedule');
   const s = text.trim();
-  if (!s.startsWith('rb')) throw new ScheduleError('not a Racebox schedule (it should start with "rb1.")', 'prefix');
-  if (!s.startsWith(SCHEDULE_PREFIX)) {
-    throw new ScheduleError(`schedule format ${quote(s.slice(0, Math.max(0, s.indexOf('.') + 1)), 16)} is not supported by this version (expected "${SCHEDULE_PREFIX}")`, 'prefix');
-  }
+  const format = scheduleFormat(s);
+  if (format === 'none') throw new ScheduleError(`not a Racebox schedule (it should start with "${SCHEDULE_PREFIX}")`, 'prefix');
+  const name = s.slice(0, s.indexOf('.'));
+  if (format === 'older') throw new ScheduleError(`this schedule was recorded by an older Racebox (format ${name}); run the scenario again to get a new one`, 'prefix');
+  if (format === 'newer') throw new ScheduleError(`this schedule was recorded by a newer Racebox (format ${name}); this version reads ${SCHEDULE_PREFIX.slice(0, -1)}`, 'prefix');
   const payload = s.slice(SCHEDULE_PREFIX.length);
   const bytes = fromBase64Url(payload);
   // base64 leaves unused bits in the last character: a string that is not the canonical encoding was altered.
@@ -195,36 +314,120 @@ export function decodeSchedule(text: string): ScheduleRecord {
   const b = new Reader(body);
   b.field = 'format version';
   const version = b.byte();
-  if (version !== FORMAT_VERSION) throw new ScheduleError(`schedule format ${version} is not supported`, b.field);
-  b.field = 'scenario version';
-  const scenarioVersion = b.varint();
-  b.field = 'scenario id';
-  const scenarioId = b.str();
-  b.field = 'rig id';
-  const rigId = b.str();
-  b.field = 'rig fingerprint';
-  const rigFingerprint = b.u32();
-  b.field = 'steps';
-  const steps = b.varint();
-  b.field = 'outcome';
-  const outcome = OUTCOMES[b.byte()];
-  if (!outcome) throw new ScheduleError('schedule is malformed (unknown outcome)', b.field);
-  b.field = 'switches';
+  if (version !== FORMAT_VERSION) throw new ScheduleError(`schedule is malformed (format byte ${version} under the ${SCHEDULE_PREFIX} prefix)`, 'format version');
+  b.field = 'header';
+  const rec = readHeader(b);
+  b.field = 'choices';
   const n = b.varint();
-  if (n > body.length) throw new ScheduleError('schedule is malformed (too many switches for its length)', b.field);
-  const deviations = new Int32Array(2 * n);
+  if (n > body.length) throw new ScheduleError('schedule is malformed (more choices than it has bytes)', 'choices');
   let step = 0;
   for (let i = 0; i < n; i++) {
-    // Steps and choices are stored in an Int32Array: a larger value would wrap.
-    b.field = 'switch step';
-    step += b.varint(INT32_MAX);
-    if (step > INT32_MAX) throw new ScheduleError(`schedule is malformed (a switch at step ${step}; at most ${INT32_MAX})`, b.field);
-    deviations[2 * i] = step;
-    b.field = 'switch choice';
-    deviations[2 * i + 1] = b.varint(INT32_MAX);
+    step += b.varint();
+    if (i > 0 && step === rec.choices[i - 1]!.step) throw new ScheduleError(`schedule is malformed (two choices at step ${step})`, 'choices');
+    rec.choices.push(readChoice(b, step));
   }
   if (b.pos !== body.length) throw new ScheduleError('schedule is malformed (trailing bytes)', 'payload');
-  return { scenarioId, scenarioVersion, rigId, rigFingerprint, steps, outcome, deviations };
+  if (rec.handMadePrefix !== undefined && rec.handMadePrefix > n) throw new ScheduleError(`schedule is malformed (a hand-made prefix of ${rec.handMadePrefix} choices, but only ${n} choices)`, 'choices');
+  if (n > 0 && rec.choices[n - 1]!.step > rec.steps) throw new ScheduleError(`schedule is malformed (a choice at step ${rec.choices[n - 1]!.step} of a ${rec.steps}-step run)`, 'choices');
+  return rec;
 }
 
-const INT32_MAX = 0x7fffffff;
+function readHeader(b: Reader): ScheduleRecord {
+  const seen = new Set<number>();
+  const rec: Partial<ScheduleRecord> & { choices: ScheduleChoice[] } = { choices: [] };
+  const origin: Partial<ScheduleOrigin> = {};
+  for (;;) {
+    const tag = b.varint();
+    if (tag === 0) break;
+    const id = Math.floor(tag / 2);
+    const len = b.varint();
+    const v = b.sub(len);
+    v.field = FIELD_NAMES[id] ?? 'header';
+    if (seen.has(id)) throw new ScheduleError(`schedule is malformed (header field ${id} appears twice)`, 'header');
+    seen.add(id);
+    switch (id) {
+      case F_SCENARIO_ID: rec.scenarioId = v.str(); break;
+      case F_SCENARIO_VERSION: rec.scenarioVersion = v.varint(); break;
+      case F_RIG_ID: rec.rigId = v.str(); break;
+      case F_RIG_FINGERPRINT: rec.rigFingerprint = v.u32(); break;
+      case F_STEPS: rec.steps = v.varint(); break;
+      case F_OUTCOME: {
+        const o = OUTCOMES[v.byte()];
+        if (!o) throw new ScheduleError('schedule is malformed (unknown outcome)', 'header');
+        rec.outcome = o;
+        break;
+      }
+      case F_STRATEGY: origin.strategy = v.str(); break;
+      case F_MEMBER: origin.member = v.str(); break;
+      case F_SEED: origin.seed = v.varint(); break;
+      case F_INDEX: origin.index = v.varint(); break;
+      case F_HAND_MADE_PREFIX: rec.handMadePrefix = v.varint(); break;
+      default:
+        if (tag % 2 === 1) throw new ScheduleError(`this schedule needs header field ${id}, which this version of Racebox does not know; update Racebox to replay it`, 'header');
+        continue;
+    }
+    if (v.left !== 0) throw new ScheduleError(`schedule is malformed (header field ${id} is longer than its value)`, 'header');
+  }
+  for (const id of REQUIRED) if (!seen.has(id)) throw new ScheduleError(`schedule is malformed (no ${FIELD_NAMES[id]})`, 'header');
+  if (origin.strategy !== undefined) rec.origin = origin as ScheduleOrigin;
+  else if (Object.keys(origin).length !== 0) throw new ScheduleError('schedule is malformed (an origin without a strategy)', 'header');
+  return rec as ScheduleRecord;
+}
+
+function readChoice(b: Reader, step: number): ScheduleChoice {
+  const head = b.varint();
+  const kind = head % 8;
+  const a = Math.floor(head / 8);
+  switch (kind) {
+    case 0: return { step, kind: 'cpu', cpu: a };
+    case 1: return { step, kind: 'quantum-end', cpu: a };
+    case 2: return { step, kind: 'event', event: a };
+    case 3: return { step, kind: 'timer', timer: a };
+    case 4: return { step, kind: 'store-flush', cpu: a, entry: b.varint() };
+    case EXTENDED_KIND:
+      throw new ScheduleError(`this schedule uses choice kind ${8 + a} at step ${step}, which this version of Racebox does not know; update Racebox to replay it`, 'choices');
+    default:
+      throw new ScheduleError(`this schedule uses choice kind ${kind} at step ${step}, which this version of Racebox does not know; update Racebox to replay it`, 'choices');
+  }
+}
+
+/**
+ * The engine's (step, choice id) pairs as schedule choices. A choice id is a
+ * CPU (0..n-1), a quantum end on CPU i (n+i) or async event j (2n+j), for a
+ * rig of n logical CPUs.
+ */
+export function choicesFromDeviations(deviations: Int32Array, cpuCount: number): ScheduleChoice[] {
+  const out: ScheduleChoice[] = [];
+  for (let i = 0; i + 1 < deviations.length; i += 2) {
+    const step = deviations[i]!;
+    const c = deviations[i + 1]!;
+    if (c < cpuCount) out.push({ step, kind: 'cpu', cpu: c });
+    else if (c < 2 * cpuCount) out.push({ step, kind: 'quantum-end', cpu: c - cpuCount });
+    else out.push({ step, kind: 'event', event: c - 2 * cpuCount });
+  }
+  return out;
+}
+
+/** Schedule choices as the engine's (step, choice id) pairs; refuses what this engine cannot replay. */
+export function deviationsFromChoices(choices: readonly ScheduleChoice[], cpuCount: number): Int32Array {
+  const out = new Int32Array(2 * choices.length);
+  choices.forEach((c, i) => {
+    let id: number;
+    switch (c.kind) {
+      case 'cpu':
+      case 'quantum-end':
+        if (c.cpu >= cpuCount) throw new ScheduleError(`schedule names CPU ${c.cpu} at step ${c.step}; this rig has ${cpuCount}`);
+        id = c.kind === 'cpu' ? c.cpu : cpuCount + c.cpu;
+        break;
+      case 'event':
+        id = 2 * cpuCount + c.event;
+        break;
+      default:
+        throw new ScheduleError(`this schedule has a '${c.kind}' choice at step ${c.step}, which this engine cannot replay`);
+    }
+    if (id > 0x7fffffff) throw new ScheduleError(`schedule is malformed (choice at step ${c.step} is out of range)`);
+    out[2 * i] = c.step;
+    out[2 * i + 1] = id;
+  });
+  return out;
+}

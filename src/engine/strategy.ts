@@ -14,6 +14,13 @@ export interface Strategy {
    * the previous choice (-1 at the start) and `step` the global step number.
    */
   next(choices: Int32Array, count: number, current: number, step: number): number;
+  /**
+   * Called after CPU `cpu` made a step that was a yield (it changed nothing
+   * and saw nothing new: see Machine.yielded). A strategy with priorities
+   * lowers the CPU's (fair scheduling); the engine already holds it back for
+   * one turn of every other CPU.
+   */
+  yielded?(cpu: number): void;
   /** Called when an execution ends, with the steps it took. */
   endExecution?(steps: number): void;
 }

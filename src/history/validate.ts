@@ -87,7 +87,8 @@ export const failureCheck: Check<Failure> = obj(
     invariant: opt(name),
     message: text,
     // Empty when the run cannot be replayed: a free-run failure, or a routine that never yielded.
-    schedule: str(LIMITS.schedule, { pattern: /^[A-Za-z0-9._~-]*$/, what: 'a URL-safe schedule string (empty when not replayable)' }),
+    // Any rbN format: a run recorded by an older Racebox stays in the history (its replay is refused with the reason).
+    schedule: str(LIMITS.schedule, { pattern: /^(rb[0-9]+\.[A-Za-z0-9_-]*)?$/, what: 'a schedule string (rb<format>. and base64url; empty when not replayable)' }),
     cpu: int(-1, MAX_LOGICAL_CPUS - 1),
     routine: name,
     source: opt(sourceSite),

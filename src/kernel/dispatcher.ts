@@ -371,6 +371,7 @@ export const dispatcherApi = {
     ctx.apiStack.push('KeDelayExecutionThread');
     if (interval === 0) {
       yield m.at(OP_PAUSE, 0);
+      m.notePause();
       ctx.apiStack.pop();
       return STATUS_SUCCESS;
     }

@@ -239,6 +239,7 @@ export const fastMutexApi = {
     }
     m.setIrql(cpu, old);
     yield m.at(OP_PAUSE, fastMutex);
+    m.notePause();
     ctx.apiStack.pop();
     return false;
   },

@@ -95,11 +95,13 @@ export const interlockedApi = {
   /** PAUSE: a hint inside a spin loop; a scheduling point that changes nothing. */
   *YieldProcessor(this: Kernel): Routine<void> {
     yield this.m.at(OP_PAUSE, 0);
+    this.m.notePause();
   },
 
   /** Busy-waits; modelled as one PAUSE. */
   *KeStallExecutionProcessor(this: Kernel, _microseconds: number): Routine<void> {
     yield this.m.at(OP_PAUSE, 0);
+    this.m.notePause();
   },
 };
 

@@ -24,7 +24,7 @@ import { BugCheck, verifierViolation } from '../machine/bugcheck.ts';
 import type { ExecContext, Thread } from '../machine/cpu.ts';
 import { DISPATCH_LEVEL, irqlName } from '../machine/irql.ts';
 import {
-  DH_SIGNAL_STATE, DH_TYPE, describeObject, dstate, EventSynchronizationObject, MutantObject, MUTANT_APC_DISABLE,
+  DH_SIGNAL_STATE, DH_TYPE, describeObject, dstate, EventNotificationObject, EventSynchronizationObject, MutantObject, MUTANT_APC_DISABLE,
   MUTANT_OWNER_THREAD, mutexOwner, objectAt, SemaphoreObject, type WaitTimerEvent,
 } from './dispatcher-object.ts';
 import type { Kernel } from './kernel.ts';
@@ -270,18 +270,24 @@ function beginWaitLocked(
     if (waitAll) {
       if (types.every((ty, i) => signaledFor(k, objects[i]!, ty, t))) {
         for (let i = 0; i < n; i++) satisfy(k, objects[i]!, types[i]!, t);
+        if (types.every((ty) => ty === EventNotificationObject)) m.yielded = true;
         return STATUS_SUCCESS;
       }
     } else {
       for (let i = 0; i < n; i++) {
         if (signaledFor(k, objects[i]!, types[i]!, t)) {
           satisfy(k, objects[i]!, types[i]!, t);
+          // Satisfied at once and nothing consumed: a poll, a yield for fair scheduling.
+          if (types[i] === EventNotificationObject) m.yielded = true;
           return STATUS_WAIT_0 + i;
         }
       }
     }
   }
-  if (timeout === 0) return STATUS_TIMEOUT;
+  if (timeout === 0) {
+    m.yielded = true;
+    return STATUS_TIMEOUT;
+  }
   const what = (): string => objects.map((a, i) => describeObject(k, a, types[i]!)).join(waitAll ? ' and ' : ' or ');
   if (t === null || ctx.kind !== 'thread') {
     const w = reason ?? objects.map((a, i) => describeObject(k, a, types[i]!)).join(', ');

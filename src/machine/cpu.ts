@@ -35,6 +35,8 @@ export class ExecContext {
   futile = 0;
   futileKey = 0;
   futileVal = 0;
+  /** `steps` at the last futile access (a PAUSE right after one moves it on: see Machine.notePause). */
+  futileAt = 0;
   /** Times this context's presumed spin was resumed because nothing else could run (see Machine.resumeGuessedSpins). */
   spinRetries = 0;
 
@@ -71,6 +73,7 @@ export class ExecContext {
     this.futile = 0;
     this.futileKey = 0;
     this.futileVal = 0;
+    this.futileAt = 0;
     this.spinRetries = 0;
     return this;
   }

@@ -16,10 +16,12 @@ import { quote } from './text.ts';
 
 export { KERNEL_SHARED_WORDS } from './shared-state.ts';
 
-/** Identical futile reads of one word after which a scenario-level loop is treated as a spin-wait. */
+/**
+ * Identical futile accesses of one word, each the context's very next step
+ * after the one before (a PAUSE between them aside), after which a
+ * scenario-level loop is treated as a spin-wait.
+ */
 export const SPIN_READS = 6;
-/** How often a guessed spin is resumed when nothing else can run before it counts as stuck. */
-export const MAX_SPIN_RETRIES = 16;
 
 /** An asynchronous event the strategy may fire at any step while it is armed. */
 export interface AsyncEvent {
@@ -84,6 +86,13 @@ export class Machine implements SharedKernelState {
    * its choices only then: most steps change none of it.
    */
   stale = true;
+  /**
+   * Set by a step that changed no shared state and observed nothing new — a
+   * repeated futile read, a PAUSE, a wait satisfied at once with no side
+   * effect. The controlled engine reads and clears it after every step: such
+   * a step is a yield, and fair scheduling lets the others go first.
+   */
+  yielded = false;
   /** Contexts currently blocked in a spin. */
   readonly blocked: ExecContext[] = [];
   /** Contexts not yet finished (threads, DPCs and ISRs). */
@@ -130,6 +139,7 @@ export class Machine implements SharedKernelState {
     this.live = 0;
     this.step = 0;
     this.stale = true;
+    this.yielded = false;
     this.lockOwners.clear();
     this.names.clear();
     this.nextContextId = 0;
@@ -263,55 +273,91 @@ export class Machine implements SharedKernelState {
 
   /**
    * Scenario code that re-reads one word and sees the same value again and
-   * again, with nothing changing it, is spinning: after SPIN_READS identical
-   * futile accesses the caller yields OP_SPIN and sleeps until the word is
-   * written. Returns true when the caller should do so.
+   * again is spinning: after SPIN_READS identical futile accesses the caller
+   * yields OP_SPIN and sleeps until the word is written. Returns true when the
+   * caller should do so.
+   *
+   * Parking a context must not change what the program can do, so the guess
+   * is only made when the loop provably repeats the identical access with
+   * nothing in between: each futile access must be the context's very next
+   * step after the previous one (a PAUSE aside, see notePause). A loop that
+   * does anything else between its reads — takes and drops a lock, waits,
+   * signals — is never parked (it could be about to release what another
+   * processor needs); fair scheduling keeps it from starving the others.
    */
   noteFutile(a: number, op: number, value: number, changed: boolean): boolean {
     // Kept small (the rare paths are calls): it runs on every read, and free-run inlines it.
     const c = this.cur;
     const key = a * 16 + op;
     if (changed || c.futileKey !== key || c.futileVal !== value) return this.futileFresh(c, key, value, changed);
+    this.yielded = true;
+    if (this.parksSpins) {
+      if (c.steps !== c.futileAt + 1) return this.futileFresh(c, key, value, false);
+      c.futileAt = c.steps;
+    }
     return ++c.futile >= SPIN_READS && this.futileSpin(c);
   }
+
+  /**
+   * True where OP_SPIN really puts a context to sleep (the controlled engine),
+   * so a guess needs the tight-loop proof above. Free-run runs OP_SPIN as a
+   * PAUSE — nothing parks, so nothing needs proving — and steps twin code
+   * without counting steps per context.
+   */
+  parksSpins = true;
 
   private futileFresh(c: ExecContext, key: number, value: number, changed: boolean): false {
     c.futileKey = key;
     c.futileVal = value;
+    c.futileAt = c.steps;
     c.futile = changed ? 0 : 1;
     return false;
   }
 
+  /**
+   * A PAUSE (YieldProcessor, a stall): a yield for fair scheduling. Right
+   * after a futile access it does not count as something in between, so
+   * `while (*p == 0) YieldProcessor();` is still a tight spin.
+   */
+  notePause(): void {
+    this.yielded = true;
+    const c = this.cur;
+    if (c.futileAt === c.steps - 1) c.futileAt = c.steps;
+  }
+
   private futileSpin(c: ExecContext): boolean {
     if (!this.spinBlocking) return false;
+    // The OP_SPIN step the caller takes next is no step in between.
+    c.futileAt = c.steps + 1;
     this.guessed.add(c);
     return true;
   }
 
   /**
-   * Contexts put to sleep by the futile-read guess above, not by a kernel spin:
-   * a loop that polls a word a bounded number of times looks the same for a
-   * while. When nothing else can run, they are resumed (up to
-   * MAX_SPIN_RETRIES times each) so such a loop can finish; a real spin just
-   * goes back to sleep and, once out of retries, is reported as stuck.
+   * Contexts put to sleep by the futile-read guess above, not by a kernel spin.
+   * A guess is never the reason a run is reported stuck: when nothing else can
+   * run, every guessed spinner is resumed and the run goes on (a loop that
+   * polls a bounded number of times, with its counter in a local, then
+   * finishes). One that re-parks again and again is ended by the step or DPC
+   * watchdog, which the engine then reports as the stuck state it is.
    */
   private readonly guessed = new Set<ExecContext>();
 
+  /** Wakes every guessed spinner (nothing else can run); false when there was none. */
   resumeGuessedSpins(): boolean {
-    let resumed = false;
+    if (this.guessed.size === 0) return false;
     for (let i = this.blocked.length - 1; i >= 0; i--) {
       const c = this.blocked[i]!;
-      if (!this.guessed.has(c) || c.spinRetries >= MAX_SPIN_RETRIES) continue;
+      if (!this.guessed.has(c)) continue;
       c.spinRetries++;
       c.blockedOn = NOT_BLOCKED;
       c.futile = 0;
-      this.guessed.delete(c);
       this.blocked[i] = this.blocked[this.blocked.length - 1]!;
       this.blocked.pop();
-      resumed = true;
-      this.stale = true;
     }
-    return resumed;
+    this.guessed.clear();
+    this.stale = true;
+    return true;
   }
 
   // ---- contexts, threads, delivery ------------------------------------------------------------

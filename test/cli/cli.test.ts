@@ -63,7 +63,7 @@ describe.concurrent('racebox CLI', { timeout: 40_000 }, () => {
     for (const k of ['schedulesRun', 'steps', 'elapsedMs']) expect(typeof j[k]).toBe('number');
     expect(j.failure.bugcheck.params).toHaveLength(4);
     expect(typeof j.failure.message).toBe('string');
-    expect(j.failure.schedule).toMatch(/^rb1\.[A-Za-z0-9_-]+$/);
+    expect(j.failure.schedule).toMatch(/^rb2\.[A-Za-z0-9_-]+$/);
 
     // ... and that schedule replays to the same failure, with a trace
     const rep = await racebox(['replay', 'spinlock/recursive-acquire', '--rig', 'dual-opteron-240', '--schedule', j.failure.schedule, '--trace', '--json']);

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { MAX_SPIN_RETRIES, SPIN_READS } from '../../src/machine/machine.ts';
+import { SPIN_READS } from '../../src/machine/machine.ts';
 import { describe, expect, it } from 'vitest';
 import { explore } from '../../src/engine/explore.ts';
 import { ScenarioError } from '../../src/machine/bugcheck.ts';
@@ -33,7 +33,7 @@ describe('outcomes', () => {
     expect(f.bugcheck!.meaning).toMatch(/recursive/);
     expect(f.cpu).toBe(0);
     expect(f.routine).toBe('receive in KeAcquireSpinLock');
-    expect(f.schedule).toMatch(/^rb1\./);
+    expect(f.schedule).toMatch(/^rb2\./);
     expect(f.cpus.map((c) => c.cpu)).toEqual([0, 1]);
     const cpu0 = f.cpus[0]!;
     expect(cpu0.irql).toBe(DISPATCH_LEVEL);
@@ -188,15 +188,18 @@ describe('outcomes', () => {
     expect(x.failure!.message).toMatch(/watchdog: the run did not finish within 500 steps/);
   });
 
-  it('a scenario-level spin on a word nobody will write is recognised, not run to maxSteps', () => {
-    const x = runOnce(CHECKED_MP, scn({
+  it('a scenario-level spin on a word nobody will write is reported as the spin it is, once the watchdog ends it', () => {
+    const r = rig({ id: 'spin-wd', watchdog: { maxSteps: 3000 } });
+    const x = runOnce(r, scn({
       setup: (k) => ({ p: k.ExAllocatePool2(0, 4, 'P') }),
       actors: { waiter: { *run(k, s) { while ((yield* k.ReadNoFence(s.p)) === 0); } } },
     }));
     expect(x.outcome).toBe('hang');
-    // Recognised after a bounded number of guessed-spin retries, far below the 20,000-step watchdog.
-    expect(x.steps).toBeLessThan((SPIN_READS + 1) * (MAX_SPIN_RETRIES + 2));
+    // A guess never ends a run by itself: the spin is resumed until the step watchdog, then named.
+    expect(x.steps).toBeGreaterThanOrEqual(3000);
+    expect(x.steps).toBeLessThan(3000 + 4 * SPIN_READS);
     expect(x.failure!.waits![0]!.state).toMatch(/spins on p/);
+    expect(x.failure!.message).toMatch(/resumed \d+ times and read the same value again every time, for \d+ steps: past the 3000-step watchdog/);
   });
 
   it('free build: a CPU spinning at DISPATCH_LEVEL past the DPC watchdog is a hang naming 0x133', () => {

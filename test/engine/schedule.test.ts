@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ControlledRun, type Execution } from '../../src/engine/controlled.ts';
 import { checkScheduleFits, explore, makeStrategy, replay, type ExploreStrategy } from '../../src/engine/explore.ts';
-import { decodeSchedule, encodeSchedule, ScheduleError, SCHEDULE_PREFIX, type ScheduleRecord } from '../../src/engine/schedule.ts';
+import { choicesFromDeviations, crc32, decodeSchedule, deviationsFromChoices, encodeSchedule, scheduleFormat, ScheduleError, SCHEDULE_PREFIX, type ScheduleRecord } from '../../src/engine/schedule.ts';
 import type { Rig } from '../../src/machine/rig.ts';
 import type { Scenario } from '../../src/scenario/define.ts';
 import abba from '../../scenarios/spinlock/abba.ts';
@@ -19,7 +19,7 @@ function findFailure(r: Rig, s: Scenario, strategy: ExploreStrategy, seed: numbe
   for (let i = 0; i < budget; i++) {
     if (!st.newExecution(i)) break;
     const x = run.execute(st, { trace: true });
-    if (x.outcome !== 'pass') return { x: { ...x, deviations: x.deviations.slice() }, schedule: run.scheduleOf(x) };
+    if (x.outcome !== 'pass') return { x: { ...x, deviations: x.deviations.slice() }, schedule: run.scheduleOf(x, { strategy, seed, index: i }) };
   }
   throw new Error(`no failure of ${s.id} on ${r.id}`);
 }
@@ -32,16 +32,45 @@ describe('schedule strings', () => {
     rigFingerprint: 0xdeadbeef,
     steps: 123456,
     outcome: 'bugcheck',
-    deviations: Int32Array.from([0, 1, 5, 4, 300, 2, 70000, 35]),
+    origin: { strategy: 'portfolio', member: 'pct:4', seed: 7, index: 1_234_567 },
+    handMadePrefix: 2,
+    choices: [
+      { step: 0, kind: 'cpu', cpu: 1 },
+      { step: 5, kind: 'quantum-end', cpu: 3 },
+      { step: 300, kind: 'event', event: 2 },
+      { step: 301, kind: 'timer', timer: 40 },
+      { step: 70000, kind: 'store-flush', cpu: 15, entry: 6 },
+      { step: 70001, kind: 'cpu', cpu: 63 },
+    ],
   };
 
-  it('round-trip exactly, start with the version prefix and are URL-safe', () => {
+  it('round-trip exactly (every choice kind, origin, hand-made prefix), start with rb2. and are URL-safe', () => {
     const s = encodeSchedule(rec);
-    expect(s.startsWith(SCHEDULE_PREFIX)).toBe(true);
+    expect(s.startsWith('rb2.')).toBe(SCHEDULE_PREFIX === 'rb2.');
     expect(s).toMatch(URL_SAFE);
     expect(encodeURIComponent(s)).toBe(s);
-    const back = decodeSchedule(s);
-    expect({ ...back, deviations: Array.from(back.deviations) }).toEqual({ ...rec, deviations: Array.from(rec.deviations) });
+    expect(decodeSchedule(s)).toEqual(rec);
+    expect(scheduleFormat(s)).toBe('current');
+  });
+
+  it('round-trip without the optional parts, and stay compact: one byte per step gap and per CPU choice', () => {
+    const bare: ScheduleRecord = { ...rec, choices: [{ step: 3, kind: 'cpu', cpu: 1 }, { step: 9, kind: 'cpu', cpu: 0 }] };
+    delete bare.origin;
+    delete bare.handMadePrefix;
+    expect(decodeSchedule(encodeSchedule(bare))).toEqual(bare);
+    const more: ScheduleRecord = { ...bare, choices: [...bare.choices, { step: 20, kind: 'cpu', cpu: 1 }] };
+    const bytes = (x: ScheduleRecord): number => Math.ceil((encodeSchedule(x).length - SCHEDULE_PREFIX.length) * 3 / 4);
+    expect(bytes(more) - bytes(bare)).toBeLessThanOrEqual(3);
+  });
+
+  it('engine choice ids convert both ways, and what this engine cannot replay is refused', () => {
+    const dev = Int32Array.from([0, 1, 5, 2 + 1, 300, 4 + 2]);
+    const choices = choicesFromDeviations(dev, 2);
+    expect(choices).toEqual([{ step: 0, kind: 'cpu', cpu: 1 }, { step: 5, kind: 'quantum-end', cpu: 1 }, { step: 300, kind: 'event', event: 2 }]);
+    expect(Array.from(deviationsFromChoices(choices, 2))).toEqual(Array.from(dev));
+    expect(() => deviationsFromChoices([{ step: 1, kind: 'cpu', cpu: 2 }], 2)).toThrow(/names CPU 2 at step 1; this rig has 2/);
+    expect(() => deviationsFromChoices([{ step: 1, kind: 'store-flush', cpu: 0, entry: 1 }], 2)).toThrow(/'store-flush' choice at step 1, which this engine cannot replay/);
+    expect(() => deviationsFromChoices([{ step: 1, kind: 'timer', timer: 0 }], 2)).toThrow(/'timer' choice/);
   });
 
   it('tolerates surrounding whitespace (copy-paste) but nothing else', () => {
@@ -88,11 +117,73 @@ describe('schedule strings', () => {
     expect(accepted, 'corrupted schedules accepted as if intact').toEqual([]);
   });
 
+  it('an rb1 string from an older Racebox is refused, never misreplayed', () => {
+    const rb1 = 'rb1.AQEXZXhhbXBsZS9ieXRlcy1pbi1mbGlnaHQQZHVhbC1vcHRlcm9uLTI0MAREN4wHBAICBAEBBkmVFw';
+    expect(scheduleFormat(rb1)).toBe('older');
+    expect(() => decodeSchedule(rb1)).toThrow(ScheduleError);
+    expect(() => decodeSchedule(rb1)).toThrow('this schedule was recorded by an older Racebox (format rb1); run the scenario again to get a new one');
+  });
+
   it('foreign strings are refused with the reason', () => {
     expect(() => decodeSchedule('hello')).toThrow(/not a Racebox schedule/);
-    expect(() => decodeSchedule('rb9.AAAA')).toThrow(/"rb9\." is not supported/);
+    expect(() => decodeSchedule('rb9.AAAA')).toThrow(/recorded by a newer Racebox \(format rb9\)/);
+    expect(scheduleFormat('rb9.AAAA')).toBe('newer');
+    expect(scheduleFormat('')).toBe('none');
     expect(() => decodeSchedule(`${SCHEDULE_PREFIX}abc+def/`)).toThrow(/not base64url/);
     expect(() => decodeSchedule(SCHEDULE_PREFIX)).toThrow(/truncated/);
+  });
+
+  // Raw bodies with a valid checksum: what a newer (or broken) writer could produce.
+  const varint = (v: number): number[] => {
+    const out: number[] = [];
+    while (v >= 0x80) {
+      out.push((v & 0x7f) | 0x80);
+      v = Math.floor(v / 128);
+    }
+    out.push(v);
+    return out;
+  };
+  const str = (t: string): number[] => [...varint(t.length), ...new TextEncoder().encode(t)];
+  const fieldOf = (id: number, critical: boolean, value: number[]): number[] => [...varint(id * 2 + (critical ? 1 : 0)), ...varint(value.length), ...value];
+  const header = (extra: number[] = [], steps = 100): number[] => [
+    2,
+    ...fieldOf(1, true, str('a/b')), ...fieldOf(2, true, varint(1)), ...fieldOf(3, true, str('r')),
+    ...fieldOf(4, true, [1, 2, 3, 4]), ...fieldOf(5, true, varint(steps)), ...fieldOf(6, true, [2]),
+    ...extra, 0,
+  ];
+  const sealed = (body: number[]): string => {
+    const b = Uint8Array.from(body);
+    const c = crc32(b);
+    const all = Uint8Array.from([...b, c & 0xff, (c >>> 8) & 0xff, (c >>> 16) & 0xff, c >>> 24]);
+    return SCHEDULE_PREFIX + btoa(String.fromCharCode(...all)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  };
+
+  it('a raw body decodes as the writer meant (this test encoder agrees with the real one)', () => {
+    const r = decodeSchedule(sealed([...header(), 1, ...varint(7), ...varint(1 * 8 + 0)]));
+    expect(r).toEqual({ scenarioId: 'a/b', scenarioVersion: 1, rigId: 'r', rigFingerprint: 0x04030201, steps: 100, outcome: 'deadlock', choices: [{ step: 7, kind: 'cpu', cpu: 1 }] });
+  });
+
+  it('unknown choice kinds are refused by number; unknown header fields are skipped unless critical', () => {
+    expect(() => decodeSchedule(sealed([...header(), 1, 3, 5]))).toThrow(/choice kind 5 at step 3, which this version of Racebox does not know/);
+    expect(() => decodeSchedule(sealed([...header(), 1, 3, ...varint(2 * 8 + 7)]))).toThrow(/choice kind 10 at step 3/);
+    expect(() => decodeSchedule(sealed([...header(fieldOf(40, true, [9])), 0]))).toThrow(/needs header field 40, which this version of Racebox does not know/);
+    expect(decodeSchedule(sealed([...header(fieldOf(40, false, [9, 9])), 0])).steps).toBe(100);
+  });
+
+  it('malformed bodies are refused with the reason', () => {
+    const noSteps = [2, ...fieldOf(1, true, str('a/b')), ...fieldOf(2, true, varint(1)), ...fieldOf(3, true, str('r')), ...fieldOf(4, true, [1, 2, 3, 4]), ...fieldOf(6, true, [2]), 0, 0];
+    expect(() => decodeSchedule(sealed(noSteps))).toThrow(/malformed \(no steps\)/);
+    expect(() => decodeSchedule(sealed([...header(fieldOf(5, true, varint(3))), 0]))).toThrow(/header field 5 appears twice/);
+    expect(() => decodeSchedule(sealed([...header(), 2, 3, 0, 0, 0]))).toThrow(/two choices at step 3/);
+    expect(() => decodeSchedule(sealed([...header([], 10), 1, 11, 0]))).toThrow(/a choice at step 11 of a 10-step run/);
+    expect(() => decodeSchedule(sealed([...header(), 0, 0]))).toThrow(/trailing bytes/);
+    expect(() => decodeSchedule(sealed([...header(fieldOf(11, false, varint(3))), 1, 3, 0]))).toThrow(/hand-made prefix of 3 choices, but only 1/);
+    expect(() => decodeSchedule(sealed([...header(fieldOf(9, false, varint(3))), 0]))).toThrow(/an origin without a strategy/);
+    expect(() => decodeSchedule(sealed([1, 0, 0]))).toThrow(/format byte 1/);
+    expect(() => decodeSchedule(sealed([...header(), 1, 3]))).toThrow(/truncated/);
+    const oddOutcome = [...header()];
+    oddOutcome[oddOutcome.lastIndexOf(2, oddOutcome.length - 2)] = 9;
+    expect(() => decodeSchedule(sealed([...oddOutcome, 0]))).toThrow(/unknown outcome/);
   });
 });
 
@@ -119,7 +210,7 @@ describe('replay', () => {
       expect(have).toEqual(want);
       expect(got).toBe(schedule);
       expect(summary.strategy).toBe('replay');
-    });
+    }, 30_000); // naive-tas traces the thousands of steps a guessed spin takes to reach the DPC watchdog
   }
 
   it('explore and replay agree on the schedule string printed for a failure', () => {
@@ -166,11 +257,11 @@ describe('replay', () => {
     expect(res.summary.outcome).toBe('error');
     expect(res.summary.failure!.message).toMatch(/^replay diverged/);
     // a switch at a step that is not a decision point
-    const forged2 = encodeSchedule({ ...rec, deviations: Int32Array.from([...rec.deviations, x.steps + 10, 0]) });
+    const forged2 = encodeSchedule({ ...rec, steps: x.steps + 20, choices: [...rec.choices, { step: x.steps + 10, kind: 'cpu', cpu: 0 }] });
     expect(replay(r, abba, forged2).summary.failure!.message).toMatch(/^replay diverged/);
     // a recorded choice that is not possible at that step
-    const dev = Int32Array.from(rec.deviations);
-    dev[1] = 99;
-    expect(replay(r, abba, encodeSchedule({ ...rec, deviations: dev })).summary.failure!.message).toMatch(/^replay diverged at step \d+: recorded choice 99 is not possible/);
+    const first = rec.choices[0]!;
+    const choices = [{ step: first.step, kind: 'event' as const, event: 91 }, ...rec.choices.slice(1)];
+    expect(replay(r, abba, encodeSchedule({ ...rec, choices })).summary.failure!.message).toMatch(/^replay diverged at step \d+: recorded choice 99 is not possible/);
   });
 });

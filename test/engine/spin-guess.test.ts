@@ -27,7 +27,35 @@ const boundedPoll = defineScenario({
   expect: 'pass',
 });
 
+/** The same with a longer bound: far more futile reads than any retry budget would have allowed. */
+const longBoundedPoll = defineScenario({
+  id: 'test/long-bounded-poll',
+  title: 'long bounded poll',
+  description: 'Polls a flag 1500 times, nothing else able to run, then gives up.',
+  family: 'test',
+  setup: (k) => ({ flag: k.ExAllocatePool2(0, 4, 'Flag'), gaveUp: k.ExAllocatePool2(0, 4, 'Gave') }),
+  actors: {
+    poller: {
+      cpu: 0,
+      *run(k, s) {
+        let tries = 0;
+        while ((yield* k.ReadNoFence(s.flag)) === 0 && ++tries < 1500) yield* k.YieldProcessor();
+        if (tries >= 1500) yield* k.WriteNoFence(s.gaveUp, 1);
+      },
+    },
+  },
+  invariants: { 'gave up': (s, k) => k.peek(s.gaveUp) === 1 },
+  expect: 'pass',
+});
+
 describe('guessed spin-waits', () => {
+  it('a guess never ends a run: a long bounded poll (PAUSE between reads) still runs to its end', () => {
+    for (const strategy of ['random', 'pct', 'dfs'] as const) {
+      const r = explore(presetRig('dual-opteron-240')!, longBoundedPoll, { strategy, schedules: 5 });
+      expect(r.outcome, `${strategy}: ${r.failure?.message}`).toBe('pass');
+    }
+  });
+
   it('a bounded polling loop that nobody ends still runs to its end', () => {
     const r = explore(presetRig('dual-opteron-240')!, boundedPoll, { schedules: 20 });
     expect(r.outcome, r.failure?.message).toBe('pass');

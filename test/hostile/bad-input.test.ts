@@ -155,12 +155,10 @@ describe('the rig-mismatch message says what differs', () => {
 
 describe('schedule strings decode only what encodes back the same', () => {
   const rec: ScheduleRecord = {
-    scenarioId: 'a/b', scenarioVersion: 1, rigId: 'r', rigFingerprint: 1, steps: 10, outcome: 'deadlock', deviations: Int32Array.from([3, 1]),
+    scenarioId: 'a/b', scenarioVersion: 1, rigId: 'r', rigFingerprint: 1, steps: 10, outcome: 'deadlock', choices: [{ step: 3, kind: 'cpu', cpu: 1 }],
   };
-  /** Re-signs a mangled body, so the checksum does not hide what the decoder itself accepts. */
+  /** Signs a hand-made rb2 body, so the checksum does not hide what the decoder itself accepts. */
   function resign(body: number[]): string {
-    const good = encodeSchedule(rec);
-    void good;
     let c = 0xffffffff;
     const table = new Uint32Array(256).map((_, n) => {
       let x = n;
@@ -170,19 +168,25 @@ describe('schedule strings decode only what encodes back the same', () => {
     for (const b of body) c = table[(c ^ b) & 0xff]! ^ (c >>> 8);
     c = (c ^ 0xffffffff) >>> 0;
     const bytes = [...body, c & 0xff, (c >>> 8) & 0xff, (c >>> 16) & 0xff, c >>> 24];
-    return 'rb1.' + btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    return 'rb2.' + btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
   }
-  const head = (): number[] => [1, 1, 3, 97, 47, 98, 1, 114, 1, 0, 0, 0];
+  /** Format 2, then the critical header fields (tag = id·2+1, length, value; a text value is its own length, then UTF-8): scenario id, version, rig id, fingerprint. */
+  const id = (bytes: number[]): number[] => [3, bytes.length + 1, bytes.length, ...bytes];
+  const head = (scenario = [97, 47, 98]): number[] => [2, ...id(scenario), 5, 1, 1, 7, 2, 1, 114, 9, 4, 1, 0, 0, 0];
+  /** steps = 10, outcome deadlock (2), end of header, one choice: 3 steps on, CPU 1 (1·8 + kind 0). */
+  const tail = (steps = [10]): number[] => [11, steps.length, ...steps, 13, 1, 2, 0, 1, 3, 8];
 
-  it('refuses a number with redundant zero bytes, an id that is not UTF-8, a switch beyond 32 bits', () => {
-    expect(decodeSchedule(resign([...head(), 10, 2, 1, 3, 1])).deviations).toEqual(Int32Array.from([3, 1]));
-    expect(() => decodeSchedule(resign([...head(), 0x8a, 0x00, 2, 1, 3, 1]))).toThrow(/steps is not a canonical number/);
-    expect(() => decodeSchedule(resign([1, 1, 3, 0xff, 0xfe, 0x41, 1, 114, 1, 0, 0, 0, 10, 2, 0]))).toThrow(/scenario id is not UTF-8/);
-    expect(() => decodeSchedule(resign([...head(), 10, 2, 1, 0xff, 0xff, 0xff, 0xff, 0x0f, 1]))).toThrow(ScheduleError);
+  it('refuses a number with redundant zero bytes, an id that is not UTF-8, a choice beyond the run', () => {
+    expect(resign([...head(), ...tail()])).toBe(encodeSchedule(rec));
+    expect(decodeSchedule(resign([...head(), ...tail()])).choices).toEqual(rec.choices);
+    expect(() => decodeSchedule(resign([...head(), ...tail([0x8a, 0x00])]))).toThrow(/steps is not a canonical number/);
+    expect(() => decodeSchedule(resign([...head([0xff, 0xfe, 0x41]), ...tail()]))).toThrow(/scenario id is not UTF-8/);
+    const beyond = resign([...head(), 11, 1, 10, 13, 1, 2, 0, 1, 0xff, 0xff, 0xff, 0xff, 0x0f, 8]);
+    expect(() => decodeSchedule(beyond)).toThrow(ScheduleError);
     try {
-      decodeSchedule(resign([...head(), 10, 2, 1, 0xff, 0xff, 0xff, 0xff, 0x0f, 1]));
+      decodeSchedule(beyond);
     } catch (e) {
-      expect((e as ScheduleError).field).toBe('switch step');
+      expect((e as ScheduleError).field).toBe('choices');
     }
   });
 });

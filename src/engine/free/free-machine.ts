@@ -134,6 +134,7 @@ export class FreeMachine extends Machine {
     self.memory = memory;
     self.words = words;
     self.shadow = shadow;
+    this.parksSpins = false;
   }
 
   // ---- other CPUs are other workers: what concerns them goes to the host ---------------------

@@ -13,7 +13,7 @@ import { markFieldsMutable } from './mutable-fields.ts';
  * free-run CPU marks them mutable before its first iteration. A field added to Machine that
  * changes between runs and that kernel code reads on a hot path belongs here.
  */
-export const MACHINE_PER_RUN_FIELDS = ['cur', 'cpu', 'live', 'step', 'stale', 'nextContextId', 'contextsInRun', 'opAddr'] as const;
+export const MACHINE_PER_RUN_FIELDS = ['cur', 'cpu', 'live', 'step', 'stale', 'yielded', 'nextContextId', 'contextsInRun', 'opAddr'] as const;
 
 /**
  * Contexts and threads are recycled from run to run (reuse), and a CPU's

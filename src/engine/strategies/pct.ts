@@ -12,6 +12,14 @@ import type { Strategy } from '../strategy.ts';
  * k steps of a run, the choice about to run drops below every initial
  * priority. A bug of depth d among n choices in k steps is found with
  * probability ≥ 1/(n·k^(d−1)) per run.
+ *
+ * Fair scheduling (Musuvathi and Qadeer, "Fair Stateless Model Checking",
+ * PLDI 2008): a CPU whose step was a yield — a poll that saw nothing new, a
+ * PAUSE, a wait that returned at once — drops below every other priority,
+ * the latest yield lowest. Strict priorities would otherwise let a busy
+ * loop starve the lower-priority CPU that ends it, until the watchdog
+ * reported a hang no machine shows. The lowering depends only on the run, so
+ * schedule i still depends only on (seed, i).
  */
 export class PctStrategy implements Strategy {
   readonly name = 'pct';
@@ -19,6 +27,8 @@ export class PctStrategy implements Strategy {
   private prio = new Float64Array(256);
   private changePoints: number[] = [];
   private decisions = 0;
+  /** The priority the latest yield got (negative, below every other: see yielded). */
+  private floor = 0;
   /**
    * k: the decision points of a run, over which change points are drawn. It is
    * fixed for the whole exploration (measured once by `calibratePct`), so that
@@ -39,6 +49,7 @@ export class PctStrategy implements Strategy {
     this.rng.reseed(scheduleSeed(this.seed, index));
     this.prio.fill(0);
     this.decisions = 0;
+    this.floor = 0;
     this.changePoints = [];
     for (let i = 0; i < this.depth - 1; i++) this.changePoints.push(1 + this.rng.int(this.k));
     this.changePoints.sort((a, b) => a - b);
@@ -53,7 +64,7 @@ export class PctStrategy implements Strategy {
       this.prio = grown;
     }
     let best = -1;
-    let bestPrio = -1;
+    let bestPrio = -Infinity;
     for (let i = 0; i < count; i++) {
       const id = choices[i]!;
       let p = this.prio[id]!;
@@ -67,7 +78,7 @@ export class PctStrategy implements Strategy {
       if (this.changePoints[j] === d) {
         this.prio[best] = this.depth - j;
         best = -1;
-        bestPrio = -1;
+        bestPrio = -Infinity;
         for (let i = 0; i < count; i++) {
           const id = choices[i]!;
           if (this.prio[id]! > bestPrio) {
@@ -78,6 +89,11 @@ export class PctStrategy implements Strategy {
       }
     }
     return best;
+  }
+
+  yielded(cpu: number): void {
+    if (cpu >= this.prio.length) return;
+    this.prio[cpu] = --this.floor;
   }
 
 }

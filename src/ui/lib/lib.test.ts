@@ -95,9 +95,9 @@ describe('links', () => {
     expect(parseLink('?engine=fast').engine).toBeUndefined();
     expect(parseLink('?engine=fast').problems).toHaveLength(1);
     expect(parseLink('?strategy=bogus&seed=-1').problems).toHaveLength(2);
-    const link = replayLink('http://localhost:4173/?x=1#h', 'r', 'a/b', 'rb1.abc');
-    expect(link).toBe('http://localhost:4173/?rig=r&scenario=a%2Fb&schedule=rb1.abc');
-    expect(parseLink(new URL(link).search).schedule).toBe('rb1.abc');
+    const link = replayLink('http://localhost:4173/?x=1#h', 'r', 'a/b', 'rb2.abc');
+    expect(link).toBe('http://localhost:4173/?rig=r&scenario=a%2Fb&schedule=rb2.abc');
+    expect(parseLink(new URL(link).search).schedule).toBe('rb2.abc');
   });
 
   it("checks numeric parameters against the CLI's ranges and names the parameter (issue 14)", () => {
