@@ -7,8 +7,9 @@ import { DEFAULT_DEPTH, DEFAULT_PREEMPTION_BOUND, DEFAULT_STRATEGY, STRATEGIES, 
 import { decodeSchedule, ScheduleError } from '../engine/schedule.ts';
 import { choiceOption, intOption, parseArgs, stringOption } from './args.ts';
 import { describeRig, formatSummary, formatTrace } from './format.ts';
-import { InputError, listRigs, loadAllScenarios, loadRig, loadScenario } from '../workers/node-load.ts';
-import { formatFreeSummary, runFreeJob, runJob, runPoolJob } from './runner.ts';
+import { InputError, listRigs, loadAllScenarios, loadRig, loadScenario, looksLikePath, splitScenarioQuery } from '../workers/node-load.ts';
+import type { OutcomeKind } from '../engine/outcome.ts';
+import { formatFreeSummary, loadScenarioContained, runFreeJob, runJob, runPoolJob } from './runner.ts';
 
 const USAGE = `usage:
   racebox list [--json]
@@ -103,6 +104,21 @@ function requireRig(p: ReturnType<typeof parseArgs>, command: string): string {
   return rig;
 }
 
+/** 0 no failure, 1 a failure found, 2 the scenario itself is broken (outcome error) — DESIGN.md. */
+function exitCodeOf(outcome: OutcomeKind): number {
+  return outcome === 'pass' ? 0 : outcome === 'error' ? 2 : 1;
+}
+
+/**
+ * A scenario file given by path is the user's code: its top-level code runs on
+ * a worker thread under the watchdog (runner.ts), never on this thread.
+ * Library ids load here.
+ */
+async function resolveScenario(ref: string): Promise<{ id: string; source?: string }> {
+  if (looksLikePath(splitScenarioQuery(ref).path)) return loadScenarioContained(ref);
+  return loadScenario(ref);
+}
+
 function replayHint(scenarioRef: string, rigRef: string): (schedule: string) => string {
   return (schedule) => `racebox replay ${scenarioRef} --rig ${rigRef} --schedule ${schedule}`;
 }
@@ -128,7 +144,7 @@ async function run(argv: string[], out: Out, err: Out): Promise<number> {
     throw new InputError('--seconds applies to --engine free; the controlled engine runs a schedule budget (--schedules N)');
   }
   // Resolve the scenario here first, so that an unknown id is reported before any worker starts.
-  const scenario = await loadScenario(scenarioRef);
+  const scenario = await resolveScenario(scenarioRef);
   const ref = scenario.source ?? scenarioRef;
   const showProgress = !json && process.stderr.isTTY === true;
   if (engine === 'free') {
@@ -145,7 +161,7 @@ async function run(argv: string[], out: Out, err: Out): Promise<number> {
       showProgress ? (pr) => err(`  … ${pr.iterations} iterations, ${pr.acquisitions} lock acquisitions, ${Math.round((pr.operations * 1000) / Math.max(1, pr.elapsedMs))} operations/s`) : undefined,
     );
     out(json ? JSON.stringify(summary) : formatFreeSummary(summary, describeRig(rig)));
-    return summary.outcome === 'pass' ? 0 : 1;
+    return exitCodeOf(summary.outcome);
   }
   const options = { strategy, seed, schedules, depth, preemptionBound };
   const progress = showProgress
@@ -157,7 +173,7 @@ async function run(argv: string[], out: Out, err: Out): Promise<number> {
       : (await runJob({ kind: 'explore', scenario: ref, rig, options: { ...options, progressEvery: 5000 } }, progress)).summary;
   summary.scenario = scenario.id;
   out(json ? JSON.stringify(summary) : formatSummary(summary, rig, replayHint(scenarioRef, rigRef)));
-  return summary.outcome === 'pass' ? 0 : 1;
+  return exitCodeOf(summary.outcome);
 }
 
 async function replayCommand(argv: string[], out: Out): Promise<number> {
@@ -167,7 +183,7 @@ async function replayCommand(argv: string[], out: Out): Promise<number> {
   const schedule = stringOption(p, 'schedule');
   if (!schedule) throw new InputError(`'racebox replay' needs --schedule <string> (printed by racebox run)`);
   const rig = loadRig(rigRef);
-  const scenario = await loadScenario(scenarioRef);
+  const scenario = await resolveScenario(scenarioRef);
   decodeSchedule(schedule);
   const trace = p.options.has('trace');
   const { summary, trace: steps } = await runJob({ kind: 'replay', scenario: scenario.source ?? scenarioRef, rig, schedule, trace });
@@ -181,5 +197,5 @@ async function replayCommand(argv: string[], out: Out): Promise<number> {
     if (trace && steps) out(formatTrace(steps));
     out(formatSummary(summary, rig, replayHint(scenarioRef, rigRef)));
   }
-  return summary.outcome === 'pass' ? 0 : 1;
+  return exitCodeOf(summary.outcome);
 }

@@ -1,8 +1,11 @@
 /**
  * A CLI worker thread: loads the scenario and rig it is given and runs
  * explorations or replays, one job at a time, posting progress and results.
+ * process.exit/kill/abort are guarded before any scenario code loads
+ * (src/workers/node-guard.ts).
  */
 import { parentPort } from 'node:worker_threads';
+import { guardProcess } from '../workers/node-guard.ts';
 import { explore, replay, type ExploreOptions } from '../engine/explore.ts';
 import type { RunSummary } from '../engine/outcome.ts';
 import { ScheduleError } from '../engine/schedule.ts';
@@ -10,11 +13,14 @@ import type { TraceStep } from '../engine/trace.ts';
 import type { Rig } from '../machine/rig.ts';
 import { InputError, loadScenario } from '../workers/node-load.ts';
 
+guardProcess();
+
 export interface ExploreJob {
   kind: 'explore';
   scenario: string;
   rig: Rig;
-  options: Omit<ExploreOptions, 'onProgress' | 'shouldStop' | 'heartbeat'>;
+  options: Omit<ExploreOptions, 'onProgress' | 'shouldStop' | 'heartbeat' | 'stepBeat'>;
+  /** Two words: bumped at the exploration's start and per schedule; bumped every 256 steps. */
   heartbeat: SharedArrayBuffer;
 }
 
@@ -27,30 +33,56 @@ export interface ReplayJob {
   heartbeat: SharedArrayBuffer;
 }
 
-export type WorkerJob = ExploreJob | ReplayJob;
+/** Loads a scenario file only, so that the main thread never runs its top-level code. */
+export interface LoadJob {
+  kind: 'load';
+  scenario: string;
+  heartbeat: SharedArrayBuffer;
+}
+
+/** What the main thread learns of a scenario loaded on a worker (structured-clonable). */
+export interface LoadedScenario {
+  id: string;
+  title: string;
+  version: number;
+  /** A reference that loads it again (a path, with its query). */
+  source?: string;
+}
+
+export type WorkerJob = ExploreJob | ReplayJob | LoadJob;
 
 export type WorkerMessage =
   | { type: 'progress'; schedulesRun: number; steps: number; elapsedMs: number }
   | { type: 'result'; summary: RunSummary; trace?: TraceStep[] }
+  | { type: 'loaded'; scenario: LoadedScenario }
   | { type: 'input-error'; message: string };
 
 const port = parentPort!;
 
 port.on('message', async (job: WorkerJob) => {
   const post = (m: WorkerMessage): void => port.postMessage(m);
+  const heartbeat = new Int32Array(job.heartbeat);
+  const stepBeat = heartbeat.subarray(1, 2);
+  // The watchdog's clock starts now: this thread's own start-up is not the scenario's time.
+  Atomics.add(stepBeat, 0, 1);
   try {
     const scenario = await loadScenario(job.scenario);
-    const heartbeat = new Int32Array(job.heartbeat);
-    if (job.kind === 'explore') {
+    if (job.kind === 'load') {
+      post({
+        type: 'loaded',
+        scenario: { id: scenario.id, title: scenario.title, version: scenario.version, ...(scenario.source !== undefined ? { source: scenario.source } : {}) },
+      });
+    } else if (job.kind === 'explore') {
       const summary = explore(job.rig, scenario, {
         ...job.options,
         heartbeat,
+        stepBeat,
         onProgress: (p) => post({ type: 'progress', ...p }),
       });
       post({ type: 'result', summary });
     } else {
       Atomics.add(heartbeat, 0, 1);
-      const r = replay(job.rig, scenario, job.schedule, { trace: job.trace });
+      const r = replay(job.rig, scenario, job.schedule, { trace: job.trace, stepBeat });
       post({ type: 'result', summary: r.summary, ...(r.execution.trace ? { trace: r.execution.trace } : {}) });
     }
   } catch (e) {

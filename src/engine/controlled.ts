@@ -91,6 +91,8 @@ export class ControlledRun {
   /** Views of dev by length, made once: a subarray per execution was a measurable share of a short schedule. */
   private devViews: Int32Array[] = [];
   private readonly setupCtx: ExecContext;
+  /** Bumped every 256 steps when set: a watcher on another thread tells a long run from a routine that never yields. */
+  stepBeat: Int32Array | undefined;
   private state: unknown;
   private readonly fingerprint: number;
   private readonly plans: ActorPlan[];
@@ -292,6 +294,7 @@ export class ControlledRun {
       }
       if (++m.step >= maxSteps) return this.watchdogHang(maxSteps);
       if ((m.step & 255) === 0) {
+        if (this.stepBeat) Atomics.add(this.stepBeat, 0, 1);
         const cpu = m.dpcWatchdogExpired();
         if (cpu) return this.dpcWatchdogHang(cpu);
       }

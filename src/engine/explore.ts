@@ -37,6 +37,8 @@ export interface ExploreOptions {
   shouldStop?: () => boolean;
   /** Word 0 is bumped at every schedule start, so a watcher on another thread can tell a routine that never yields. */
   heartbeat?: Int32Array;
+  /** Word 0 is bumped every 256 steps (ControlledRun.stepBeat): a long schedule is not a stalled one. */
+  stepBeat?: Int32Array;
 }
 
 /** Counts the decision points of one run in which every choice is the default one. */
@@ -85,6 +87,7 @@ export function explore(rig: Rig, scenario: Scenario, o: ExploreOptions = {}): R
   const first = o.first ?? 0;
   const stride = o.stride ?? 1;
   const run = new ControlledRun(rig, scenario);
+  run.stepBeat = o.stepBeat;
   // PCT calibration runs the scenario once: a watcher must see that beat too.
   if (o.heartbeat) Atomics.add(o.heartbeat, 0, 1);
   const strategy = makeStrategy(strategyName, seed, o.depth ?? DEFAULT_DEPTH, o.preemptionBound ?? DEFAULT_PREEMPTION_BOUND, run);
@@ -133,14 +136,15 @@ export interface ReplayResult {
 }
 
 /** Replays a schedule string exactly; a mismatch ends as outcome 'error' saying where it diverged. */
-export function replay(rig: Rig, scenario: Scenario, schedule: string, options: { trace?: boolean } = {}): ReplayResult {
+export function replay(rig: Rig, scenario: Scenario, schedule: string, options: { trace?: boolean; stepBeat?: Int32Array } = {}): ReplayResult {
   const rec = decodeSchedule(schedule);
   checkScheduleFits(rec, rig, scenario);
   const run = new ControlledRun(rig, scenario);
+  run.stepBeat = options.stepBeat;
   const strategy = new ReplayStrategy(rec.deviations, rec.steps);
   strategy.newExecution(0);
   const t0 = now();
-  let x = run.execute(strategy, options);
+  let x = run.execute(strategy, { trace: options.trace === true });
   if (x.outcome !== 'error' || !x.failure?.message.startsWith('replay diverged')) {
     try {
       strategy.finish(x.steps);

@@ -15,6 +15,8 @@ import type { PoolWorker } from '../engine/pool.ts';
 import type { FreeWorkerApi, PoolExploreWorkerApi } from '../engine/worker-contract.ts';
 import { createExploreWorkerApi } from './explore-core.ts';
 import { createFreeWorkerApi, type TwinLoader } from './free-core.ts';
+import { guardProcess, isGuardReport } from './node-guard.ts';
+import { describeWorkerError, workerResourceLimits } from './node-limits.ts';
 import { pathToFileURL } from 'node:url';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { Machine } from '../machine/machine.ts';
@@ -26,17 +28,33 @@ const EXPLORE_WORKER = new URL('../../bin/explore-worker.mjs', import.meta.url);
 /** Live worker threads started by the factories below (tests check that none is left). */
 export const liveNodeWorkers = new Set<Worker>();
 
-function start<T>(url: URL): { api: Comlink.Remote<T>; terminate(): void } {
-  const w = new Worker(url);
+function start<T>(url: URL): { api: Comlink.Remote<T>; terminate(): void; onFault(listener: (reason: string, fatal: boolean) => void): void } {
+  const w = new Worker(url, { resourceLimits: workerResourceLimits() });
   liveNodeWorkers.add(w);
-  w.on('exit', () => liveNodeWorkers.delete(w));
-  // A worker that dies (terminate, crash) must not keep a Comlink call pending forever: the coordinator times out.
-  w.on('error', () => undefined);
+  let terminating = false;
+  let died: string | undefined;
+  const listeners: ((reason: string, fatal: boolean) => void)[] = [];
+  const tell = (reason: string, fatal: boolean): void => listeners.forEach((l) => l(reason, fatal));
+  // A worker that dies (crash, heap limit) must not keep a Comlink call pending forever: the coordinator hears why.
+  w.on('error', (e) => {
+    died ??= describeWorkerError(e);
+  });
+  w.on('exit', (code) => {
+    liveNodeWorkers.delete(w);
+    if (!terminating) tell(died ?? `the worker thread ended (exit code ${code}) before its run finished`, true);
+  });
+  w.on('message', (m: unknown) => {
+    if (isGuardReport(m)) tell(m.raceboxGuard, false);
+  });
   const api = Comlink.wrap<T>(nodeEndpoint(w as unknown as NodeEndpoint));
   return {
     api,
     terminate: () => {
+      terminating = true;
       void w.terminate();
+    },
+    onFault: (listener) => {
+      listeners.push(listener);
     },
   };
 }
@@ -76,6 +94,7 @@ function twinHookRegistered(): boolean {
 /** Exposes a worker API on this worker thread. */
 export function exposeInThisThread(kind: 'free' | 'explore'): void {
   if (!parentPort) throw new Error('exposeInThisThread: not in a worker thread');
+  guardProcess();
   const library = (id: string) => loadScenario(id);
   const api = kind === 'free' ? createFreeWorkerApi(library, nodeTwins) : createExploreWorkerApi(library);
   Comlink.expose(api, nodeEndpoint(parentPort as unknown as NodeEndpoint));

@@ -11,6 +11,7 @@ import { ScenarioError } from '../machine/bugcheck.ts';
 import { presetRig } from '../machine/presets.ts';
 import { parseRig, RigError, type Rig } from '../machine/rig.ts';
 import { defineScenario, type Scenario, type ScenarioDefinition } from '../scenario/define.ts';
+import { fileLimitBytes } from './node-limits.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SCENARIO_DIR = join(ROOT, 'scenarios');
@@ -21,7 +22,7 @@ export class InputError extends Error {}
 
 const SCENARIO_EXT = new Set(['.ts', '.mts', '.js', '.mjs']);
 
-function looksLikePath(ref: string): boolean {
+export function looksLikePath(ref: string): boolean {
   return SCENARIO_EXT.has(extname(ref)) || ref.endsWith('.json') || ref.startsWith('.') || isAbsolute(ref);
 }
 
@@ -41,11 +42,36 @@ export function loadRig(ref: string): Rig {
 }
 
 function readRigFile(file: string): Rig {
+  checkInputFile(file, 'rig');
   try {
     return parseRig(readFileSync(file, 'utf8'), relative(process.cwd(), file) || file);
   } catch (e) {
     if (e instanceof RigError) throw new InputError(`malformed rig ${e.message}`);
     throw new InputError(`cannot read rig file ${file}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * A rig or scenario path must name a regular file under the size limit: a
+ * FIFO would block the read forever and /dev/zero would never end it.
+ * Checked with stat before anything reads the file.
+ */
+export function checkInputFile(file: string, what: 'rig' | 'scenario'): void {
+  const rel = relative(process.cwd(), file);
+  const shown = rel === '' || rel.startsWith('..') ? file : rel;
+  let st;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    throw new InputError(`cannot read ${what} file ${shown}: ${(e as Error).message}`);
+  }
+  if (!st.isFile()) {
+    const kind = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a regular file';
+    throw new InputError(`${what} file ${shown} is ${kind}, not a regular file`);
+  }
+  const limit = fileLimitBytes();
+  if (st.size > limit) {
+    throw new InputError(`${what} file ${shown} is ${st.size} bytes, over the limit of ${limit} bytes (RACEBOX_FILE_KB changes it)`);
   }
 }
 
@@ -129,6 +155,7 @@ export async function loadScenario(ref: string): Promise<Scenario> {
   if (looksLikePath(path)) {
     const file = resolve(path);
     if (!existsSync(file)) throw new InputError(`scenario file not found: ${path}`);
+    checkInputFile(file, 'scenario');
     return loadScenarioFile(file, query);
   }
   for (const ext of ['.ts', '.js']) {
