@@ -111,12 +111,14 @@ function exitCodeOf(outcome: OutcomeKind): number {
 
 /**
  * A scenario file given by path is the user's code: its top-level code runs on
- * a worker thread under the watchdog (runner.ts), never on this thread.
- * Library ids load here.
+ * a worker thread under the watchdog (runner.ts), never on this thread. A job
+ * on one worker (`oneWorker`) loads it there under its own watchdog, so it is
+ * not loaded here at all (id undefined: the job's summary names it). Library
+ * ids load here, so that an unknown id is reported before any worker starts.
  */
-async function resolveScenario(ref: string): Promise<{ id: string; source?: string }> {
-  if (looksLikePath(splitScenarioQuery(ref).path)) return loadScenarioContained(ref);
-  return loadScenario(ref);
+async function resolveScenario(ref: string, oneWorker = false): Promise<{ id?: string; source?: string }> {
+  if (!looksLikePath(splitScenarioQuery(ref).path)) return loadScenario(ref);
+  return oneWorker ? {} : loadScenarioContained(ref);
 }
 
 function replayHint(scenarioRef: string, rigRef: string): (schedule: string) => string {
@@ -144,14 +146,14 @@ async function run(argv: string[], out: Out, err: Out): Promise<number> {
     throw new InputError('--seconds applies to --engine free; the controlled engine runs a schedule budget (--schedules N)');
   }
   // Resolve the scenario here first, so that an unknown id is reported before any worker starts.
-  const scenario = await resolveScenario(scenarioRef);
+  const scenario = await resolveScenario(scenarioRef, engine === 'controlled' && workers === 1);
   const ref = scenario.source ?? scenarioRef;
   const showProgress = !json && process.stderr.isTTY === true;
   if (engine === 'free') {
     const summary = await runFreeJob(
       {
         scenario: ref,
-        scenarioId: scenario.id,
+        scenarioId: scenario.id!,
         rig,
         ...(p.options.has('seconds') ? { seconds: intOption(p, 'seconds', 1, 86_400, 5) } : {}),
         iterations: p.options.has('schedules') ? schedules : 0,
@@ -171,7 +173,7 @@ async function run(argv: string[], out: Out, err: Out): Promise<number> {
     workers > 1
       ? await runPoolJob({ scenario: ref, rig, workers, options }, progress)
       : (await runJob({ kind: 'explore', scenario: ref, rig, options: { ...options, progressEvery: 5000 } }, progress)).summary;
-  summary.scenario = scenario.id;
+  summary.scenario = scenario.id ?? summary.scenario;
   out(json ? JSON.stringify(summary) : formatSummary(summary, rig, replayHint(scenarioRef, rigRef)));
   return exitCodeOf(summary.outcome);
 }
@@ -183,11 +185,11 @@ async function replayCommand(argv: string[], out: Out): Promise<number> {
   const schedule = stringOption(p, 'schedule');
   if (!schedule) throw new InputError(`'racebox replay' needs --schedule <string> (printed by racebox run)`);
   const rig = loadRig(rigRef);
-  const scenario = await resolveScenario(scenarioRef);
+  const scenario = await resolveScenario(scenarioRef, true);
   decodeSchedule(schedule);
   const trace = p.options.has('trace');
   const { summary, trace: steps } = await runJob({ kind: 'replay', scenario: scenario.source ?? scenarioRef, rig, schedule, trace });
-  summary.scenario = scenario.id;
+  summary.scenario = scenario.id ?? summary.scenario;
   if (summary.outcome === 'error' && summary.failure?.message.startsWith('replay diverged')) {
     throw new InputError(`${summary.failure.message} — was the scenario changed without bumping its version?`);
   }

@@ -130,20 +130,24 @@ export function runJob(job: JobInput, onProgress?: (p: { schedulesRun: number; s
       if (m.type === 'progress') onProgress?.(m);
       else if (m.type === 'result') done({ summary: m.summary, ...(m.trace ? { trace: m.trace } : {}) });
     },
-    (why) => ({
-      summary: {
-        scenario: job.scenario,
-        rig: job.rig.id,
-        strategy: job.kind === 'explore' ? (job.options.strategy ?? 'pct') : 'replay',
-        seed: job.kind === 'explore' ? (job.options.seed ?? 1) : 0,
-        // The first beat is the exploration's start (PCT's calibration run follows it); each schedule beats once more.
-        schedulesRun: Math.max(0, why.beats - 2),
-        steps: 0,
-        elapsedMs: Date.now() - t0,
-        outcome: why.kind,
-        failure: ended(why.kind, why.message),
-      },
-    }),
+    (why) => {
+      // Stopped before the scenario finished loading: the file is refused, as it is when loaded on its own.
+      if (why.beats === 0) throw new InputError(`cannot load scenario ${job.scenario}: ${why.message}`);
+      return {
+        summary: {
+          scenario: job.scenario,
+          rig: job.rig.id,
+          strategy: job.kind === 'explore' ? (job.options.strategy ?? 'pct') : 'replay',
+          seed: job.kind === 'explore' ? (job.options.seed ?? 1) : 0,
+          // The first beat is the exploration's start (PCT's calibration run follows it); each schedule beats once more.
+          schedulesRun: Math.max(0, why.beats - 2),
+          steps: 0,
+          elapsedMs: Date.now() - t0,
+          outcome: why.kind,
+          failure: ended(why.kind, why.message),
+        },
+      };
+    },
   );
 }
 

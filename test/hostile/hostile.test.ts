@@ -79,7 +79,11 @@ describe('hostile scenarios through the CLI', () => {
   it('each ends with its expected outcome and exit code, within its bound on time to containment', async () => {
     const measured: Measured[] = [];
     for (const workers of [2, 1]) {
-      for (const c of table.cases) measured.push(await run(c, workers));
+      for (const c of table.cases) {
+        const m = await run(c, workers);
+        measured.push(m);
+        process.stderr.write(`hostile: ${c.file} --workers ${workers}: exit ${m.code} after ${(m.ms / 1000).toFixed(1)} s\n`);
+      }
     }
     const startup = new Map<number, number>();
     for (const m of measured) {
