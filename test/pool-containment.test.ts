@@ -56,10 +56,8 @@ describe('the pool contains hostile scenarios', { timeout: 60_000 }, () => {
     }
   });
 
-  it('a loop in the module top level ends as error: the scenario did not finish loading', async () => {
-    const r = await pool('loop-top-level.ts', 'random');
-    expect(r.outcome).toBe('error');
-    expect(r.failure?.message).toMatch(/did not finish loading/);
+  it('a loop in the module top level is refused like a scenario that fails to load: the pool rejects', async () => {
+    await expect(pool('loop-top-level.ts', 'random')).rejects.toThrow(/the scenario did not finish loading within 2 s/);
   });
 
   it('process.exit(0) in an actor ends as error naming the call, also when the actor swallows the throw', async () => {

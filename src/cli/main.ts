@@ -111,14 +111,15 @@ function exitCodeOf(outcome: OutcomeKind): number {
 
 /**
  * A scenario file given by path is the user's code: its top-level code runs on
- * a worker thread under the watchdog (runner.ts), never on this thread. A job
- * on one worker (`oneWorker`) loads it there under its own watchdog, so it is
- * not loaded here at all (id undefined: the job's summary names it). Library
- * ids load here, so that an unknown id is reported before any worker starts.
+ * worker threads under the watchdog (runner.ts), never on this thread. A
+ * controlled run's workers load it themselves (`inWorkers`), so it is not
+ * loaded here at all (id undefined: the run's summary names it); free-run
+ * needs its id first and loads it on a worker of its own. Library ids load
+ * here, so that an unknown id is reported before any worker starts.
  */
-async function resolveScenario(ref: string, oneWorker = false): Promise<{ id?: string; source?: string }> {
+async function resolveScenario(ref: string, inWorkers = false): Promise<{ id?: string; source?: string }> {
   if (!looksLikePath(splitScenarioQuery(ref).path)) return loadScenario(ref);
-  return oneWorker ? {} : loadScenarioContained(ref);
+  return inWorkers ? {} : loadScenarioContained(ref);
 }
 
 function replayHint(scenarioRef: string, rigRef: string): (schedule: string) => string {
@@ -146,7 +147,7 @@ async function run(argv: string[], out: Out, err: Out): Promise<number> {
     throw new InputError('--seconds applies to --engine free; the controlled engine runs a schedule budget (--schedules N)');
   }
   // Resolve the scenario here first, so that an unknown id is reported before any worker starts.
-  const scenario = await resolveScenario(scenarioRef, engine === 'controlled' && workers === 1);
+  const scenario = await resolveScenario(scenarioRef, engine === 'controlled');
   const ref = scenario.source ?? scenarioRef;
   const showProgress = !json && process.stderr.isTTY === true;
   if (engine === 'free') {

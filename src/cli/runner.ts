@@ -106,7 +106,7 @@ function watched<R>(
       }
       const msg = m as WorkerMessage;
       if (msg.type === 'input-error') fail(new InputError(msg.message));
-      else if (exitCall !== undefined && msg.type === 'result' && msg.summary.outcome !== 'error') {
+      else if (exitCall !== undefined && msg.type === 'result' && msg.summary.outcome === 'pass') {
         stop('error', `${exitCall}: a scenario may not end the run`);
       } else onMessage(msg, done, fail);
     });
@@ -199,15 +199,20 @@ export async function runPoolJob(
 ): Promise<import('../engine/pool.ts').PoolSummary> {
   const { explorePool } = await import('../engine/pool.ts');
   const { nodeExploreWorker } = await import('../workers/node-entry.ts');
+  let summary: import('../engine/pool.ts').PoolSummary;
   try {
-    return await explorePool(
+    summary = await explorePool(
       { ...job.options, scenario: { id: job.scenario }, rig: job.rig },
       { workers: job.workers, factory: () => nodeExploreWorker(), stallMs: stallLimitMs(), memoryOver: processMemoryOver, ...(onProgress ? { onProgress } : {}) },
     );
   } catch (e) {
     // A scenario the workers cannot load is bad input, like an unknown id.
-    throw new InputError((e as Error).message.split('\n')[0]!);
+    const reason = (e as Error).message.split('\n')[0]!;
+    throw new InputError(reason.startsWith('the scenario did not finish loading') ? `cannot load scenario ${job.scenario}: ${reason}` : reason);
   }
+  // A run ended before any worker's result (a stall in the first run, a worker that died) names no scenario yet.
+  if (summary.scenario === '') summary.scenario = job.scenario;
+  return summary;
 }
 
 /** The human-readable report of a free run. */

@@ -24,9 +24,10 @@
  * and one every 256 steps. A worker whose words have not moved for `stallMs`
  * — counted from the start, so loading its scenario, PCT's calibration run
  * and the first schedule are watched too — is terminated. A stall inside a
- * schedule ends it as a hang at that index; a stall before the first schedule,
- * a worker that dies, and a run over its memory limit end the whole run at
- * once (no schedule to blame).
+ * schedule ends it as a hang at that index; a stall in PCT's first run, a
+ * worker that dies, and a run over its memory limit end the whole run at once
+ * (no schedule to blame); a stall while the scenario loads rejects, as a
+ * scenario that fails to load does.
  */
 import { proxy } from 'comlink';
 import { atomicMinBound, CANCEL_WORD, FAILURE_BOUND_WORD, heartbeatWord, poolControlWords, type ExploreRequest, type PoolExploreWorkerApi, type Progress } from './worker-contract.ts';
@@ -206,14 +207,16 @@ export async function explorePool(req: Omit<ExploreRequest, 'first' | 'stride'>,
         } else if (t - beatAt[i]! > stallMs && cancelAt < 0) {
           if (b < 2) {
             // explore() bumps once at its start (after the scenario loaded) and once per schedule.
+            // A scenario that does not load is refused like one that fails to load (explore() rejects): the pool throws.
             const limit = `${Math.round(stallMs / 1000)} s`;
-            fatal = b === 0
-              ? { outcome: 'error', message: `the scenario did not finish loading within ${limit}: its module's top-level code loops` }
-              : {
+            if (b === 0) error ??= new Error(`the scenario did not finish loading within ${limit}: its module's top-level code loops`);
+            else {
+              fatal = {
                 outcome: 'hang',
                 message: `the first run (every choice the default, to size PCT) did not return to the scheduler within ${limit}: setup, a routine ` +
                   'or an invariant loops without calling the kernel (call k.* with yield* inside every loop)',
               };
+            }
             finish();
             return;
           }
@@ -231,7 +234,7 @@ export async function explorePool(req: Omit<ExploreRequest, 'first' | 'stride'>,
     }, 20);
     void all.then(finish);
   });
-  if (fatal !== undefined) {
+  if (fatal !== undefined && error === undefined) {
     terminateAll();
     const schedulesRun = latest.reduce((sum, p) => sum + p.schedulesRun, 0);
     return {
@@ -305,7 +308,8 @@ export async function explorePool(req: Omit<ExploreRequest, 'first' | 'stride'>,
     };
   }
   terminateAll();
-  if (exitCall !== undefined && summary.outcome !== 'error') {
+  // A run that would pass although scenario code tried to end it (and swallowed the refusal) does not pass.
+  if (exitCall !== undefined && summary.outcome === 'pass') {
     const { failingSchedule: _unused, ...rest } = summary;
     return { ...rest, outcome: 'error', failure: { kind: 'error', message: `${exitCall}: a scenario may not end the run`, schedule: '', cpu: -1, routine: '', step: 0, cpus: [] } };
   }
