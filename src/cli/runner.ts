@@ -9,7 +9,7 @@ import type { Failure, RunSummary } from '../engine/outcome.ts';
 import type { TraceStep } from '../engine/trace.ts';
 import { isGuardReport } from '../workers/node-guard.ts';
 import { describeWorkerError, processMemoryOver, stallLimitMs, workerResourceLimits } from '../workers/node-limits.ts';
-import { InputError } from '../workers/node-load.ts';
+import { InputError, looksLikePath, splitScenarioQuery } from '../workers/node-load.ts';
 import type { LoadedScenario, WorkerJob, WorkerMessage } from './worker.ts';
 
 export { stallLimitMs };
@@ -124,10 +124,12 @@ function watched<R>(
 export function runJob(job: JobInput, onProgress?: (p: { schedulesRun: number; steps: number; elapsedMs: number }) => void): Promise<JobResult> {
   const heartbeat = new SharedArrayBuffer(8);
   const t0 = Date.now();
+  let scenarioId = job.scenario;
   return watched<JobResult>(
     { ...job, heartbeat } as WorkerJob,
     (m, done) => {
-      if (m.type === 'progress') onProgress?.(m);
+      if (m.type === 'loaded') scenarioId = m.scenario.id;
+      else if (m.type === 'progress') onProgress?.(m);
       else if (m.type === 'result') done({ summary: m.summary, ...(m.trace ? { trace: m.trace } : {}) });
     },
     (why) => {
@@ -135,7 +137,7 @@ export function runJob(job: JobInput, onProgress?: (p: { schedulesRun: number; s
       if (why.beats === 0) throw new InputError(`cannot load scenario ${job.scenario}: ${why.message}`);
       return {
         summary: {
-          scenario: job.scenario,
+          scenario: scenarioId,
           rig: job.rig.id,
           strategy: job.kind === 'explore' ? (job.options.strategy ?? 'pct') : 'replay',
           seed: job.kind === 'explore' ? (job.options.seed ?? 1) : 0,
@@ -210,8 +212,11 @@ export async function runPoolJob(
     const reason = (e as Error).message.split('\n')[0]!;
     throw new InputError(reason.startsWith('the scenario did not finish loading') ? `cannot load scenario ${job.scenario}: ${reason}` : reason);
   }
-  // A run ended before any worker's result (a stall in the first run, a worker that died) names no scenario yet.
-  if (summary.scenario === '') summary.scenario = job.scenario;
+  // A run ended before any worker's result (a stall in the first run, a worker that died, the memory limit)
+  // names no scenario yet: a file is loaded once more, on a worker under the watchdog, for its id.
+  if (summary.scenario === '') {
+    summary.scenario = looksLikePath(splitScenarioQuery(job.scenario).path) ? await loadScenarioContained(job.scenario).then((s) => s.id, () => job.scenario) : job.scenario;
+  }
   return summary;
 }
 

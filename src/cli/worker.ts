@@ -67,11 +67,13 @@ port.on('message', async (job: WorkerJob) => {
   Atomics.add(stepBeat, 0, 1);
   try {
     const scenario = await loadScenario(job.scenario);
+    // Every job says what it loaded first: a run stopped later by the watchdog still names its scenario.
+    post({
+      type: 'loaded',
+      scenario: { id: scenario.id, title: scenario.title, version: scenario.version, ...(scenario.source !== undefined ? { source: scenario.source } : {}) },
+    });
     if (job.kind === 'load') {
-      post({
-        type: 'loaded',
-        scenario: { id: scenario.id, title: scenario.title, version: scenario.version, ...(scenario.source !== undefined ? { source: scenario.source } : {}) },
-      });
+      // done: the main thread has what it needs
     } else if (job.kind === 'explore') {
       const summary = explore(job.rig, scenario, {
         ...job.options,
