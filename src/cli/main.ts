@@ -13,8 +13,8 @@ import { checkExpectation, describeExpected, expectedOutcome } from '../scenario
 import type { ObservedOutcome } from '../scenario/outcome.ts';
 import { choiceOption, limitOption, parseArgs, stringOption } from './args.ts';
 import { describeRig, formatSummary, formatTrace } from './format.ts';
-import { InputError, listRigs, loadAllScenarios, loadRig, loadScenario, ScenarioCheckError } from '../workers/node-load.ts';
-import { formatFreeSummary, runFreeJob, runJob, runPoolJob } from './runner.ts';
+import { checkScenarioPath, InputError, listRigs, loadAllScenarios, loadRig, loadScenario, looksLikePath, ScenarioCheckError, splitScenarioQuery } from '../workers/node-load.ts';
+import { formatFreeSummary, loadScenarioContained, runFreeJob, runJob, runPoolJob } from './runner.ts';
 import { availableParallelism } from 'node:os';
 import { freeRunCpuLimit } from '../engine/free/availability.ts';
 import { activeCpuCount } from '../machine/rig.ts';
@@ -115,7 +115,7 @@ interface ExpectVerdict {
 }
 
 /** Checks the scenario's `expect` against what one run observed on its rig. */
-function verdict(scenario: Scenario, rig: Rig, observed: ObservedOutcome): ExpectVerdict {
+function verdict(scenario: Pick<Scenario, 'expect'>, rig: Rig, observed: ObservedOutcome): ExpectVerdict {
   const e = expectedOutcome(scenario, rig);
   if (e === undefined) return { expected: null, matched: null };
   const reason = checkExpectation(e, observed);
@@ -173,6 +173,29 @@ function requireRig(p: ReturnType<typeof parseArgs>, command: string): string {
   return rig;
 }
 
+/**
+ * A scenario file given by path is the user's code: its top-level code runs on
+ * worker threads under the watchdog (runner.ts), never on this thread. A
+ * controlled run's workers load it themselves (`inWorkers`), so it is not
+ * loaded here at all (id undefined: the run's summary names it); free-run
+ * needs its id first and loads it on a worker of its own. Library ids load
+ * here, so that an unknown id is reported before any worker starts.
+ */
+/** What the CLI needs of a scenario on its main thread: its id, where to load it again, and its expectations. */
+type ResolvedScenario = Pick<Scenario, 'id' | 'expect'> & { source?: string };
+
+/**
+ * A library scenario is loaded here (trusted, and checked by the library's tests); a file is never
+ * imported on the main thread: its syntax-tree check runs here (it only reads the text), then it is
+ * loaded on a worker under the watchdog for its id and expectations (a top-level loop or
+ * process.exit cannot hang or end the CLI).
+ */
+async function resolveScenario(ref: string): Promise<ResolvedScenario> {
+  if (!looksLikePath(splitScenarioQuery(ref).path)) return loadScenario(ref);
+  checkScenarioPath(ref);
+  return loadScenarioContained(ref);
+}
+
 function replayHint(scenarioRef: string, rigRef: string): (schedule: string) => string {
   return (schedule) => `racebox replay ${scenarioRef} --rig ${rigRef} --schedule ${schedule}`;
 }
@@ -204,9 +227,9 @@ async function run(argv: string[], out: Out, err: Out): Promise<number> {
     err(`racebox: warning: --workers ${workers} is more than this host's ${availableParallelism()} cores: the extra workers share cores and the run goes no faster`);
   }
   // Resolve the scenario here first, so that an unknown id is reported before any worker starts.
-  let scenario: Scenario;
+  let scenario: ResolvedScenario;
   try {
-    scenario = await loadScenario(scenarioRef);
+    scenario = await resolveScenario(scenarioRef);
   } catch (e) {
     // The scenario is broken, not the command line: with --json that is a run whose outcome is 'error'.
     if (json && e instanceof ScenarioCheckError) out(JSON.stringify(checkErrorSummary(e, scenarioRef, rig.id, strategy, seed)));
@@ -259,11 +282,11 @@ async function replayCommand(argv: string[], out: Out): Promise<number> {
   const schedule = stringOption(p, 'schedule');
   if (!schedule) throw new InputError(`'racebox replay' needs --schedule <string> (printed by racebox run)`);
   const rig = loadRig(rigRef);
-  const scenario = await loadScenario(scenarioRef);
+  const scenario = await resolveScenario(scenarioRef);
   decodeSchedule(schedule);
   const trace = p.options.has('trace');
   const { summary, trace: steps } = await runJob({ kind: 'replay', scenario: scenario.source ?? scenarioRef, rig, schedule, trace });
-  summary.scenario = scenario.id;
+  summary.scenario = scenario.id ?? summary.scenario;
   if (summary.outcome === 'error' && summary.failure?.message.startsWith('replay diverged')) {
     throw new InputError(`${summary.failure.message} — was the scenario changed without bumping its version?`);
   }

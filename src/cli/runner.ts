@@ -1,21 +1,20 @@
 /**
- * Runs CLI jobs on worker threads, so that a scenario routine stuck in a loop
- * that never yields to the scheduler is stopped by a watchdog on the main
- * thread instead of freezing the command.
+ * Runs CLI jobs on worker threads, so that scenario code that loops without
+ * yielding to the scheduler, ends its thread, or grows without bound is
+ * stopped by a watchdog on the main thread instead of freezing or quietly
+ * ending the command (docs/limits.md).
  */
 import { Worker } from 'node:worker_threads';
-import type { RunSummary } from '../engine/outcome.ts';
+import type { Failure, RunSummary } from '../engine/outcome.ts';
 import type { TraceStep } from '../engine/trace.ts';
-import { InputError } from '../workers/node-load.ts';
-import type { WorkerJob, WorkerMessage } from './worker.ts';
+import { isGuardReport } from '../workers/node-guard.ts';
+import { describeWorkerError, processMemoryOver, stallLimitMs, workerResourceLimits } from '../workers/node-limits.ts';
+import { InputError, looksLikePath, splitScenarioQuery } from '../workers/node-load.ts';
+import type { LoadedScenario, WorkerJob, WorkerMessage } from './worker.ts';
+
+export { stallLimitMs };
 
 const WORKER_URL = new URL('../../bin/worker.mjs', import.meta.url);
-
-/** How long one schedule may run without returning to the scheduler. */
-export function stallLimitMs(): number {
-  const v = Number(process.env.RACEBOX_STALL_MS);
-  return Number.isFinite(v) && v > 0 ? v : 10_000;
-}
 
 export interface JobResult {
   summary: RunSummary;
@@ -23,77 +22,152 @@ export interface JobResult {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-type JobInput = DistributiveOmit<WorkerJob, 'heartbeat'>;
+type JobInput = DistributiveOmit<Exclude<WorkerJob, { kind: 'load' }>, 'heartbeat'>;
 
-export function runJob(job: JobInput, onProgress?: (p: { schedulesRun: number; steps: number; elapsedMs: number }) => void): Promise<JobResult> {
-  const heartbeat = new SharedArrayBuffer(8);
-  const beats = new Int32Array(heartbeat);
-  const worker = new Worker(WORKER_URL);
-  const t0 = Date.now();
-  return new Promise<JobResult>((resolvePromise, reject) => {
+/** How often the watchdog looks: well inside the 5 s the issue allows between a limit and its containment. */
+const WATCH_MS = 100;
+
+function ended(kind: 'hang' | 'error', message: string): Omit<Failure, 'schedule'> & { schedule: string } {
+  return { kind, message, schedule: '', cpu: -1, routine: '', step: 0, cpus: [] };
+}
+
+/**
+ * One job on a fresh worker thread under the watchdog. `onStop` turns what
+ * stopped it (a stall, a death, the memory limit) into the job's result.
+ */
+function watched<R>(
+  job: WorkerJob,
+  onMessage: (m: WorkerMessage, done: (r: R) => void, fail: (e: Error) => void) => void,
+  onStop: (why: { kind: 'hang' | 'error'; message: string; beats: number }) => R,
+): Promise<R> {
+  const beats = new Int32Array(job.heartbeat);
+  const worker = new Worker(WORKER_URL, { resourceLimits: workerResourceLimits() });
+  return new Promise<R>((resolvePromise, reject) => {
+    let settled = false;
     let last = -1;
+    let lastSteps = -1;
     let lastChange = Date.now();
+    let died: string | undefined;
+    let exitCall: string | undefined;
     const limit = stallLimitMs();
-    const timer = setInterval(() => {
-      const b = Atomics.load(beats, 0);
-      if (b !== last) {
-        last = b;
-        lastChange = Date.now();
-        return;
-      }
-      if (Date.now() - lastChange > limit && b > 0) {
-        finish();
-        const rigId = job.rig.id;
-        resolvePromise({
-          summary: {
-            scenario: job.scenario,
-            rig: rigId,
-            strategy: job.kind === 'explore' ? (job.options.strategy ?? 'pct') : 'replay',
-            seed: job.kind === 'explore' ? (job.options.seed ?? 1) : 0,
-            // The first beat is the exploration's calibration run; each schedule beats once more.
-            schedulesRun: Math.max(0, b - 2),
-            steps: 0,
-            elapsedMs: Date.now() - t0,
-            outcome: 'hang',
-            failure: {
-              kind: 'hang',
-              message:
-                `${b >= 2 ? `schedule #${b - 2}` : 'the first run'} did not return to the scheduler within ${Math.round(limit / 1000)} s: a routine loops ` +
-                `without calling the kernel, so the box can neither interleave nor stop it (call k.* with yield* inside every loop)`,
-              schedule: '',
-              cpu: -1,
-              routine: '',
-              step: 0,
-              cpus: [],
-            },
-          },
-        });
-      }
-    }, 250);
     const finish = (): void => {
+      settled = true;
       clearInterval(timer);
       void worker.terminate();
     };
-    worker.on('message', (m: WorkerMessage) => {
-      if (m.type === 'progress') onProgress?.(m);
-      else if (m.type === 'input-error') {
-        finish();
-        reject(new InputError(m.message));
-      } else {
-        finish();
-        resolvePromise({ summary: m.summary, ...(m.trace ? { trace: m.trace } : {}) });
-      }
-    });
-    worker.on('error', (e) => {
+    const done = (r: R): void => {
+      if (settled) return;
+      finish();
+      resolvePromise(r);
+    };
+    const fail = (e: Error): void => {
+      if (settled) return;
       finish();
       reject(e);
+    };
+    const stop = (kind: 'hang' | 'error', message: string): void => {
+      try {
+        done(onStop({ kind, message, beats: Atomics.load(beats, 0) }));
+      } catch (e) {
+        fail(e as Error);
+      }
+    };
+    const timer = setInterval(() => {
+      const over = processMemoryOver();
+      if (over !== undefined) return stop('error', over);
+      const b = Atomics.load(beats, 0);
+      const st = Atomics.load(beats, 1);
+      if (b === 0 && st === 0) {
+        // Not started yet: the watchdog times scenario code, not the worker's own start-up.
+        lastChange = Date.now();
+        return;
+      }
+      if (b !== last || st !== lastSteps) {
+        last = b;
+        lastSteps = st;
+        lastChange = Date.now();
+        return;
+      }
+      if (Date.now() - lastChange <= limit) return;
+      const secs = `${Math.round(limit / 1000)} s`;
+      if (exitCall !== undefined) return stop('error', `${exitCall}: a scenario may not end the run`);
+      if (b === 0) return stop('error', `the scenario did not finish loading within ${secs}: its module's top-level code loops`);
+      stop(
+        'hang',
+        `${b >= 2 ? `schedule #${b - 2}` : 'the first run (every choice the default, to size PCT)'} did not return to the scheduler within ${secs}: ` +
+          'setup, a routine or an invariant loops without calling the kernel, so the box can neither interleave nor stop it ' +
+          '(call k.* with yield* inside every loop)',
+      );
+    }, WATCH_MS);
+    worker.on('message', (m: WorkerMessage | unknown) => {
+      if (isGuardReport(m)) {
+        exitCall ??= m.raceboxGuard;
+        return;
+      }
+      const msg = m as WorkerMessage;
+      if (msg.type === 'input-error') fail(new InputError(msg.message));
+      else if (exitCall !== undefined && msg.type === 'result' && msg.summary.outcome === 'pass') {
+        stop('error', `${exitCall}: a scenario may not end the run`);
+      } else onMessage(msg, done, fail);
+    });
+    worker.on('error', (e) => {
+      died ??= describeWorkerError(e);
     });
     worker.on('exit', (code) => {
-      clearInterval(timer);
-      if (code !== 0 && code !== 1) reject(new Error(`worker exited with code ${code}`));
+      if (settled) return;
+      stop('error', exitCall !== undefined ? `${exitCall}: a scenario may not end the run` : (died ?? `the worker thread ended (exit code ${code}) before its run finished`));
     });
-    worker.postMessage({ ...job, heartbeat } as WorkerJob);
+    worker.postMessage(job);
   });
+}
+
+export function runJob(job: JobInput, onProgress?: (p: { schedulesRun: number; steps: number; elapsedMs: number }) => void): Promise<JobResult> {
+  const heartbeat = new SharedArrayBuffer(8);
+  const t0 = Date.now();
+  let scenarioId = job.scenario;
+  return watched<JobResult>(
+    { ...job, heartbeat } as WorkerJob,
+    (m, done) => {
+      if (m.type === 'loaded') scenarioId = m.scenario.id;
+      else if (m.type === 'progress') onProgress?.(m);
+      else if (m.type === 'result') done({ summary: m.summary, ...(m.trace ? { trace: m.trace } : {}) });
+    },
+    (why) => {
+      // Stopped before the scenario finished loading: the file is refused, as it is when loaded on its own.
+      if (why.beats === 0) throw new InputError(`cannot load scenario ${job.scenario}: ${why.message}`);
+      return {
+        summary: {
+          scenario: scenarioId,
+          rig: job.rig.id,
+          strategy: job.kind === 'explore' ? (job.options.strategy ?? 'pct') : 'replay',
+          seed: job.kind === 'explore' ? (job.options.seed ?? 1) : 0,
+          // The first beat is the exploration's start (PCT's calibration run follows it); each schedule beats once more.
+          schedulesRun: Math.max(0, why.beats - 2),
+          steps: 0,
+          elapsedMs: Date.now() - t0,
+          outcome: why.kind,
+          failure: ended(why.kind, why.message),
+        },
+      };
+    },
+  );
+}
+
+/**
+ * Loads a scenario file on a worker thread under the watchdog, so that its
+ * top-level code cannot hang the command, end it, or exhaust its memory; the
+ * main thread gets what it needs to know about it.
+ */
+export function loadScenarioContained(ref: string): Promise<LoadedScenario> {
+  return watched<LoadedScenario>(
+    { kind: 'load', scenario: ref, heartbeat: new SharedArrayBuffer(8) },
+    (m, done) => {
+      if (m.type === 'loaded') done(m.scenario);
+    },
+    (why) => {
+      throw new InputError(`cannot load scenario ${ref}: ${why.message}`);
+    },
+  );
 }
 
 // ---- free-run and the exploration pool (Comlink workers over worker_threads) ----------------------
@@ -127,10 +201,23 @@ export async function runPoolJob(
 ): Promise<import('../engine/pool.ts').PoolSummary> {
   const { explorePool } = await import('../engine/pool.ts');
   const { nodeExploreWorker } = await import('../workers/node-entry.ts');
-  return explorePool(
-    { ...job.options, scenario: { id: job.scenario }, rig: job.rig },
-    { workers: job.workers, factory: () => nodeExploreWorker(), stallMs: stallLimitMs(), ...(onProgress ? { onProgress } : {}) },
-  );
+  let summary: import('../engine/pool.ts').PoolSummary;
+  try {
+    summary = await explorePool(
+      { ...job.options, scenario: { id: job.scenario }, rig: job.rig },
+      { workers: job.workers, factory: () => nodeExploreWorker(), stallMs: stallLimitMs(), memoryOver: processMemoryOver, ...(onProgress ? { onProgress } : {}) },
+    );
+  } catch (e) {
+    // A scenario the workers cannot load is bad input, like an unknown id.
+    const reason = (e as Error).message.split('\n')[0]!;
+    throw new InputError(reason.startsWith('the scenario did not finish loading') ? `cannot load scenario ${job.scenario}: ${reason}` : reason);
+  }
+  // A run ended before any worker's result (a stall in the first run, a worker that died, the memory limit)
+  // names no scenario yet: a file is loaded once more, on a worker under the watchdog, for its id.
+  if (summary.scenario === '') {
+    summary.scenario = looksLikePath(splitScenarioQuery(job.scenario).path) ? await loadScenarioContained(job.scenario).then((s) => s.id, () => job.scenario) : job.scenario;
+  }
+  return summary;
 }
 
 /** The human-readable report of a free run. */

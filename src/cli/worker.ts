@@ -1,21 +1,28 @@
 /**
  * A CLI worker thread: loads the scenario and rig it is given and runs
  * explorations or replays, one job at a time, posting progress and results.
+ * process.exit/kill/abort are guarded before any scenario code loads
+ * (src/workers/node-guard.ts).
  */
 import { parentPort } from 'node:worker_threads';
+import { guardProcess } from '../workers/node-guard.ts';
 import { explore, replay, type ExploreOptions } from '../engine/explore.ts';
 import type { RunSummary } from '../engine/outcome.ts';
 import { ScheduleError } from '../engine/schedule.ts';
 import type { TraceStep } from '../engine/trace.ts';
 import type { Rig } from '../machine/rig.ts';
+import type { Scenario } from '../scenario/define.ts';
 import { installNodeFaultHandlers, settle, withAsyncFaults } from '../workers/async-faults.ts';
 import { InputError, loadScenario } from '../workers/node-load.ts';
+
+guardProcess();
 
 export interface ExploreJob {
   kind: 'explore';
   scenario: string;
   rig: Rig;
-  options: Omit<ExploreOptions, 'onProgress' | 'shouldStop' | 'heartbeat'>;
+  options: Omit<ExploreOptions, 'onProgress' | 'shouldStop' | 'heartbeat' | 'stepBeat'>;
+  /** Two words: bumped at the exploration's start and per schedule; bumped every 256 steps. */
   heartbeat: SharedArrayBuffer;
 }
 
@@ -28,11 +35,30 @@ export interface ReplayJob {
   heartbeat: SharedArrayBuffer;
 }
 
-export type WorkerJob = ExploreJob | ReplayJob;
+/** Loads a scenario file only, so that the main thread never runs its top-level code. */
+export interface LoadJob {
+  kind: 'load';
+  scenario: string;
+  heartbeat: SharedArrayBuffer;
+}
+
+/** What the main thread learns of a scenario loaded on a worker (structured-clonable). */
+export interface LoadedScenario {
+  id: string;
+  title: string;
+  version: number;
+  /** Its expectations (plain data, validated by defineScenario): the CLI checks them on the main thread. */
+  expect: Scenario['expect'];
+  /** A reference that loads it again (a path, with its query). */
+  source?: string;
+}
+
+export type WorkerJob = ExploreJob | ReplayJob | LoadJob;
 
 export type WorkerMessage =
   | { type: 'progress'; schedulesRun: number; steps: number; elapsedMs: number }
   | { type: 'result'; summary: RunSummary; trace?: TraceStep[] }
+  | { type: 'loaded'; scenario: LoadedScenario }
   | { type: 'input-error'; message: string };
 
 const port = parentPort!;
@@ -41,20 +67,31 @@ installNodeFaultHandlers(process);
 
 port.on('message', async (job: WorkerJob) => {
   const post = (m: WorkerMessage): void => port.postMessage(m);
+  const heartbeat = new Int32Array(job.heartbeat);
+  const stepBeat = heartbeat.subarray(1, 2);
+  // The watchdog's clock starts now: this thread's own start-up is not the scenario's time.
+  Atomics.add(stepBeat, 0, 1);
   try {
     const scenario = await loadScenario(job.scenario);
-    const heartbeat = new Int32Array(job.heartbeat);
-    if (job.kind === 'explore') {
+    // Every job says what it loaded first: a run stopped later by the watchdog still names its scenario.
+    post({
+      type: 'loaded',
+      scenario: { id: scenario.id, title: scenario.title, version: scenario.version, expect: scenario.expect, ...(scenario.source !== undefined ? { source: scenario.source } : {}) },
+    });
+    if (job.kind === 'load') {
+      // done: the main thread has what it needs
+    } else if (job.kind === 'explore') {
       const summary = explore(job.rig, scenario, {
         ...job.options,
         heartbeat,
+        stepBeat,
         onProgress: (p) => post({ type: 'progress', ...p }),
       });
       await settle();
       post({ type: 'result', summary: withAsyncFaults(summary, job.options.first ?? 0) });
     } else {
       Atomics.add(heartbeat, 0, 1);
-      const r = replay(job.rig, scenario, job.schedule, { trace: job.trace });
+      const r = replay(job.rig, scenario, job.schedule, { trace: job.trace, stepBeat });
       await settle();
       post({ type: 'result', summary: withAsyncFaults(r.summary), ...(r.execution.trace ? { trace: r.execution.trace } : {}) });
     }

@@ -97,6 +97,8 @@ export class ControlledRun {
   /** Views of dev by length, made once: a subarray per execution was a measurable share of a short schedule. */
   private devViews: Int32Array[] = [];
   private readonly setupCtx: ExecContext;
+  /** Bumped every 256 steps when set: a watcher on another thread tells a long run from a routine that never yields. */
+  stepBeat: Int32Array | undefined;
   private state: unknown;
   private readonly fingerprint: number;
   private readonly plans: ActorPlan[];
@@ -392,6 +394,7 @@ export class ControlledRun {
         limit = m.step + SPIN_DRAIN_STEPS;
       }
       if ((m.step & 255) === 0 && !draining) {
+        if (this.stepBeat) Atomics.add(this.stepBeat, 0, 1);
         const cpu = m.dpcWatchdogExpired();
         if (cpu) {
           if (resumes === 0) return this.dpcWatchdogHang(cpu);

@@ -40,6 +40,8 @@ export interface ExploreOptions {
   shouldStop?: () => boolean;
   /** Word 0 is bumped at every schedule start, so a watcher on another thread can tell a routine that never yields. */
   heartbeat?: Int32Array;
+  /** Word 0 is bumped every 256 steps (ControlledRun.stepBeat): a long schedule is not a stalled one. */
+  stepBeat?: Int32Array;
 }
 
 /** Counts the decision points of one run in which every choice is the default one. */
@@ -132,6 +134,7 @@ function exploreSchedules(rig: Rig, scenario: Scenario, o: ExploreOptions): RunS
   const first = o.first ?? 0;
   const stride = o.stride ?? 1;
   const run = new ControlledRun(rig, scenario);
+  run.stepBeat = o.stepBeat;
   // PCT calibration runs the scenario once: a watcher must see that beat too.
   if (o.heartbeat) Atomics.add(o.heartbeat, 0, 1);
   const strategy = makeStrategy(strategyName, seed, o.depth ?? DEFAULT_DEPTH, o.preemptionBound ?? DEFAULT_PREEMPTION_BOUND, run);
@@ -202,7 +205,7 @@ export interface ReplayResult {
 }
 
 /** Replays a schedule string exactly; a mismatch ends as outcome 'error' saying where it diverged. */
-export function replay(rig: Rig, scenario: Scenario, schedule: string, options: { trace?: boolean; recordedRig?: Rig } = {}): ReplayResult {
+export function replay(rig: Rig, scenario: Scenario, schedule: string, options: { trace?: boolean; recordedRig?: Rig; stepBeat?: Int32Array } = {}): ReplayResult {
   const rec = decodeSchedule(schedule);
   checkScheduleFits(rec, rig, scenario, options.recordedRig);
   const guard = new IntrinsicsGuard();
@@ -226,12 +229,13 @@ export function replay(rig: Rig, scenario: Scenario, schedule: string, options: 
   return result;
 }
 
-function replayChecked(rig: Rig, scenario: Scenario, schedule: string, rec: ScheduleRecord, options: { trace?: boolean }): ReplayResult {
+function replayChecked(rig: Rig, scenario: Scenario, schedule: string, rec: ScheduleRecord, options: { trace?: boolean; stepBeat?: Int32Array }): ReplayResult {
   const run = new ControlledRun(rig, scenario);
+  run.stepBeat = options.stepBeat;
   const strategy = new ReplayStrategy(deviationsFromChoices(rec.choices, logicalCpuCount(rig)), rec.steps);
   strategy.newExecution(0);
   const t0 = now();
-  let x = run.execute(strategy, options);
+  let x = run.execute(strategy, { trace: options.trace === true });
   if (x.outcome !== 'error' || !x.failure?.message.startsWith('replay diverged')) {
     try {
       strategy.finish(x.steps);

@@ -19,6 +19,15 @@
  *
  * Cancellation: word 0 of the shared array stops every worker between two
  * schedules; workers still running one second later are terminated.
+ *
+ * Containment: each worker has two heartbeat words, one bumped per schedule
+ * and one every 256 steps. A worker whose words have not moved for `stallMs`
+ * — counted from the start, so loading its scenario, PCT's calibration run
+ * and the first schedule are watched too — is terminated. A stall inside a
+ * schedule ends it as a hang at that index; a stall in PCT's first run, a
+ * worker that dies, and a run over its memory limit end the whole run at once
+ * (no schedule to blame); a stall while the scenario loads rejects, as a
+ * scenario that fails to load does.
  */
 import { proxy } from 'comlink';
 import { atomicMinBound, CANCEL_WORD, FAILURE_BOUND_WORD, heartbeatWord, poolControlWords, type ExploreRequest, type PoolExploreWorkerApi, type Progress } from './worker-contract.ts';
@@ -27,6 +36,14 @@ import type { RunSummary } from './outcome.ts';
 export interface PoolWorker {
   api: Pick<PoolExploreWorkerApi, 'explore' | 'shareBelow'>;
   terminate(): void;
+  /**
+   * Where the environment can tell (Node): `listener` hears, in words, that the
+   * worker ended without being terminated (it died, or ran out of its heap
+   * limit: `fatal`), or that scenario code called something that would have
+   * ended it (process.exit, kill, abort: not fatal, the call throws and ends
+   * that schedule as error).
+   */
+  onFault?(listener: (reason: string, fatal: boolean) => void): void;
 }
 
 /** Browser: a Comlink-wrapped module Worker of src/workers/explore.worker.ts; Node: see src/workers/node-entry.ts. */
@@ -52,6 +69,8 @@ export interface PoolOptions {
    * schedule ends as a hang. Default 10 s.
    */
   stallMs?: number;
+  /** Sampled a few times a second: a reason when the run is over its memory limit (the run then ends as error). */
+  memoryOver?: () => string | undefined;
 }
 
 export interface PoolSummary extends RunSummary {
@@ -106,8 +125,20 @@ export async function explorePool(req: Omit<ExploreRequest, 'first' | 'stride'>,
   /** Workers stopped by the stall watchdog (their promise never settles): index of the schedule that hung. */
   const stuck = new Map<number, number>();
   const stallMs = o.stallMs ?? 10_000;
-  const beats = new Array<number>(n).fill(-1);
+  const beats = new Array<number>(n).fill(0);
+  const stepBeats = new Array<number>(n).fill(0);
   const beatAt = new Array<number>(n).fill(now());
+  /** Ends the whole run: a stall before any schedule, a worker that died, the memory limit. */
+  let fatal = undefined as { outcome: 'hang' | 'error'; message: string } | undefined;
+  /** Scenario code reached process.exit/kill/abort (the call threw): the run cannot pass. */
+  let exitCall = undefined as string | undefined;
+  workers.forEach((w, i) =>
+    w.onFault?.((reason, isFatal) => {
+      if (!isFatal) exitCall ??= reason;
+      else if (!terminated.has(i) && results[i] === undefined) fatal ??= { outcome: 'error', message: reason };
+    }),
+  );
+  let memoryAt = 0;
   const runs = workers.map((w, i) =>
     w.api
       .explore(
@@ -153,15 +184,42 @@ export async function explorePool(req: Omit<ExploreRequest, 'first' | 'stride'>,
         Atomics.store(shared, CANCEL_WORD, 1);
       }
       if (cancelAt >= 0 && now() - cancelAt > grace) finish();
-      // The stall watchdog: a schedule that does not return to the scheduler.
       const t = now();
+      if (o.memoryOver && t - memoryAt >= 100 && fatal === undefined) {
+        memoryAt = t;
+        const over = o.memoryOver();
+        if (over !== undefined) fatal = { outcome: 'error', message: over };
+      }
+      if (fatal !== undefined) {
+        finish();
+        return;
+      }
+      // The stall watchdog: a worker whose schedule and step beats have both stood still.
       for (let i = 0; i < n; i++) {
         if (results[i] !== undefined || stuck.has(i)) continue;
         const b = Atomics.load(shared, heartbeatWord(i));
-        if (b !== beats[i]) {
+        const s = Atomics.load(shared, heartbeatWord(i) + 1);
+        if (b !== beats[i] || s !== stepBeats[i] || (b === 0 && s === 0)) {
+          // (Both words still 0: the worker has not started; its own start-up is not the scenario's time.)
           beats[i] = b;
+          stepBeats[i] = s;
           beatAt[i] = t;
-        } else if (b >= 2 && t - beatAt[i]! > stallMs && cancelAt < 0) {
+        } else if (t - beatAt[i]! > stallMs && cancelAt < 0) {
+          if (b < 2) {
+            // explore() bumps once at its start (after the scenario loaded) and once per schedule.
+            // A scenario that does not load is refused like one that fails to load (explore() rejects): the pool throws.
+            const limit = `${Math.round(stallMs / 1000)} s`;
+            if (b === 0) error ??= new Error(`the scenario did not finish loading within ${limit}: its module's top-level code loops`);
+            else {
+              fatal = {
+                outcome: 'hang',
+                message: `the first run (every choice the default, to size PCT) did not return to the scheduler within ${limit}: setup, a routine ` +
+                  'or an invariant loops without calling the kernel (call k.* with yield* inside every loop)',
+              };
+            }
+            finish();
+            return;
+          }
           // explore() bumps once at its start and once per schedule: schedule number b - 2 of this worker's share.
           const index = i + (b - 2) * n;
           stuck.set(i, index);
@@ -176,6 +234,15 @@ export async function explorePool(req: Omit<ExploreRequest, 'first' | 'stride'>,
     }, 20);
     void all.then(finish);
   });
+  if (fatal !== undefined && error === undefined) {
+    terminateAll();
+    const schedulesRun = latest.reduce((sum, p) => sum + p.schedulesRun, 0);
+    return {
+      scenario: '', rig: req.rig.id, strategy: req.strategy, seed: req.seed, schedulesRun, steps: latest.reduce((sum, p) => sum + p.steps, 0),
+      elapsedMs: now() - t0, outcome: fatal.outcome, workers: n, busyMs: now() - t0,
+      failure: { kind: fatal.outcome, message: fatal.message, schedule: '', cpu: -1, routine: '', step: 0, cpus: [] },
+    };
+  }
   if (error !== undefined) {
     terminateAll();
     throw error instanceof Error ? error : new Error(String(error));
@@ -241,6 +308,11 @@ export async function explorePool(req: Omit<ExploreRequest, 'first' | 'stride'>,
     };
   }
   terminateAll();
+  // A run that would pass although scenario code tried to end it (and swallowed the refusal) does not pass.
+  if (exitCall !== undefined && summary.outcome === 'pass') {
+    const { failingSchedule: _unused, ...rest } = summary;
+    return { ...rest, outcome: 'error', failure: { kind: 'error', message: `${exitCall}: a scenario may not end the run`, schedule: '', cpu: -1, routine: '', step: 0, cpus: [] } };
+  }
   return summary;
 }
 

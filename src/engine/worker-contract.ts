@@ -67,7 +67,8 @@ export const FAILURE_BOUND_WORD = 1;
  * Word heartbeatWord(first) (optional): bumped by the worker at every schedule it starts, so the
  * pool can tell a routine that never yields. Each worker's word has a cache line of its own, away
  * from the cancel and bound words every worker reads per schedule: sharing one line made two
- * workers trade it back and forth on every schedule.
+ * workers trade it back and forth on every schedule. The word after it counts the worker's steps
+ * (bumped once when explore() is called, then every 256 steps): a long schedule is not a stalled one.
  */
 export const HEARTBEAT_BASE = 16;
 export const WORDS_PER_CACHE_LINE = 16;

@@ -14,7 +14,7 @@ export function selectorMatches(sel: RigSelector | undefined, rig: Rig): boolean
   return true;
 }
 
-export function expectedOutcome(s: Scenario, rig: Rig): ExpectedOutcome | undefined {
+export function expectedOutcome(s: Pick<Scenario, 'expect'>, rig: Rig): ExpectedOutcome | undefined {
   const rules: ExpectRule[] = Array.isArray(s.expect) ? s.expect : [{ outcome: s.expect }];
   return rules.find((r) => selectorMatches(r.when, rig))?.outcome;
 }

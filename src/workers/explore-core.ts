@@ -25,6 +25,9 @@ export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorke
   let stride = 1;
   return {
     async explore(req: ExploreRequest, onProgress?: (p: Progress) => void, cancel?: Int32Array): Promise<RunSummary> {
+      const started = heartbeatWord(req.first ?? 0) + 1;
+      // Tells the pool's watchdog to start its clock: loading the scenario is the scenario's time.
+      if (cancel !== undefined && cancel.length > started) Atomics.add(cancel, started, 1);
       const scenario = await loadScenarioRef(req.scenario, library);
       first = req.first ?? 0;
       stride = req.stride ?? 1;
@@ -32,6 +35,7 @@ export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorke
       const bound = cancel !== undefined && cancel.length > FAILURE_BOUND_WORD ? cancel : undefined;
       const beat = heartbeatWord(first);
       const heartbeat = cancel !== undefined && cancel.length > beat ? cancel.subarray(beat, beat + 1) : undefined;
+      const stepBeat = cancel !== undefined && cancel.length > beat + 1 ? cancel.subarray(beat + 1, beat + 2) : undefined;
       let next = first;
       let lastSent = now();
       const explored = explore(req.rig, scenario, {
@@ -43,6 +47,7 @@ export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorke
         first,
         stride,
         ...(heartbeat ? { heartbeat } : {}),
+        ...(stepBeat ? { stepBeat } : {}),
         progressEvery: 1,
         onProgress: (p) => {
           cumulative.push(p.steps);

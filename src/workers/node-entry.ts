@@ -16,6 +16,8 @@ import type { FreeWorkerApi, PoolExploreWorkerApi } from '../engine/worker-contr
 import { installNodeFaultHandlers } from './async-faults.ts';
 import { createExploreWorkerApi } from './explore-core.ts';
 import { createFreeWorkerApi, type TwinLoader } from './free-core.ts';
+import { guardProcess, isGuardReport } from './node-guard.ts';
+import { describeWorkerError, workerResourceLimits } from './node-limits.ts';
 import { pathToFileURL } from 'node:url';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { Machine } from '../machine/machine.ts';
@@ -27,17 +29,33 @@ const EXPLORE_WORKER = new URL('../../bin/explore-worker.mjs', import.meta.url);
 /** Live worker threads started by the factories below (tests check that none is left). */
 export const liveNodeWorkers = new Set<Worker>();
 
-function start<T>(url: URL): { api: Comlink.Remote<T>; terminate(): void } {
-  const w = new Worker(url);
+function start<T>(url: URL): { api: Comlink.Remote<T>; terminate(): void; onFault(listener: (reason: string, fatal: boolean) => void): void } {
+  const w = new Worker(url, { resourceLimits: workerResourceLimits() });
   liveNodeWorkers.add(w);
-  w.on('exit', () => liveNodeWorkers.delete(w));
-  // A worker that dies (terminate, crash) must not keep a Comlink call pending forever: the coordinator times out.
-  w.on('error', () => undefined);
+  let terminating = false;
+  let died: string | undefined;
+  const listeners: ((reason: string, fatal: boolean) => void)[] = [];
+  const tell = (reason: string, fatal: boolean): void => listeners.forEach((l) => l(reason, fatal));
+  // A worker that dies (crash, heap limit) must not keep a Comlink call pending forever: the coordinator hears why.
+  w.on('error', (e) => {
+    died ??= describeWorkerError(e);
+  });
+  w.on('exit', (code) => {
+    liveNodeWorkers.delete(w);
+    if (!terminating) tell(died ?? `the worker thread ended (exit code ${code}) before its run finished`, true);
+  });
+  w.on('message', (m: unknown) => {
+    if (isGuardReport(m)) tell(m.raceboxGuard, false);
+  });
   const api = Comlink.wrap<T>(nodeEndpoint(w as unknown as NodeEndpoint));
   return {
     api,
     terminate: () => {
+      terminating = true;
       void w.terminate();
+    },
+    onFault: (listener) => {
+      listeners.push(listener);
     },
   };
 }
@@ -77,6 +95,7 @@ function twinHookRegistered(): boolean {
 /** Exposes a worker API on this worker thread. */
 export function exposeInThisThread(kind: 'free' | 'explore'): void {
   if (!parentPort) throw new Error('exposeInThisThread: not in a worker thread');
+  guardProcess();
   // A scenario's late throw or unhandled rejection becomes the run's 'error', not the thread's death.
   // (Exploration workers only: free-run CPU workers do not report them yet, and must not swallow them.)
   if (kind === 'explore') installNodeFaultHandlers(process);

@@ -12,6 +12,7 @@ import { presetRig } from '../machine/presets.ts';
 import { parseRig, RigError, type Rig } from '../machine/rig.ts';
 import { defineScenario, type Scenario, type ScenarioDefinition } from '../scenario/define.ts';
 import { checkScenarioSource, scenarioImports } from '../scenario/load-source.ts';
+import { fileLimitBytes } from './node-limits.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SCENARIO_DIR = join(ROOT, 'scenarios');
@@ -34,7 +35,7 @@ export class ScenarioCheckError extends InputError {
 
 const SCENARIO_EXT = new Set(['.ts', '.mts', '.js', '.mjs']);
 
-function looksLikePath(ref: string): boolean {
+export function looksLikePath(ref: string): boolean {
   return SCENARIO_EXT.has(extname(ref)) || ref.endsWith('.json') || ref.startsWith('.') || isAbsolute(ref);
 }
 
@@ -54,11 +55,36 @@ export function loadRig(ref: string): Rig {
 }
 
 function readRigFile(file: string): Rig {
+  checkInputFile(file, 'rig');
   try {
     return parseRig(readFileSync(file, 'utf8'), relative(process.cwd(), file) || file);
   } catch (e) {
     if (e instanceof RigError) throw new InputError(`malformed rig ${e.message}`);
     throw new InputError(`cannot read rig file ${file}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * A rig or scenario path must name a regular file under the size limit: a
+ * FIFO would block the read forever and /dev/zero would never end it.
+ * Checked with stat before anything reads the file.
+ */
+export function checkInputFile(file: string, what: 'rig' | 'scenario'): void {
+  const rel = relative(process.cwd(), file);
+  const shown = rel === '' || rel.startsWith('..') ? file : rel;
+  let st;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    throw new InputError(`cannot read ${what} file ${shown}: ${(e as Error).message}`);
+  }
+  if (!st.isFile()) {
+    const kind = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a regular file';
+    throw new InputError(`${what} file ${shown} is ${kind}, not a regular file`);
+  }
+  const limit = fileLimitBytes();
+  if (st.size > limit) {
+    throw new InputError(`${what} file ${shown} is ${st.size} bytes, over the limit of ${limit} bytes (RACEBOX_FILE_KB changes it)`);
   }
 }
 
@@ -125,6 +151,12 @@ function resolveRelative(from: string, spec: string): string | undefined {
  * by relative path, before Node runs any of them: a kernel routine called without yield* (and the
  * other mistakes that make a scenario test nothing) is bad input, named by file:line:column.
  */
+/** The syntax-tree check of a scenario file given by path (and of what it imports), without running it. */
+export function checkScenarioPath(ref: string): void {
+  const file = resolve(splitScenarioQuery(ref).path);
+  if (existsSync(file) && statSync(file).isFile()) checkScenarioFiles(file);
+}
+
 function checkScenarioFiles(file: string, seen = new Set<string>()): void {
   if (seen.has(file)) return;
   seen.add(file);
@@ -175,6 +207,7 @@ export async function loadScenario(ref: string): Promise<Scenario> {
   if (looksLikePath(path)) {
     const file = resolve(path);
     if (!existsSync(file)) throw new InputError(`scenario file not found: ${path}`);
+    checkInputFile(file, 'scenario');
     return loadScenarioFile(file, query);
   }
   for (const ext of ['.ts', '.js']) {

@@ -1,0 +1,37 @@
+import { defineScenario } from 'racebox';
+
+// Hostile scenario (test/hostile/cases.json): process.kill of its own process in an actor.
+export default defineScenario<{ counter: number }>({
+  id: 'hostile/kill-actor',
+  title: 'process.kill of its own process in an actor',
+  description: 'A broken or hostile scenario the box must contain (test/hostile).',
+  family: 'hostile',
+  setup: (k) => {
+
+    return { counter: k.ExAllocatePool2(0, 4, 'Cntr') };
+  },
+  actors: {
+    first: {
+      cpu: 0,
+      *run(k, s) {
+        process.kill(process.pid, 'SIGKILL');
+        const v = yield* k.ReadNoFence(s.counter);
+        yield* k.WriteNoFence(s.counter, v + 1);
+      },
+    },
+    second: {
+      cpu: 1,
+      *run(k, s) {
+        const v = yield* k.ReadNoFence(s.counter);
+        yield* k.WriteNoFence(s.counter, v + 1);
+      },
+    },
+  },
+  expect: 'pass',
+  invariants: {
+    'counter counts': (s, k) => {
+
+      return k.peek(s.counter) >= 1;
+    },
+  },
+});
