@@ -48,7 +48,7 @@ export function runJob(job: JobInput, onProgress?: (p: { schedulesRun: number; s
           summary: {
             scenario: job.scenario,
             rig: rigId,
-            strategy: job.kind === 'explore' ? (job.options.strategy ?? 'pct') : 'replay',
+            strategy: job.kind === 'explore' ? (job.options.strategy ?? 'portfolio') : 'replay',
             seed: job.kind === 'explore' ? (job.options.seed ?? 1) : 0,
             // The first beat is the exploration's calibration run; each schedule beats once more.
             schedulesRun: Math.max(0, b - 2),

@@ -9,13 +9,16 @@ import type { RunSummary } from './outcome.ts';
 import { decodeSchedule, ScheduleError, type ScheduleRecord } from './schedule.ts';
 import { DfsStrategy } from './strategies/dfs.ts';
 import { PctStrategy } from './strategies/pct.ts';
+import { defaultPortfolio, PortfolioStrategy } from './strategies/portfolio.ts';
+import { PosStrategy } from './strategies/pos.ts';
 import { RandomStrategy } from './strategies/random.ts';
 import { ReplayStrategy, ScheduleDivergence } from './strategies/replay.ts';
-import { defaultChoice, type Strategy } from './strategy.ts';
+import { defaultChoice, type PendingOps, type Strategy } from './strategy.ts';
 
-export type ExploreStrategy = 'random' | 'pct' | 'dfs';
-export const STRATEGIES: readonly ExploreStrategy[] = ['random', 'pct', 'dfs'];
-export const DEFAULT_STRATEGY: ExploreStrategy = 'pct';
+export type ExploreStrategy = 'portfolio' | 'pct' | 'random' | 'pos' | 'dfs';
+export const STRATEGIES: readonly ExploreStrategy[] = ['portfolio', 'pct', 'random', 'pos', 'dfs'];
+/** With no strategy named, a portfolio of pct d=1..5, random and POS (strategies/portfolio.ts). */
+export const DEFAULT_STRATEGY: ExploreStrategy = 'portfolio';
 export const DEFAULT_DEPTH = 3;
 export const DEFAULT_PREEMPTION_BOUND = 2;
 
@@ -71,9 +74,39 @@ export function makeStrategy(name: ExploreStrategy, seed: number, depth: number,
       return new RandomStrategy(seed);
     case 'pct':
       return new PctStrategy(seed, depth, run ? calibratePct(run) : 32);
+    case 'pos':
+      return new PosStrategy(seed);
+    case 'portfolio':
+      return defaultPortfolio(seed, run ? calibratePct(run) : 32);
     case 'dfs':
       return new DfsStrategy(bound);
   }
+}
+
+/** The read-only view of a run's pending operations that conflict-aware strategies (POS) look at. */
+export function pendingOps(run: ControlledRun): PendingOps {
+  const cpus = run.m.cpus;
+  return {
+    cpuCount: () => cpus.length,
+    op: (cpu) => {
+      const s = cpus[cpu]!.stack;
+      return s.length === 0 ? -1 : s[s.length - 1]!.op;
+    },
+    addr: (cpu) => {
+      const s = cpus[cpu]!.stack;
+      return s.length === 0 ? 0 : s[s.length - 1]!.opAddr;
+    },
+  };
+}
+
+/**
+ * Which member of the strategy ran schedule `index` — the portfolio member
+ * that found a failure there, e.g. "pct d=4" — or undefined for a single
+ * strategy. HOOK (issue 18): a schedule string format that carries the member
+ * (rb2) takes it from here.
+ */
+export function failureFoundBy(strategy: Strategy, index: number): string | undefined {
+  return strategy instanceof PortfolioStrategy ? strategy.memberOf(index) : undefined;
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -88,6 +121,7 @@ export function explore(rig: Rig, scenario: Scenario, o: ExploreOptions = {}): R
   // PCT calibration runs the scenario once: a watcher must see that beat too.
   if (o.heartbeat) Atomics.add(o.heartbeat, 0, 1);
   const strategy = makeStrategy(strategyName, seed, o.depth ?? DEFAULT_DEPTH, o.preemptionBound ?? DEFAULT_PREEMPTION_BOUND, run);
+  strategy.attach?.(pendingOps(run));
   const t0 = now();
   let steps = 0;
   let schedulesRun = 0;
@@ -107,7 +141,8 @@ export function explore(rig: Rig, scenario: Scenario, o: ExploreOptions = {}): R
     schedulesRun++;
     steps += x.steps;
     if (x.outcome !== 'pass') {
-      return { ...summary(x.outcome), failure: { ...x.failure!, schedule: run.scheduleOf(x) }, failingSchedule: i };
+      const foundBy = failureFoundBy(strategy, i);
+      return { ...summary(x.outcome), failure: { ...x.failure!, schedule: run.scheduleOf(x), ...(foundBy !== undefined ? { foundBy } : {}) }, failingSchedule: i };
     }
     if (o.onProgress && schedulesRun % every === 0) o.onProgress({ schedulesRun, steps, elapsedMs: now() - t0 });
   }

@@ -6,7 +6,7 @@
 import type { ExploreStrategy } from '../../engine/explore.ts';
 
 /** The page never loads the engine: its strategy names, restated (engine/explore.ts STRATEGIES). */
-export const STRATEGIES: readonly ExploreStrategy[] = ['random', 'pct', 'dfs'];
+export const STRATEGIES: readonly ExploreStrategy[] = ['portfolio', 'pct', 'random', 'pos', 'dfs'];
 
 export interface LinkParams {
   rig?: string;
