@@ -22,6 +22,7 @@ export async function bench(argv: string[], out: (s: string) => void): Promise<n
   if (!json) out(`racebox bench — Node ${host.node}, ${host.cpus} host CPUs, ${v8Tuning}${quick ? ' (quick)' : ''}`);
   for (const entry of benchModules) {
     if (typeof only === 'string' && !entry.title.includes(only)) continue;
+    if (entry.optIn && typeof only !== 'string') continue;
     const rows = await runIsolated(entry.title, quick, json ? () => {} : out);
     results.push({ module: entry.title, rows });
     if (!json) {
