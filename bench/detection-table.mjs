@@ -1,15 +1,25 @@
 #!/usr/bin/env node
 // Renders the raw output of `racebox bench --only detection --json` as the Markdown tables of docs/detection.md:
-//   node bench/detection-table.mjs bench/detection-<date>.json
+//   node bench/detection-table.mjs bench/detection-<date>.json [more.json ...]
+// Rows of a later file replace the rows of the same scenario and strategy in an earlier one (a re-measured family).
 import { readFileSync } from 'node:fs';
 
-const file = process.argv[2];
-if (!file) {
-  process.stderr.write('usage: node bench/detection-table.mjs <detection.json>\n');
+const files = process.argv.slice(2);
+if (files.length === 0) {
+  process.stderr.write('usage: node bench/detection-table.mjs <detection.json> [more.json ...]\n');
   process.exit(2);
 }
-const doc = JSON.parse(readFileSync(file, 'utf8'));
-const rows = doc.results.find((m) => m.module === 'detection')?.rows ?? [];
+const byName = new Map();
+let speedRow;
+for (const file of files) {
+  const doc = JSON.parse(readFileSync(file, 'utf8'));
+  const own = doc.results.find((m) => m.module === 'detection')?.rows ?? [];
+  for (const r of own) {
+    if (r.name.startsWith('portfolio schedules/s')) speedRow ??= r;
+    else byName.set(r.name, r);
+  }
+}
+const rows = [...byName.values()];
 const parse = (name) => /^(found|clean) (\S+) @ (\S+) — (.+)$/.exec(name);
 const found = new Map();
 const clean = new Map();
@@ -33,5 +43,5 @@ console.log(body(found));
 console.log('');
 console.log(head('correct scenario @ rig: clean'));
 console.log(body(clean));
-const speed = rows.find((r) => r.name.startsWith('portfolio schedules/s'));
+const speed = speedRow;
 if (speed) console.log(`\nportfolio ${speed.value} schedules/s vs ${speed.baseline.name} ${speed.baseline.value} (${Math.round(100 * speed.ratio)}%) on the correct scenarios.`);

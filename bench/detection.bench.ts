@@ -9,7 +9,7 @@
  * schedules-per-second work, so the portfolio's dispatch is what differs).
  *
  * Budget: 100,000 schedules (RACEBOX_DETECTION_BUDGET overrides it); --quick
- * uses 1,000. DFS is deterministic, so it runs once per scenario and its one
+ * uses 1,000. RACEBOX_DETECTION_SCENARIOS limits the table to some families. DFS is deterministic, so it runs once per scenario and its one
  * result stands for every seed.
  */
 import { explore, type ExploreOptions } from '../src/engine/explore.ts';
@@ -94,7 +94,9 @@ const mod: BenchModule = {
   async run(ctx) {
     const budget = ctx.quick ? 1000 : Number(process.env.RACEBOX_DETECTION_BUDGET ?? 100_000);
     const rigs = listRigs();
-    const scenarios = await loadAllScenarios();
+    // RACEBOX_DETECTION_SCENARIOS=device,workqueue: only those families (or ids), to re-measure a few rows.
+    const only = process.env.RACEBOX_DETECTION_SCENARIOS?.split(',').filter((x) => x !== '');
+    const scenarios = (await loadAllScenarios()).filter((s) => !only || only.some((o) => s.id === o || s.id.startsWith(`${o}/`)));
     const rows: BenchRow[] = [];
     ctx.log(`detection: budget ${budget} schedules, ${DETECTION_SEEDS} seeds`);
     for (const s of scenarios) {

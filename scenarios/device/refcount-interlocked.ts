@@ -9,7 +9,7 @@ export default defineScenario<DeviceState>({
   pairedWith: 'device/refcount-two-locks',
   description:
     'The device object of device/refcount-two-locks — two I/O threads, a create/close thread and the remove ' +
-    'thread taking and dropping references for three rounds, the last reference freeing the object — with the ' +
+    'thread taking and dropping references for six rounds, the last reference freeing the object — with the ' +
     'count changed only by InterlockedIncrement and InterlockedDecrement. Each update is one atomic step, so none ' +
     'is lost whatever the interleaving; the object is freed once, by whoever drops the last reference, and only ' +
     'after remove has dropped the device\'s own reference, which it does once every user is done.',

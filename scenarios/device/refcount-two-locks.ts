@@ -2,10 +2,10 @@ import { defineScenario, Executive, KernelMode, POOL_FLAG_NON_PAGED, type Kernel
 
 // A device object's reference count kept as a plain LONG, each path updating it under its own spin lock.
 
-const DEVICE_WORDS = 2;
+const DEVICE_WORDS = 4;
 const DEVICE_DATA = 0x44455600;
 /** References each I/O thread and the open/close thread take and drop in turn. */
-export const ROUNDS = 3;
+export const ROUNDS = 6;
 
 export interface DeviceState {
   /** The reference count: 1 for the device's own reference, plus one per open handle or I/O in flight. */
@@ -17,6 +17,8 @@ export interface DeviceState {
   device: number;
   /** Released once by each of the three users when it is done; remove waits for all three. */
   usersDone: number;
+  /** Set by the one thread that deletes the object. */
+  deleted: number;
   /** Test bookkeeping: non-zero when a user read the device after it was freed. */
   stale: number;
 }
@@ -32,6 +34,7 @@ export function setUpDevice(k: Kernel): DeviceState {
     ioLock: k.KeInitializeSpinLock(),
     device,
     usersDone: k.KeInitializeSemaphore(0, 3),
+    deleted: k.ExAllocatePool2(POOL_FLAG_NON_PAGED, 4, 'Dele'),
     stale: k.ExAllocatePool2(POOL_FLAG_NON_PAGED, 4, 'Stal'),
   };
 }
@@ -67,7 +70,9 @@ function* Dereference(k: Kernel, s: DeviceState, lock: number, interlocked: bool
     yield* k.WriteNoFence(s.refs, left);
     yield* k.KeReleaseSpinLock(lock, irql);
   }
-  if (left === 0) yield* k.ExFreePool(s.device);
+  // The delete path runs once however the count gets to zero (the driver's delete-once guard), so a miscounted
+  // object is used after free rather than freed twice.
+  if (left === 0 && (yield* k.InterlockedExchange(s.deleted, 1)) === 0) yield* k.ExFreePool(s.device);
 }
 
 function* UseDevice(k: Kernel, s: DeviceState) {
@@ -121,7 +126,7 @@ export default defineScenario<DeviceState>({
     'and each update is a read and a write (a reference is refused once the count is zero). When an I/O thread reads the count, is preempted before its write, ' +
     'and create or close updates the count in between, one update is lost. A lost increment lets the count reach ' +
     'zero while a reference is still held: the object is freed and the next use reads freed pool. Two I/O threads, ' +
-    'a create/close thread and the remove thread run three rounds each, so the window recurs but stays one ' +
+    'a create/close thread and the remove thread run six rounds each, so the window recurs but stays one ' +
     'instruction wide, and the early free hurts only when a third user is still using the object at that moment. ' +
     'Checked builds stop with DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL (0xD5); a free build ' +
     'reads the poisoned words. InterlockedIncrement/InterlockedDecrement on the count, with no lock, is the fix ' +
