@@ -22,7 +22,9 @@ export async function bench(argv: string[], out: (s: string) => void): Promise<n
   if (!json) out(`racebox bench — Node ${host.node}, ${host.cpus} host CPUs, ${v8Tuning}${quick ? ' (quick)' : ''}`);
   for (const entry of benchModules) {
     if (typeof only === 'string' && !entry.title.includes(only)) continue;
-    const rows = await runIsolated(entry.title, quick, json ? () => {} : out);
+    if (entry.optIn && typeof only !== 'string') continue;
+    // With --json, stdout is the JSON object alone: a module's progress goes to stderr.
+    const rows = await runIsolated(entry.title, quick, json ? (l) => process.stderr.write(`${l}\n`) : out);
     results.push({ module: entry.title, rows });
     if (!json) {
       out(`\n${entry.title}`);

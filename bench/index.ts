@@ -29,9 +29,11 @@ export interface BenchModule {
  * run: merely loading the others (the timed mode, free-run, the pool) before
  * the controlled-engine module measurably slowed the engine loop it times.
  */
-export const benchModules: readonly { title: string; load: () => Promise<BenchModule> }[] = [
+export const benchModules: readonly { title: string; load: () => Promise<BenchModule>; optIn?: boolean }[] = [
   { title: 'controlled engine', load: async () => (await import('./engine.bench.ts')).default },
   { title: 'timed mode: spin-lock table', load: async () => (await import('./spinlock-table.bench.ts')).default },
   { title: 'free-run engine', load: async () => (await import('./free-run.bench.ts')).default },
   { title: 'exploration pool', load: async () => (await import('./pool.bench.ts')).default },
+  // Minutes to hours (a full search per scenario, strategy and seed): only with --only detection.
+  { title: 'detection', load: async () => (await import('./detection.bench.ts')).default, optIn: true },
 ];

@@ -25,7 +25,8 @@ export function formatSummary(r: RunSummary, rig: Rig, replayCommand: (schedule:
     return lines.join('\n');
   }
   const f = r.failure!;
-  const where = r.strategy === 'replay' ? 'reproduced by the schedule' : `in schedule ${r.schedulesRun} of the search`;
+  const by = f.foundBy !== undefined ? ` (found by ${f.foundBy})` : '';
+  const where = r.strategy === 'replay' ? 'reproduced by the schedule' : `in schedule ${r.schedulesRun} of the search${by}`;
   lines.push(`✗ ${r.outcome} ${where} — ${r.steps} steps, ${Math.round(r.elapsedMs)} ms`);
   lines.push(...formatFailure(f));
   if (f.schedule) lines.push('', `replay: ${replayCommand(f.schedule)}`);

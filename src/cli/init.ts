@@ -24,7 +24,7 @@ export default defineConfig({
 
   // How hard each row searches (the command line's --strategy, --seeds, --find-budget and
   // --pass-budget win over these):
-  strategy: 'pct', // random | pct | dfs
+  strategy: 'portfolio', // portfolio | pct | random | pos | dfs
   seeds: 1, // an expected failure must be found by seed 1 (with N > 1: by 9 in 10 of seeds 1..N)
   findBudget: 10_000, // schedules per seed when a failure is expected
   passBudget: 2_000, // schedules when the scenario should pass (a scenario's own budget wins)

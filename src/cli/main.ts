@@ -22,11 +22,15 @@ import { activeCpuCount } from '../machine/rig.ts';
 const COMMAND_USAGE: Record<string, string> = {
   list: `usage: racebox list [--json]
   The library's scenarios and the preset rigs.`,
-  run: `usage: racebox run <scenario-id|file.ts> --rig <rig-id|file.json> [--strategy random|pct|dfs] [--seed N]
+  run: `usage: racebox run <scenario-id|file.ts> --rig <rig-id|file.json> [--strategy portfolio|pct|random|pos|dfs] [--seed N]
                    [--schedules N] [--depth D] [--preemptions P] [--workers N] [--json]
        racebox run <scenario-id|file.ts> --rig <rig> --engine free [--seconds N] [--schedules N (iterations)] [--seed N] [--json]
   Explores schedules until the first failure or the budget, then checks the scenario's expect on
   the rig (--json adds expected and matched).
+  --strategy   portfolio (default): pct d=1..5, random and pos in turn, by schedule index;
+               the failure says which member found it (--json: failure.foundBy)
+               pct: PCT at --depth D (default 3); random; pos: partial order sampling;
+               dfs: preemption-bounded depth-first search (--preemptions P, default 2)
   Exit: 0 no failure found, 1 a failure found, 2 bad input or a run that ended as outcome error.`,
   replay: `usage: racebox replay <scenario-id|file.ts> --rig <rig> --schedule <string> [--trace] [--json]
   Runs one recorded schedule again (printed by racebox run and racebox regress).`,
@@ -39,7 +43,7 @@ const COMMAND_USAGE: Record<string, string> = {
 
 const USAGE = `usage:
   racebox list [--json]
-  racebox run <scenario-id|file.ts> --rig <rig-id|file.json> [--strategy random|pct|dfs] [--seed N]
+  racebox run <scenario-id|file.ts> --rig <rig-id|file.json> [--strategy portfolio|pct|random|pos|dfs] [--seed N]
               [--schedules N] [--depth D] [--preemptions P] [--workers N] [--json]
   racebox run <scenario-id|file.ts> --rig <rig> --engine free [--seconds N] [--schedules N (iterations)] [--seed N] [--json]
   racebox replay <scenario-id|file.ts> --rig <rig> --schedule <string> [--trace] [--json]

@@ -26,7 +26,7 @@ const _strategiesAgree: RegressStrategy extends ExploreStrategy ? true : never =
 void _strategiesAgree;
 
 export const REGRESS_USAGE = `usage: racebox regress [path | folder | glob ...] [--config FILE] [--json] [--junit FILE]
-                       [--scenario <id|family>] [--rig <id|file.json>] [--strategy random|pct|dfs]
+                       [--scenario <id|family>] [--rig <id|file.json>] [--strategy portfolio|pct|random|pos|dfs]
                        [--seeds N] [--find-budget N] [--pass-budget N]
 
 Runs every scenario on every rig its expect applies to and checks the outcome.
@@ -38,7 +38,7 @@ Runs every scenario on every rig its expect applies to and checks the outcome.
   --json               print one JSON object with every row
   --junit FILE         also write a JUnit XML report (one testcase per scenario × rig)
   --scenario, --rig    only the rows of this scenario (or family) / this rig
-  --strategy           exploration strategy (default: the config's, else pct)
+  --strategy           exploration strategy (default: the config's, else portfolio)
   --seeds N            search an expected failure with seeds 1..N; 9 in 10 must find it (default 1)
   --find-budget N      schedules per seed for an expected failure (default 10000)
   --pass-budget N      schedules for an expected pass (default: the scenario's budget, else 2000)
@@ -86,7 +86,7 @@ export async function regress(argv: string[], out: (s: string) => void): Promise
     return 0;
   }
   const cli: RegressSettings = {
-    ...(p.options.has('strategy') ? { strategy: choiceOption<ExploreStrategy>(p, 'strategy', STRATEGIES, 'pct') } : {}),
+    ...(p.options.has('strategy') ? { strategy: choiceOption<ExploreStrategy>(p, 'strategy', STRATEGIES, 'portfolio') } : {}),
     ...(p.options.has('seeds') ? { seeds: intOption(p, 'seeds', 1, 1000, 1) } : {}),
     ...(p.options.has('find-budget') ? { findBudget: intOption(p, 'find-budget', 1, 100_000_000, 10_000) } : {}),
     ...(p.options.has('pass-budget') ? { passBudget: intOption(p, 'pass-budget', 1, 1_000_000_000, 2000) } : {}),

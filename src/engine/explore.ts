@@ -12,13 +12,16 @@ import type { Failure, RunSummary } from './outcome.ts';
 import { decodeSchedule, deviationsFromChoices, ScheduleError, type ScheduleOrigin, type ScheduleRecord } from './schedule.ts';
 import { DfsStrategy } from './strategies/dfs.ts';
 import { PctStrategy } from './strategies/pct.ts';
+import { defaultPortfolio, PortfolioStrategy } from './strategies/portfolio.ts';
+import { PosStrategy } from './strategies/pos.ts';
 import { RandomStrategy } from './strategies/random.ts';
 import { ReplayStrategy, ScheduleDivergence } from './strategies/replay.ts';
-import { defaultChoice, type Strategy } from './strategy.ts';
+import { defaultChoice, type PendingOps, type Strategy } from './strategy.ts';
 
-export type ExploreStrategy = 'random' | 'pct' | 'dfs';
-export const STRATEGIES: readonly ExploreStrategy[] = ['random', 'pct', 'dfs'];
-export const DEFAULT_STRATEGY: ExploreStrategy = 'pct';
+export type ExploreStrategy = 'portfolio' | 'pct' | 'random' | 'pos' | 'dfs';
+export const STRATEGIES: readonly ExploreStrategy[] = ['portfolio', 'pct', 'random', 'pos', 'dfs'];
+/** With no strategy named, a portfolio of pct d=1..5, random and POS (strategies/portfolio.ts). */
+export const DEFAULT_STRATEGY: ExploreStrategy = 'portfolio';
 export const DEFAULT_DEPTH = 3;
 export const DEFAULT_PREEMPTION_BOUND = 2;
 
@@ -76,6 +79,10 @@ export function makeStrategy(name: ExploreStrategy, seed: number, depth: number,
       return new RandomStrategy(seed);
     case 'pct':
       return new PctStrategy(seed, depth, run ? calibratePct(run) : 32);
+    case 'pos':
+      return new PosStrategy(seed);
+    case 'portfolio':
+      return defaultPortfolio(seed, run ? calibratePct(run) : 32);
     case 'dfs':
       return new DfsStrategy(bound);
   }
@@ -86,6 +93,32 @@ function strategyDescription(name: ExploreStrategy, o: ExploreOptions): string {
   if (name === 'pct') return `pct:${o.depth ?? DEFAULT_DEPTH}`;
   if (name === 'dfs') return `dfs:${o.preemptionBound ?? DEFAULT_PREEMPTION_BOUND}`;
   return name;
+}
+
+/** The read-only view of a run's pending operations that conflict-aware strategies (POS) look at. */
+export function pendingOps(run: ControlledRun): PendingOps {
+  const cpus = run.m.cpus;
+  return {
+    cpuCount: () => cpus.length,
+    op: (cpu) => {
+      const s = cpus[cpu]!.stack;
+      return s.length === 0 ? -1 : s[s.length - 1]!.op;
+    },
+    addr: (cpu) => {
+      const s = cpus[cpu]!.stack;
+      return s.length === 0 ? 0 : s[s.length - 1]!.opAddr;
+    },
+  };
+}
+
+/**
+ * Which member of the strategy ran schedule `index` — the portfolio member
+ * that found a failure there, e.g. "pct d=4" — or undefined for a single
+ * strategy. HOOK (issue 18): a schedule string format that carries the member
+ * (rb2) takes it from here.
+ */
+export function failureFoundBy(strategy: Strategy, index: number): string | undefined {
+  return strategy instanceof PortfolioStrategy ? strategy.memberOf(index) : undefined;
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -138,6 +171,7 @@ function exploreSchedules(rig: Rig, scenario: Scenario, o: ExploreOptions): RunS
   // PCT calibration runs the scenario once: a watcher must see that beat too.
   if (o.heartbeat) Atomics.add(o.heartbeat, 0, 1);
   const strategy = makeStrategy(strategyName, seed, o.depth ?? DEFAULT_DEPTH, o.preemptionBound ?? DEFAULT_PREEMPTION_BOUND, run);
+  strategy.attach?.(pendingOps(run));
   const t0 = now();
   let steps = 0;
   let schedulesRun = 0;
@@ -146,7 +180,7 @@ function exploreSchedules(rig: Rig, scenario: Scenario, o: ExploreOptions): RunS
   const summary = (outcome: RunSummary['outcome']): RunSummary => ({
     scenario: scenario.id, rig: rig.id, strategy: strategyName, seed, schedulesRun, steps, elapsedMs: now() - t0, outcome,
   });
-  const origin = (index: number): ScheduleOrigin => ({ strategy: strategyDescription(strategyName, o), seed, index });
+  const origin = (index: number, member?: string): ScheduleOrigin => ({ strategy: strategyDescription(strategyName, o), seed, index, ...(member !== undefined ? { member } : {}) });
   for (let i = first; i < budget; i += stride) {
     if (o.shouldStop?.()) break;
     if (o.heartbeat) Atomics.add(o.heartbeat, 0, 1);
@@ -158,7 +192,8 @@ function exploreSchedules(rig: Rig, scenario: Scenario, o: ExploreOptions): RunS
     schedulesRun++;
     steps += x.steps;
     if (x.outcome !== 'pass') {
-      return { ...summary(x.outcome), failure: { ...x.failure!, schedule: run.scheduleOf(x, origin(i)) }, failingSchedule: i };
+      const foundBy = failureFoundBy(strategy, i);
+      return { ...summary(x.outcome), failure: { ...x.failure!, schedule: run.scheduleOf(x, origin(i, foundBy)), ...(foundBy !== undefined ? { foundBy } : {}) }, failingSchedule: i };
     }
     if (o.onProgress && schedulesRun % every === 0) o.onProgress({ schedulesRun, steps, elapsedMs: now() - t0 });
   }

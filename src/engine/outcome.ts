@@ -41,6 +41,8 @@ export interface Failure {
   step: number;
   cpus: CpuSnapshot[];
   waits?: WaitInfo[];
+  /** The portfolio member whose schedule failed ("pct d=4", "random", "pos"); absent under a single strategy. */
+  foundBy?: string;
 }
 
 export interface RunSummary {

@@ -23,9 +23,27 @@ export interface Strategy {
   yielded?(cpu: number): void;
   /** Called when an execution ends, with the steps it took. */
   endExecution?(steps: number): void;
+  /**
+   * Gives the strategy a read-only view of what each CPU does next, before
+   * the first execution. Optional: only strategies that weigh conflicts (POS)
+   * look at it.
+   */
+  attach?(view: PendingOps): void;
 }
 
-export type StrategyName = 'random' | 'pct' | 'dfs' | 'replay';
+/**
+ * What the CPUs of a run are about to do, for strategies that tell dependent
+ * steps from independent ones. Valid during `next`: for a CPU choice c
+ * (c < cpuCount()), the operation kind (machine/ops.ts OP_*) and address of
+ * the next step of its top context.
+ */
+export interface PendingOps {
+  cpuCount(): number;
+  op(cpu: number): number;
+  addr(cpu: number): number;
+}
+
+export type StrategyName = 'portfolio' | 'random' | 'pct' | 'pos' | 'dfs' | 'replay';
 
 export function contains(choices: Int32Array, count: number, id: number): boolean {
   for (let i = 0; i < count; i++) if (choices[i] === id) return true;

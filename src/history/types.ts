@@ -26,7 +26,7 @@ export interface StoredRun {
   rig: Rig;
   scenario: RunScenario;
   engine: EngineKind;
-  /** 'random' | 'pct' | 'dfs' | 'replay' today; any short lower-case name is accepted. */
+  /** 'portfolio' | 'pct' | 'random' | 'pos' | 'dfs' | 'replay' today; any short lower-case name is accepted. */
   strategy: string;
   seed: number;
   /** Schedules the run was allowed (its budget). */

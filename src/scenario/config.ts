@@ -5,12 +5,12 @@
  */
 
 /** The controlled-engine strategies a regression row may use (the engine's STRATEGIES). */
-export const REGRESS_STRATEGIES = ['random', 'pct', 'dfs'] as const;
+export const REGRESS_STRATEGIES = ['portfolio', 'pct', 'random', 'pos', 'dfs'] as const;
 export type RegressStrategy = (typeof REGRESS_STRATEGIES)[number];
 
 /** How hard one row searches; every field is optional and falls back to the next level. */
 export interface RegressSettings {
-  /** Exploration strategy (default 'pct'). */
+  /** Exploration strategy (default 'portfolio'). */
   strategy?: RegressStrategy;
   /**
    * Seeds 1..N each search for an expected failure; with N > 1, 9 in 10 must find it (default 1).

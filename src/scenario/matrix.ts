@@ -9,7 +9,7 @@ import type { ExpectRule, ExpectedOutcome, Scenario } from './define.ts';
 import { expectedOutcome } from './expect.ts';
 
 /** The built-in settings, used when neither the command line, the config nor the scenario says otherwise. */
-export const REGRESS_DEFAULTS: Readonly<Required<RegressSettings>> = { strategy: 'pct', seeds: 1, findBudget: 10_000, passBudget: 2000 };
+export const REGRESS_DEFAULTS: Readonly<Required<RegressSettings>> = { strategy: 'portfolio', seeds: 1, findBudget: 10_000, passBudget: 2000 };
 
 export interface MatrixRow {
   scenario: string;

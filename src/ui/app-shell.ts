@@ -212,7 +212,7 @@ export class RaceboxApp extends LitElement {
   }
 
   private currentSettings(): RunSettings {
-    return this.settings ?? this.runView?.settings ?? { engine: 'controlled', strategy: 'pct', depth: 3, preemptionBound: 2, seed: 1, schedules: 2000, workers: Math.max(1, Math.min(16, (navigator.hardwareConcurrency || 2) - 1)) };
+    return this.settings ?? this.runView?.settings ?? { engine: 'controlled', strategy: 'portfolio', depth: 3, preemptionBound: 2, seed: 1, schedules: 2000, workers: Math.max(1, Math.min(16, (navigator.hardwareConcurrency || 2) - 1)) };
   }
 
   private setRig(doc: RigDoc, source: string): void {

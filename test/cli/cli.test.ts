@@ -50,10 +50,11 @@ describe.concurrent('racebox CLI', { timeout: 40_000 }, () => {
     expect(j).toMatchObject({
       scenario: 'spinlock/recursive-acquire',
       rig: 'dual-opteron-240',
-      strategy: 'pct',
+      strategy: 'portfolio',
       seed: 3,
       outcome: 'bugcheck',
       failure: {
+        foundBy: expect.stringMatching(/^(pct d=[1-5]|random|pos)$/),
         kind: 'bugcheck',
         bugcheck: { code: 15, name: 'SPIN_LOCK_ALREADY_OWNED' },
         cpu: 0,
@@ -103,7 +104,7 @@ describe.concurrent('racebox CLI', { timeout: 40_000 }, () => {
       racebox(['run', broken, '--rig', 'quad-free']),
     ]);
     expectInputError(flag, /unknown option --bogus/);
-    expectInputError(value, /--strategy must be one of random, pct, dfs/);
+    expectInputError(value, /--strategy must be one of portfolio, pct, random, pos, dfs/);
     // a scenario that does not compile: the reason and its line, not just "Transform failed"
     expectInputError(syntax, /cannot load scenario .*broken\.ts.*broken\.ts:1:\d+/);
   });

@@ -146,7 +146,7 @@ describe('racebox regress on a team folder', { timeout: 300_000 }, () => {
       'team/stale team-box mismatch',
     ]);
     const stale = j.results.find((x: { scenario: string; rig: string }) => x.scenario === 'team/stale' && x.rig === 'team-box');
-    expect(stale).toMatchObject({ file: 'race/stale.ts', expected: 'pass', observed: "invariant 'both land'", ok: false, strategy: 'pct' });
+    expect(stale).toMatchObject({ file: 'race/stale.ts', expected: 'pass', observed: "invariant 'both land'", ok: false, strategy: 'portfolio' });
     expect(stale.schedule).toMatch(/^rb1\./);
 
     // The schedule in the report replays the failure.

@@ -25,8 +25,8 @@ describe('the regression matrix', () => {
     ]);
     const rows = matrixRows([s], RIGS, { seeds: 4 });
     expect(rows).toEqual([
-      { scenario: 'team/a', rig: 'uniprocessor', expected: 'pass', strategy: 'pct', seeds: 1, schedules: 2000 },
-      { scenario: 'team/a', rig: 'team-box', expected: 'deadlock', strategy: 'pct', seeds: 4, schedules: 10_000 },
+      { scenario: 'team/a', rig: 'uniprocessor', expected: 'pass', strategy: 'portfolio', seeds: 1, schedules: 2000 },
+      { scenario: 'team/a', rig: 'team-box', expected: 'deadlock', strategy: 'portfolio', seeds: 4, schedules: 10_000 },
     ]);
   });
 
@@ -65,7 +65,7 @@ describe('config validation', () => {
     expect(check({ scenarios: 'a/*.ts' })).toMatch(/^racebox\.config\.json: scenarios: must be a list/);
     expect(check({ rigs: [''] })).toMatch(/^racebox\.config\.json: rigs\[0\]: must be a path/);
     expect(check({ sceanrios: [] })).toMatch(/^racebox\.config\.json: sceanrios: unknown field/);
-    expect(check({ strategy: 'bfs' })).toMatch(/^racebox\.config\.json: strategy: must be one of random, pct, dfs/);
+    expect(check({ strategy: 'bfs' })).toMatch(/^racebox\.config\.json: strategy: must be one of portfolio, pct, random, pos, dfs/);
     expect(check({ seeds: 0 })).toMatch(/^racebox\.config\.json: seeds: must be an integer from 1/);
     expect(check({ overrides: { 'a/b': { passBudget: 1.5 } } })).toMatch(/^racebox\.config\.json: overrides\['a\/b'\]\.passBudget: must be an integer/);
     expect(check({ overrides: { 'a/b': { budget: 5 } } })).toMatch(/^racebox\.config\.json: overrides\['a\/b'\]\.budget: unknown field/);

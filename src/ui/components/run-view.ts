@@ -73,7 +73,7 @@ export class RunView extends LitElement {
   @property({ attribute: false }) rig?: Rig;
   @property({ attribute: false }) rigErrors: string[] = [];
   @property({ attribute: false }) scenario?: ScenarioChoice;
-  @property({ attribute: false }) settings: RunSettings = { engine: 'controlled', strategy: 'pct', depth: DEFAULT_DEPTH, preemptionBound: DEFAULT_PREEMPTION_BOUND, seed: 1, schedules: 2000, workers: Math.max(1, Math.min(16, (navigator.hardwareConcurrency || 2) - 1)) };
+  @property({ attribute: false }) settings: RunSettings = { engine: 'controlled', strategy: 'portfolio', depth: DEFAULT_DEPTH, preemptionBound: DEFAULT_PREEMPTION_BOUND, seed: 1, schedules: 2000, workers: Math.max(1, Math.min(16, (navigator.hardwareConcurrency || 2) - 1)) };
   @state() private tracing = false;
   @state() private saveError = '';
   @state() private heading = 'Result';
@@ -214,8 +214,10 @@ export class RunView extends LitElement {
           <div class="field">
             <label for="strategy">Strategy</label>
             <select id="strategy" .value=${st.strategy} ?disabled=${st.engine === 'free'} @change=${(e: Event) => this.set('strategy', (e.target as HTMLSelectElement).value as ExploreStrategy)}>
+              <option value="portfolio" ?selected=${st.strategy === 'portfolio'}>Portfolio (PCT d=1–5, random, POS)</option>
               <option value="pct" ?selected=${st.strategy === 'pct'}>PCT (probabilistic)</option>
               <option value="random" ?selected=${st.strategy === 'random'}>Random</option>
+              <option value="pos" ?selected=${st.strategy === 'pos'}>POS (partial order sampling)</option>
               <option value="dfs" ?selected=${st.strategy === 'dfs'}>DFS (systematic)</option>
             </select>
           </div>

@@ -8,7 +8,7 @@ import { intInRange, rangeMessage, RUN_LIMITS, type RunLimit } from '../../engin
 import { quote } from '../../machine/text.ts';
 
 /** The page never loads the engine: its strategy names, restated (engine/explore.ts STRATEGIES). */
-export const STRATEGIES: readonly ExploreStrategy[] = ['random', 'pct', 'dfs'];
+export const STRATEGIES: readonly ExploreStrategy[] = ['portfolio', 'pct', 'random', 'pos', 'dfs'];
 
 export interface LinkParams {
   rig?: string;
