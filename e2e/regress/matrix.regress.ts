@@ -2,15 +2,16 @@
  * The regression matrix in the browser: one test per (scenario, rig) row of matrixRows, titled
  * `<scenario-id> on <rig-id>`, each run in the built app's workers and checked against the
  * scenario's `expect` exactly as `racebox regress` checks it in Node (src/cli/regress.ts runRow).
- * Rows come from e2e/regress/rows.ts via the config (RACEBOX_REGRESS_ROWS).
+ * Rows come from matrixRows via e2e/regress/rows-env.ts.
  */
 import { expect, test } from '@playwright/test';
 import { checkExpectation, describeExpected, describeFailure } from '../../src/scenario/expect.ts';
 import { replayUrl, runInPage, type PageFacts } from './page-run.ts';
-import { ROW_ATTACHMENT, type RowResult, type RowsDoc } from './row.ts';
+import { ROW_ATTACHMENT, type RowResult } from './row.ts';
+import { regressRows } from './rows-env.ts';
 import { SMOKE_ROWS } from './smoke.ts';
 
-const doc = JSON.parse(process.env.RACEBOX_REGRESS_ROWS ?? '{"rows":[],"broken":[],"notInBrowser":[]}') as RowsDoc;
+const doc = regressRows();
 
 for (const reason of doc.broken) {
   // A scenario file that does not load is a failed row of its own; the others still run.

@@ -2,12 +2,16 @@
 import { fileURLToPath } from 'node:url';
 import type { ReporterDescription } from '@playwright/test';
 
-// Absolute, so that the runs and the merge (whose configs may sit in other folders) write the same files.
-const at = (p: string): string => fileURLToPath(new URL(`../../${p}`, import.meta.url));
+/**
+ * Where the reports go: the repository root, or RACEBOX_REGRESS_OUT (the test that runs the
+ * project on a failing config keeps its reports apart from the run around it). Absolute, so that
+ * the runs and the merge write the same files whatever folder their configs sit in.
+ */
+export const REGRESS_OUT = process.env.RACEBOX_REGRESS_OUT ?? fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 
 export const REGRESS_REPORTERS: ReporterDescription[] = [
   ['list'],
-  ['html', { open: 'never', outputFolder: at('playwright-report-regress') }],
-  ['junit', { outputFile: at('test-results/regress-junit.xml') }],
-  [fileURLToPath(new URL('./summary-reporter.ts', import.meta.url)), { outputFile: at('test-results/regress-summary.json') }],
+  ['html', { open: 'never', outputFolder: `${REGRESS_OUT}/playwright-report-regress` }],
+  ['junit', { outputFile: `${REGRESS_OUT}/test-results/regress-junit.xml` }],
+  [fileURLToPath(new URL('./summary-reporter.ts', import.meta.url)), { outputFile: `${REGRESS_OUT}/test-results/regress-summary.json` }],
 ];
