@@ -7,9 +7,9 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { expect, test } from '@playwright/test';
+import { expect } from '@playwright/test';
 import type { RunSummary } from '../../src/engine/outcome.ts';
-import { runInPage } from './page-run.ts';
+import { runInPage, test } from './page-run.ts';
 import { regressRows } from './rows-env.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -34,7 +34,7 @@ async function runInNode(args: string[]): Promise<RunSummary> {
 }
 
 for (const title of ROWS) {
-  test(`Node and the browser agree on ${title}`, { tag: ['@smoke', '@self'] }, async ({ page }, testInfo) => {
+  test(`Node and the browser agree on ${title}`, { tag: ['@smoke', '@self'] }, async ({ rowPage: page }, testInfo) => {
     const row = regressRows().rows.find((r) => `${r.scenario} on ${r.rig}` === title);
     if (!row) throw new Error(`${title} is no longer a row of the library matrix: pick another`);
     const node = await runInNode([row.scenario, '--rig', row.rig, '--strategy', row.strategy, '--seed', '1', '--schedules', String(row.schedules)]);

@@ -4,9 +4,9 @@
  * scenario's `expect` exactly as `racebox regress` checks it in Node (src/cli/regress.ts runRow).
  * Rows come from matrixRows via e2e/regress/rows-env.ts.
  */
-import { expect, test } from '@playwright/test';
+import { expect } from '@playwright/test';
 import { checkExpectation, describeExpected, describeFailure } from '../../src/scenario/expect.ts';
-import { replayUrl, runInPage, type PageFacts } from './page-run.ts';
+import { replayUrl, runInPage, test, type PageFacts } from './page-run.ts';
 import { ROW_ATTACHMENT, type RowResult } from './row.ts';
 import { regressRows } from './rows-env.ts';
 import { SMOKE_ROWS } from './smoke.ts';
@@ -22,7 +22,7 @@ for (const reason of doc.broken) {
 
 for (const row of doc.rows) {
   const title = `${row.scenario} on ${row.rig}`;
-  test(title, { tag: SMOKE_ROWS.includes(title) ? ['@smoke'] : [] }, async ({ page, baseURL }, testInfo) => {
+  test(title, { tag: SMOKE_ROWS.includes(title) ? ['@smoke'] : [] }, async ({ rowPage: page, baseURL }, testInfo) => {
     const t0 = Date.now();
     let found = 0;
     let schedulesRun = 0;

@@ -3,7 +3,7 @@
  * the page's own workers, and reads its result from the hidden facts the result view renders
  * (rb-run-result, data-testid="run-facts").
  */
-import type { Page } from '@playwright/test';
+import { test as base, type Page } from '@playwright/test';
 import type { ObservedOutcome, OutcomeKind } from '../../src/scenario/outcome.ts';
 
 export interface PageRun {
@@ -65,3 +65,20 @@ export async function runInPage(page: Page, r: PageRun, timeoutMs: number): Prom
     ...(schedule ? { schedule } : {}),
   };
 }
+
+/**
+ * One page per Playwright worker, reused row after row: each row still loads the app afresh
+ * (page.goto), but the browser context, its caches and compiled code stay, which is most of a
+ * row's cost when the run itself takes a few schedules.
+ */
+export const test = base.extend<Record<never, never>, { rowPage: Page }>({
+  rowPage: [
+    async ({ browser }, use, workerInfo) => {
+      const context = await browser.newContext({ baseURL: workerInfo.project.use.baseURL });
+      const page = await context.newPage();
+      await use(page);
+      await context.close();
+    },
+    { scope: 'worker' },
+  ],
+});

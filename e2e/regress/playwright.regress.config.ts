@@ -30,7 +30,9 @@ export default defineConfig({
   timeout: 180_000,
   outputDir: `${REGRESS_OUT}/test-results/regress`,
   reporter: REGRESS_REPORTERS,
-  use: { ...base.use, baseURL, trace: 'retain-on-failure' },
+  // A mismatch's message carries the schedule and a link that replays it: that is the artefact
+  // to keep. A trace of every row would cost more than the row.
+  use: { ...base.use, baseURL, trace: 'off', screenshot: 'off' },
   webServer: {
     cwd: ROOT,
     // `npm test` has just built the app (RACEBOX_REGRESS_PREBUILT=1): only serve it.
