@@ -101,6 +101,7 @@ export class RunResult extends LitElement {
         </div>
         ${replayable ? html`<div class="schedule" title="The schedule string replays this run exactly">schedule ${f!.schedule}</div>` : nothing}
         ${link ? html`<a class="visually-hidden" href=${link}>Link to this failure</a>` : nothing}
+        ${this.renderFacts(s)}
         ${this.note ? html`<p class="toast" role="status">${this.note}</p>` : nothing}
         ${this.userScenario && f ? html`<p class="muted" style="font-size:0.82rem">This run used your own scenario: a link cannot carry its source, so share the scenario file and the schedule string.</p>` : nothing}
       </section>
@@ -116,6 +117,19 @@ export class RunResult extends LitElement {
           </section>`
         : nothing}
     `;
+  }
+
+  /**
+   * The run's result in a form tests read without parsing prose (the Playwright regression
+   * matrix, e2e/regress): stable attributes, never shown.
+   */
+  private renderFacts(s: RunSummary) {
+    const f = s.failure;
+    const b = f?.bugcheck;
+    return html`<div hidden data-testid="run-facts" data-scenario=${s.scenario} data-rig=${s.rig} data-strategy=${s.strategy} data-seed=${String(s.seed)}
+      data-outcome=${s.outcome} data-schedules-run=${String(s.schedulesRun)} data-elapsed-ms=${String(Math.round(s.elapsedMs))}
+      data-failure-kind=${f?.kind ?? ''} data-invariant=${f?.invariant ?? ''} data-schedule=${f?.schedule ?? ''}
+      data-bugcheck=${b?.name ?? ''} data-bugcheck-code=${b ? String(b.code) : ''} data-bugcheck-param1=${b?.params[0] !== undefined ? String(b.params[0]) : ''}></div>`;
   }
 
   private renderFree(s: FreeRunSummary) {

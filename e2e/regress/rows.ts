@@ -1,0 +1,41 @@
+/**
+ * Prints the regression matrix as JSON, for the Playwright regression project
+ * (e2e/regress/playwright.regress.config.ts). It runs in a child Node process with racebox's
+ * loader (bin/register.mjs), because scenario files import 'racebox' and Playwright's own
+ * TypeScript loader does not resolve that name:
+ *   node --import ./bin/register.mjs e2e/regress/rows.ts [--config FILE]
+ * Rows come from matrixRows, exactly as `racebox regress` enumerates them.
+ */
+import { loadProject, loadScenarios, inLibrary } from '../../src/cli/project.ts';
+import { presetRig } from '../../src/machine/presets.ts';
+import { matrixRows } from '../../src/scenario/matrix.ts';
+import type { BrowserRow, RowsDoc } from './row.ts';
+
+const i = process.argv.indexOf('--config');
+const configOption = i >= 0 ? process.argv[i + 1] : undefined;
+
+try {
+  const project = await loadProject([], process.cwd(), configOption);
+  const rigIds = new Set(project.rigs.map((r) => r.id));
+  const { scenarios, broken } = await loadScenarios(project.files, rigIds, project.rigs);
+  const rows: BrowserRow[] = [];
+  const notInBrowser: string[] = [];
+  for (const { scenario, file } of scenarios) {
+    const library = inLibrary(file);
+    for (const m of matrixRows([scenario], project.rigs, project.config)) {
+      if (!library) notInBrowser.push(`${m.scenario} (${file}): a user scenario`);
+      else if (!presetRig(m.rig)) notInBrowser.push(`${m.scenario} on ${m.rig}: a rig file`);
+      else rows.push({ ...m, rigRef: project.rigRefs.get(m.rig) ?? m.rig });
+    }
+  }
+  const doc: RowsDoc = {
+    ...(project.configFile ? { config: project.configFile } : {}),
+    rows,
+    broken: broken.map((b) => `${b.file}: ${b.reason}`),
+    notInBrowser,
+  };
+  process.stdout.write(JSON.stringify(doc));
+} catch (e) {
+  process.stderr.write(`${(e as Error).message}\n`);
+  process.exitCode = 2;
+}
