@@ -95,6 +95,8 @@ export const failureCheck: Check<Failure> = obj(
     step: count,
     cpus: arr(cpuSnapshot, MAX_LOGICAL_CPUS),
     waits: opt(arr(waitInfo, LIMITS.list)),
+    // The portfolio member that found it (e.g. "pct d=4"); absent under a single strategy.
+    foundBy: opt(str(LIMITS.name, { min: 1 })),
   },
   (f, path, out) => {
     if (f.kind === 'bugcheck' && f.bugcheck === undefined) return out.add(join(path, 'bugcheck'), 'is missing (the failure is a bug check)'), false;

@@ -124,7 +124,7 @@ describe('racebox regress on a team folder', { timeout: 300_000 }, () => {
     expect(r.stdout).toMatch(/^ok {4}team\/counter on team-box: expected pass, observed pass \(200 schedules\)$/m);
     for (const rig of ['dual-opteron-240', 'team-box']) {
       expect(r.stdout).toMatch(new RegExp(`^FAIL  team/stale on ${rig}: expected pass, observed invariant 'both land'`, 'm'));
-      expect(r.stdout).toMatch(new RegExp(`replay: +npx racebox replay race/stale\\.ts --rig ${rig === 'team-box' ? 'machines/team-box\\.json' : rig} --schedule rb1\\.`));
+      expect(r.stdout).toMatch(new RegExp(`replay: +npx racebox replay race/stale\\.ts --rig ${rig === 'team-box' ? 'machines/team-box\\.json' : rig} --schedule rb2\\.`));
     }
     expect(r.stdout.match(/^(ok|FAIL|ERROR)/gm)).toHaveLength(4);
     expect(r.stdout).toMatch(/regress: 2 of 4 rows as expected \(2 mismatches\)/);
@@ -147,7 +147,7 @@ describe('racebox regress on a team folder', { timeout: 300_000 }, () => {
     ]);
     const stale = j.results.find((x: { scenario: string; rig: string }) => x.scenario === 'team/stale' && x.rig === 'team-box');
     expect(stale).toMatchObject({ file: 'race/stale.ts', expected: 'pass', observed: "invariant 'both land'", ok: false, strategy: 'portfolio' });
-    expect(stale.schedule).toMatch(/^rb1\./);
+    expect(stale.schedule).toMatch(/^rb2\./);
 
     // The schedule in the report replays the failure.
     const rep = await racebox(['replay', 'race/stale.ts', '--rig', 'machines/team-box.json', '--schedule', stale.schedule, '--json']);
