@@ -27,6 +27,7 @@ import { rundownApi, type RundownApi } from './rundown.ts';
 import { listApi, type ListApi } from './list.ts';
 import { irpApi, type IrpApi, registerCancelRoutine, type DRIVER_CANCEL } from './irp.ts';
 import { csqApi, type CsqApi } from './csq.ts';
+import { removeLockApi, type RemoveLockApi } from './remove-lock.ts';
 import { KernelSharedRegions } from './shared-regions.ts';
 
 /**
@@ -130,7 +131,8 @@ export class Kernel {
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface Kernel
   extends IrqlApi, SpinLockApi, QueuedSpinLockApi, DpcApi, InterlockedApi, PoolApi,
-    DispatcherApi, RegionsApi, FastMutexApi, EresourceApi, RundownApi, ListApi, IrpApi, CsqApi {}
+    DispatcherApi, RegionsApi, FastMutexApi, EresourceApi, RundownApi, ListApi, IrpApi, CsqApi,
+    RemoveLockApi {}
 
 type RoutineMethod = (this: Kernel, ...args: unknown[]) => Routine<unknown>;
 
@@ -215,3 +217,4 @@ installKernelApi(rundownApi);
 installKernelApi(listApi);
 installKernelApi(irpApi);
 installKernelApi(csqApi);
+installKernelApi(removeLockApi);

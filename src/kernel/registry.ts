@@ -23,6 +23,7 @@ import { listApi } from './list.ts';
 import { poolApi } from './pool.ts';
 import { queuedSpinLockApi } from './queued-spinlock.ts';
 import { regionsApi } from './regions.ts';
+import { removeLockApi } from './remove-lock.ts';
 import { rundownApi } from './rundown.ts';
 import { spinLockApi } from './spinlock.ts';
 
@@ -42,7 +43,7 @@ const FAMILIES: [string, object][] = [
   ['irql', irqlApi], ['spinlock', spinLockApi], ['queued-spinlock', queuedSpinLockApi], ['dpc', dpcApi],
   ['interlocked', interlockedApi], ['pool', poolApi], ['dispatcher', dispatcherApi], ['regions', regionsApi],
   ['fast-mutex', fastMutexApi], ['eresource', eresourceApi], ['rundown', rundownApi], ['list', listApi],
-  ['irp', irpApi], ['csq', csqApi],
+  ['irp', irpApi], ['csq', csqApi], ['remove-lock', removeLockApi],
 ];
 
 /** The parameter list of a function's source text (names and defaults, without `this:` or types). */

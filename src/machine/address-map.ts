@@ -57,4 +57,9 @@ export class AddressMap<V> {
   clear(): void {
     this.size = 0;
   }
+
+  /** The key at position `i` (0 ≤ i < size), for a walk over every entry without allocating. */
+  keyAt(i: number): number {
+    return this.keys[i]!;
+  }
 }

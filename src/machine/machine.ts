@@ -256,7 +256,8 @@ export class Machine implements SharedKernelState {
 
   // ---- spin-waits -----------------------------------------------------------------------------
 
-  private wake(a: number): void {
+  /** Readies the contexts spinning (OP_SPIN) on `a`: for a kernel write that bypasses write(). */
+  wake(a: number): void {
     const b = this.blocked;
     for (let i = b.length - 1; i >= 0; i--) {
       const c = b[i]!;

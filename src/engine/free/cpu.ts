@@ -17,7 +17,7 @@ import { DISPATCH_LEVEL } from '../../machine/irql.ts';
 import { OP_SPIN, OP_WAIT, type Routine } from '../../machine/ops.ts';
 import { KERNEL_SHARED_WORDS, Machine, type AsyncEvent, type StuckReport } from '../../machine/machine.ts';
 import type { Rig } from '../../machine/rig.ts';
-import { DPC_ARGUMENT1, DPC_ARGUMENT2, DPC_DATA, DPC_DEFERRED_CONTEXT, insertQueueDpc, type KDEFERRED_ROUTINE } from '../../kernel/dpc.ts';
+import { DPC_ARGUMENT1, DPC_ARGUMENT2, DPC_DATA, DPC_DEFERRED_CONTEXT, DPC_RUNNING, insertQueueDpc, type KDEFERRED_ROUTINE } from '../../kernel/dpc.ts';
 import { Kernel, SHARED_STATE_FAMILIES } from '../../kernel/kernel.ts';
 import type { Invariant, Scenario } from '../../scenario/define.ts';
 import { asyncActor, isAsync } from '../actor-checks.ts';
@@ -760,6 +760,7 @@ class FreeCpu implements FreeCpuHost {
       const k = this.k;
       const words = this.words;
       const inflight = (): void => {
+        Atomics.store(words, dpc + DPC_RUNNING, 0);
         Atomics.sub(ctl, C_INFLIGHT, 1);
       };
       const routine = entry.routine;
@@ -767,6 +768,7 @@ class FreeCpu implements FreeCpuHost {
       this.m.queueDpc(this.cpu, entry.name, dpc, () => {
         // As insertQueueDpc's closure: DpcData is cleared before the routine runs.
         Atomics.store(words, dpc + DPC_DATA, 0);
+        Atomics.store(words, dpc + DPC_RUNNING, 1);
         const ctxArg = Atomics.load(words, dpc + DPC_DEFERRED_CONTEXT);
         if (!twin) return countDone(routine(k, dpc, ctxArg, a1, a2), inflight);
         try {
