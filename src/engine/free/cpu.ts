@@ -16,7 +16,6 @@ import { ExecContext, NOT_BLOCKED, type LogicalCpu, type Thread } from '../../ma
 import { DISPATCH_LEVEL } from '../../machine/irql.ts';
 import { OP_SPIN, OP_WAIT, type Routine } from '../../machine/ops.ts';
 import { KERNEL_SHARED_WORDS, Machine, type AsyncEvent, type StuckReport } from '../../machine/machine.ts';
-import type { Rig } from '../../machine/rig.ts';
 import { DPC_ARGUMENT1, DPC_ARGUMENT2, DPC_DATA, DPC_DEFERRED_CONTEXT, DPC_RUNNING, insertQueueDpc, type KDEFERRED_ROUTINE } from '../../kernel/dpc.ts';
 import { Kernel, SHARED_STATE_FAMILIES } from '../../kernel/kernel.ts';
 import type { Invariant, Scenario } from '../../scenario/define.ts';
@@ -30,25 +29,14 @@ import {
   kernelSharedBase, MAILBOX_ENTRY, MAILBOX_SLOTS, mailboxBase, openBarrier, P_ACQUIRE, P_BUSY, P_PROGRESS, P_SPINS, P_STEPS, requestStop,
   STOP_AT_BOUNDARY, STOP_NOW,
 } from './control.ts';
+import type { FreeCpuRequest } from '../worker-contract.ts';
 import { FreeMachine, type FreeCpuHost } from './free-machine.ts';
 import { markFieldsMutable } from './mutable-fields.ts';
 import { MACHINE_PER_RUN_FIELDS, primeHiddenClasses } from './priming.ts';
 
-export interface FreeCpuJob {
-  rig: Rig;
+/** A CPU worker's request (worker-contract.ts) with its scenario loaded. */
+export interface FreeCpuJob extends Omit<FreeCpuRequest, 'scenario' | 'mode'> {
   scenario: Scenario;
-  /** Index into the rig's online CPUs. */
-  slot: number;
-  /** Number of CPU workers (the rig's online CPUs). */
-  cpus: number;
-  memory: SharedArrayBuffer;
-  shadow: SharedArrayBuffer;
-  control: SharedArrayBuffer;
-  seed: number;
-  /** How long a waiting worker spins before it sleeps (see spinMicrosFor). */
-  spinMicros: number;
-  /** More CPU workers than host cores (see noteSpin). */
-  oversubscribed?: boolean;
   /**
    * Plain-function twins of the kernel and of this scenario (same source, see
    * bin/twin-loader.mjs). Used when this CPU runs at most one thread; DPCs and
