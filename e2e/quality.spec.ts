@@ -12,7 +12,10 @@ test('every control is reachable by role, and the views switch from the keyboard
   await page.keyboard.press('ArrowRight');
   await page.keyboard.press('ArrowRight');
   await expect(page.getByRole('tab', { name: 'Run' })).toHaveAttribute('aria-selected', 'true');
-  for (const name of ['Strategy', 'PCT depth d', 'Seed', 'Budget (schedules)', 'Workers']) await expect(page.getByLabel(name, { exact: true })).toBeVisible();
+  for (const name of ['Strategy', 'Seed', 'Budget (schedules)', 'Workers']) await expect(page.getByLabel(name, { exact: true })).toBeVisible();
+  // The default search is the portfolio; PCT's depth is asked for when PCT alone is chosen.
+  await page.getByLabel('Strategy', { exact: true }).selectOption('pct');
+  await expect(page.getByLabel('PCT depth d', { exact: true })).toBeVisible();
   await expect(page.getByRole('radio', { name: /Controlled/ })).toBeChecked();
   await expect(page.getByRole('button', { name: 'Start' })).toBeEnabled();
   await page.getByRole('tab', { name: 'History' }).click();
