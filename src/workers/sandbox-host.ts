@@ -41,19 +41,19 @@ export function start(control) {
     if (m.relay) {
       // A module that exposes its API on self (Comlink's default): messages that arrive before it has loaded
       // are kept and dispatched again once it has, and the frame relays between the port and the worker.
-      const stub = blobUrl('const q = []; const keep = (e) => q.push(e); addEventListener("message", keep);' +
+      const loader = blobUrl('const q = []; const keep = (e) => q.push(e); addEventListener("message", keep);' +
         'import(' + JSON.stringify(moduleUrl) + ').then(() => { removeEventListener("message", keep);' +
         ' for (const e of q) dispatchEvent(new MessageEvent("message", { data: e.data, ports: [...e.ports] })); },' +
         ' (e) => { throw new Error("the sandbox worker did not load: " + ((e && e.message) || e)); });');
-      worker = new Worker(stub, { name: m.name });
+      worker = new Worker(loader, { name: m.name });
       worker.onmessage = (e) => port.postMessage(e.data, [...e.ports]);
       port.onmessage = (e) => worker.postMessage(e.data, [...e.ports]);
       control.postMessage({ type: 'spawned', id: m.id });
     } else {
-      const stub = blobUrl('import(' + JSON.stringify(moduleUrl) + ').catch((e) => postMessage({ loadError: String((e && e.message) || e) }));');
-      worker = new Worker(stub, { name: m.name });
+      const loader = blobUrl('import(' + JSON.stringify(moduleUrl) + ').catch((e) => postMessage({ loadError: String((e && e.message) || e) }));');
+      worker = new Worker(loader, { name: m.name });
       worker.onmessage = (e) => {
-        URL.revokeObjectURL(stub);
+        URL.revokeObjectURL(loader);
         URL.revokeObjectURL(moduleUrl);
         worker.onmessage = null;
         if (e.data === 'ready') {
