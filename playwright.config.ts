@@ -1,6 +1,7 @@
 import { defineConfig, devices } from '@playwright/test';
 
-const PORT = 4173;
+// RACEBOX_E2E_PORT lets two checkouts run their suites at once without one reusing the other's server.
+const PORT = Number(process.env.RACEBOX_E2E_PORT ?? 4173);
 const baseURL = `http://localhost:${PORT}`;
 
 // Playwright's own browser download is not reachable here: use the system

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
 import base from '../playwright.config.ts';
 
-const PORT = 4174;
+const PORT = Number(process.env.RACEBOX_SANDBOX_PORT ?? 4174);
 const baseURL = `http://localhost:${PORT}`;
 
 export default defineConfig({
