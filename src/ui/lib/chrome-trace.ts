@@ -3,7 +3,8 @@
  * chrome://tracing): one thread per logical CPU, a complete event ("X") per
  * slice of a context/routine, an IRQL counter ("C") per CPU, lock holds as
  * slices on a lock track, instants ("i") for arrivals, quantum ends and the
- * failure. One scheduling step is drawn as one microsecond.
+ * failure. One scheduling step is drawn as one microsecond, the format's own
+ * timestamp unit, so no displayTimeUnit is set: "ns" made a step read 1,000 ns.
  */
 import type { RunSummary } from '../../engine/outcome.ts';
 import { irqlName } from '../../machine/irql.ts';
@@ -21,7 +22,7 @@ export interface TraceEvent {
   args?: Record<string, unknown>;
 }
 
-export function toChromeTrace(model: TimelineModel, summary: RunSummary): { traceEvents: TraceEvent[]; displayTimeUnit: 'ns'; metadata: Record<string, unknown> } {
+export function toChromeTrace(model: TimelineModel, summary: RunSummary): { traceEvents: TraceEvent[]; metadata: Record<string, unknown> } {
   const pid = 1;
   const ev: TraceEvent[] = [
     { name: 'process_name', ph: 'M', pid, tid: 0, ts: 0, args: { name: `${summary.scenario} on ${summary.rig}` } },
@@ -54,7 +55,6 @@ export function toChromeTrace(model: TimelineModel, summary: RunSummary): { trac
   }
   return {
     traceEvents: ev,
-    displayTimeUnit: 'ns',
     metadata: {
       'racebox-scenario': summary.scenario,
       'racebox-rig': summary.rig,

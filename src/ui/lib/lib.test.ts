@@ -71,6 +71,9 @@ describe('timeline model', () => {
       if (e.ph === 'X') expect(e.dur).toBeGreaterThan(0);
     }
     expect(JSON.parse(JSON.stringify(t)).traceEvents.length).toBe(t.traceEvents.length);
+    // One step is one microsecond, the format's timestamp unit: no display unit that says otherwise.
+    expect('displayTimeUnit' in t).toBe(false);
+    expect(t.metadata['time-unit']).toBe('1 µs = 1 scheduling step');
   });
 });
 
