@@ -210,6 +210,9 @@ test('a long run shows progress, never blocks the page, and can be cancelled', a
   await page.getByRole('button', { name: 'Cancel' }).click();
   await expect(page.getByRole('button', { name: 'Start' })).toBeEnabled({ timeout: 5_000 });
   await expect(page.getByTestId('progress')).toContainText('Cancelled');
+  // Stopped before its budget, a run with no failure is not a green "pass".
+  await expect(page.getByTestId('outcome')).toHaveText(/^no failure in the [\d,]+ schedules run$/);
+  await expect(page.getByTestId('outcome')).not.toHaveClass(/\bpass\b/);
 });
 
 test('a clean PCT run states how likely a missed bug still is', async ({ page }) => {

@@ -76,6 +76,7 @@ export const base = css`
   .pill.pass, .pill.correct { color: var(--rb-ok); }
   .pill.bugcheck, .pill.buggy, .pill.invariant, .pill.error { color: var(--rb-warn); }
   .pill.deadlock, .pill.hang { color: var(--rb-caution); }
+  .pill.stopped { color: var(--rb-muted); }
   .visually-hidden {
     position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
     clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0;

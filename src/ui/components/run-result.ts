@@ -77,11 +77,13 @@ export class RunResult extends LitElement {
     const replayable = !!f?.schedule?.startsWith('rb');
     const link = replayable && !this.userScenario ? replayLink(location.href, s.rig, s.scenario, f!.schedule) : undefined;
     const free = (s as Partial<FreeRunSummary>).engine === 'free' ? (s as FreeRunSummary) : undefined;
+    // A cancelled run that saw no failure is not a pass: it stopped before its budget.
+    const stopped = s.outcome === 'pass' && (s as { cancelled?: boolean }).cancelled === true;
     return html`
       <section class="card" aria-labelledby="result-h">
         <div class="head">
           <div>
-            <h2 id="result-h">${this.heading}: <span class=${`pill ${s.outcome}`} data-testid="outcome">${outcomeLabel(s)}</span></h2>
+            <h2 id="result-h">${this.heading}: <span class=${`pill ${stopped ? 'stopped' : s.outcome}`} data-testid="outcome">${stopped ? `no failure in the ${int(s.schedulesRun)} schedules run` : outcomeLabel(s)}</span></h2>
             <div class="facts">
               <span><b>${s.scenario}</b> on <b>${s.rig}</b></span>
               <span>strategy ${s.strategy}${s.strategy !== 'replay' ? `, seed ${s.seed}` : ''}</span>

@@ -83,7 +83,10 @@ describe('PCT miss bound', () => {
     expect(b.perRun).toBeCloseTo(1 / 20);
     expect(b.missed).toBeCloseTo(Math.pow(1 - 1 / 20, 1000), 12);
     expect(b.for95).toBe(Math.ceil(Math.log(0.05) / Math.log(1 - 1 / 20)));
-    expect(describeMissBound(b, 1000)).toMatch(/at most less than 0\.1 %/);
+    const said = describeMissBound(b, 1000);
+    expect(said).toMatch(/above 99\.9 %.*below 0\.1 %/);
+    expect(said).not.toMatch(/at least 100|at most less than/);
+    expect(describeMissBound(pctMissBound(60, 2, 10, 2), 60)).toMatch(/at least 95 % probability.*at most 4\.6 %/);
     expect(describeMissBound(pctMissBound(10, 3, 100, 3), 10)).toMatch(/not yet strong evidence/);
   });
 });

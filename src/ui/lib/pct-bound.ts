@@ -33,6 +33,10 @@ export function percent(x: number): string {
 /** A sentence a user understands. */
 export function describeMissBound(b: MissBound, schedules: number): string {
   const chance = percent(b.missed);
+  if (b.missed < 0.001) {
+    // Rounded, "at least 100.0 %" and "at most less than 0.1 %" said nothing true.
+    return `A bug that needs ${b.depth} events in a particular order would have been found with a probability above 99.9 %: the chance that ${int(schedules)} clean schedules missed one is below 0.1 %.`;
+  }
   if (b.missed < 0.05) {
     return `A bug that needs ${b.depth} events in a particular order would have been found with at least ${percent(1 - b.missed)} probability: the chance that ${int(schedules)} clean schedules missed one is at most ${chance}.`;
   }
