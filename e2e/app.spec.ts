@@ -90,6 +90,8 @@ test('a shared link replays the exact failure', async ({ page, context }) => {
   await expect(again).toContainText(`at step ${step}`);
   expect(await shownSchedule(other)).toBe(schedule);
   await expect(other.getByRole('heading', { name: /Replay of a shared link/ })).toBeVisible();
+  // A link replay explored nothing: no "0.0 %, 0 / 0 schedules" card above its result.
+  await expect(other.getByTestId('progress')).toHaveCount(0);
 });
 
 test('an invalid rig shows field errors and cannot be run', async ({ page }) => {

@@ -240,7 +240,7 @@ export class RunView extends LitElement {
         ${this.saveError ? html`<div class="banner error" role="alert" style="margin-top:0.75rem">${this.saveError}</div>` : nothing}
         ${ctl.error ? html`<div class="banner error" role="alert" style="margin-top:0.75rem">The run could not complete: ${ctl.error}</div>` : nothing}
       </section>
-      ${ctl.phase !== 'idle' ? this.renderProgress() : nothing}
+      ${ctl.hasProgress ? this.renderProgress() : nothing}
       ${ctl.summary && (ctl.phase === 'done' || ctl.phase === 'cancelled')
         ? html`<rb-run-result .summary=${ctl.summary} .trace=${ctl.trace} .cpus=${rig ? logicalCpuCount(rig) : 1} .actors=${this.scenario?.actors ?? 2}
             .depth=${st.depth} .userScenario=${this.scenario?.kind === 'user'} .tracing=${this.tracing} heading=${ctl.phase === 'cancelled' ? 'Cancelled' : this.heading}

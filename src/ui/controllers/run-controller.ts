@@ -38,6 +38,17 @@ export class RunController implements ReactiveController {
     return ms > 0 ? (this.progress.schedulesRun * 1000) / ms : 0;
   }
 
+  /**
+   * Whether there is exploration progress to show: a finished link replay (no budget) or an error before
+   * the first schedule has none, and "0.0 %, 0 / 0 schedules" above it would read as a result.
+   */
+  get hasProgress(): boolean {
+    if (this.phase === 'idle') return false;
+    if (this.busy) return true;
+    if (this.budget === 0) return false;
+    return !(this.phase === 'failed' && this.progress.schedulesRun === 0);
+  }
+
   get etaMs(): number {
     const r = this.rate;
     return r > 0 ? ((this.budget - this.progress.schedulesRun) / r) * 1000 : NaN;
