@@ -227,6 +227,13 @@ test('a clean PCT run states how likely a missed bug still is', async ({ page })
   await expect(bound.getByRole('table')).toContainText('Schedules for 95 %');
 });
 
+test('after Start the outcome is announced and keyboard focus is on the result', async ({ page }) => {
+  await openApp(page, '?rig=dual-opteron-240&scenario=spinlock/ke-spinlock&seed=1&strategy=random&schedules=50');
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('announcer')).toHaveText('Run finished: pass after 50 schedules.', { timeout: 30_000 });
+  await expect(page.getByRole('heading', { name: /^Result: / })).toBeFocused();
+});
+
 test('free-run on real workers from the run panel', async ({ page }) => {
   await openApp(page, '?rig=dual-opteron-240&scenario=spinlock/ke-spinlock');
   await page.getByRole('tab', { name: 'Run' }).click();

@@ -43,6 +43,11 @@ export class RunResult extends LitElement {
   @property() heading = 'Result';
   @state() private note = '';
 
+  /** After Start the result takes keyboard focus, so the outcome is where the user is. */
+  focusHeading(): void {
+    this.renderRoot.querySelector<HTMLElement>('#result-h')?.focus();
+  }
+
   private async copyLink(): Promise<void> {
     const s = this.summary;
     const sched = s?.failure?.schedule;
@@ -83,7 +88,7 @@ export class RunResult extends LitElement {
       <section class="card" aria-labelledby="result-h">
         <div class="head">
           <div>
-            <h2 id="result-h">${this.heading}: <span class=${`pill ${stopped ? 'stopped' : s.outcome}`} data-testid="outcome">${stopped ? `no failure in the ${int(s.schedulesRun)} schedules run` : outcomeLabel(s)}</span></h2>
+            <h2 id="result-h" tabindex="-1">${this.heading}: <span class=${`pill ${stopped ? 'stopped' : s.outcome}`} data-testid="outcome">${stopped ? `no failure in the ${int(s.schedulesRun)} schedules run` : outcomeLabel(s)}</span></h2>
             <div class="facts">
               <span><b>${s.scenario}</b> on <b>${s.rig}</b></span>
               <span>strategy ${s.strategy}${s.strategy !== 'replay' ? `, seed ${s.seed}` : ''}</span>

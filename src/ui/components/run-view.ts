@@ -12,7 +12,7 @@ import { activeCpuCount, logicalCpuCount, type Rig } from '../../machine/rig.ts'
 import { historyContext, runnerContext } from '../context.ts';
 import { RunController } from '../controllers/run-controller.ts';
 import { scenarioRef, type ScenarioChoice } from '../lib/choice.ts';
-import { formatDuration, formatRate, int } from '../lib/format.ts';
+import { formatDuration, formatRate, int, outcomeLabel } from '../lib/format.ts';
 import type { HistoryService } from '../services/history-service.ts';
 import type { EngineKind, ExploreJob, Runner } from '../services/runner.ts';
 import { base } from '../styles.ts';
@@ -77,6 +77,8 @@ export class RunView extends LitElement {
   @state() private tracing = false;
   @state() private saveError = '';
   @state() private heading = 'Result';
+  /** What the live region says when a run ends (screen readers hear it; focus moves to the result). */
+  @state() private announcement = '';
 
   readonly run = new RunController(this);
 
@@ -107,10 +109,29 @@ export class RunView extends LitElement {
     };
     this.saveError = '';
     this.heading = 'Result';
+    this.announcement = '';
     const summary = await this.run.explore(runner, job);
-    if (!summary) return;
+    if (!summary) {
+      if (this.run.phase === 'failed') this.announcement = `The run could not complete: ${this.run.error ?? ''}`;
+      return;
+    }
+    await this.announce(summary);
     const runId = await this.save(summary, job);
     if (summary.failure?.schedule && st.engine === 'controlled') await this.recordTrace(runId);
+  }
+
+  /** Says how the run ended in the live region and puts keyboard focus on the result's heading. */
+  private async announce(summary: RunSummary): Promise<void> {
+    const cancelled = this.run.phase === 'cancelled';
+    this.announcement = cancelled
+      ? `Run cancelled after ${int(summary.schedulesRun)} schedules${summary.failure ? `: ${outcomeLabel(summary)}` : ', no failure so far'}.`
+      : `Run finished: ${outcomeLabel(summary)} after ${int(summary.schedulesRun)} schedules.`;
+    await this.updateComplete;
+    const result = this.renderRoot.querySelector('rb-run-result');
+    if (result) {
+      await result.updateComplete;
+      result.focusHeading();
+    }
   }
 
   /** Replays a schedule exactly (a shared link, or a run from the history). */
@@ -197,6 +218,7 @@ export class RunView extends LitElement {
     const ctl = this.run;
     const maxW = this.runner?.maxWorkers ?? 1;
     return html`
+      <div class="visually-hidden" role="status" aria-live="polite" data-testid="announcer">${this.announcement}</div>
       <section class="card" aria-labelledby="run-h">
         <h2 id="run-h">Run</h2>
         <div class="what">
@@ -267,7 +289,7 @@ export class RunView extends LitElement {
         : html`<progress id="run-progress" max=${ctl.budget} .value=${p.schedulesRun}></progress>`}
       ${replaying
         ? nothing
-        : html`<dl class="tiles" role="status" aria-live="off">
+        : html`<dl class="tiles">
             <div><dt>${unit}</dt><dd>${int(p.schedulesRun)} <small>/ ${int(ctl.budget)}</small></dd></div>
             <div><dt>${unit}/s</dt><dd>${formatRate(ctl.rate)}</dd></div>
             <div><dt>steps</dt><dd>${int(p.steps)}</dd></div>
