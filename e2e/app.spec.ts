@@ -227,6 +227,31 @@ test('a clean PCT run states how likely a missed bug still is', async ({ page })
   await expect(bound.getByRole('table')).toContainText('Schedules for 95 %');
 });
 
+test('number fields are checked when committed, never rewritten while typing', async ({ page }) => {
+  await openApp(page, '?rig=dual-opteron-240&scenario=spinlock/ke-spinlock&strategy=pct');
+  await page.getByRole('tab', { name: 'Run' }).click();
+  const budget = page.getByLabel('Budget (schedules)');
+  await budget.fill('');
+  await expect(budget).toHaveValue('');
+  await budget.press('Tab');
+  await expect(budget).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByText('Enter a whole number from 1 to 10,000,000.')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Start' })).toBeDisabled();
+  await budget.pressSequentially('500');
+  await expect(budget).toHaveValue('500');
+  await budget.press('Tab');
+  await expect(budget).toHaveAttribute('aria-invalid', 'false');
+  await expect(page.getByRole('button', { name: 'Start' })).toBeEnabled();
+  const depth = page.getByLabel('PCT depth d', { exact: true });
+  await depth.press('End');
+  await depth.press('Backspace');
+  await depth.pressSequentially('5');
+  await expect(depth).toHaveValue('5');
+  await depth.fill('99');
+  await depth.press('Tab');
+  await expect(page.getByText('99 is out of range: enter a whole number from 1 to 10.')).toBeVisible();
+});
+
 test('after Start the outcome is announced and keyboard focus is on the result', async ({ page }) => {
   await openApp(page, '?rig=dual-opteron-240&scenario=spinlock/ke-spinlock&seed=1&strategy=random&schedules=50');
   await page.getByRole('button', { name: 'Start' }).click();
@@ -240,12 +265,21 @@ test('free-run on real workers from the run panel', async ({ page }) => {
   const free = page.getByRole('radio', { name: /Free-run/ });
   await expect(free).toBeEnabled({ timeout: 10_000 });
   await free.check();
+  // What does not apply to free-run is not offered: no strategy, PCT depth or seed.
+  await expect(page.getByLabel('Strategy')).toHaveCount(0);
+  await expect(page.getByLabel('Seed')).toHaveCount(0);
+  await expect(page.getByLabel('PCT depth d', { exact: true })).toHaveCount(0);
   await page.getByLabel('Budget (iterations)').fill('200');
   await page.getByRole('button', { name: 'Start' }).click();
   const report = page.getByTestId('free-run');
   await expect(report).toBeVisible({ timeout: 60_000 });
   await expect(report).toContainText('operations/s');
   await expect(page.getByTestId('outcome')).toHaveText('pass');
+  const result = page.locator('rb-run-result .facts');
+  await expect(result).toContainText(/free-run, one worker per CPU \(2\)/);
+  await expect(result).toContainText(/iterations/);
+  await expect(result).not.toContainText(/seed|schedules/);
+  await expect(page.getByTestId('progress').locator('dt', { hasText: 'workers' }).locator('xpath=following-sibling::dd')).toHaveText('2');
   await page.getByRole('tab', { name: 'History' }).click();
   await expect(page.locator('rb-history-view tbody tr').first()).toContainText('free-run');
 });

@@ -60,7 +60,9 @@ export const base = css`
   input[aria-invalid='true'], select[aria-invalid='true'] { border-color: var(--rb-warn); }
   input[type='checkbox'], input[type='radio'] { accent-color: var(--rb-accent); width: 1rem; height: 1rem; }
   .field { display: flex; flex-direction: column; gap: 0.25rem; }
-  .field .hint { font-size: 0.78rem; color: var(--rb-muted); }
+  .field .hint, p.hint { font-size: 0.78rem; color: var(--rb-muted); }
+  .field .field-error { font-size: 0.78rem; color: var(--rb-warn); }
+  .field input[aria-invalid='true'] { border-color: var(--rb-warn); }
   .field .error { font-size: 0.78rem; color: var(--rb-warn); font-weight: 500; }
   .row { display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; }
   .muted { color: var(--rb-muted); }

@@ -73,7 +73,9 @@ export class BugcheckScreen extends LitElement {
         <rb-cpu-table .cpus=${f.cpus} .faulting=${f.cpu}></rb-cpu-table>
       </div>
       <div class="actions">
-        <button type="button" @click=${() => this.dispatchEvent(new CustomEvent('show-timeline', { bubbles: true, composed: true }))}>Step through the timeline</button>
+        ${f.schedule.startsWith('rb')
+          ? html`<button type="button" @click=${() => this.dispatchEvent(new CustomEvent('show-timeline', { bubbles: true, composed: true }))}>Step through the timeline</button>`
+          : nothing}
         ${f.schedule.startsWith('rb')
           ? html`<button type="button" @click=${() => this.dispatchEvent(new CustomEvent('copy-link', { bubbles: true, composed: true }))}>Copy link to this failure</button>`
           : nothing}

@@ -91,8 +91,11 @@ export class RunResult extends LitElement {
             <h2 id="result-h" tabindex="-1">${this.heading}: <span class=${`pill ${stopped ? 'stopped' : s.outcome}`} data-testid="outcome">${stopped ? `no failure in the ${int(s.schedulesRun)} schedules run` : outcomeLabel(s)}</span></h2>
             <div class="facts">
               <span><b>${s.scenario}</b> on <b>${s.rig}</b></span>
-              <span>strategy ${s.strategy}${s.strategy !== 'replay' ? `, seed ${s.seed}` : ''}</span>
-              <span>${int(s.schedulesRun)} schedule${s.schedulesRun === 1 ? '' : 's'}, ${int(s.steps)} steps</span>
+              ${free
+                ? html`<span>free-run, one worker per CPU (${free.cpus.length})</span>
+                    <span>${int(free.iterations)} iteration${free.iterations === 1 ? '' : 's'}, ${int(s.steps)} operations</span>`
+                : html`<span>strategy ${s.strategy}${s.strategy !== 'replay' ? `, seed ${s.seed}` : ''}</span>
+                    <span>${int(s.schedulesRun)} schedule${s.schedulesRun === 1 ? '' : 's'}, ${int(s.steps)} steps</span>`}
               <span>${formatDuration(s.elapsedMs)}</span>
               ${s.exhausted ? html`<span>every schedule within the bound explored</span>` : nothing}
               ${s.failingSchedule !== undefined ? html`<span>failed on schedule #${s.failingSchedule}${s.failure?.foundBy !== undefined ? html` (found by ${s.failure.foundBy})` : nothing}</span>` : nothing}

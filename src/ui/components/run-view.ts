@@ -77,6 +77,8 @@ export class RunView extends LitElement {
   @state() private tracing = false;
   @state() private saveError = '';
   @state() private heading = 'Result';
+  /** Number fields whose text is not a valid value yet, with the reason shown under the field. */
+  @state() private fieldErrors: Partial<Record<NumberSetting, string>> = {};
   /** What the live region says when a run ends (screen readers hear it; focus moves to the result). */
   @state() private announcement = '';
 
@@ -87,8 +89,34 @@ export class RunView extends LitElement {
     this.dispatchEvent(new CustomEvent('settings-change', { detail: this.settings, bubbles: true, composed: true }));
   }
 
+  /**
+   * A number field validated when the user commits it (change: Enter or leaving the field), never while
+   * typing: rewriting the text on each keystroke turned a cleared budget into "1" and "500" into "1500".
+   */
+  private numberField(key: NumberSetting, label: string, min: number, max: number, hint?: string) {
+    const id = key === 'schedules' ? 'budget' : key === 'preemptionBound' ? 'bound' : key;
+    const error = this.fieldErrors[key];
+    const value = key === 'workers' ? Math.min(this.settings.workers, max) : this.settings[key];
+    const commit = (e: Event): void => {
+      const r = parseWholeNumber((e.target as HTMLInputElement).value, min, max);
+      const { [key]: _, ...rest } = this.fieldErrors;
+      if ('error' in r) {
+        this.fieldErrors = { ...rest, [key]: r.error };
+        return;
+      }
+      this.fieldErrors = rest;
+      this.set(key, r.value);
+    };
+    return html`<div class="field">
+      <label for=${id}>${label}</label>
+      <input id=${id} type="text" inputmode="numeric" autocomplete="off" .value=${String(value)}
+        aria-invalid=${error ? 'true' : 'false'} aria-describedby=${error ? `${id}-error` : nothing} @change=${commit} />
+      ${error ? html`<span class="field-error" id=${`${id}-error`} role="alert">${error}</span>` : hint ? html`<span class="hint">${hint}</span>` : nothing}
+    </div>`;
+  }
+
   get canRun(): boolean {
-    return !!this.runner && !!this.rig && !!this.scenario && !this.run.busy && !(this.settings.engine === 'free' && this.runner.freeRunUnavailable(scenarioRef(this.scenario)));
+    return !!this.runner && !!this.rig && !!this.scenario && !this.run.busy && Object.keys(this.fieldErrors).length === 0 && !(this.settings.engine === 'free' && this.runner.freeRunUnavailable(scenarioRef(this.scenario)));
   }
 
   /** Starts an exploration with the current settings. */
@@ -233,25 +261,23 @@ export class RunView extends LitElement {
             <label class="choice" title=${freeWhy ?? ''}><input type="radio" name="engine" value="free" .checked=${st.engine === 'free'} ?disabled=${!!freeWhy} @change=${() => this.set('engine', 'free')} /> Free-run (real workers)</label>
             ${freeWhy ? html`<span class="hint" style="font-size:0.75rem;color:var(--rb-muted)">Free-run unavailable: ${freeWhy}</span>` : nothing}
           </fieldset>
-          <div class="field">
+          ${st.engine === 'free' ? nothing : html`<div class="field">
             <label for="strategy">Strategy</label>
-            <select id="strategy" .value=${st.strategy} ?disabled=${st.engine === 'free'} @change=${(e: Event) => this.set('strategy', (e.target as HTMLSelectElement).value as ExploreStrategy)}>
+            <select id="strategy" .value=${st.strategy} @change=${(e: Event) => this.set('strategy', (e.target as HTMLSelectElement).value as ExploreStrategy)}>
               <option value="portfolio" ?selected=${st.strategy === 'portfolio'}>Portfolio (PCT d=1–5, random, POS)</option>
               <option value="pct" ?selected=${st.strategy === 'pct'}>PCT (probabilistic)</option>
               <option value="random" ?selected=${st.strategy === 'random'}>Random</option>
               <option value="pos" ?selected=${st.strategy === 'pos'}>POS (partial order sampling)</option>
               <option value="dfs" ?selected=${st.strategy === 'dfs'}>DFS (systematic)</option>
             </select>
-          </div>
-          ${st.strategy === 'pct'
-            ? html`<div class="field"><label for="depth">PCT depth d</label><input id="depth" type="number" min="1" max="10" .value=${String(st.depth)} @input=${(e: Event) => this.set('depth', clampInt(e, 1, 10, DEFAULT_DEPTH))} /></div>`
-            : nothing}
-          ${st.strategy === 'dfs'
-            ? html`<div class="field"><label for="bound">Preemption bound</label><input id="bound" type="number" min="0" max="10" .value=${String(st.preemptionBound)} @input=${(e: Event) => this.set('preemptionBound', clampInt(e, 0, 10, DEFAULT_PREEMPTION_BOUND))} /></div>`
-            : nothing}
-          <div class="field"><label for="seed">Seed</label><input id="seed" type="number" min="0" .value=${String(st.seed)} @input=${(e: Event) => this.set('seed', clampInt(e, 0, 2 ** 31 - 1, 1))} /></div>
-          <div class="field"><label for="budget">${st.engine === 'free' ? 'Budget (iterations)' : 'Budget (schedules)'}</label><input id="budget" type="number" min="1" max="10000000" .value=${String(st.schedules)} @input=${(e: Event) => this.set('schedules', clampInt(e, 1, 10_000_000, 1000))} /></div>
-          <div class="field"><label for="workers">Workers</label><input id="workers" type="number" min="1" max=${maxW} .value=${String(Math.min(st.workers, maxW))} @input=${(e: Event) => this.set('workers', clampInt(e, 1, maxW, 1))} /><span class="hint">up to ${maxW} on this machine</span></div>
+          </div>`}
+          ${st.engine === 'controlled' && st.strategy === 'pct' ? this.numberField('depth', 'PCT depth d', 1, 10) : nothing}
+          ${st.engine === 'controlled' && st.strategy === 'dfs' ? this.numberField('preemptionBound', 'Preemption bound', 0, 10) : nothing}
+          ${st.engine === 'controlled' ? this.numberField('seed', 'Seed', 0, 2 ** 31 - 1) : nothing}
+          ${this.numberField('schedules', st.engine === 'free' ? 'Budget (iterations)' : 'Budget (schedules)', 1, 10_000_000)}
+          ${st.engine === 'controlled'
+            ? this.numberField('workers', 'Workers', 1, maxW, `up to ${maxW} on this machine`)
+            : html`<p class="hint">Free-run starts one worker per CPU of the rig${rig ? ` (${activeCpuCount(rig)})` : ''}; it has no strategy: the host's scheduler interleaves the CPUs, so a free-run cannot be replayed.</p>`}
         </form>
         <div class="go">
           ${ctl.busy
@@ -294,15 +320,22 @@ export class RunView extends LitElement {
             <div><dt>${unit}/s</dt><dd>${formatRate(ctl.rate)}</dd></div>
             <div><dt>steps</dt><dd>${int(p.steps)}</dd></div>
             <div><dt>elapsed</dt><dd>${formatDuration(elapsed)}</dd></div>
-            <div><dt>${ctl.busy ? 'time left' : 'workers'}</dt><dd>${ctl.busy ? html`${formatDuration(ctl.etaMs)} <small>left at most</small>` : String(this.run.job?.workers ?? 1)}</dd></div>
+            <div><dt>${ctl.busy ? 'time left' : 'workers'}</dt><dd>${ctl.busy ? html`${formatDuration(ctl.etaMs)} <small>left at most</small>` : String(this.run.job?.engine === 'free' && this.rig ? activeCpuCount(this.rig) : this.run.job?.workers ?? 1)}</dd></div>
           </dl>`}
     </section>`;
   }
 }
 
-function clampInt(e: Event, min: number, max: number, fallback: number): number {
-  const n = Math.floor(Number((e.target as HTMLInputElement).value));
-  return Number.isFinite(n) ? Math.max(min, Math.min(max, n)) : fallback;
+/** The run settings typed into number fields. */
+type NumberSetting = 'depth' | 'preemptionBound' | 'seed' | 'schedules' | 'workers';
+
+/** A whole number in [min, max], or why the text is not one. */
+export function parseWholeNumber(text: string, min: number, max: number): { value: number } | { error: string } {
+  const t = text.trim();
+  const range = `a whole number from ${int(min)} to ${int(max)}`;
+  if (!/^\d+$/.test(t)) return { error: t === '' ? `Enter ${range}.` : `“${t.slice(0, 20)}” is not ${range}.` };
+  const n = Number(t);
+  return n < min || n > max ? { error: `${int(n)} is out of range: enter ${range}.` } : { value: n };
 }
 
 declare global {
