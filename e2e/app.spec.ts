@@ -99,6 +99,9 @@ test('an invalid rig shows field errors and cannot be run', async ({ page }) => 
   await pickRig(page, 'dual-opteron-240');
   await page.getByRole('spinbutton', { name: 'Cores', exact: true }).fill('0');
   await expect(page.getByRole('alert').filter({ hasText: 'must be an integer from 1 to 64' })).toBeVisible();
+  // No picture of a machine the fields do not make (0 cores used to be drawn as 1).
+  await expect(page.getByTestId('topology-invalid')).toBeVisible();
+  await expect(page.getByRole('img', { name: /^Topology/ })).toHaveCount(0);
   await expect(page.getByRole('spinbutton', { name: 'Cores', exact: true })).toHaveAttribute('aria-invalid', 'true');
   await page.getByRole('combobox', { name: 'HAL', exact: true }).selectOption('up');
   await page.getByRole('spinbutton', { name: 'Cores', exact: true }).fill('4');
@@ -107,6 +110,27 @@ test('an invalid rig shows field errors and cannot be run', async ({ page }) => 
   await page.getByRole('tab', { name: 'Run' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'The rig is invalid' })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Start' })).toBeDisabled();
+});
+
+test('an edited preset runs under its own id, and its failure link carries the rig', async ({ page, context }) => {
+  await openApp(page);
+  await pickRig(page, 'dual-opteron-240');
+  await page.getByRole('spinbutton', { name: 'Cores', exact: true }).fill('3');
+  await expect(page.getByLabel('Rig id')).toHaveValue('dual-opteron-240-edited');
+  await page.getByRole('tab', { name: 'Run' }).click();
+  await expect(page.getByText('dual-opteron-240-edited', { exact: true }).first()).toBeVisible();
+  await pickScenario(page, SCENARIO_TITLE);
+  await page.getByRole('tab', { name: 'Run' }).click();
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('bugcheck')).toContainText(BUGCHECK, { timeout: 60_000 });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.getByRole('button', { name: 'Copy link', exact: true }).click();
+  const link = await page.evaluate(() => navigator.clipboard.readText());
+  expect(new URL(link).searchParams.get('rig')).toBe('dual-opteron-240-edited');
+  expect(new URL(link).searchParams.get('rigdoc')).toBeTruthy();
+  const other = await context.newPage();
+  await other.goto(link);
+  await expect(other.getByTestId('bugcheck')).toContainText(BUGCHECK, { timeout: 30_000 });
 });
 
 test('write a small scenario in the editor and run it', async ({ page }) => {
@@ -275,7 +299,7 @@ test('free-run on real workers from the run panel', async ({ page }) => {
   await expect(report).toBeVisible({ timeout: 60_000 });
   await expect(report).toContainText('operations/s');
   await expect(page.getByTestId('outcome')).toHaveText('pass');
-  const result = page.locator('rb-run-result .facts');
+  const result = page.locator('rb-run-result .head .facts');
   await expect(result).toContainText(/free-run, one worker per CPU \(2\)/);
   await expect(result).toContainText(/iterations/);
   await expect(result).not.toContainText(/seed|schedules/);

@@ -3,7 +3,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
 import type { UserScenario, StoredRun } from '../history/types.ts';
 import { PRESET_RIGS, presetRig } from '../machine/presets.ts';
-import type { Rig } from '../machine/rig.ts';
+import { rigDifferences, rigFingerprint, validateRig, type Rig } from '../machine/rig.ts';
 import { catalogContext, historyContext, runnerContext } from './context.ts';
 import { checkRigDoc, rigToDoc, type RigChange, type RigDoc } from './components/rig-editor.ts';
 import type { RunSettings, RunView } from './components/run-view.ts';
@@ -156,7 +156,16 @@ export class RaceboxApp extends LitElement {
   private async openLink(p: LinkParams): Promise<void> {
     if (!p.rig && !p.scenario && !p.schedule && p.problems.length === 0) return;
     const found = { rig: true, scenario: true };
-    if (p.rig) {
+    if (p.rigDoc !== undefined) {
+      // The link carries its rig's fields (a rig that is not a preset): it is checked like a rig file.
+      const v = validateRig(p.rigDoc);
+      const known = v.ok ? presetRig(v.rig.id) ?? this.userRigs.find((r) => r.id === v.rig.id) : undefined;
+      if (!v.ok) p.problems.push(`The link's rig is invalid: ${v.errors.map((e) => `${e.field} ${e.message}`).join('; ')}.`);
+      else if (p.rig !== undefined && p.rig !== v.rig.id) p.problems.push(`The link names rig ${quote(p.rig)} but carries rig ${quote(v.rig.id)}.`);
+      else if (known && rigFingerprint(known) !== rigFingerprint(v.rig)) {
+        p.problems.push(`The link's rig ${quote(v.rig.id)} differs from your rig of that id (${rigDifferences(known, v.rig).join(', ')}): rename one of them to replay it.`);
+      } else this.setRig(rigToDoc(v.rig), known ? (presetRig(v.rig.id) ? `preset:${v.rig.id}` : `user:${v.rig.id}`) : `link:${v.rig.id}`);
+    } else if (p.rig) {
       const rig = presetRig(p.rig) ?? this.userRigs.find((r) => r.id === p.rig);
       if (rig) this.setRig(rigToDoc(rig), presetRig(p.rig) ? `preset:${rig.id}` : `user:${rig.id}`);
       else found.rig = false;

@@ -49,6 +49,8 @@ export class BugcheckScreen extends LitElement {
   ];
 
   @property({ attribute: false }) summary?: RunSummary;
+  /** Whether a link can replay this failure elsewhere (not for a user's scenario, whose code a link cannot carry). */
+  @property({ type: Boolean }) linkable = true;
 
   override render() {
     const f = this.summary?.failure;
@@ -76,7 +78,7 @@ export class BugcheckScreen extends LitElement {
         ${f.schedule.startsWith('rb')
           ? html`<button type="button" @click=${() => this.dispatchEvent(new CustomEvent('show-timeline', { bubbles: true, composed: true }))}>Step through the timeline</button>`
           : nothing}
-        ${f.schedule.startsWith('rb')
+        ${f.schedule.startsWith('rb') && this.linkable
           ? html`<button type="button" @click=${() => this.dispatchEvent(new CustomEvent('copy-link', { bubbles: true, composed: true }))}>Copy link to this failure</button>`
           : nothing}
       </div>

@@ -2,10 +2,12 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { PRESET_RIGS } from '../../machine/presets.ts';
 import { DEFAULT_WATCHDOG, DEFAULT_QUANTUM, validateRig, type FieldError, type Rig } from '../../machine/rig.ts';
+import { withEditedIdentity } from '../lib/rig-identity.ts';
 import { base } from '../styles.ts';
 import './rig-topology.ts';
 
-export type RigDoc = Record<string, unknown> & { watchdog?: Record<string, unknown> };
+export type { RigDoc } from '../lib/rig-identity.ts';
+import type { RigDoc } from '../lib/rig-identity.ts';
 
 export interface RigChange {
   doc: RigDoc;
@@ -70,7 +72,9 @@ export class RigEditor extends LitElement {
     if (field.startsWith('watchdog.')) doc.watchdog![field.slice(9)] = value;
     else doc[field] = value;
     if (field === 'hal' && value === 'mp') delete doc.upHalOnAllCpus;
-    this.emit(doc);
+    if (field === 'id') return this.emit(doc);
+    const renamed = withEditedIdentity(doc, this.userRigs.map((r) => r.id));
+    this.emit(renamed, renamed === doc ? this.source : '');
   }
 
   private num(e: Event): unknown {
@@ -169,7 +173,7 @@ export class RigEditor extends LitElement {
       </section>
       <section class="card" aria-label="Topology">
         <h2>Topology</h2>
-        <rb-rig-topology .rig=${(rig ?? d) as Partial<Rig>}></rb-rig-topology>
+        <rb-rig-topology .rig=${(rig ?? d) as Partial<Rig>} ?invalid=${!rig}></rb-rig-topology>
       </section>
     </div>`;
   }

@@ -30,12 +30,18 @@ export class RigTopology extends LitElement {
       .core-label { font-size: 10px; fill: var(--rb-muted); }
       .hal { font-size: 11px; font-weight: 700; letter-spacing: 0.04em; }
       .off-label { font-size: 9px; fill: var(--rb-muted); }
+      .invalid { color: var(--rb-muted); font-size: 0.9rem; margin: 0; }
     `,
   ];
 
   @property({ attribute: false }) rig?: Partial<Rig>;
+  /** The rig's fields do not make a machine: drawing one (−2 cores as 1, 1000 as 64) would show a rig that is not there. */
+  @property({ type: Boolean }) invalid = false;
 
   override render() {
+    if (this.invalid) {
+      return html`<p class="invalid" role="note" data-testid="topology-invalid">No picture: these fields do not make a machine yet. Fix the fields marked in red and the topology appears.</p>`;
+    }
     const r = this.rig ?? {};
     const cores = Number.isInteger(r.cores) && r.cores! > 0 ? Math.min(r.cores!, 64) : 1;
     const tpc = r.threadsPerCore === 2 ? 2 : 1;
@@ -52,7 +58,10 @@ export class RigTopology extends LitElement {
     const top = 30;
     const w = pad * 2 + perRow * cw + (perRow - 1) * gap;
     const h = top + rows * ch + (rows - 1) * gap + pad;
-    const W = Math.max(w, 300);
+    const halText = up ? (unsafe ? 'UP HAL on every CPU (unsafe)' : 'UP HAL') : 'MP HAL';
+    const heading = `${halText} · ${r.build === 'free' ? 'free build' : 'checked build (Verifier on)'}`;
+    // Wide enough for the heading (about 7 px per character of 11 px bold text), so it is never clipped.
+    const W = Math.max(w, 300, Math.ceil(heading.length * 7) + pad * 2);
     const off = (W - w) / 2;
     const cells = [];
     for (let c = 0; c < cores; c++) {
@@ -70,7 +79,6 @@ export class RigTopology extends LitElement {
           ${on ? '' : svg`<text class="off-label" x=${lx + 17} y=${y + 50} text-anchor="middle">off</text>`}`);
       }
     }
-    const halText = up ? (unsafe ? 'UP HAL on every CPU (unsafe)' : 'UP HAL') : 'MP HAL';
     const caption = up
       ? unsafe
         ? `${logical} logical CPUs all running a uniprocessor HAL: spin locks only raise IRQL, so they do not exclude the other CPUs.`
@@ -81,7 +89,7 @@ export class RigTopology extends LitElement {
     return html`<figure role="img" aria-label=${`Topology: ${caption}`}>
       <svg viewBox="0 0 ${W} ${h}" style=${`width: min(100%, ${Math.round(W * 1.7)}px)`} aria-hidden="true">
         <rect class="board" x="2" y="2" width=${W - 4} height=${h - 4} rx="10"></rect>
-        <text class="hal" x=${pad} y="20">${halText} · ${r.build === 'free' ? 'free build' : 'checked build (Verifier on)'}</text>
+        <text class="hal" x=${pad} y="20">${heading}</text>
         ${cells}
       </svg>
       <figcaption>${caption}</figcaption>

@@ -1,3 +1,4 @@
+import type { Rig } from '../../machine/rig.ts';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { RunSummary } from '../../engine/outcome.ts';
@@ -39,6 +40,8 @@ export class RunResult extends LitElement {
   @property({ type: Number }) depth = 3;
   /** The run came from a user's scenario: links cannot carry its source. */
   @property({ type: Boolean }) userScenario = false;
+  /** The run's rig when it is not a preset: a link must carry its fields, or whoever opens it cannot replay. */
+  @property({ attribute: false }) linkRig?: Rig;
   @property({ type: Boolean }) tracing = false;
   @property() heading = 'Result';
   @state() private note = '';
@@ -52,7 +55,7 @@ export class RunResult extends LitElement {
     const s = this.summary;
     const sched = s?.failure?.schedule;
     if (!s || !sched) return;
-    const link = replayLink(location.href, s.rig, s.scenario, sched);
+    const link = replayLink(location.href, this.linkRig ?? s.rig, s.scenario, sched);
     try {
       await navigator.clipboard.writeText(link);
       this.note = 'Link copied: it replays this exact failure.';
@@ -80,7 +83,8 @@ export class RunResult extends LitElement {
     if (!s) return nothing;
     const f = s.failure;
     const replayable = !!f?.schedule?.startsWith('rb');
-    const link = replayable && !this.userScenario ? replayLink(location.href, s.rig, s.scenario, f!.schedule) : undefined;
+    // A user's scenario cannot travel in a link (its code would run in someone else's browser unasked).
+    const link = replayable && !this.userScenario ? replayLink(location.href, this.linkRig ?? s.rig, s.scenario, f!.schedule) : undefined;
     const free = (s as Partial<FreeRunSummary>).engine === 'free' ? (s as FreeRunSummary) : undefined;
     // A cancelled run that saw no failure is not a pass: it stopped before its budget.
     const stopped = s.outcome === 'pass' && (s as { cancelled?: boolean }).cancelled === true;
@@ -116,7 +120,7 @@ export class RunResult extends LitElement {
         ${this.userScenario && f ? html`<p class="muted" style="font-size:0.82rem">This run used your own scenario: a link cannot carry its source, so share the scenario file and the schedule string.</p>` : nothing}
       </section>
       ${free ? this.renderFree(free) : s.outcome === 'pass' ? this.renderBound(s) : nothing}
-      ${f?.bugcheck ? html`<rb-bugcheck-screen .summary=${s} @copy-link=${this.copyLink} @show-timeline=${() => this.renderRoot.querySelector('rb-run-timeline')?.scrollIntoView({ behavior: 'smooth' })}></rb-bugcheck-screen>` : nothing}
+      ${f?.bugcheck ? html`<rb-bugcheck-screen .summary=${s} .linkable=${!!link} @copy-link=${this.copyLink} @show-timeline=${() => this.renderRoot.querySelector('rb-run-timeline')?.scrollIntoView({ behavior: 'smooth' })}></rb-bugcheck-screen>` : nothing}
       ${f && !f.bugcheck ? html`<rb-wait-report .summary=${s}></rb-wait-report>` : nothing}
       ${f && replayable
         ? html`<section class="card" aria-labelledby="tl-h">

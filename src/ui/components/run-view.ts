@@ -8,6 +8,7 @@ const DEFAULT_DEPTH = 3;
 const DEFAULT_PREEMPTION_BOUND = 2;
 import type { RunSummary } from '../../engine/outcome.ts';
 import type { TraceStep } from '../../engine/trace.ts';
+import { presetRig } from '../../machine/presets.ts';
 import { activeCpuCount, logicalCpuCount, type Rig } from '../../machine/rig.ts';
 import { historyContext, runnerContext } from '../context.ts';
 import { RunController } from '../controllers/run-controller.ts';
@@ -291,7 +292,7 @@ export class RunView extends LitElement {
       ${ctl.hasProgress ? this.renderProgress() : nothing}
       ${ctl.summary && (ctl.phase === 'done' || ctl.phase === 'cancelled')
         ? html`<rb-run-result .summary=${ctl.summary} .trace=${ctl.trace} .cpus=${rig ? logicalCpuCount(rig) : 1} .actors=${this.scenario?.actors ?? 2}
-            .depth=${st.depth} .userScenario=${this.scenario?.kind === 'user'} .tracing=${this.tracing} heading=${ctl.phase === 'cancelled' ? 'Cancelled' : this.heading}
+            .depth=${st.depth} .userScenario=${this.scenario?.kind === 'user'} .linkRig=${rig && !presetRig(rig.id) ? rig : undefined} .tracing=${this.tracing} heading=${ctl.phase === 'cancelled' ? 'Cancelled' : this.heading}
             @replay=${() => { const sch = ctl.summary?.failure?.schedule; if (sch) void this.replay(sch); }}></rb-run-result>`
         : nothing}
     `;

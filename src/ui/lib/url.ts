@@ -1,10 +1,12 @@
 /**
  * The URL contract (DESIGN.md section 6): ?rig=<id>&scenario=<id>&seed=<n>&strategy=<s>,
  * &schedule=<string> for an exact replay, &run=1 to start at once; &engine=free runs free-run
- * instead of the controlled engine (&schedules=<n> is then its iteration budget).
+ * instead of the controlled engine (&schedules=<n> is then its iteration budget); &rigdoc=<base64url JSON>
+ * carries a rig that is not a preset (its fields, so whoever opens the link replays on the same machine).
  */
 import type { ExploreStrategy } from '../../engine/explore.ts';
 import { intInRange, rangeMessage, RUN_LIMITS, type RunLimit } from '../../engine/limits.ts';
+import type { Rig } from '../../machine/rig.ts';
 import { quote } from '../../machine/text.ts';
 
 /** The page never loads the engine: its strategy names, restated (engine/explore.ts STRATEGIES). */
@@ -19,6 +21,8 @@ export interface LinkParams {
   schedule?: string;
   depth?: number;
   schedules?: number;
+  /** The rig's fields, when the link carries a rig that is not a preset (validated by the page, like a rig file). */
+  rigDoc?: unknown;
   run: boolean;
   /** What is wrong with the link's parameters, one message each naming the parameter; a link with any runs nothing. */
   problems: string[];
@@ -30,6 +34,20 @@ const NUMERIC: [param: 'seed' | 'depth' | 'schedules', limit: RunLimit][] = [
   ['depth', 'depth'],
   ['schedules', 'schedules'],
 ];
+
+/** Longest rigdoc a link may carry: a rig's fields take a few hundred characters. */
+const MAX_RIGDOC = 8192;
+
+function toBase64Url(text: string): string {
+  let bin = '';
+  for (const b of new TextEncoder().encode(text)) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function fromBase64Url(text: string): string {
+  const bin = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+}
 
 /** Longest rig or scenario id a link may name (ids are far shorter; this bounds what is echoed and looked up). */
 const MAX_ID = 256;
@@ -59,6 +77,17 @@ export function parseLink(search: string): LinkParams {
     if ((STRATEGIES as readonly string[]).includes(strategy)) out.strategy = strategy as ExploreStrategy;
     else problems.push(`The link's strategy must be one of ${STRATEGIES.join(', ')} (got ${quote(strategy)}).`);
   }
+  const rigDoc = q.get('rigdoc');
+  if (rigDoc !== null) {
+    if (rigDoc.length > MAX_RIGDOC) problems.push(`The link's rigdoc is ${rigDoc.length} characters, more than the ${MAX_RIGDOC} a rig needs.`);
+    else {
+      try {
+        out.rigDoc = JSON.parse(fromBase64Url(rigDoc)) as unknown;
+      } catch {
+        problems.push("The link's rigdoc is not a rig: it is not base64url-encoded JSON (was the link cut short?).");
+      }
+    }
+  }
   const schedule = q.get('schedule');
   if (schedule !== null) {
     if (schedule === '') problems.push("The link's schedule is empty.");
@@ -80,11 +109,13 @@ export function linkProblems(p: LinkParams, found: { rig: boolean; scenario: boo
   return out;
 }
 
-export function replayLink(base: string, rig: string, scenario: string, schedule: string): string {
+/** A link that replays a failure; a rig given as fields (not a preset) travels in the link as &rigdoc. */
+export function replayLink(base: string, rig: string | Rig, scenario: string, schedule: string): string {
   const u = new URL(base);
   u.search = '';
   u.hash = '';
-  u.searchParams.set('rig', rig);
+  u.searchParams.set('rig', typeof rig === 'string' ? rig : rig.id);
+  if (typeof rig !== 'string') u.searchParams.set('rigdoc', toBase64Url(JSON.stringify(rig)));
   u.searchParams.set('scenario', scenario);
   u.searchParams.set('schedule', schedule);
   return u.toString();
