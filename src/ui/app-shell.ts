@@ -49,6 +49,10 @@ export class RaceboxApp extends LitElement {
   static override styles = [
     base,
     css`
+      /* Hidden until focused: the first Tab stop, so keyboard users can jump past the header. */
+      .skip { position: absolute; left: 0.5rem; top: -3rem; z-index: 10; padding: 0.5rem 0.75rem; background: var(--rb-surface); color: var(--rb-fg); border: 2px solid var(--rb-accent); border-radius: var(--rb-radius-sm, 6px); }
+      .skip:focus { top: 0.5rem; }
+      main:focus { outline: none; }
       :host { display: flex; flex-direction: column; min-height: 100vh; background: var(--rb-bg); }
       header {
         position: sticky; top: 0; z-index: 10;
@@ -325,6 +329,7 @@ export class RaceboxApp extends LitElement {
     const rigIds = [...new Set([...PRESET_RIGS.map((r) => r.id), ...this.userRigs.map((r) => r.id)])];
     const scenarioIds = [...(this.catalog?.entries.map((e) => e.id) ?? []), ...this.userScenarios.map((s) => s.id)];
     return html`
+      <a class="skip" href="#main" @click=${(e: Event) => { e.preventDefault(); this.renderRoot.querySelector<HTMLElement>('main')?.focus(); }}>Skip to the view</a>
       <header>
         <div class="brand">
           <div class="logo" aria-hidden="true">R</div>
@@ -343,7 +348,7 @@ export class RaceboxApp extends LitElement {
         </div>
       </header>
       <rb-confirm-run></rb-confirm-run>
-      <main>
+      <main id="main" tabindex="-1">
         ${this.isolated
           ? nothing
           : html`<div class="banner warn" role="note" data-testid="isolation-banner">
