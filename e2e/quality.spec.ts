@@ -92,3 +92,15 @@ test('the timeline stays smooth on a run of 20,000 steps', async ({ page }) => {
   await big.getByRole('button', { name: 'Go to failure' }).click();
   await expect(big.getByTestId('timeline-position')).toHaveText('Step 20000 of 20000');
 });
+test('the scenario list names ids as the CLI does, says buggy or correct in words, and searches', async ({ page }) => {
+  await openApp(page);
+  await page.getByRole('tab', { name: 'Scenarios' }).click();
+  const nav = page.getByRole('navigation', { name: 'Scenario library' });
+  await expect(nav.getByRole('button', { name: /cancel\/no-exchange-check.*buggy/ })).toBeVisible();
+  await expect(nav.getByRole('button', { name: /cancel\/manual-protocol.*correct/ })).toBeVisible();
+  await nav.getByRole('searchbox', { name: 'Search scenarios' }).fill('spinlock abba');
+  await expect(nav.getByRole('button')).toHaveCount(1);
+  await expect(nav.getByRole('button')).toContainText('spinlock/abba');
+  await nav.getByRole('searchbox', { name: 'Search scenarios' }).fill('no such thing');
+  await expect(nav.getByRole('status')).toHaveText('No scenario matches “no such thing”.');
+});

@@ -4,7 +4,7 @@ import { PRESET_RIGS } from '../../machine/presets.ts';
 import { activeCpuCount } from '../../machine/rig.ts';
 import { describeExpected, expectedOutcome } from '../../scenario/expect.ts';
 import type { UserScenario } from '../../history/types.ts';
-import { loadScenarioSource, seedTitle, type Catalog, type CatalogEntry } from '../lib/catalog.ts';
+import { loadScenarioSource, matchesSearch, seedTitle, type Catalog, type CatalogEntry } from '../lib/catalog.ts';
 import { base } from '../styles.ts';
 import './code-view.ts';
 
@@ -32,6 +32,11 @@ export class ScenarioBrowser extends LitElement {
       }
       nav button[aria-current='true'] { background: var(--rb-accent-soft); color: var(--rb-accent-text); font-weight: 600; }
       nav .dot { width: 0.5rem; height: 0.5rem; border-radius: 50%; flex: none; }
+      nav .name { display: flex; flex-direction: column; gap: 0.1rem; min-width: 0; }
+      nav .name .id { font-size: 0.72rem; overflow-wrap: anywhere; }
+      nav .variant { display: inline-flex; align-items: center; gap: 0.3rem; font-size: 0.72rem; color: var(--rb-muted); flex: none; }
+      nav input[type='search'] { width: 100%; box-sizing: border-box; margin: 0.25rem 0 0.5rem; }
+      nav .none-found { font-size: 0.85rem; color: var(--rb-muted); margin: 0.5rem; }
       .dot.buggy { background: var(--rb-warn); }
       .dot.correct { background: var(--rb-ok); }
       .dot.none { background: var(--rb-border-strong); }
@@ -51,6 +56,7 @@ export class ScenarioBrowser extends LitElement {
   @property() selected = '';
   @state() private source = '';
   @state() private sourceFor = '';
+  @state() private query = '';
 
   private get entry(): CatalogEntry | undefined {
     return this.catalog?.byId.get(this.selected) ?? this.catalog?.entries[0];
@@ -75,14 +81,21 @@ export class ScenarioBrowser extends LitElement {
     const c = this.catalog;
     if (!c) return html`<p class="muted" role="status">Loading the scenario library…</p>`;
     const e = this.entry;
+    const families = [...c.families.entries()]
+      .map(([family, list]) => [family, list.filter((x) => matchesSearch(x, this.query))] as const)
+      .filter(([, list]) => list.length > 0);
     return html`<div class="layout">
       <nav class="card" aria-label="Scenario library">
-        ${[...c.families.entries()].map(
+        <input type="search" aria-label="Search scenarios" placeholder="Search: id, title, primitive, seed" .value=${this.query}
+          @input=${(ev: Event) => { this.query = (ev.target as HTMLInputElement).value; }} />
+        ${families.length === 0 ? html`<p class="none-found" role="status">No scenario matches “${this.query}”.</p>` : nothing}
+        ${families.map(
           ([family, list]) => html`<h3 id=${`fam-${family}`}>${family}</h3>
             <ul aria-labelledby=${`fam-${family}`}>
               ${list.map(
                 (s) => html`<li><button type="button" aria-current=${s.id === e?.id ? 'true' : 'false'} @click=${() => this.fire('select-scenario', s.id)}>
-                  <span>${s.title}</span><span class=${`dot ${s.variant ?? 'none'}`} title=${s.variant ?? ''}></span>
+                  <span class="name"><span>${s.title}</span><span class="id">${s.id}</span></span>
+                  ${s.variant ? html`<span class="variant"><span class=${`dot ${s.variant}`} aria-hidden="true"></span>${s.variant}</span>` : nothing}
                 </button></li>`,
               )}
             </ul>`,

@@ -89,3 +89,14 @@ export const SEED_ARTICLES: Record<string, string> = {
 export function seedTitle(stem: string): string {
   return SEED_ARTICLES[stem] ?? stem;
 }
+
+/**
+ * Whether an entry matches a search: every word of the query appears in its id, title, primitive family,
+ * description, variant or the seed articles it reproduces (by stem or title), case-insensitively.
+ */
+export function matchesSearch(e: Pick<CatalogEntry, 'id' | 'title' | 'family' | 'description' | 'seeds' | 'variant'>, query: string): boolean {
+  const words = query.toLowerCase().split(/\s+/).filter((w) => w !== '');
+  if (words.length === 0) return true;
+  const hay = [e.id, e.title, e.family, e.description, e.variant ?? '', ...e.seeds, ...e.seeds.map(seedTitle)].join(' ').toLowerCase();
+  return words.every((w) => hay.includes(w));
+}
