@@ -104,3 +104,11 @@ test('the scenario list names ids as the CLI does, says buggy or correct in word
   await nav.getByRole('searchbox', { name: 'Search scenarios' }).fill('no such thing');
   await expect(nav.getByRole('status')).toHaveText('No scenario matches “no such thing”.');
 });
+
+test('the landing view says what Racebox does and reaches a first blue screen in one click', async ({ page }) => {
+  await openApp(page);
+  await expect(page.getByRole('heading', { name: 'Find the interleaving that blue-screens your driver' })).toBeVisible();
+  await page.getByRole('button', { name: 'Show me a blue screen' }).click();
+  await expect(page.getByRole('tab', { name: 'Run' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('bugcheck')).toContainText('MULTIPLE_IRP_COMPLETE_REQUESTS', { timeout: 60_000 });
+});

@@ -21,6 +21,7 @@ import './components/history-view.ts';
 import './components/rig-editor.ts';
 import './components/run-view.ts';
 import './components/scenario-browser.ts';
+import './components/welcome-card.ts';
 
 type Tab = 'box' | 'scenarios' | 'editor' | 'run' | 'history';
 const TABS: { id: Tab; label: string }[] = [
@@ -234,6 +235,17 @@ export class RaceboxApp extends LitElement {
     this.rigCheck = checkRigDoc(doc);
   }
 
+  /** The shortest path to a first blue screen: a seed race on a preselected two-CPU checked rig, started at once. */
+  private async firstBlueScreen(): Promise<void> {
+    const rig = presetRig('dual-opteron-240');
+    if (!rig || !this.catalog?.byId.has('cancel/no-exchange-check')) return;
+    this.setRig(rigToDoc(rig), `preset:${rig.id}`);
+    this.chooseLibrary('cancel/no-exchange-check');
+    this.settings = { ...this.currentSettings(), engine: 'controlled', strategy: 'portfolio', seed: 1 };
+    await this.whenRunnable();
+    await this.runView?.start();
+  }
+
   private chooseLibrary(id: string, go = true): void {
     const e = this.catalog?.byId.get(id);
     if (!e) return;
@@ -363,6 +375,9 @@ export class RaceboxApp extends LitElement {
             <button type="button" class="ghost" aria-label="Dismiss" @click=${() => { this.problems = this.problems.filter((x) => x !== p); }}>✕</button></div>`,
         )}
         <section role="tabpanel" id="panel-box" aria-labelledby="tab-box" ?hidden=${this.tab !== 'box'}>
+          ${this.link.rig || this.link.scenario || this.link.schedule
+            ? nothing
+            : html`<rb-welcome-card @first-blue-screen=${() => void this.firstBlueScreen()} @browse-scenarios=${() => this.selectTab('scenarios')}></rb-welcome-card>`}
           <rb-rig-editor .doc=${this.rigDoc} .source=${this.rigSource} .userRigs=${this.userRigs}
             @rig-change=${(e: CustomEvent<RigChange & { source: string }>) => { this.rigDoc = e.detail.doc; this.rigSource = e.detail.source; this.rigCheck = e.detail; }}
             @save-rig=${this.onSaveRig} @delete-rig=${this.onDeleteRig}></rb-rig-editor>
