@@ -46,6 +46,7 @@ for (const scheme of ['light', 'dark'] as const) {
 }
 
 test('a skip link takes keyboard users past the header to the view', async ({ page }) => {
+  test.setTimeout(90_000);
   await openApp(page);
   await page.keyboard.press('Tab');
   const skip = page.getByRole('link', { name: 'Skip to the view' });

@@ -150,7 +150,7 @@ export class ScenarioEditor extends LitElement {
       keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, ...completionKeymap, indentWithTab]),
       diagnosticField,
       EditorView.lineWrapping,
-      EditorView.contentAttributes.of({ 'aria-label': 'Scenario source (TypeScript)' }),
+      EditorView.contentAttributes.of({ 'aria-label': 'Scenario source (TypeScript)', tabindex: '0' }),
       EditorView.updateListener.of((u) => {
         if (u.docChanged) {
           saveDraft(u.state.doc.toString());
