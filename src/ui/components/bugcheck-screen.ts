@@ -33,7 +33,7 @@ export class BugcheckScreen extends LitElement {
       .face { font-size: clamp(2.75rem, 6vw, 4.25rem); line-height: 1; margin: 0 0 0.75rem; font-weight: 300; letter-spacing: -0.12em; font-family: 'Segoe UI Light', 'Segoe UI', 'DejaVu Sans', sans-serif; }
       .lead { font-size: clamp(1rem, 1.8vw, 1.25rem); font-weight: 300; max-width: 60ch; margin-bottom: 1.25rem; }
       .stop { display: grid; grid-template-columns: auto 1fr; gap: 0.25rem 1.25rem; font-size: 0.95rem; margin-bottom: 1.25rem; }
-      .stop dt { opacity: 0.8; }
+      .stop dt { color: rgb(255 255 255 / 0.92); } /* 0.8 opacity fell under 4.5:1 on the blue */
       .stop dd { margin: 0; }
       .name { font-size: clamp(1.1rem, 2.2vw, 1.5rem); font-weight: 600; font-family: var(--rb-mono); letter-spacing: 0.01em; word-break: break-all; }
       .params { font-family: var(--rb-mono); }
