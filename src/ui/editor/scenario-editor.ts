@@ -8,7 +8,7 @@
 import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap, type CompletionContext, type CompletionResult } from '@codemirror/autocomplete';
 import { defaultKeymap, history as cmHistory, historyKeymap, indentWithTab } from '@codemirror/commands';
 import { javascript } from '@codemirror/lang-javascript';
-import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language';
+import { bracketMatching, indentOnInput, syntaxHighlighting } from '@codemirror/language';
 import { EditorState, type Extension } from '@codemirror/state';
 import { EditorView, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers, drawSelection } from '@codemirror/view';
 import { consume } from '@lit/context';
@@ -24,6 +24,7 @@ import type { HistoryService } from '../services/history-service.ts';
 import { base } from '../styles.ts';
 import type { CheckResult, ScenarioMeta } from './check-scenario.ts';
 import { diagnosticField, setDiagnostics } from './diagnostic-lines.ts';
+import { racebox } from './highlight.ts';
 import { kernelApiNames } from './kernel-names.ts';
 
 export const NEW_SCENARIO = `import { defineScenario, POOL_FLAG_NON_PAGED } from 'racebox';
@@ -144,7 +145,7 @@ export class ScenarioEditor extends LitElement {
       bracketMatching(),
       closeBrackets(),
       highlightActiveLine(),
-      syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+      syntaxHighlighting(racebox),
       javascript({ typescript: true }),
       autocompletion({ override: [completeKernel] }),
       keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, ...completionKeymap, indentWithTab]),
