@@ -7,7 +7,7 @@ import type { TraceStep } from '../../engine/trace.ts';
 import { toChromeTrace } from '../lib/chrome-trace.ts';
 import { formatDuration, outcomeLabel, int } from '../lib/format.ts';
 import { describeMissBound, pctMissBound } from '../lib/pct-bound.ts';
-import { buildTimeline } from '../lib/trace-model.ts';
+import { buildTimeline, idleCpusAtEnd } from '../lib/trace-model.ts';
 import { replayLink } from '../lib/url.ts';
 import { base } from '../styles.ts';
 import './bugcheck-screen.ts';
@@ -46,6 +46,17 @@ export class RunResult extends LitElement {
   @property() heading = 'Result';
   @state() private note = '';
 
+  private idleOf?: RunSummary;
+  private idle: ReadonlySet<number> = new Set();
+  /** The summary's idle CPUs, the same Set while the summary is the same (a new one would redraw the timeline). */
+  private idleAtEnd(s: RunSummary): ReadonlySet<number> {
+    if (this.idleOf !== s) {
+      this.idleOf = s;
+      this.idle = idleCpusAtEnd(s.failure?.cpus);
+    }
+    return this.idle;
+  }
+
   /** After Start the result takes keyboard focus, so the outcome is where the user is. */
   focusHeading(): void {
     this.renderRoot.querySelector<HTMLElement>('#result-h')?.focus();
@@ -68,7 +79,7 @@ export class RunResult extends LitElement {
   private exportTrace(): void {
     const s = this.summary;
     if (!s || !this.trace) return;
-    const model = buildTimeline(this.trace, this.cpus, s.outcome !== 'pass');
+    const model = buildTimeline(this.trace, this.cpus, s.outcome !== 'pass', this.idleAtEnd(s));
     const json = JSON.stringify(toChromeTrace(model, s));
     const a = document.createElement('a');
     a.href = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
@@ -126,7 +137,7 @@ export class RunResult extends LitElement {
         ? html`<section class="card" aria-labelledby="tl-h">
             <h2 id="tl-h">Timeline</h2>
             ${this.trace
-              ? html`<rb-run-timeline .steps=${this.trace} .cpus=${this.cpus} .failed=${true}></rb-run-timeline>`
+              ? html`<rb-run-timeline .steps=${this.trace} .cpus=${this.cpus} .failed=${true} .idleAtEnd=${this.idleAtEnd(s)}></rb-run-timeline>`
               : html`<p class="muted" role="status">${this.tracing ? 'Replaying the failing schedule to record its timeline…' : 'No timeline recorded for this run.'}</p>`}
           </section>`
         : nothing}

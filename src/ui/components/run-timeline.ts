@@ -46,6 +46,8 @@ export class RunTimeline extends LitElement {
   @property({ attribute: false }) steps: TraceStep[] = [];
   @property({ type: Number }) cpus = 1;
   @property({ type: Boolean }) failed = false;
+  /** CPUs the failure's snapshot shows idle at the end: their last slice is not stretched to the end. */
+  @property({ attribute: false }) idleAtEnd: ReadonlySet<number> = new Set();
   @state() selected = 0;
   @state() private pxPerStep = 12;
   @state() private scrollX = 0;
@@ -81,8 +83,8 @@ export class RunTimeline extends LitElement {
   }
 
   override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('steps') || changed.has('cpus') || changed.has('failed')) {
-      this.model = buildTimeline(this.steps, this.cpus, this.failed);
+    if (changed.has('steps') || changed.has('cpus') || changed.has('failed') || changed.has('idleAtEnd')) {
+      this.model = buildTimeline(this.steps, this.cpus, this.failed, this.idleAtEnd);
       this.hasSource = this.steps.some((x) => x.source && !/\/assets\//.test(x.source.file));
       this.selected = Math.max(0, this.steps.length - 1);
       this.pxPerStep = this.fitZoom();

@@ -4,7 +4,7 @@ import { evaluateModule, locateScenarioError, transpileScenario } from '../../sc
 import { toChromeTrace } from './chrome-trace.ts';
 import { int } from './format.ts';
 import { describeMissBound, pctMissBound } from './pct-bound.ts';
-import { buildTimeline } from './trace-model.ts';
+import { buildTimeline, idleCpusAtEnd } from './trace-model.ts';
 import { linkProblems, parseLink, replayLink } from './url.ts';
 
 const step = (i: number, cpu: number, over: Partial<TraceStep> = {}): TraceStep => ({
@@ -45,6 +45,14 @@ describe('timeline model', () => {
       { cpu: 0, lock: 'lock', from: 1, to: 4, open: false },
       { cpu: 1, lock: 'mutex', from: 4, to: 5, open: true },
     ]);
+  });
+
+  it('ends the last slice of a CPU the failure shows idle at its last step, and stretches a busy one to the end', () => {
+    const idle = buildTimeline(trace, 2, true, idleCpusAtEnd([{ cpu: 0, thread: null, stack: [] }, { cpu: 1, thread: 't', stack: [{}] }]));
+    const last = (mm: typeof m, cpu: number) => mm.slices.filter((x) => x.cpu === cpu).at(-1)!;
+    expect(last(idle, 0).to).toBe(5);
+    expect(last(m, 0).to).toBe(trace.length);
+    expect(last(idle, 1).to).toBe(trace.length);
   });
 
   it('marks arrivals, IRP calls and the failure, and finds each CPU at a step', () => {

@@ -63,7 +63,17 @@ const ACQUIRE = /Acquire|TryToAcquire|Lock$/;
 const RELEASE = /Release|Unlock/;
 const IRP = /^Io|Irp/;
 
-export function buildTimeline(steps: TraceStep[], cpuCount: number, failed: boolean): TimelineModel {
+/** CPUs a failure's snapshot shows running nothing at the end (no thread, no DPC or interrupt). */
+export function idleCpusAtEnd(cpus: readonly { cpu: number; thread: string | null; stack: readonly unknown[] }[] | undefined): Set<number> {
+  return new Set((cpus ?? []).filter((c) => c.thread === null && c.stack.length === 0).map((c) => c.cpu));
+}
+
+/**
+ * `idleAtEnd`: CPUs the failure's snapshot shows with nothing running (their thread returned). Their last
+ * slice ends at their last step; stretched to the end, it drew a finished thread still inside its routine
+ * while the blue screen said the CPU was idle.
+ */
+export function buildTimeline(steps: TraceStep[], cpuCount: number, failed: boolean, idleAtEnd: ReadonlySet<number> = new Set()): TimelineModel {
   const n = steps.length;
   const cpus = Math.max(cpuCount, ...steps.map((s) => s.cpu + 1), 1);
   const slices: Slice[] = [];
@@ -158,7 +168,7 @@ export function buildTimeline(steps: TraceStep[], cpuCount: number, failed: bool
   }
   // An acquire still in progress when the trace ends (a spinner, or the failing call) is not a hold.
   // Slices and bands last until the CPU's next entry; stretch the final ones to the end.
-  for (const sl of openSlice) if (sl) sl.to = Math.max(sl.to, n);
+  for (const sl of openSlice) if (sl && !idleAtEnd.has(sl.cpu)) sl.to = Math.max(sl.to, n);
   for (const b of openBand) if (b) b.to = Math.max(b.to, n);
   for (const list of [slices, irql]) {
     const byCpu = new Map<number, { from: number; to: number }[]>();
