@@ -10,15 +10,15 @@ export class CpuTable extends LitElement {
     base,
     css`
       :host { display: block; overflow-x: auto; color: var(--rb-cpu-table-fg, var(--rb-fg)); }
-      .muted { color: inherit; opacity: 0.7; }
+      .muted { color: inherit; opacity: 0.92; }
       table { color: inherit; }
-      th { color: inherit; opacity: 0.8; border-color: var(--rb-cpu-table-border, var(--rb-border)); }
+      th { color: inherit; opacity: 0.92; border-color: var(--rb-cpu-table-border, var(--rb-border)); }
       td { border-color: var(--rb-cpu-table-border, var(--rb-border)); }
       tr.fault td { background: var(--rb-cpu-table-fault, var(--rb-warn-bg)); }
       .ctx { display: block; }
       .ctx + .ctx { margin-top: 0.2rem; }
-      .kind { font-size: 0.72rem; text-transform: uppercase; opacity: 0.75; margin-right: 0.25rem; }
-      .stack { opacity: 0.85; }
+      .kind { font-size: 0.72rem; text-transform: uppercase; opacity: 0.92; margin-right: 0.25rem; }
+      .stack { opacity: 0.92; }
     `,
   ];
 

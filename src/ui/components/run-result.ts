@@ -113,7 +113,7 @@ export class RunResult extends LitElement {
                     <span>${int(s.schedulesRun)} schedule${s.schedulesRun === 1 ? '' : 's'}, ${int(s.steps)} steps</span>`}
               <span>${formatDuration(s.elapsedMs)}</span>
               ${s.exhausted ? html`<span>every schedule within the bound explored</span>` : nothing}
-              ${s.failingSchedule !== undefined ? html`<span>failed on schedule #${s.failingSchedule}${s.failure?.foundBy !== undefined ? html` (found by ${s.failure.foundBy})` : nothing}</span>` : nothing}
+              ${s.failingSchedule !== undefined ? html`<span>failed on schedule ${int(s.failingSchedule + 1)} of ${int(s.schedulesRun)}${s.failure?.foundBy !== undefined ? html` (found by ${s.failure.foundBy})` : nothing}</span>` : nothing}
             </div>
           </div>
           ${replayable
