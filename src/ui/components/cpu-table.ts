@@ -18,7 +18,7 @@ export class CpuTable extends LitElement {
       .ctx { display: block; }
       .ctx + .ctx { margin-top: 0.2rem; }
       .kind { font-size: 0.72rem; text-transform: uppercase; opacity: 0.92; margin-right: 0.25rem; }
-      .stack { opacity: 0.92; }
+      .stack { opacity: 1; }
     `,
   ];
 
