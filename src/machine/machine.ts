@@ -265,8 +265,8 @@ export class Machine implements SharedKernelState {
       const name = this.names.get(b.addr) ?? `'${b.tag}' block`;
       const state = b.freed ? ' (already freed)' : '';
       detail = g.beyond
-        ? `${formatAddress(a)} ${what}: ${g.bytes} bytes beyond the end of ${name} at ${formatAddress(b.addr)} (${b.words * 4} bytes${state})`
-        : `${formatAddress(a)} ${what}: ${g.bytes} bytes before the start of ${name} at ${formatAddress(b.addr)} (${b.words * 4} bytes${state})`;
+        ? `${formatAddress(a)} ${what}: offset 0x${((a - b.addr) * 4).toString(16)} of ${name} at ${formatAddress(b.addr)}, beyond the end of its ${b.words * 4}-byte allocation${state}`
+        : `${formatAddress(a)} ${what}: ${g.bytes} bytes before the start of ${name} at ${formatAddress(b.addr)}, a ${b.words * 4}-byte allocation${state}`;
     }
     return new BugCheck(0xd6, a * 4, write ? 1 : 0, 0, 0, detail);
   }
