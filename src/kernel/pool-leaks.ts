@@ -9,7 +9,8 @@
  * Only a checked build (Verifier on) checks; on a free build the leak goes
  * unseen, as in the field. The check is a plain function of the machine's pool
  * at the moment it is called, so it can run at the end of a run or from a
- * driver-unload hook.
+ * driver-unload hook. Under free-run it sees the blocks this CPU worker knows
+ * (setup's and its own), freed by any CPU.
  */
 import { BugCheck } from '../machine/bugcheck.ts';
 import type { Kernel } from './kernel.ts';
@@ -27,8 +28,9 @@ export type DriverTags = readonly string[] | 'all';
 export function outstandingByTag(k: Kernel, tags: DriverTags): Map<string, number> {
   const out = new Map<string, number>();
   const wanted = tags === 'all' ? null : new Set(tags);
-  for (const b of k.m.memory.blocks.values()) {
-    if (!b.pool || b.freed || (wanted !== null && !wanted.has(b.tag))) continue;
+  const memory = k.m.memory;
+  for (const b of memory.blocks.values()) {
+    if (!b.pool || !memory.live(b) || (wanted !== null && !wanted.has(b.tag))) continue;
     out.set(b.tag, (out.get(b.tag) ?? 0) + 1);
   }
   return out;

@@ -230,10 +230,19 @@ export class Memory {
     return true;
   }
 
+  /**
+   * Whether a pool block is still allocated. Judged from the shadow map too: under free-run each
+   * CPU worker keeps its own block table, and only the shared shadow map knows that another CPU
+   * freed the block.
+   */
+  live(b: PoolBlock): boolean {
+    return !b.freed && this.shadow[b.addr] === Shadow.Allocated;
+  }
+
   /** Live pool blocks allocated under `tag` (a plain walk: for invariants and the end of a run). */
   outstanding(tag: string): number {
     let n = 0;
-    for (const b of this.blocks.values()) if (b.pool && !b.freed && b.tag === tag) n++;
+    for (const b of this.blocks.values()) if (b.pool && b.tag === tag && this.live(b)) n++;
     return n;
   }
 
