@@ -17,6 +17,7 @@ import type { CpuSnapshot, Failure, OutcomeKind } from './outcome.ts';
 import { choicesFromDeviations, encodeSchedule, type ScheduleOrigin } from './schedule.ts';
 import { asyncActor, isAsync } from './actor-checks.ts';
 import { checkEndOfRun, classifyFailure, failureAt, snapshotCpus, type FailureSite } from './failure.ts';
+import { namedStuck } from '../kernel/liveness.ts';
 import { placeActors, setUpRun, type ActorPlacement, type PlannedActor } from './instantiate.ts';
 import { defaultChoice, type Strategy } from './strategy.ts';
 import { TraceRecorder, type TraceStep } from './trace.ts';
@@ -328,6 +329,7 @@ export class ControlledRun {
           outcome = r.kind;
           failure = this.failure(r.kind, r.message, m.online[0]?.index ?? 0);
           if (r.waits.length > 0) failure.waits = r.waits;
+          if (r.liveness) failure.liveness = r.liveness;
         }
       }
     } catch (e) {
@@ -414,11 +416,15 @@ export class ControlledRun {
     const m = this.m;
     const stuck = m.diagnoseStuck();
     const stuckCtx = m.blocked[0];
+    // A wait the kernel knows the meaning of (a rundown that never drains, …) names the failure.
+    const named = namedStuck(this.k);
+    const base = named ? `${stuck.kind}: ${named.message} — ${stuck.message.replace(/^(hang|deadlock): /, '')}` : stuck.message;
     const message = resumes === 0
-      ? stuck.message
-      : `${stuck.message} (each spin was resumed ${resumes} times and read the same value again every time, for ${m.step} steps: past the ${this.watchdogName()})`;
+      ? base
+      : `${base} (each spin was resumed ${resumes} times and read the same value again every time, for ${m.step} steps: past the ${this.watchdogName()})`;
     const failure = this.failure(stuck.kind, message, stuckCtx ? stuckCtx.cpu.index : (m.online[0]?.index ?? 0), stuckCtx);
     failure.waits = stuck.waits;
+    if (named) failure.liveness = { name: named.name, step: named.step };
     return failure;
   }
 

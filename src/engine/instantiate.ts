@@ -11,6 +11,7 @@ import { pendingRoutine } from '../machine/cpu.ts';
 import type { Machine } from '../machine/machine.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { KDEFERRED_ROUTINE } from '../kernel/dpc.ts';
+import { poolLeakCheck } from '../kernel/pool-leaks.ts';
 import type { Actor, Scenario } from '../scenario/define.ts';
 
 export interface PlannedActor {
@@ -45,6 +46,15 @@ export function setUpRun(m: Machine, k: Kernel, scenario: Scenario, setupCtx: Ex
     throw new ScenarioError(`scenario '${scenario.id}': setup threw ${describeError(e)}`);
   }
   checkSetupCalls(scenario.id);
+  const tags = scenario.driverTags;
+  if (tags !== undefined && m.checked) {
+    // The run's end stands for the driver's unload: Verifier's pool tracking looks then.
+    m.endOfRunChecks.push(() => {
+      const leak = poolLeakCheck(k, tags);
+      if (leak) throw leak;
+      return null;
+    });
+  }
   if (typeof s === 'object' && s !== null) {
     // for-in rather than Object.entries: no arrays allocated on every run.
     const fields = s as Record<string, unknown>;

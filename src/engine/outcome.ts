@@ -1,5 +1,5 @@
 /** What a run ends as (DESIGN.md section 5) and the JSON shape the CLI prints (section 6). */
-import type { WaitInfo } from '../machine/machine.ts';
+import type { LivenessInfo, WaitInfo } from '../machine/machine.ts';
 import type { BugCheckInfo, OutcomeKind } from '../scenario/outcome.ts';
 import type { SourceSite } from './source-site.ts';
 
@@ -41,6 +41,8 @@ export interface Failure {
   step: number;
   cpus: CpuSnapshot[];
   waits?: WaitInfo[];
+  /** A named liveness failure (kind deadlock or hang): which one, and the step where it went wrong when known. */
+  liveness?: LivenessInfo;
   /** The portfolio member whose schedule failed ("pct d=4", "random", "pos"); absent under a single strategy. */
   foundBy?: string;
 }

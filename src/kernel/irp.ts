@@ -23,11 +23,13 @@
 import { BugCheck, ScenarioError } from '../machine/bugcheck.ts';
 import { DISPATCH_LEVEL, type KIRQL } from '../machine/irql.ts';
 import type { StuckReport } from '../machine/machine.ts';
+import { formatAddress } from '../machine/memory.ts';
 import { OP_KERNEL, OP_READ, OP_RMW, OP_WRITE, type Routine } from '../machine/ops.ts';
 import {
   CancelRoutines, completionRecorded, knowRoutine, recordCompletion, recordedCompleter, routineFor, routineValue,
 } from './irp-records.ts';
 import type { Kernel } from './kernel.ts';
+import { IRP_PENDING_NEVER_COMPLETED } from './liveness.ts';
 import { OBJ_IRP, registeredKind, registerObject } from './object-registry.ts';
 import { STATUS_PENDING } from './status.ts';
 
@@ -64,6 +66,9 @@ export interface IrpLife {
   completed: boolean;
   completedBy: string;
   freed: boolean;
+  /** Who marked it pending, and at which step (this processor's note; '' / -1 when another did). */
+  pendingBy?: string;
+  pendingStep?: number;
 }
 
 /** The I/O manager model's per-run state on this processor. */
@@ -91,6 +96,7 @@ export function irpState(k: Kernel): IrpState {
 /** End-of-run check: an IRP marked pending and never completed is a hang (its thread can never exit). */
 function pendingNeverCompleted(k: Kernel, st: IrpState): StuckReport | null {
   const lost: string[] = [];
+  let step: number | undefined;
   for (const life of st.irps.values()) {
     // Judged from the IRP itself (SL_PENDING_RETURNED, CurrentLocation), not from this processor's bookkeeping.
     const irp = life.irp;
@@ -98,7 +104,10 @@ function pendingNeverCompleted(k: Kernel, st: IrpState): StuckReport | null {
     if (k.peek(irp + IRP_PENDING_RETURNED) === 0 || k.peek(irp + IRP_CURRENT_LOCATION) > k.peek(irp + IRP_STACK_COUNT) + 1) continue;
     const cancelled = k.peek(irp + IRP_CANCEL) !== 0;
     const routine = k.peek(irp + IRP_CANCEL_ROUTINE);
-    let why = `${k.m.nameOf(irp)} was marked pending and never completed`;
+    const name = k.m.names.get(irp);
+    const by = life.pendingBy ? ` by '${life.pendingBy}'${life.pendingStep !== undefined ? ` at step ${life.pendingStep}` : ''}` : '';
+    if (step === undefined && life.pendingStep !== undefined) step = life.pendingStep;
+    let why = `IRP ${formatAddress(irp)}${name ? ` (${name})` : ''} was marked pending${by} and never completed`;
     if (cancelled && routine !== 0) why += ' — it was cancelled, but its cancel routine was set only after IoCancelIrp had looked, so the cancel request was lost';
     else if (cancelled) why += ' — it was cancelled, but nobody completed it';
     lost.push(why);
@@ -110,6 +119,7 @@ function pendingNeverCompleted(k: Kernel, st: IrpState): StuckReport | null {
       `hang: ${lost.join('; ')}. The thread that issued it can never exit (IoCancelThreadIo waits for it forever; ` +
       'Driver Verifier reports 0xC4/0x135 in the field)',
     waits: [],
+    liveness: step !== undefined ? { name: IRP_PENDING_NEVER_COMPLETED, step } : { name: IRP_PENDING_NEVER_COMPLETED },
   };
 }
 
@@ -202,6 +212,8 @@ export const irpApi = {
     const l = life(this, irp);
     this.m.write(irp + IRP_PENDING_RETURNED, 1);
     l.pending = true;
+    l.pendingBy = this.m.cur.name;
+    l.pendingStep = this.m.step;
   },
 
   /** `&Irp->Tail.Overlay.ListEntry`: the LIST_ENTRY a driver queues the IRP by. */

@@ -1,7 +1,13 @@
 /**
- * Pool allocation. Blocks come from the machine's deterministic allocator;
- * a freed block is poisoned and never reused within a run, so a checked build
- * (Verifier special pool) catches any later access with the faulting address.
+ * Pool allocation. Blocks come from the machine's deterministic allocator
+ * (Memory.allocPool), and the build decides what pool is:
+ * - checked (Driver Verifier, special pool on): a freed block is poisoned and
+ *   never reused, so any later access bug-checks 0xD5 with its address; the
+ *   words on both sides of a block are guards, so an access past its end or
+ *   before its start bug-checks 0xD6 at that access.
+ * - free: a freed block goes to the next allocation that fits (most recently
+ *   freed first), as a lookaside list would hand it out, so a use-after-free
+ *   corrupts whatever took the block's place — and shows up as that corruption.
  */
 import { BugCheck, ScenarioError, verifierViolation } from '../machine/bugcheck.ts';
 import { APC_LEVEL, DISPATCH_LEVEL, irqlName } from '../machine/irql.ts';
@@ -24,7 +30,7 @@ function pagedType(poolType: number): boolean {
  * the call (Verifier 0xC4/0x00, 0x01, 0x02); a free build allocates — paged
  * pool at DISPATCH_LEVEL works until the page is not resident.
  */
-function allocate(k: Kernel, paged: boolean, poolType: number, numberOfBytes: number, tag: string): number {
+function allocate(k: Kernel, paged: boolean, poolType: number, numberOfBytes: number, tag: string, zeroed: boolean): number {
   const m = k.m;
   if (!Number.isInteger(numberOfBytes) || numberOfBytes < 0) {
     throw new ScenarioError(`pool allocation of ${numberOfBytes} bytes: size must be a non-negative integer`);
@@ -39,7 +45,11 @@ function allocate(k: Kernel, paged: boolean, poolType: number, numberOfBytes: nu
       throw verifierViolation(0x02, irql, poolType, numberOfBytes, `non-paged pool ('${tag}', ${numberOfBytes} bytes) allocated at ${irqlName(irql)}`);
     }
   }
-  const a = m.memory.alloc(Math.max(1, Math.ceil(numberOfBytes / 4)), tag);
+  const words = Math.max(1, Math.ceil(numberOfBytes / 4));
+  const fresh = m.memory.top;
+  const a = m.memory.allocPool(words, tag, m.checked, !m.checked);
+  // A block from the bump allocator is still zero; one handed out again holds what its last owner left.
+  if (zeroed && a < fresh) m.words.fill(0, a, a + words);
   if (paged) m.memory.blocks.get(a)!.paged = true;
   return a;
 }
@@ -47,12 +57,23 @@ function allocate(k: Kernel, paged: boolean, poolType: number, numberOfBytes: nu
 export const poolApi = {
   /** IRQL ≤ APC_LEVEL with POOL_FLAG_PAGED, ≤ DISPATCH_LEVEL otherwise. Returns a zeroed block (word address). */
   ExAllocatePool2(this: Kernel, flags: number, numberOfBytes: number, tag: string): number {
-    return allocate(this, (flags & POOL_FLAG_PAGED) !== 0, flags, numberOfBytes, tag);
+    return allocate(this, (flags & POOL_FLAG_PAGED) !== 0, flags, numberOfBytes, tag, true);
   },
 
-  /** IRQL ≤ APC_LEVEL for a paged POOL_TYPE, ≤ DISPATCH_LEVEL otherwise. */
+  /**
+   * IRQL ≤ APC_LEVEL for a paged POOL_TYPE, ≤ DISPATCH_LEVEL otherwise. The block is not
+   * initialized: on a free build a reused block still holds what its previous owner wrote.
+   */
   ExAllocatePoolWithTag(this: Kernel, poolType: number, numberOfBytes: number, tag: string): number {
-    return allocate(this, pagedType(poolType), poolType, numberOfBytes, tag);
+    return allocate(this, pagedType(poolType), poolType, numberOfBytes, tag, false);
+  },
+
+  /**
+   * Any IRQL, no scheduling point (a plain call, usable from invariants): how many pool blocks
+   * allocated under `tag` are still allocated — what Driver Verifier's pool tracking counts.
+   */
+  poolOutstanding(this: Kernel, tag: string): number {
+    return this.m.memory.outstanding(tag);
   },
 
   /**

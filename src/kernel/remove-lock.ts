@@ -23,6 +23,7 @@ import { DISPATCH_LEVEL, irqlName, PASSIVE_LEVEL } from '../machine/irql.ts';
 import { OP_READ, OP_RMW, OP_WRITE, type Routine } from '../machine/ops.ts';
 import { DISPATCHER_OBJECT_WORDS } from './dispatcher.ts';
 import type { Kernel } from './kernel.ts';
+import { REMOVE_LOCK_WAIT_NEVER_RETURNS, waitBegins, waitEnds } from './liveness.ts';
 import { Executive, KernelMode, NotificationEvent, STATUS_ASSERTION_FAILURE, STATUS_DELETE_PENDING, STATUS_SUCCESS } from './status.ts';
 
 /** IO_REMOVE_LOCK layout (words): Removed, IoCount, then the KEVENT RemoveEvent. */
@@ -130,7 +131,12 @@ export const removeLockApi = {
     yield m.at(OP_RMW, lock + RL_IO_COUNT);
     const left = (m.xadd(lock + RL_IO_COUNT, -1) - 1) | 0;
     if (left > 0) {
+      waitBegins(this, REMOVE_LOCK_WAIT_NEVER_RETURNS, 'IoReleaseRemoveLockAndWait', lock, (k) => {
+        const holders = k.peek(lock + RL_IO_COUNT);
+        return `${holders} holder${holders === 1 ? '' : 's'} that never called IoReleaseRemoveLock`;
+      });
       yield* this.KeWaitForSingleObject(lock + RL_REMOVE_EVENT, Executive, KernelMode, false, null);
+      waitEnds(this, lock);
     }
     m.cur.apiStack.pop();
   },

@@ -22,6 +22,7 @@ import { BugCheck, ScenarioError } from '../machine/bugcheck.ts';
 import { APC_LEVEL } from '../machine/irql.ts';
 import { OP_KERNEL, OP_READ, OP_RMW, type Routine } from '../machine/ops.ts';
 import { DISPATCHER_OBJECT_WORDS } from './dispatcher.ts';
+import { RUNDOWN_NEVER_DRAINS, waitBegins, waitEnds } from './liveness.ts';
 import type { Kernel } from './kernel.ts';
 import { Executive, KernelMode, STATUS_ASSERTION_FAILURE, SynchronizationEvent } from './status.ts';
 
@@ -108,9 +109,18 @@ function newWaitBlock(k: Kernel): number {
   return block;
 }
 
-/** The waiter's KeWaitForSingleObject(&WaitBlock.WakeEvent, Executive, KernelMode, FALSE, NULL). */
-function* waitForWake(k: Kernel, block: number): Routine<void> {
+/**
+ * The waiter's KeWaitForSingleObject(&WaitBlock.WakeEvent, Executive, KernelMode, FALSE, NULL),
+ * noted as a rundown wait so a run that ends with it still waiting is reported as a rundown that
+ * never drains (liveness.ts).
+ */
+function* waitForWake(k: Kernel, block: number, ref: number, api: string): Routine<void> {
+  waitBegins(k, RUNDOWN_NEVER_DRAINS, api, ref, (kk) => {
+    const left = kk.peek(block + WAIT_BLOCK_COUNT);
+    return `${left} rundown protection${left === 1 ? '' : 's'} that ${left === 1 ? 'was' : 'were'} never released`;
+  });
   yield* k.KeWaitForSingleObject(block + WAIT_BLOCK_EVENT, Executive, KernelMode, false, null);
+  waitEnds(k, ref);
 }
 
 function checkWaitIrql(k: Kernel, api: string): void {
@@ -228,7 +238,7 @@ export const rundownApi = {
       if (old === v) break;
       v = old;
     }
-    if (count !== 0) yield* waitForWake(this, block);
+    if (count !== 0) yield* waitForWake(this, block, ref, 'ExWaitForRundownProtectionRelease');
     if (m.checked && m.read(block + WAIT_BLOCK_COUNT) !== 0) {
       throw assertionFailure(this, `rundown of ${m.nameOf(ref)} woke with WaitBlock.Count = ${m.read(block + WAIT_BLOCK_COUNT)}`);
     }
@@ -362,7 +372,7 @@ export const rundownApi = {
     const count = total >> EX_RUNDOWN_COUNT_SHIFT;
     yield m.at(OP_RMW, block + WAIT_BLOCK_COUNT);
     const before = m.xadd(block + WAIT_BLOCK_COUNT, count);
-    if (((before + count) | 0) !== 0) yield* waitForWake(this, block);
+    if (((before + count) | 0) !== 0) yield* waitForWake(this, block, p, 'ExWaitForRundownProtectionReleaseCacheAware');
     m.memory.free(block);
     ctx.apiStack.pop();
   },

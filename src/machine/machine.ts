@@ -55,6 +55,14 @@ export interface StuckReport {
   kind: 'deadlock' | 'hang';
   message: string;
   waits: WaitInfo[];
+  /** A liveness failure the kernel recognised (an IRP left pending, a rundown that never drains, …). */
+  liveness?: LivenessInfo;
+}
+
+/** A named liveness failure: its name (src/kernel/liveness.ts lists them) and the step where it went wrong, when known. */
+export interface LivenessInfo {
+  name: string;
+  step?: number;
 }
 
 /** Owner of each held lock word (maintained by the kernel's lock primitives). */
@@ -236,10 +244,31 @@ export class Machine implements SharedKernelState {
       if (!this.checked) return;
       throw new BugCheck(0xd5, a * 4, write ? 1 : 0, 0, 0, `${this.describeAddress(a)} touched after it was freed`);
     }
+    if (a >= 0 && a < this.memory.size && this.shadow[a] === 3) throw this.beyondAllocation(a, write);
     if (irql >= DISPATCH_LEVEL) {
       throw new BugCheck(0xd1, a * 4, irql, write ? 1 : 0, 0, `invalid address ${formatAddress(a)} at ${irqlName(irql)}`);
     }
     throw new BugCheck(0x50, a * 4, write ? 1 : 0, 0, 0, `invalid address ${formatAddress(a)}`);
+  }
+
+  /**
+   * Special pool (checked build): a guard word next to a driver's allocation was touched —
+   * DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION (0xD6): the address, read (0) or write (1), the
+   * address of the instruction (not known here: 0), reserved.
+   */
+  private beyondAllocation(a: number, write: boolean): BugCheck {
+    const g = this.memory.guarded(a);
+    const what = write ? 'written' : 'read';
+    let detail = `${formatAddress(a)} ${what} in a special-pool guard`;
+    if (g) {
+      const b = g.block;
+      const name = this.names.get(b.addr) ?? `'${b.tag}' block`;
+      const state = b.freed ? ' (already freed)' : '';
+      detail = g.beyond
+        ? `${formatAddress(a)} ${what}: offset 0x${((a - b.addr) * 4).toString(16)} of ${name} at ${formatAddress(b.addr)}, beyond the end of its ${b.words * 4}-byte allocation${state}`
+        : `${formatAddress(a)} ${what}: ${g.bytes} bytes before the start of ${name} at ${formatAddress(b.addr)}, a ${b.words * 4}-byte allocation${state}`;
+    }
+    return new BugCheck(0xd6, a * 4, write ? 1 : 0, 0, 0, detail);
   }
 
   describeAddress(a: number): string {

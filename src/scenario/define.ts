@@ -9,6 +9,7 @@ import { bugCodeByName, ScenarioError } from '../machine/bugcheck.ts';
 import type { Routine } from '../machine/ops.ts';
 import type { Build, Hal } from '../machine/rig.ts';
 import type { Kernel } from '../kernel/kernel.ts';
+import { LIVENESS_NAMES } from '../kernel/liveness.ts';
 
 export interface ThreadActor<S> {
   kind?: 'thread';
@@ -47,7 +48,9 @@ export type ExpectedOutcome =
   | 'deadlock'
   | 'hang'
   | { bugcheck: string; subcode?: number }
-  | { invariant: string };
+  | { invariant: string }
+  /** A named liveness failure (a hang or deadlock the kernel recognised): see LIVENESS_NAMES. */
+  | { liveness: string };
 
 export interface RigSelector {
   rig?: string | string[];
@@ -82,6 +85,13 @@ export interface ScenarioDefinition<S> {
   invariants?: Record<string, Invariant<S>>;
   /** What happens on each kind of rig; the first rule whose `when` matches applies. */
   expect: ExpectedOutcome | ExpectRule[];
+  /**
+   * The pool tags that are the driver's own (or 'all': every tag setup and the actors allocate
+   * pool under). When given, a checked build ends the run as Driver Verifier ends an unload: pool
+   * still allocated under these tags is DRIVER_VERIFIER_DETECTED_VIOLATION 0xC4/0x62. Without it
+   * the pool is not tracked (a scenario's pool may stand for memory the system owns).
+   */
+  driverTags?: readonly string[] | 'all';
   /**
    * Schedules `racebox regress` explores where this scenario should pass (default 2,000);
    * where a failure is expected it searches up to 10,000 schedules (or --find-budget).
@@ -126,6 +136,10 @@ export function defineScenario<S>(def: ScenarioDefinition<S>): Scenario {
   }
   if (def.version !== undefined && (!Number.isInteger(def.version) || def.version < 1)) fail('version must be an integer ≥ 1');
   validateExpect(def.expect, fail);
+  const tags = def.driverTags;
+  if (tags !== undefined && tags !== 'all' && !(Array.isArray(tags) && tags.every((t) => typeof t === 'string'))) {
+    fail(`driverTags must be a list of pool tags or 'all' (got ${JSON.stringify(tags)})`);
+  }
   // The state type matters while writing the scenario; the engine only passes it back to the same routines.
   return { ...def, version: def.version ?? 1 } as unknown as Scenario;
 }
@@ -161,8 +175,12 @@ function validateExpect(e: unknown, fail: (m: string) => never): void {
     const o = r.outcome;
     const ok =
       o === 'pass' || o === 'deadlock' || o === 'hang' ||
-      (typeof o === 'object' && o !== null && (typeof (o as { bugcheck?: unknown }).bugcheck === 'string' || typeof (o as { invariant?: unknown }).invariant === 'string'));
-    if (!ok) fail(`expect: ${JSON.stringify(o)} is not an outcome ('pass', 'deadlock', 'hang', { bugcheck: 'NAME' } or { invariant: 'name' })`);
+      (typeof o === 'object' && o !== null && (typeof (o as { bugcheck?: unknown }).bugcheck === 'string' || typeof (o as { invariant?: unknown }).invariant === 'string' ||
+        typeof (o as { liveness?: unknown }).liveness === 'string'));
+    if (!ok) fail(`expect: ${JSON.stringify(o)} is not an outcome ('pass', 'deadlock', 'hang', { bugcheck: 'NAME' }, { invariant: 'name' } or { liveness: 'name' })`);
+    if (typeof o === 'object' && 'liveness' in o && !LIVENESS_NAMES.includes(o.liveness)) {
+      fail(`expect: unknown liveness failure '${o.liveness}' (one of ${LIVENESS_NAMES.join(', ')})`);
+    }
     if (typeof o === 'object' && 'bugcheck' in o) {
       if (!bugCodeByName(o.bugcheck)) fail(`expect: unknown bug check '${o.bugcheck}' (use the NT name, e.g. 'SPIN_LOCK_ALREADY_OWNED')`);
       if (o.subcode !== undefined && !Number.isInteger(o.subcode)) fail(`expect: subcode must be a number (got ${JSON.stringify(o.subcode)})`);

@@ -22,6 +22,7 @@ export function expectedOutcome(s: Pick<Scenario, 'expect'>, rig: Rig): Expected
 export function describeExpected(o: ExpectedOutcome): string {
   if (typeof o === 'string') return o;
   if ('bugcheck' in o) return `bugcheck ${o.bugcheck}${o.subcode !== undefined ? `/0x${o.subcode.toString(16)}` : ''}`;
+  if ('liveness' in o) return `liveness '${o.liveness}'`;
   return `invariant '${o.invariant}'`;
 }
 
@@ -37,6 +38,10 @@ export function checkExpectation(o: ExpectedOutcome, r: ObservedOutcome): string
     if (o.subcode !== undefined && b.params[0] !== o.subcode) return `expected ${o.bugcheck} subcode 0x${o.subcode.toString(16)}, got 0x${b.params[0]!.toString(16)}`;
     return null;
   }
+  if ('liveness' in o) {
+    const stuck = r.outcome === 'hang' || r.outcome === 'deadlock';
+    return stuck && r.failure?.liveness?.name === o.liveness ? null : `expected liveness '${o.liveness}', got ${got}`;
+  }
   return r.outcome === 'invariant' && r.failure?.invariant === o.invariant ? null : `expected invariant '${o.invariant}', got ${got}`;
 }
 
@@ -45,5 +50,6 @@ export function describeFailure(r: ObservedOutcome): string {
   if (!f) return r.outcome;
   if (f.bugcheck) return `bugcheck ${f.bugcheck.name} (0x${f.bugcheck.code.toString(16).toUpperCase()}${f.bugcheck.code === 0xc4 ? `/0x${f.bugcheck.params[0]!.toString(16)}` : ''})`;
   if (f.invariant) return `invariant '${f.invariant}'`;
+  if (f.liveness) return `${f.kind} (liveness '${f.liveness.name}')`;
   return f.kind;
 }

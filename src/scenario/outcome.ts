@@ -18,5 +18,5 @@ export interface BugCheckInfo {
 export interface ObservedOutcome {
   outcome: OutcomeKind;
   schedulesRun: number;
-  failure?: { kind: Exclude<OutcomeKind, 'pass'>; bugcheck?: BugCheckInfo; invariant?: string };
+  failure?: { kind: Exclude<OutcomeKind, 'pass'>; bugcheck?: BugCheckInfo; invariant?: string; liveness?: { name: string } };
 }

@@ -849,6 +849,7 @@ class FreeCpu implements FreeCpuHost {
           kind: r.kind, message: r.message, cpu: this.cpu.index,
           routine: `end of iteration ${Atomics.load(ctl, C_ITER) + 1}`, step: this.operations, cpus: [snapshotCpu(this.m, this.cpu)],
           ...(r.waits.length > 0 ? { waits: r.waits } : {}),
+          ...(r.liveness ? { liveness: r.liveness } : {}),
         };
       }
       requestStop(ctl, STOP_NOW);
