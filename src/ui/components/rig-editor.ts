@@ -36,8 +36,10 @@ export class RigEditor extends LitElement {
     css`
       :host { display: block; }
       .layout { display: grid; grid-template-columns: minmax(0, 1.1fr) minmax(0, 1fr); gap: 1rem; align-items: start; }
-      @media (max-width: 860px) { .layout { grid-template-columns: 1fr; } }
+      @media (max-width: 860px) { .layout { grid-template-columns: minmax(0, 1fr); } }
       form { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 0.85rem 1rem; }
+      @media (max-width: 520px) { form { grid-template-columns: minmax(0, 1fr); } }
+      input, select { max-width: 100%; box-sizing: border-box; }
       .wide { grid-column: 1 / -1; }
       fieldset { border: 1px solid var(--rb-border); border-radius: var(--rb-radius-sm); padding: 0.5rem 0.75rem 0.65rem; margin: 0; }
       legend { font-size: 0.85rem; font-weight: 500; padding: 0 0.25rem; }

@@ -21,7 +21,7 @@ export class ScenarioBrowser extends LitElement {
       :host { display: block; }
       .imported { font-size: 0.7rem; padding: 0 0.35rem; border-radius: 999px; border: 1px solid var(--rb-warn); color: var(--rb-warn); }
       .layout { display: grid; grid-template-columns: 17rem minmax(0, 1fr); gap: 1rem; align-items: start; }
-      @media (max-width: 860px) { .layout { grid-template-columns: 1fr; } }
+      @media (max-width: 860px) { .layout { grid-template-columns: minmax(0, 1fr); } }
       nav { position: sticky; top: 4.5rem; max-height: calc(100vh - 6rem); overflow: auto; padding: 0.5rem; }
       nav h3 { font-size: 0.75rem; text-transform: uppercase; letter-spacing: 0.06em; color: var(--rb-muted); margin: 0.75rem 0.5rem 0.25rem; }
       nav h3:first-child { margin-top: 0.25rem; }
