@@ -4,7 +4,8 @@
  * (4175), so it never shares a preview server with `npm test`'s suites.
  *   npm run regress                                  # the library matrix
  *   npm run regress -- --grep 'spinlock/'            # some rows
- *   RACEBOX_REGRESS_CONFIG=path/racebox.config.ts npm run regress   # a team's config
+ *   RACEBOX_REGRESS_CONFIG=path/racebox.config.ts npm run regress   # a team's config: its scenarios are
+ *                                    imported into the page, confirmed and run in the sandbox (docs/ci.md)
  *   npm run regress -- --shard=1/2 --reporter=blob   # one CI machine's part (docs/ci.md)
  * Reports: list, HTML (playwright-report-regress/), JUnit (test-results/regress-junit.xml) and a
  * JSON summary per row (test-results/regress-summary.json).
