@@ -56,24 +56,29 @@ for (const title of ROWS) {
   });
 }
 
-for (const title of TEAM_ROWS) {
-  test(`Node and the browser agree on the team's ${title}`, { tag: ['@smoke', '@self'] }, async ({ rowPage: page }, testInfo) => {
-    const doc = listRows(TEAM_CONFIG, ROOT);
+test("Node and the browser agree on the team's rows", { tag: ['@smoke', '@self'] }, async ({ rowPage: page }, testInfo) => {
+  const doc = listRows(TEAM_CONFIG, ROOT);
+  const rows = TEAM_ROWS.map((title) => {
     const row = doc.rows.find((r) => `${r.scenario} on ${r.rig}` === title);
     if (!row) throw new Error(`${title} is no longer a row of ${TEAM_CONFIG}: pick another`);
     const user = doc.userScenarios[row.scenario]!;
-    const rig = doc.userRigs[row.rig]!;
     expect(user.refused).toBeUndefined();
-    // `racebox run` takes the files themselves (paths relative to ROOT): the scenario, which imports its helper, and the rig file.
-    const node = await runInNode([row.scenarioRef, '--rig', row.rigRef, '--strategy', row.strategy, '--seed', '1', '--schedules', String(row.schedules)]);
-    await deliverToPage(page, { scenario: user, rig }, testInfo.timeout);
-    const browser = await runInPage(page, { scenario: row.scenario, rig: row.rig, strategy: row.strategy, seed: 1, schedules: row.schedules }, testInfo.timeout, { title: user.title });
-    expect({ outcome: browser.outcome, schedulesRun: browser.schedulesRun, schedule: browser.schedule }).toEqual({
-      outcome: node.outcome,
-      schedulesRun: node.schedulesRun,
-      schedule: node.failure?.schedule,
-    });
-    if (row.expected === 'pass') expect(node).toMatchObject({ outcome: 'pass', schedulesRun: row.schedules });
-    else expect(node.failure?.schedule).toMatch(/^rb2\./);
+    return { title, row, user, rig: doc.userRigs[row.rig]! };
   });
-}
+  // `racebox run` takes the files themselves (paths relative to ROOT): the scenario, which may import a helper, and the rig file.
+  const nodeRuns = Promise.all(rows.map(({ row }) => runInNode([row.scenarioRef, '--rig', row.rigRef, '--strategy', row.strategy, '--seed', '1', '--schedules', String(row.schedules)])));
+  for (const { user, rig } of rows) await deliverToPage(page, { scenario: user, rig }, testInfo.timeout);
+  const node = await nodeRuns;
+  for (const [i, { title, row, user }] of rows.entries()) {
+    const n = node[i]!;
+    const browser = await runInPage(page, { scenario: row.scenario, rig: row.rig, strategy: row.strategy, seed: 1, schedules: row.schedules }, testInfo.timeout, { title: user.title });
+    expect({ title, outcome: browser.outcome, schedulesRun: browser.schedulesRun, schedule: browser.schedule }).toEqual({
+      title,
+      outcome: n.outcome,
+      schedulesRun: n.schedulesRun,
+      schedule: n.failure?.schedule,
+    });
+    if (row.expected === 'pass') expect(n).toMatchObject({ outcome: 'pass', schedulesRun: row.schedules });
+    else expect(n.failure?.schedule).toMatch(/^rb2\./);
+  }
+});
