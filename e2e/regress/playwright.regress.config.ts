@@ -4,7 +4,8 @@
  * (4175), so it never shares a preview server with `npm test`'s suites.
  *   npm run regress                                  # the library matrix
  *   npm run regress -- --grep 'spinlock/'            # some rows
- *   RACEBOX_REGRESS_CONFIG=path/racebox.config.ts npm run regress   # a team's config
+ *   RACEBOX_REGRESS_CONFIG=path/racebox.config.ts npm run regress   # a team's config: its scenarios are
+ *                                    imported into the page, confirmed and run in the sandbox (docs/ci.md)
  *   npm run regress -- --shard=1/2 --reporter=blob   # one CI machine's part (docs/ci.md)
  * Reports: list, HTML (playwright-report-regress/), JUnit (test-results/regress-junit.xml) and a
  * JSON summary per row (test-results/regress-summary.json).
@@ -22,6 +23,8 @@ export default defineConfig({
   ...base,
   testDir: '.',
   testMatch: '**/*.regress.ts',
+  // A team's config runs its rows only: the project's own tests (agree, fail) check racebox, not the team's scenarios.
+  testIgnore: process.env.RACEBOX_REGRESS_CONFIG ? ['**/agree.regress.ts', '**/fail.regress.ts'] : [],
   // One test per row, spread over workers and shards row by row.
   fullyParallel: true,
   workers: process.env.RACEBOX_REGRESS_WORKERS ? Number(process.env.RACEBOX_REGRESS_WORKERS) : 2,

@@ -116,11 +116,32 @@ export class RaceboxApp extends LitElement {
     this.runner = r;
   });
   private link: LinkParams = parseLink(location.search);
+  /** The query of the link opened last (popstate with the same query is not a new link). */
+  private openedSearch = location.search;
 
   override connectedCallback(): void {
     super.connectedCallback();
+    addEventListener('popstate', this.onPopState);
     void this.boot();
   }
+
+  override disconnectedCallback(): void {
+    removeEventListener('popstate', this.onPopState);
+    super.disconnectedCallback();
+  }
+
+  /**
+   * A link pushed into this page's history (history.pushState, then popstate) opens as a fresh load
+   * would, confirmation included, without restarting the app and its workers: the regression
+   * matrix (e2e/regress) opens row after row this way. Only a change of the query is a new link
+   * (a fragment change also fires popstate); the banners of the link before go with it.
+   */
+  private readonly onPopState = (): void => {
+    if (location.search === this.openedSearch || !this.catalog) return;
+    this.link = parseLink(location.search);
+    this.problems = [];
+    void this.openLink(this.link);
+  };
 
   private problem(kind: 'error' | 'warn', text: string): void {
     this.problems = [...this.problems.filter((p) => p.text !== text), { kind, text }];
@@ -159,6 +180,7 @@ export class RaceboxApp extends LitElement {
   }
 
   private async openLink(p: LinkParams): Promise<void> {
+    this.openedSearch = location.search;
     if (!p.rig && !p.scenario && !p.schedule && p.problems.length === 0) return;
     const found = { rig: true, scenario: true };
     if (p.rigDoc !== undefined) {

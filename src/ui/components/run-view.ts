@@ -184,7 +184,8 @@ export class RunView extends LitElement {
     this.tracing = true;
     try {
       const r = await runner.replay({ scenario: scenarioRef(scenario), rig, schedule, trace: true });
-      this.run.setTrace(r.trace);
+      // Another run may have started meanwhile (a link opened in the page): the trace is this run's only.
+      if (this.run.summary?.failure?.schedule === schedule) this.run.setTrace(r.trace);
       if (runId !== undefined && r.trace) await this.history?.putTrace(runId, r.trace);
     } catch (e) {
       this.showSaveError(e);
