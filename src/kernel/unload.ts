@@ -19,7 +19,7 @@
  * so bug-check parameters point into "the driver".
  */
 import { BugCheck } from '../machine/bugcheck.ts';
-import type { Routine } from '../machine/ops.ts';
+import { OP_KERNEL, type Routine } from '../machine/ops.ts';
 import type { Kernel } from './kernel.ts';
 
 /** The driver image's stand-in range (byte addresses) that its routines' addresses fall in. */
@@ -192,6 +192,11 @@ function unloadImage(k: Kernel, st: DriverState): void {
  */
 export function* driverUnloadRoutine(k: Kernel, name: string, routine: Routine<unknown>): Routine<unknown> {
   const r = yield* routine;
+  // The I/O manager's own step after DriverUnload returns: a DPC the routine's last act made
+  // deliverable (KeLowerIrql) runs first, as it would inside that call on Windows.
+  k.m.cur.apiStack.push('IopUnloadDriver');
+  yield k.m.at(OP_KERNEL, 0);
   unloadRoutineReturned(k, name);
+  k.m.cur.apiStack.pop();
   return r;
 }

@@ -113,10 +113,11 @@ function* workerThread(k: Kernel, q: QueuedItem, device: number): Routine<void> 
   const r = q.ex ? (q.routine as IO_WORKITEM_ROUTINE_EX)(k, device, q.context, q.item) : (q.routine as IO_WORKITEM_ROUTINE)(k, device, q.context);
   if (!r || typeof (r as Routine<unknown>).next !== 'function') throw new ScenarioError(`work item routine '${q.name}' must be a generator function (function*)`);
   yield* r;
-  const cpu = k.m.cur.cpu;
-  if (cpu.irql !== PASSIVE_LEVEL) {
+  // The thread's own IRQL: a DPC the routine queued to this CPU as its last act runs above it.
+  const irql = k.m.threadIrql(k.m.cur.thread!);
+  if (irql !== PASSIVE_LEVEL) {
     const a = driverState(k).addressOf(q.routine);
-    throw new BugCheck(0xe1, a, cpu.irql, q.context, q.item * 4, `work item routine '${q.name}' returned at ${irqlName(cpu.irql)} (a lock or KeRaiseIrql was never undone)`);
+    throw new BugCheck(0xe1, a, irql, q.context, q.item * 4, `work item routine '${q.name}' returned at ${irqlName(irql)} (a lock or KeRaiseIrql was never undone)`);
   }
   dereferenceDriver(k);
 }
