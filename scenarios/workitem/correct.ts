@@ -1,4 +1,4 @@
-import { DelayedWorkQueue, defineScenario, Executive, KernelMode, NotificationEvent, POOL_FLAG_NON_PAGED, type Kernel } from 'racebox';
+import { DelayedWorkQueue, defineScenario, Executive, KernelMode, NotificationEvent, POOL_FLAG_NON_PAGED, type Kernel, type Routine } from 'racebox';
 
 // WDK "System Worker Threads": DriverUnload waits until a queued work item has run before it frees what the routine
 // uses; IoQueueWorkItem's reference on the device object keeps the image loaded while the routine returns.
@@ -17,15 +17,15 @@ interface DriverGlobals {
   flushDone: number;
   queued: number;
   seen: number;
+  /** The driver's IO_WORKITEM_ROUTINE. */
+  flushWorkItem: (k: Kernel, deviceObject: number, context: number) => Routine<void>;
 }
 
-/** Where the harness's log block is (set by setup: the work routine gets only its context). */
-const harness = { seen: 0 };
 
 /** The flush work item (IO_WORKITEM_ROUTINE): writes back the pending data, then says it is done. */
-function* FlushWorkItem(k: Kernel, _deviceObject: number, flushContext: number) {
+function* FlushWork(k: Kernel, _deviceObject: number, flushContext: number, seen: number) {
   const signature = yield* k.ReadNoFence(flushContext + CTX_SIGNATURE);
-  yield* k.WriteNoFence(harness.seen, signature);
+  yield* k.WriteNoFence(seen, signature);
   // Last touch of the context: after this DriverUnload may free it.
   yield* k.KeSetEvent(flushContext + CTX_FLUSH_DONE, 0, false);
 }
@@ -51,14 +51,17 @@ export default defineScenario<DriverGlobals>({
     const workItem = k.name(k.IoAllocateWorkItem(deviceObject), 'FlushWorkItem');
     const queued = k.name(k.KeInitializeEvent(NotificationEvent, false), 'FlushQueued');
     const seen = k.ExAllocatePool2(POOL_FLAG_NON_PAGED, 4, 'Seen');
-    harness.seen = seen;
-    return { deviceObject, workItem, flushContext, flushDone, queued, seen };
+    // The work routine, made here so that it knows where the test harness logs what it read.
+    const flushWorkItem = function* FlushWorkItem(kk: Kernel, deviceObject: number, flushContext: number): Routine<void> {
+      yield* FlushWork(kk, deviceObject, flushContext, seen);
+    };
+    return { deviceObject, workItem, flushContext, flushDone, queued, seen, flushWorkItem };
   },
   actors: {
     dispatchIoctl: {
       cpu: 0,
       *run(k, s) {
-        yield* k.IoQueueWorkItem(s.workItem, FlushWorkItem, DelayedWorkQueue, s.flushContext);
+        yield* k.IoQueueWorkItem(s.workItem, s.flushWorkItem, DelayedWorkQueue, s.flushContext);
         yield* k.KeSetEvent(s.queued, 0, false);
       },
     },

@@ -1,4 +1,4 @@
-import { DelayedWorkQueue, defineScenario, Executive, KernelMode, NotificationEvent, POOL_FLAG_NON_PAGED, type Kernel } from 'racebox';
+import { DelayedWorkQueue, defineScenario, Executive, KernelMode, NotificationEvent, POOL_FLAG_NON_PAGED, type Kernel, type Routine } from 'racebox';
 
 // WDK "System Worker Threads": IoQueueWorkItem keeps the device object — and so the driver image — alive until the
 // work item's routine returns, but nothing protects the driver's own allocations: DriverUnload must wait for a
@@ -17,16 +17,16 @@ interface DriverGlobals {
   queued: number;
   /** Test harness: the signature the work routine read from its context (0: it has not run). */
   seen: number;
+  /** The driver's IO_WORKITEM_ROUTINE. */
+  flushWorkItem: (k: Kernel, deviceObject: number, context: number) => Routine<void>;
 }
 
 /** The flush work item (IO_WORKITEM_ROUTINE): runs at PASSIVE_LEVEL and writes back the pending data. */
-function* FlushWorkItem(k: Kernel, _deviceObject: number, flushContext: number) {
+function* FlushWork(k: Kernel, _deviceObject: number, flushContext: number, seen: number) {
   const signature = yield* k.ReadNoFence(flushContext + CTX_SIGNATURE);
-  yield* k.WriteNoFence(harness.seen, signature);
+  yield* k.WriteNoFence(seen, signature);
 }
 
-/** Where the harness's log block is (set by setup: the work routine gets only its context). */
-const harness = { seen: 0 };
 
 export default defineScenario<DriverGlobals>({
   id: 'workitem/unload-while-queued',
@@ -50,14 +50,17 @@ export default defineScenario<DriverGlobals>({
     const workItem = k.name(k.IoAllocateWorkItem(deviceObject), 'FlushWorkItem');
     const queued = k.name(k.KeInitializeEvent(NotificationEvent, false), 'FlushQueued');
     const seen = k.ExAllocatePool2(POOL_FLAG_NON_PAGED, 4, 'Seen');
-    harness.seen = seen;
-    return { deviceObject, workItem, flushContext, queued, seen };
+    // The work routine, made here so that it knows where the test harness logs what it read.
+    const flushWorkItem = function* FlushWorkItem(kk: Kernel, deviceObject: number, flushContext: number): Routine<void> {
+      yield* FlushWork(kk, deviceObject, flushContext, seen);
+    };
+    return { deviceObject, workItem, flushContext, queued, seen, flushWorkItem };
   },
   actors: {
     dispatchIoctl: {
       cpu: 0,
       *run(k, s) {
-        yield* k.IoQueueWorkItem(s.workItem, FlushWorkItem, DelayedWorkQueue, s.flushContext);
+        yield* k.IoQueueWorkItem(s.workItem, s.flushWorkItem, DelayedWorkQueue, s.flushContext);
         yield* k.KeSetEvent(s.queued, 0, false);
       },
     },
