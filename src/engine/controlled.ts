@@ -19,7 +19,7 @@ import { asyncActor, isAsync } from './actor-checks.ts';
 import { checkEndOfRun, classifyFailure, failureAt, snapshotCpus, type FailureSite } from './failure.ts';
 import { placeActors, setUpRun, type ActorPlacement, type PlannedActor } from './instantiate.ts';
 import { defaultChoice, MAX_EVENT_CHOICES, timerChoiceBase, type Strategy } from './strategy.ts';
-import { driverUnloadRoutine } from '../kernel/unload.ts';
+import { driverUnloadRoutine, unloadStuckNote } from '../kernel/unload.ts';
 import { TraceRecorder, type TraceStep } from './trace.ts';
 
 /** One execution of a scenario under one schedule. */
@@ -440,9 +440,11 @@ export class ControlledRun {
     const m = this.m;
     const stuck = m.diagnoseStuck();
     const stuckCtx = m.blocked[0];
-    const message = resumes === 0
+    let message = resumes === 0
       ? stuck.message
       : `${stuck.message} (each spin was resumed ${resumes} times and read the same value again every time, for ${m.step} steps: past the ${this.watchdogName()})`;
+    const unload = unloadStuckNote(this.k);
+    if (unload !== null) message += `. ${unload}`;
     const failure = this.failure(stuck.kind, message, stuckCtx ? stuckCtx.cpu.index : (m.online[0]?.index ?? 0), stuckCtx);
     failure.waits = stuck.waits;
     return failure;

@@ -39,6 +39,8 @@ export class DriverState {
   phase = DRIVER_LOADED;
   /** References the I/O manager holds on the driver's device objects (queued or running work items). */
   references = 0;
+  /** Who holds each of them (a work item's routine name), for reports. */
+  readonly holders: string[] = [];
   /** Step at which DriverUnload returned (-1 before). */
   unloadReturnedAt = -1;
   /** Name of the actor that is the driver's unload routine. */
@@ -149,16 +151,44 @@ export function checkDriverCode(k: Kernel, routine: unknown, name: string, what:
   if (st !== undefined && st.phase === DRIVER_UNLOADED) throw unloadedCodeBugCheck(k, routine, name, what);
 }
 
-/** The I/O manager takes a reference on the driver (IoQueueWorkItem: on the work item's device object). */
-export function referenceDriver(k: Kernel): void {
-  driverState(k).references++;
+/** The I/O manager takes a reference on the driver (IoQueueWorkItem: on the work item's device object) for `holder`. */
+export function referenceDriver(k: Kernel, holder: string): void {
+  const st = driverState(k);
+  st.references++;
+  st.holders.push(holder);
 }
 
-/** Drops a reference; the last one after DriverUnload returned unloads the image. */
-export function dereferenceDriver(k: Kernel): void {
+/** Drops `holder`'s reference; the last one after DriverUnload returned unloads the image. */
+export function dereferenceDriver(k: Kernel, holder: string): void {
   const st = driverState(k);
   st.references--;
+  const i = st.holders.indexOf(holder);
+  if (i >= 0) st.holders.splice(i, 1);
   if (st.references === 0 && st.phase === DRIVER_UNLOADING) unloadImage(k, st);
+}
+
+/**
+ * What a run that can no longer progress leaves of the driver's unload, for the stuck report: an
+ * unload that work items still hold up, DPCs of the driver still queued after DriverUnload
+ * returned. Null when the run has no unload or nothing of it is pending.
+ */
+export function unloadStuckNote(k: Kernel): string | null {
+  const st = existingState(k);
+  if (st === undefined || st.phase === DRIVER_LOADED) return null;
+  const notes: string[] = [];
+  if (st.phase === DRIVER_UNLOADING && st.holders.length > 0) {
+    notes.push(
+      `DriverUnload ('${st.unloadRoutine}') returned at step ${st.unloadReturnedAt}, but the driver cannot unload: ` +
+        `${st.holders.map((h) => `work item '${h}'`).join(', ')} still ${st.holders.length === 1 ? 'holds' : 'hold'} a reference on its device object (queued or running)`,
+    );
+  }
+  for (const cpu of k.m.online) {
+    for (const d of cpu.dpcQueue) {
+      const entry = k.dpcs.routines.get(d.dpc);
+      if (entry) notes.push(`DPC '${entry.name}' is still queued on CPU ${cpu.index} after DriverUnload ('${st.unloadRoutine}') returned`);
+    }
+  }
+  return notes.length === 0 ? null : notes.join('; ');
 }
 
 /** DriverUnload returned: the image goes now, or when the last I/O-manager reference is dropped. */

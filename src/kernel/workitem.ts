@@ -119,7 +119,7 @@ function* workerThread(k: Kernel, q: QueuedItem, device: number): Routine<void> 
     const a = driverState(k).addressOf(q.routine);
     throw new BugCheck(0xe1, a, irql, q.context, q.item * 4, `work item routine '${q.name}' returned at ${irqlName(irql)} (a lock or KeRaiseIrql was never undone)`);
   }
-  dereferenceDriver(k);
+  dereferenceDriver(k, q.name);
 }
 
 function* queue(k: Kernel, api: string, item: PIO_WORKITEM, routine: unknown, queueType: number, context: number, ex: boolean): Routine<void> {
@@ -145,8 +145,9 @@ function* queue(k: Kernel, api: string, item: PIO_WORKITEM, routine: unknown, qu
       m.events.push(w);
     }
   }
-  st.queue.push({ item, routine: routine as IO_WORKITEM_ROUTINE, ex, context, name: (routine as { name?: string }).name || 'WorkerRoutine' });
-  referenceDriver(k);
+  const name = (routine as { name?: string }).name || 'WorkerRoutine';
+  st.queue.push({ item, routine: routine as IO_WORKITEM_ROUTINE, ex, context, name });
+  referenceDriver(k, name);
   armWorkers(st);
   m.cur.apiStack.pop();
 }

@@ -120,6 +120,23 @@ describe('driver unload', () => {
     expect(phases).toEqual(['routine: unloaded=false', 'end: unloaded=true refs=0']);
   });
 
+  it('a run stuck while a work item still holds the driver says so: the unload is named, not just the waiting thread', () => {
+    const s = scn<S & { item: number; never: number }>({
+      setup: (k) => ({ ...setup(k), item: k.IoAllocateWorkItem(k.ExAllocatePool2(0, 16, 'DevO')), never: k.KeInitializeEvent(0, false) }),
+      actors: {
+        unload: {
+          unload: true,
+          *run(k, s) {
+            yield* k.IoQueueWorkItem(s.item, function* WaitsForever(k2: Kernel) { yield* k2.KeWaitForSingleObject(s.never, 0, 0, false, null); }, DelayedWorkQueue, 0);
+          },
+        },
+      },
+    });
+    const x = runOnce(FREE_MP, s);
+    expect(['hang', 'deadlock']).toContain(x.outcome);
+    expect(x.failure?.message).toMatch(/DriverUnload \('unload'\) returned at step \d+, but the driver cannot unload: work item 'WaitsForever' still holds a reference/);
+  });
+
   it('registerUnloadCheck adds a check that runs when the image unloads, after the ones registered before it', () => {
     const mine = (k: Kernel): BugCheck | null => (k.ext.has('test-leak') ? new BugCheck(0xc4, 0x62, 0, 0, 1, 'test: pool left at unload') : null);
     const before = unloadChecks().length;
