@@ -19,7 +19,8 @@ import { asyncActor, isAsync } from './actor-checks.ts';
 import { checkEndOfRun, classifyFailure, failureAt, snapshotCpus, type FailureSite } from './failure.ts';
 import { namedStuck } from '../kernel/liveness.ts';
 import { placeActors, setUpRun, type ActorPlacement, type PlannedActor } from './instantiate.ts';
-import { defaultChoice, type Strategy } from './strategy.ts';
+import { defaultChoice, MAX_EVENT_CHOICES, timerChoiceBase, type Strategy } from './strategy.ts';
+import { driverUnloadRoutine, unloadStuckNote } from '../kernel/unload.ts';
 import { TraceRecorder, type TraceStep } from './trace.ts';
 
 /** One execution of a scenario under one schedule. */
@@ -140,7 +141,9 @@ export class ControlledRun {
 
   private readonly placement: ActorPlacement<ActorPlan> = {
     thread: (plan, cpu, startIrql) => {
-      this.m.createThread(plan.name, cpu, startIrql, this.startActor(plan));
+      const routine = this.startActor(plan);
+      const unload = (plan.actor as { unload?: boolean }).unload === true;
+      this.m.createThread(plan.name, cpu, startIrql, unload ? driverUnloadRoutine(this.k, plan.name, routine) : routine);
     },
     dpc: (plan, cpu, dpc) => {
       plan.arrival!.arm(cpu, dpc, 0);
@@ -173,7 +176,24 @@ export class ControlledRun {
   private enumerate(): number {
     const m = this.m;
     const count = m.stale ? this.enumerateCpus() : this.cpuChoices;
-    return m.events.length === 0 ? count : this.enumerateEvents(count);
+    const withEvents = m.events.length === 0 ? count : this.enumerateEvents(count);
+    // A timer may expire while anything is still live; once all is done, a set timer no longer keeps the run going.
+    if (m.timers.length === 0 || m.live === 0) return withEvents;
+    // Not twice in a row: a periodic timer a strategy favours must not starve every processor.
+    if (this.timerFiredAt === m.step - 1 && withEvents !== 0) return withEvents;
+    return this.enumerateTimers(withEvents);
+  }
+
+  /** Step at which a timer last expired (-2: none yet in this run). */
+  private timerFiredAt = -2;
+
+  private enumerateTimers(count: number): number {
+    const timers = this.m.timers;
+    const base = timerChoiceBase(this.m.cpus.length);
+    let c = this.choices;
+    if (c.length < count + timers.length) c = this.growChoices(count + timers.length);
+    for (let j = 0; j < timers.length; j++) if (timers[j]!.armed) c[count++] = base + j;
+    return count;
   }
 
   /** The CPU part of the choices: top contexts that can step, then quantum ends worth offering. */
@@ -204,6 +224,7 @@ export class ControlledRun {
   private enumerateEvents(count: number): number {
     const ev = this.m.events;
     const base = 2 * this.m.cpus.length;
+    if (ev.length > MAX_EVENT_CHOICES) throw new ScenarioError(`scenario '${this.scenario.id}': more than ${MAX_EVENT_CHOICES} asynchronous events in one run`);
     let c = this.choices;
     if (c.length < count + ev.length) c = this.growChoices(count + ev.length);
     for (let j = 0; j < ev.length; j++) if (ev[j]!.armed) c[count++] = base + j;
@@ -222,7 +243,11 @@ export class ControlledRun {
     const m = this.m;
     const n = m.cpus.length;
     if (choice < 2 * n) m.quantumEnd(m.cpus[choice - n]!);
-    else m.events[choice - 2 * n]!.fire();
+    else if (choice < timerChoiceBase(n)) m.events[choice - 2 * n]!.fire();
+    else {
+      this.timerFiredAt = m.step;
+      m.timers[choice - timerChoiceBase(n)]!.fire();
+    }
   }
 
   private record(step: number, choice: number): void {
@@ -357,6 +382,7 @@ export class ControlledRun {
     let draining = false;
     this.yieldAt.fill(-1);
     this.yielders = 0;
+    this.timerFiredAt = -2;
     m.yielded = false;
     for (;;) {
       const count = this.enumerate();
@@ -419,9 +445,11 @@ export class ControlledRun {
     // A wait the kernel knows the meaning of (a rundown that never drains, …) names the failure.
     const named = namedStuck(this.k);
     const base = named ? `${stuck.kind}: ${named.message} — ${stuck.message.replace(/^(hang|deadlock): /, '')}` : stuck.message;
-    const message = resumes === 0
+    let message = resumes === 0
       ? base
       : `${base} (each spin was resumed ${resumes} times and read the same value again every time, for ${m.step} steps: past the ${this.watchdogName()})`;
+    const unload = unloadStuckNote(this.k);
+    if (unload !== null) message += `. ${unload}`;
     const failure = this.failure(stuck.kind, message, stuckCtx ? stuckCtx.cpu.index : (m.online[0]?.index ?? 0), stuckCtx);
     failure.waits = stuck.waits;
     if (named) failure.liveness = { name: named.name, step: named.step };

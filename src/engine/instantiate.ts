@@ -12,6 +12,7 @@ import type { Machine } from '../machine/machine.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { KDEFERRED_ROUTINE } from '../kernel/dpc.ts';
 import { poolLeakCheck } from '../kernel/pool-leaks.ts';
+import { driverState } from '../kernel/unload.ts';
 import type { Actor, Scenario } from '../scenario/define.ts';
 
 export interface PlannedActor {
@@ -47,8 +48,12 @@ export function setUpRun(m: Machine, k: Kernel, scenario: Scenario, setupCtx: Ex
   }
   checkSetupCalls(scenario.id);
   const tags = scenario.driverTags;
-  if (tags !== undefined && m.checked) {
-    // The run's end stands for the driver's unload: Verifier's pool tracking looks then.
+  const hasUnloadActor = Object.values(scenario.actors).some((a) => (a as { unload?: boolean }).unload === true);
+  if (tags !== undefined && m.checked && hasUnloadActor) {
+    // The unload actor's return is the unload: the check registered in pool-leaks.ts runs then.
+    driverState(k).poolTags = tags;
+  } else if (tags !== undefined && m.checked) {
+    // No unload actor: the run's end stands for the driver's unload, when Verifier's pool tracking looks.
     m.endOfRunChecks.push(() => {
       const leak = poolLeakCheck(k, tags);
       if (leak) throw leak;

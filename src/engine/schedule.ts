@@ -13,6 +13,7 @@
  * a choice kind a reader does not know is refused by number.
  */
 import type { OutcomeKind } from './outcome.ts';
+import { MAX_EVENT_CHOICES, timerChoiceBase } from './strategy.ts';
 
 export const SCHEDULE_PREFIX = 'rb2.';
 const FORMAT_VERSION = 2;
@@ -26,7 +27,7 @@ export type ScheduleChoice =
   | { step: number; kind: 'quantum-end'; cpu: number }
   /** Fire asynchronous event `event`: its index in the run's event list (DPC and interrupt arrivals, wait timeouts, in creation order). */
   | { step: number; kind: 'event'; event: number }
-  /** Expire timer `timer` (reserved: this engine models wait timeouts as events). */
+  /** Expire kernel timer `timer`: its index in the order the run initialized its KTIMERs (wait timeouts are events). */
   | { step: number; kind: 'timer'; timer: number }
   /** Make store-buffer entry `entry` of a CPU visible to the others (reserved for the weak-memory model). */
   | { step: number; kind: 'store-flush'; cpu: number; entry: number };
@@ -393,8 +394,8 @@ function readChoice(b: Reader, step: number): ScheduleChoice {
 
 /**
  * The engine's (step, choice id) pairs as schedule choices. A choice id is a
- * CPU (0..n-1), a quantum end on CPU i (n+i) or async event j (2n+j), for a
- * rig of n logical CPUs.
+ * CPU (0..n-1), a quantum end on CPU i (n+i), async event j (2n+j) or the
+ * expiry of timer i (timerChoiceBase(n)+i), for a rig of n logical CPUs.
  */
 export function choicesFromDeviations(deviations: Int32Array, cpuCount: number): ScheduleChoice[] {
   const out: ScheduleChoice[] = [];
@@ -403,7 +404,8 @@ export function choicesFromDeviations(deviations: Int32Array, cpuCount: number):
     const c = deviations[i + 1]!;
     if (c < cpuCount) out.push({ step, kind: 'cpu', cpu: c });
     else if (c < 2 * cpuCount) out.push({ step, kind: 'quantum-end', cpu: c - cpuCount });
-    else out.push({ step, kind: 'event', event: c - 2 * cpuCount });
+    else if (c < timerChoiceBase(cpuCount)) out.push({ step, kind: 'event', event: c - 2 * cpuCount });
+    else out.push({ step, kind: 'timer', timer: c - timerChoiceBase(cpuCount) });
   }
   return out;
 }
@@ -420,7 +422,11 @@ export function deviationsFromChoices(choices: readonly ScheduleChoice[], cpuCou
         id = c.kind === 'cpu' ? c.cpu : cpuCount + c.cpu;
         break;
       case 'event':
+        if (c.event >= MAX_EVENT_CHOICES) throw new ScheduleError(`schedule names event ${c.event} at step ${c.step}; a run has at most ${MAX_EVENT_CHOICES}`);
         id = 2 * cpuCount + c.event;
+        break;
+      case 'timer':
+        id = timerChoiceBase(cpuCount) + c.timer;
         break;
       default:
         throw new ScheduleError(`this schedule has a '${c.kind}' choice at step ${c.step}, which this engine cannot replay`);

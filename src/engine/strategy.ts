@@ -2,8 +2,9 @@
  * The one interface every exploration strategy implements (after shuttle's
  * `Scheduler`): start an execution, then pick the next choice whenever more
  * than one is enabled. A choice id is a CPU to step (0..n-1), a quantum end on
- * CPU i (n+i), or an asynchronous event j (2n+j): so the strategy decides
- * interrupts, DPC arrivals and preemptions too, and they replay like the rest.
+ * CPU i (n+i), an asynchronous event j (2n+j), or the expiry of kernel timer i
+ * (timerChoiceBase(n)+i): so the strategy decides interrupts, DPC arrivals,
+ * timer expiries and preemptions too, and they replay like the rest.
  */
 export interface Strategy {
   readonly name: string;
@@ -41,6 +42,19 @@ export interface PendingOps {
   cpuCount(): number;
   op(cpu: number): number;
   addr(cpu: number): number;
+}
+
+/**
+ * Choice ids of asynchronous events are 2n+j for j below this; timer expiries follow them, timer
+ * i being timerChoiceBase(n)+i. A fixed gap keeps a timer's id the same whatever events the run
+ * has made so far (wait timeouts are added as threads first wait), and ids small (PCT sizes a
+ * table by the largest id).
+ */
+export const MAX_EVENT_CHOICES = 4096;
+
+/** The choice id of timer 0 on a rig of n logical CPUs. */
+export function timerChoiceBase(cpuCount: number): number {
+  return 2 * cpuCount + MAX_EVENT_CHOICES;
 }
 
 export type StrategyName = 'portfolio' | 'random' | 'pct' | 'pos' | 'dfs' | 'replay';

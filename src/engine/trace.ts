@@ -3,6 +3,7 @@ import type { ExecContext } from '../machine/cpu.ts';
 import type { Machine } from '../machine/machine.ts';
 import { OP_NAMES } from '../machine/ops.ts';
 import { scenarioSite, type SourceSite } from './source-site.ts';
+import { timerChoiceBase } from './strategy.ts';
 
 export interface TraceStep {
   step: number;
@@ -88,8 +89,9 @@ export class TraceRecorder {
       const cpu = m.cpus[choice - n]!;
       this.steps.push({ step: m.step, cpu: cpu.index, what: 'quantum', context: cpu.thread?.name ?? '', kind: 'thread', op: 'quantum end', routine: '', irql: cpu.irql });
     } else {
-      const ev = m.events[choice - 2 * n]!;
-      this.steps.push({ step: m.step, cpu: ev.cpu, what: 'event', context: ev.name, kind: 'event', op: 'arrives', routine: '', irql: m.cpus[ev.cpu]!.irql });
+      const timer = choice >= timerChoiceBase(n);
+      const ev = timer ? m.timers[choice - timerChoiceBase(n)]! : m.events[choice - 2 * n]!;
+      this.steps.push({ step: m.step, cpu: ev.cpu, what: 'event', context: ev.name, kind: 'event', op: timer ? 'expires' : 'arrives', routine: '', irql: m.cpus[ev.cpu]!.irql });
     }
   }
 }

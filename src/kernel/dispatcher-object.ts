@@ -24,8 +24,12 @@ export const EventNotificationObject = 0;
 export const EventSynchronizationObject = 1;
 export const MutantObject = 2;
 export const SemaphoreObject = 5;
+export const TimerNotificationObject = 8;
+export const TimerSynchronizationObject = 9;
 
-const TYPE_NAMES: Record<number, string> = { 0: 'notification event', 1: 'synchronization event', 2: 'mutex', 5: 'semaphore' };
+const TYPE_NAMES: Record<number, string> = {
+  0: 'notification event', 1: 'synchronization event', 2: 'mutex', 5: 'semaphore', 8: 'notification timer', 9: 'synchronization timer',
+};
 
 /** A thread's wait timer as the family's state keeps it (wait.ts makes them). */
 export interface WaitTimerEvent extends AsyncEvent {
@@ -69,7 +73,7 @@ export function objectAt(k: Kernel, addr: number, api: string): number {
     st.objects.set(addr, t);
     return t;
   }
-  throw new ScenarioError(`${api}: ${k.m.nameOf(addr)} is not a dispatcher object (initialize it with KeInitializeEvent, KeInitializeMutex or KeInitializeSemaphore)`);
+  throw new ScenarioError(`${api}: ${k.m.nameOf(addr)} is not a dispatcher object (initialize it with KeInitializeEvent, KeInitializeMutex, KeInitializeSemaphore or KeInitializeTimerEx)`);
 }
 
 /** "synchronization event queueLock", for reports. */

@@ -11,6 +11,8 @@ import { PASSIVE_LEVEL, irqlName } from '../machine/irql.ts';
 import { OP_KERNEL, OP_SPIN, type Routine } from '../machine/ops.ts';
 import { BugCheck } from '../machine/bugcheck.ts';
 import { STATUS_ASSERTION_FAILURE } from './status.ts';
+import { checkDriverCode } from './unload.ts';
+import type { LogicalCpu } from '../machine/cpu.ts';
 import type { Kernel } from './kernel.ts';
 
 /** KDPC layout (words). */
@@ -49,8 +51,11 @@ export class DpcTable {
   }
 }
 
-/** Queues a DPC object now (no scheduling point): shared by KeInsertQueueDpc and DPC arrivals. */
-export function insertQueueDpc(k: Kernel, dpc: PKDPC, arg1: number, arg2: number): boolean {
+/**
+ * Queues a DPC object now (no scheduling point): shared by KeInsertQueueDpc, DPC arrivals and timer
+ * expiry. An untargeted DPC goes to `onCpu` (default: the CPU that queues it).
+ */
+export function insertQueueDpc(k: Kernel, dpc: PKDPC, arg1: number, arg2: number, onCpu?: LogicalCpu): boolean {
   const m = k.m;
   const entry = k.dpcs.routines.get(dpc);
   if (!entry) throw new ScenarioError(`${m.nameOf(dpc)} is not a DPC object (use k.KeInitializeDpc)`);
@@ -59,7 +64,7 @@ export function insertQueueDpc(k: Kernel, dpc: PKDPC, arg1: number, arg2: number
   m.write(dpc + DPC_ARGUMENT1, arg1);
   m.write(dpc + DPC_ARGUMENT2, arg2);
   const number = m.read(dpc + DPC_NUMBER);
-  const target = number > 0 ? m.cpuFor(number - 1) : m.cur.cpu;
+  const target = number > 0 ? m.cpuFor(number - 1) : (onCpu ?? m.cur.cpu);
   const ctxArg = m.read(dpc + DPC_DEFERRED_CONTEXT);
   const front = m.read(dpc + DPC_IMPORTANCE) === HighImportance;
   m.queueDpc(
@@ -69,8 +74,10 @@ export function insertQueueDpc(k: Kernel, dpc: PKDPC, arg1: number, arg2: number
     () => {
       // DpcData is cleared before the routine runs: from here on it can be queued again.
       m.words[dpc + DPC_DATA] = 0;
-      m.words[dpc + DPC_RUNNING] = 1;
       if (m.blocked.length !== 0) m.wake(dpc + DPC_DATA);
+      // The driver's routine, in an image that may be gone (0xCE).
+      checkDriverCode(k, entry.routine, entry.name, 'DPC');
+      m.words[dpc + DPC_RUNNING] = 1;
       const r = entry.routine(k, dpc, ctxArg, arg1, arg2);
       if (typeof (r as { next?: unknown } | undefined)?.next === 'function') return runDpc(k, dpc, r);
       // A free-run plain-function twin has run the routine to its end already.

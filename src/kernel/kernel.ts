@@ -28,6 +28,8 @@ import { listApi, type ListApi } from './list.ts';
 import { irpApi, type IrpApi, registerCancelRoutine, type DRIVER_CANCEL } from './irp.ts';
 import { csqApi, type CsqApi } from './csq.ts';
 import { removeLockApi, type RemoveLockApi } from './remove-lock.ts';
+import { timerApi, type TimerApi } from './timer.ts';
+import { workItemApi, type WorkItemApi } from './workitem.ts';
 import { KernelSharedRegions } from './shared-regions.ts';
 
 /**
@@ -132,7 +134,7 @@ export class Kernel {
 export interface Kernel
   extends IrqlApi, SpinLockApi, QueuedSpinLockApi, DpcApi, InterlockedApi, PoolApi,
     DispatcherApi, RegionsApi, FastMutexApi, EresourceApi, RundownApi, ListApi, IrpApi, CsqApi,
-    RemoveLockApi {}
+    RemoveLockApi, TimerApi, WorkItemApi {}
 
 type RoutineMethod = (this: Kernel, ...args: unknown[]) => Routine<unknown>;
 
@@ -218,3 +220,5 @@ installKernelApi(listApi);
 installKernelApi(irpApi);
 installKernelApi(csqApi);
 installKernelApi(removeLockApi);
+installKernelApi(timerApi);
+installKernelApi(workItemApi);

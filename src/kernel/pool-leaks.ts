@@ -14,6 +14,7 @@
  */
 import { BugCheck } from '../machine/bugcheck.ts';
 import type { Kernel } from './kernel.ts';
+import { registerUnloadCheck } from './unload.ts';
 
 export const VERIFIER_POOL_LEAK_AT_UNLOAD = 0x62;
 
@@ -55,3 +56,6 @@ export function poolLeakCheck(k: Kernel, tags: DriverTags): BugCheck | undefined
     `the driver unloaded with ${total} pool allocation${total === 1 ? '' : 's'} never freed: ${parts.join(', ')}`,
   );
 }
+
+/** With an unload actor, Verifier's pool tracking looks when the image unloads (else at the run's end). */
+registerUnloadCheck((k, driver) => (driver.poolTags !== undefined ? poolLeakCheck(k, driver.poolTags) ?? null : null));

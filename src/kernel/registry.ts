@@ -26,6 +26,8 @@ import { regionsApi } from './regions.ts';
 import { removeLockApi } from './remove-lock.ts';
 import { rundownApi } from './rundown.ts';
 import { spinLockApi } from './spinlock.ts';
+import { timerApi } from './timer.ts';
+import { workItemApi } from './workitem.ts';
 
 export type KernelMemberKind = 'routine' | 'plain';
 
@@ -43,7 +45,7 @@ const FAMILIES: [string, object][] = [
   ['irql', irqlApi], ['spinlock', spinLockApi], ['queued-spinlock', queuedSpinLockApi], ['dpc', dpcApi],
   ['interlocked', interlockedApi], ['pool', poolApi], ['dispatcher', dispatcherApi], ['regions', regionsApi],
   ['fast-mutex', fastMutexApi], ['eresource', eresourceApi], ['rundown', rundownApi], ['list', listApi],
-  ['irp', irpApi], ['csq', csqApi], ['remove-lock', removeLockApi],
+  ['irp', irpApi], ['csq', csqApi], ['remove-lock', removeLockApi], ['timer', timerApi], ['workitem', workItemApi],
 ];
 
 /** The parameter list of a function's source text (names and defaults, without `this:` or types). */

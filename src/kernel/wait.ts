@@ -25,7 +25,7 @@ import type { ExecContext, Thread } from '../machine/cpu.ts';
 import { DISPATCH_LEVEL, irqlName } from '../machine/irql.ts';
 import {
   DH_SIGNAL_STATE, DH_TYPE, describeObject, dstate, EventNotificationObject, EventSynchronizationObject, MutantObject, MUTANT_APC_DISABLE,
-  MUTANT_OWNER_THREAD, mutexOwner, objectAt, SemaphoreObject, type WaitTimerEvent,
+  MUTANT_OWNER_THREAD, mutexOwner, objectAt, SemaphoreObject, TimerSynchronizationObject, type WaitTimerEvent,
 } from './dispatcher-object.ts';
 import type { Kernel } from './kernel.ts';
 import { STATUS_SUCCESS, STATUS_TIMEOUT, STATUS_WAIT_0 } from './status.ts';
@@ -126,7 +126,7 @@ function accountMutex(k: Kernel, mutex: number, t: Thread): void {
 }
 
 /**
- * KiSatisfyObjectWait: the side effect of a satisfied wait — a synchronization event resets, a
+ * KiSatisfyObjectWait: the side effect of a satisfied wait — a synchronization event or timer resets, a
  * semaphore counts down, a mutex gets an owner. Dispatcher lock held.
  */
 function satisfy(k: Kernel, addr: number, type: number, t: Thread | null): void {
@@ -134,6 +134,7 @@ function satisfy(k: Kernel, addr: number, type: number, t: Thread | null): void 
   const a = addr + DH_SIGNAL_STATE;
   switch (type) {
     case EventSynchronizationObject:
+    case TimerSynchronizationObject:
       m.write(a, 0);
       break;
     case SemaphoreObject:

@@ -79,6 +79,12 @@ export class Machine implements SharedKernelState {
   readonly mpHal: boolean;
   readonly threads: Thread[] = [];
   readonly events: AsyncEvent[] = [];
+  /**
+   * Kernel timers that may expire (KTIMER, in the order the run initialized them): `armed` while
+   * the timer is set and no other set timer is due before it. The strategy decides when one
+   * expires (a 'timer' choice of the schedule string), so a timer's expiry replays.
+   */
+  readonly timers: AsyncEvent[] = [];
   /** The context being stepped, and its CPU. */
   cur!: ExecContext;
   cpu!: LogicalCpu;
@@ -141,6 +147,7 @@ export class Machine implements SharedKernelState {
     for (const c of this.cpus) c.reset();
     empty(this.threads);
     empty(this.events);
+    empty(this.timers);
     empty(this.endOfRunChecks);
     empty(this.blocked);
     if (this.guessed.size !== 0) this.guessed.clear();

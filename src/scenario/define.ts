@@ -17,6 +17,11 @@ export interface ThreadActor<S> {
   cpu?: number;
   /** PASSIVE_LEVEL (default) or APC_LEVEL. */
   irql?: number;
+  /**
+   * This thread is the driver's DriverUnload routine: when it returns, the driver unloads (its
+   * image goes once no work item holds it) — one actor at most.
+   */
+  unload?: boolean;
   run(k: Kernel, s: S): Routine<unknown>;
 }
 
@@ -133,6 +138,12 @@ export function defineScenario<S>(def: ScenarioDefinition<S>): Scenario {
       const irql = (a as ThreadActor<S>).irql ?? 0;
       if (irql !== 0 && irql !== 1) fail(`actor '${name}': a thread starts at PASSIVE_LEVEL (0) or APC_LEVEL (1)`);
     }
+    const unload = (a as ThreadActor<S>).unload;
+    if (unload !== undefined && typeof unload !== 'boolean') fail(`actor '${name}': unload must be true or false`);
+    if (unload === true && kind !== 'thread') fail(`actor '${name}': only a thread actor can be the driver's unload routine`);
+  }
+  if (Object.values(def.actors).filter((a) => (a as ThreadActor<S>).unload === true).length > 1) {
+    fail('only one actor can be the driver\'s unload routine (unload: true)');
   }
   if (def.version !== undefined && (!Number.isInteger(def.version) || def.version < 1)) fail('version must be an integer ≥ 1');
   validateExpect(def.expect, fail);

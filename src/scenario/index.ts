@@ -16,3 +16,5 @@ export * from '../kernel/status.ts';
 export { POOL_FLAG_NON_PAGED, POOL_FLAG_PAGED, NonPagedPool, PagedPool } from '../kernel/pool.ts';
 export { HighImportance, LowImportance, MediumImportance } from '../kernel/dpc.ts';
 export { watchQueuedLock } from '../kernel/queued-spinlock.ts';
+export { NotificationTimer, SynchronizationTimer, KTIMER_WORDS } from '../kernel/timer.ts';
+export { CriticalWorkQueue, DelayedWorkQueue } from '../kernel/workitem.ts';

@@ -1,3 +1,4 @@
+import { MAX_EVENT_CHOICES, timerChoiceBase } from '../../src/engine/strategy.ts';
 import { describe, expect, it } from 'vitest';
 import { ControlledRun, type Execution } from '../../src/engine/controlled.ts';
 import { checkScheduleFits, explore, makeStrategy, replay, type ExploreStrategy } from '../../src/engine/explore.ts';
@@ -70,7 +71,11 @@ describe('schedule strings', () => {
     expect(Array.from(deviationsFromChoices(choices, 2))).toEqual(Array.from(dev));
     expect(() => deviationsFromChoices([{ step: 1, kind: 'cpu', cpu: 2 }], 2)).toThrow(/names CPU 2 at step 1; this rig has 2/);
     expect(() => deviationsFromChoices([{ step: 1, kind: 'store-flush', cpu: 0, entry: 1 }], 2)).toThrow(/'store-flush' choice at step 1, which this engine cannot replay/);
-    expect(() => deviationsFromChoices([{ step: 1, kind: 'timer', timer: 0 }], 2)).toThrow(/'timer' choice/);
+    // A kernel timer's expiry: timer i is choice timerChoiceBase(n) + i, whatever events the run has.
+    const timer = deviationsFromChoices([{ step: 1, kind: 'timer', timer: 3 }], 2);
+    expect(Array.from(timer)).toEqual([1, timerChoiceBase(2) + 3]);
+    expect(choicesFromDeviations(timer, 2)).toEqual([{ step: 1, kind: 'timer', timer: 3 }]);
+    expect(() => deviationsFromChoices([{ step: 1, kind: 'event', event: MAX_EVENT_CHOICES }], 2)).toThrow(/at most/);
   });
 
   it('tolerates surrounding whitespace (copy-paste) but nothing else', () => {

@@ -45,6 +45,17 @@ export const FREE_RUN_CANNOT_SHOW: Readonly<Record<string, string>> = {
   'dpc/free-extension-while-queued':
     'a KDPC in freed pool: free-run reads its DeferredContext from the freed block when the DPC is taken off the queue (the ' +
     'controlled engine keeps the value from insert time), so it ends as 0x50 or the invariant rather than 0xD5 (issue 16 follow-up)',
+  'timer/unload-without-cancel':
+    'kernel timers never expire under free-run (expiry is the controlled engine\'s schedule choice; free-run has no clock to ' +
+    'expire them by) and the unload actor option is the controlled engine\'s: DriverUnload runs as an ordinary thread there',
+  'timer/cancel-and-flush':
+    'kernel timers never expire under free-run and the unload actor option is not applied there (see timer/unload-without-cancel)',
+  'workitem/unload-while-queued':
+    'work items are run by system worker threads the controlled engine creates when its strategy picks a processor; free-run ' +
+    'has no worker threads (a queued item would never run), and the unload actor option is not applied there',
+  'workitem/correct':
+    'free-run has no system worker threads: the queued work item never runs, so DriverUnload would wait for it for ever (see ' +
+    'workitem/unload-while-queued)',
   'dpc/flush-before-free':
     'KeFlushQueuedDpcs waits for DPCs queued on other CPU workers through the mailbox, which a twin CPU does not see as queued or ' +
     'running yet (issue 16 follow-up)',

@@ -188,6 +188,24 @@ describe('pool tracking at unload (0xC4/0x62)', () => {
     expect(x.failure!.bugcheck!.subcodeMeaning).toMatch(/without first freeing its pool/);
   });
 
+  it('with an unload actor the check runs when the driver unloads, naming the leak there', () => {
+    const x = runOnce(CHECKED_MP, scn<S>({
+      setup: (k) => ({ a: k.ExAllocatePool2(POOL_FLAG_NON_PAGED, 16, 'Buf '), b: 0 }),
+      actors: {
+        unload: {
+          unload: true,
+          *run(k, s) {
+            yield* k.ReadNoFence(s.a);
+          },
+        },
+      },
+      driverTags: ['Buf '],
+    }));
+    expect(x.outcome).toBe('bugcheck');
+    expect(x.failure!.bugcheck!.params).toEqual([0x62, 0, 0, 1]);
+    expect(x.failure!.message).toContain("'Buf ' × 1");
+  });
+
   it("'all' counts every tag; no driverTags means no tracking; a free build never checks", () => {
     expect(runOnce(CHECKED_MP, leaky('all')).failure?.bugcheck?.params[3]).toBe(3);
     expect(runOnce(CHECKED_MP, leaky()).outcome).toBe('pass');

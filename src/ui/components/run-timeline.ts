@@ -486,7 +486,7 @@ export class RunTimeline extends LitElement {
   private renderInspector(sel: TraceStep, model: TimelineModel) {
     const held = model.locksAt(this.selected);
     const what =
-      sel.what === 'event' ? html`<strong>${sel.context}</strong> arrives on CPU ${sel.cpu}`
+      sel.what === 'event' ? html`<strong>${sel.context}</strong> ${sel.op === 'expires' ? 'expires' : 'arrives'} on CPU ${sel.cpu}`
       : sel.what === 'quantum' ? html`Quantum ends on CPU ${sel.cpu}${sel.context ? html` (<span class="mono">${sel.context}</span>)` : nothing}`
       : html`CPU ${sel.cpu}: <span class="mono">${sel.context}</span> performs <strong>${sel.op}</strong>${sel.address ? html` on <span class="mono">${sel.address}</span>` : nothing} in <span class="mono">${sel.routine}</span>`;
     return html`<section class="inspector" aria-labelledby="insp-h" data-testid="step-inspector">

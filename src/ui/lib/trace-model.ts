@@ -135,7 +135,7 @@ export function buildTimeline(steps: TraceStep[], cpuCount: number, failed: bool
     const s = steps[i]!;
     perCpu[s.cpu]!.push(i);
     if (s.what === 'event') {
-      markers.push({ cpu: s.cpu, at: i, kind: 'arrival', label: `${s.context} arrives` });
+      markers.push({ cpu: s.cpu, at: i, kind: 'arrival', label: `${s.context} ${s.op === 'expires' ? 'expires' : 'arrives'}` });
       continue;
     }
     if (s.what === 'quantum') {
