@@ -48,6 +48,8 @@ test('a lost update explained: both CPUs highlighted in the source, and the valu
 
   // The inspector and the tooltips give values too.
   await expect(page.getByTestId('step-inspector')).toContainText(/(read|wrote|old|changes IRQL|starts)/);
+  // The trace, values and stacks included, was kept in the history.
+  await expect(page.getByText(/Could not save/)).toHaveCount(0);
 });
 
 test("the blue screen labels its arguments and its 'go to' link leads to the first completion", async ({ page }) => {
@@ -75,4 +77,16 @@ test("the blue screen labels its arguments and its 'go to' link leads to the fir
   const active = page.getByTestId('source-pane').locator('article.active');
   await expect(active.locator('rb-code-view .line.current')).toContainText('IoCompleteRequest');
   await expect(active.getByRole('list', { name: /Call stack/ })).toContainText('IoCompleteRequest');
+});
+
+test("a deadlock's waits link to the acquisition of what they wait for", async ({ page }) => {
+  await openApp(page, '?rig=quad-free&scenario=spinlock/abba&seed=1&run=1');
+  const report = page.getByTestId('failure-report');
+  await expect(report).toBeVisible({ timeout: 30_000 });
+  const link = report.getByTestId('cause-link').first();
+  await expect(link).toContainText(/go to step \d+, the acquisition by/, { timeout: 20_000 });
+  const target = Number((await link.textContent())!.match(/go to step (\d+)/)![1]);
+  await link.click();
+  await expect(page.getByTestId('timeline-position')).toHaveText(new RegExp(`^Step ${target} of \\d+$`));
+  await expect(page.getByTestId('step-inspector')).toContainText(/interlocked s\.\w+: old 0 → new /);
 });

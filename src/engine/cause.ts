@@ -68,16 +68,25 @@ function callStart(steps: readonly TraceStep[], i: number, routines: ReadonlySet
 
 /**
  * For a context that waits on a lock word: the step at which the lock's
- * current holder acquired it (its last step on that word after which it held
- * a lock), or undefined when the trace does not show one.
+ * current holder acquired it (a kernel lock's holder reports it held; a
+ * driver's own lock word was last taken from 0 by an interlocked step), or
+ * undefined when the trace does not show one.
  */
 export function acquisitionStep(steps: readonly TraceStep[], wait: Pick<WaitInfo, 'address' | 'context'>): CauseLink | undefined {
   const a = wait.address;
   if (a === undefined) return undefined;
+  // A kernel lock: the holder's step after which it held a lock on that word.
   for (let i = steps.length - 1; i >= 0; i--) {
     const s = steps[i]!;
     if (s.word !== a || s.held === undefined || s.held.length === 0) continue;
     return { index: i, label: `the acquisition by ${s.kind} '${s.context}'` };
+  }
+  // A driver's own lock word (InterlockedExchange and the like): the last interlocked step that took it from 0.
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const s = steps[i]!;
+    if (s.word === a && s.op === 'rmw' && s.read === 0 && s.wrote !== undefined && s.wrote !== 0) {
+      return { index: i, label: `the acquisition by ${s.kind} '${s.context}'` };
+    }
   }
   return undefined;
 }

@@ -35,7 +35,7 @@ export interface TraceStep {
   /** The value a write or interlocked operation left in the word (an interlocked operation's new value). */
   wrote?: number;
   /** The access faulted (freed or unallocated memory): nothing was read or written. */
-  fault?: true;
+  fault?: boolean;
   /**
    * The stepping context's call stack, outermost first: the actor, the
    * helpers it delegates to, the kernel routines between them (scenario
@@ -44,17 +44,21 @@ export interface TraceStep {
   frames?: StackFrame[];
 }
 
-function sourceOf(ctx: ExecContext): { source?: SourceSite; frames?: StackFrame[] } {
-  if (ctx.op === 0) return {};
-  const site = scenarioSite(ctx.site);
-  const frames = callStack(ctx.site, isKernelRoutine);
+interface Where {
+  source?: SourceSite;
+  frames?: StackFrame[];
+}
+
+function whereOf(stack: string): Where {
+  const site = scenarioSite(stack);
+  const frames = callStack(stack, isKernelRoutine);
   return { ...(site ? { source: site } : {}), ...(frames.length > 0 ? { frames } : {}) };
 }
 
 const isKernelRoutine = (name: string): boolean => KERNEL_ROUTINES.has(name);
 
 /** Deep yield* chains (actor → helpers → nested kernel routines) outgrow V8's default of 10 frames. */
-const TRACE_STACK_FRAMES = 64;
+const TRACE_STACK_FRAMES = 32;
 
 export class TraceRecorder {
   readonly steps: TraceStep[] = [];
@@ -64,6 +68,8 @@ export class TraceRecorder {
   private readonly reported = new Map<ExecContext, string>();
   private readonly stackLimit = Error.stackTraceLimit;
   private fields: Set<string> | undefined;
+  /** Parsed stacks by their text: a spin loop yields the same stack thousands of times. */
+  private readonly parsed = new Map<string, Where>();
 
   /** `stateOf` gives the scenario's state once setup has run (fields of it are named `s.field`). */
   constructor(
@@ -111,12 +117,19 @@ export class TraceRecorder {
       ...(op !== 0 && addr > 0 ? { address: this.nameOf(addr) } : {}),
       routine: ctx.apiStack[ctx.apiStack.length - 1] ?? ctx.name,
       irql: ctx.cpu.irql,
-      ...sourceOf(ctx),
+      ...this.sourceOf(ctx),
     };
     if (op !== 0 && addr > 0 && addr < m.words.length) this.noteAccess(entry, op, addr);
     this.steps.push(entry);
     this.last = { ctx, entry };
   };
+
+  private sourceOf(ctx: ExecContext): Where {
+    if (ctx.op === 0) return {};
+    let w = this.parsed.get(ctx.site);
+    if (w === undefined) this.parsed.set(ctx.site, (w = whereOf(ctx.site)));
+    return w;
+  }
 
   private nameOf(addr: number): string {
     this.fields ??= stateFieldNames(this.stateOf());

@@ -5,6 +5,8 @@ import { ControlledRun } from '../../src/engine/controlled.ts';
 import { explore, replay } from '../../src/engine/explore.ts';
 import { callStack } from '../../src/engine/source-site.ts';
 import type { TraceStep } from '../../src/engine/trace.ts';
+import { traceStepsCheck } from '../../src/history/validate.ts';
+import { Issues } from '../../src/history/check.ts';
 import { bugCheckArgLabels } from '../../src/machine/bugcheck-args.ts';
 import { BUGCODES } from '../../src/machine/bugcheck.ts';
 import { Machine } from '../../src/machine/machine.ts';
@@ -12,11 +14,12 @@ import { RandomStrategy } from '../../src/engine/strategies/random.ts';
 import irqlAsLock from '../../scenarios/spinlock/irql-as-lock.ts';
 import noExchangeCheck from '../../scenarios/cancel/no-exchange-check.ts';
 import abba from '../../scenarios/spinlock/abba.ts';
+import naiveTas from '../../scenarios/spinlock/naive-tas.ts';
 import { preset } from '../helpers.ts';
 
-function failingTrace(scenario: Parameters<typeof explore>[1], rig = 'dual-opteron-240') {
+function failingTrace(scenario: Parameters<typeof explore>[1], rig = 'dual-opteron-240', strategy: 'portfolio' | 'pct' = 'portfolio') {
   const r = preset(rig);
-  const s = explore(r, scenario, { seed: 1, schedules: 2000 });
+  const s = explore(r, scenario, { seed: 1, schedules: 2000, strategy });
   expect(s.failure, `${scenario.id} fails on ${rig}`).toBeDefined();
   const x = replay(r, scenario, s.failure!.schedule, { trace: true });
   return { failure: s.failure!, trace: x.execution.trace! };
@@ -79,6 +82,17 @@ describe('trace values', () => {
     const x = run.execute(s);
     expect(x.trace).toBeUndefined();
     expect((run as unknown as { m: Machine }).m.captureSites).toBe(false);
+  });
+});
+
+describe('history', () => {
+  it('keeps a trace with values and call stacks: the history accepts what the engine records', () => {
+    const { trace } = failingTrace(noExchangeCheck);
+    expect(trace.some((t) => t.frames && t.read !== undefined)).toBe(true);
+    const issues = new Issues();
+    const checked = traceStepsCheck(JSON.parse(JSON.stringify(trace)), '', issues);
+    expect(issues.errors).toEqual([]);
+    expect(checked).toEqual(trace);
   });
 });
 
@@ -157,6 +171,19 @@ describe('causes', () => {
       expect(s.context).not.toBe(w.context);
       expect(s.held!.length).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('causes of a hang on a driver\'s own lock word', () => {
+  it('links the spinner to the interlocked step that took the word from 0', { timeout: 60_000 }, () => {
+    const { failure, trace } = failingTrace(naiveTas, 'dual-opteron-240', 'pct');
+    const w = (failure.waits ?? []).find((x) => x.address !== undefined);
+    expect(w).toBeDefined();
+    const a = acquisitionStep(trace, w!);
+    expect(a).toBeDefined();
+    const s = trace[a!.index]!;
+    expect(s).toMatchObject({ op: 'rmw', word: w!.address, read: 0 });
+    expect(s.wrote).not.toBe(0);
   });
 });
 

@@ -44,7 +44,7 @@ export class BugcheckScreen extends LitElement {
       .analysis { background: rgb(0 0 0 / 0.18); border-radius: 6px; padding: 1rem 1.25rem; margin-top: 1.25rem; }
       .analysis h3 { font-family: var(--rb-mono); font-weight: 600; font-size: 0.95rem; margin-bottom: 0.75rem; }
       .analysis p { font-size: 0.9rem; }
-      .analysis .args-h { font-size: 0.85rem; font-weight: 600; margin: 0.75rem 0 0.35rem; }
+      .analysis .args-h { font-size: 0.85rem; font-weight: 600; margin: 0.75rem 0 0.35rem; color: inherit; opacity: 1; text-transform: none; letter-spacing: normal; }
       rb-bugcheck-params { margin-bottom: 0.9rem; --rb-focus: #fff; }
       .actions { display: flex; gap: 0.5rem; flex-wrap: wrap; margin-top: 1.25rem; }
       button { background: transparent; color: #fff; border-color: rgb(255 255 255 / 0.7); }

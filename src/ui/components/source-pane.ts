@@ -41,7 +41,7 @@ export class SourcePane extends LitElement {
       .cpus { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 22rem), 1fr)); gap: 0.9rem; }
       article { border: 1px solid var(--rb-border); border-radius: var(--rb-radius-sm); padding: 0.6rem 0.7rem; min-width: 0; --rb-code-max-height: 16rem; }
       article.active { border-color: var(--rb-accent); box-shadow: 0 0 0 1px var(--rb-accent); }
-      article h4 { margin: 0 0 0.3rem; font-size: 0.95rem; }
+      article h4 { margin: 0 0 0.3rem; font-size: 0.95rem; text-transform: none; letter-spacing: normal; color: var(--rb-fg); }
       .ctx { font-weight: 400; color: var(--rb-muted); }
       .op { font-family: var(--rb-mono); font-size: 0.82rem; margin: 0 0 0.45rem; overflow-wrap: anywhere; }
       .op .when { color: var(--rb-muted); font-family: var(--rb-font); }
@@ -69,6 +69,8 @@ export class SourcePane extends LitElement {
   @state() private showKernel = false;
   @state() private sources = new Map<string, string | null>();
   @state() private kernel = new Map<string, RoutineSource | null>();
+  /** Files and routines being loaded (absent from the maps until they arrive; null there means "not available"). */
+  private readonly loading = new Set<string>();
 
   private get at(): number {
     const n = this.steps.length;
@@ -79,22 +81,24 @@ export class SourcePane extends LitElement {
     if (changed.has('steps') || changed.has('userSource')) this.sources = new Map();
     for (const v of this.views()) {
       const file = v.current?.file;
-      if (file !== undefined && !this.sources.has(file)) void this.loadSource(file);
-      if (this.showKernel && v.kernel && !this.kernel.has(v.kernel)) void this.loadKernel(v.kernel);
+      if (file !== undefined && !this.sources.has(file) && !this.loading.has(`file:${file}`)) void this.loadSource(file);
+      if (this.showKernel && v.kernel && !this.kernel.has(v.kernel) && !this.loading.has(`routine:${v.kernel}`)) void this.loadKernel(v.kernel);
     }
   }
 
   private async loadSource(file: string): Promise<void> {
-    this.sources.set(file, null);
+    this.loading.add(`file:${file}`);
     let text: string | null = null;
     if (/user-scenario\.js$/.test(file)) text = this.userSource ?? null;
     else if (file.startsWith('/scenarios/')) text = await loadScenarioSource(file).catch(() => null);
+    this.loading.delete(`file:${file}`);
     this.sources = new Map(this.sources).set(file, text);
   }
 
   private async loadKernel(name: string): Promise<void> {
-    this.kernel.set(name, null);
+    this.loading.add(`routine:${name}`);
     const r = await kernelRoutineSource(name).catch(() => undefined);
+    this.loading.delete(`routine:${name}`);
     this.kernel = new Map(this.kernel).set(name, r ?? null);
   }
 
