@@ -60,7 +60,6 @@ export interface StackFrame {
   column?: number;
 }
 
-const NAMED_FRAME = /^at (?:async )?(.+?) \((.+)\)$/;
 const LOCATION = /^(.*):(\d+):(\d+)$/;
 
 /**
@@ -75,9 +74,11 @@ export function callStack(stack: string | undefined, isRoutine: (name: string) =
   for (const raw of stack.split('\n')) {
     const line = raw.trim();
     if (!line.startsWith('at ')) continue;
-    const named = NAMED_FRAME.exec(line);
-    const name = named ? named[1]! : '';
-    const loc = LOCATION.exec(named ? named[2]! : line.slice(3));
+    // `at NAME (LOCATION)` or `at LOCATION`; split by hand (no backtracking on a long bundle URL).
+    const body = line.slice(3);
+    const open = body.endsWith(')') ? body.indexOf(' (') : -1;
+    const name = open >= 0 ? body.slice(0, open).replace(/^async /, '') : '';
+    const loc = LOCATION.exec(open >= 0 ? body.slice(open + 2, -1) : body);
     if (!loc) continue;
     const file = loc[1]!;
     const fn = shortName(name);
