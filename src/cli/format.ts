@@ -56,12 +56,21 @@ export function formatFailure(f: Failure): string[] {
   return lines;
 }
 
+/** What a memory step read and wrote: `read 0`, `wrote 1`, `0 → 1` for an interlocked operation. */
+export function formatValues(t: TraceStep): string {
+  if (t.fault) return ' (faults)';
+  if (t.read !== undefined && t.wrote !== undefined) return ` ${t.read} → ${t.wrote}`;
+  if (t.read !== undefined) return ` read ${t.read}`;
+  if (t.wrote !== undefined) return ` wrote ${t.wrote}`;
+  return '';
+}
+
 export function formatTrace(trace: TraceStep[]): string {
   return trace
     .map((t) => {
       const where = t.what === 'step' ? `${t.kind} ${t.context}` : t.what === 'quantum' ? `quantum end (${t.context})` : `${t.context} arrives`;
       const op = t.what === 'step'
-        ? `${t.op}${t.address ? ` ${t.address}` : ''}${t.routine !== t.context ? `  in ${t.routine}` : ''}${t.source ? `  ${formatSite(t.source)}` : ''}` +
+        ? `${t.op}${t.address ? ` ${t.address}` : ''}${formatValues(t)}${t.routine !== t.context ? `  in ${t.routine}` : ''}${t.source ? `  ${formatSite(t.source)}` : ''}` +
           (t.held ? `  → holds ${t.held.length > 0 ? t.held.join(', ') : 'nothing'}` : '')
         : '';
       return `#${String(t.step).padStart(5)}  CPU ${t.cpu}  IRQL ${t.irql}  ${where.padEnd(28)} ${op}`;

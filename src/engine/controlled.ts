@@ -336,7 +336,7 @@ export class ControlledRun {
   execute(strategy: Strategy, options?: { trace?: boolean }): Execution {
     const m = this.m;
     this.devLen = 0;
-    const recorder = options?.trace === true ? new TraceRecorder(m) : null;
+    const recorder = options?.trace === true ? new TraceRecorder(m, () => this.state) : null;
     // A listener installed by the caller (the timed mode's cost model) stays unless a trace is asked for.
     const listener = m.onStep;
     if (recorder) m.onStep = recorder.onStep;

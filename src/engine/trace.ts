@@ -1,8 +1,10 @@
 /** Step-by-step record of one execution: what replay --trace prints and the timeline draws. */
+import { KERNEL_ROUTINES } from '../kernel/registry.ts';
 import type { ExecContext } from '../machine/cpu.ts';
 import type { Machine } from '../machine/machine.ts';
-import { OP_NAMES } from '../machine/ops.ts';
-import { scenarioSite, type SourceSite } from './source-site.ts';
+import { OP_NAMES, OP_READ, OP_RMW, OP_SPIN, OP_WRITE } from '../machine/ops.ts';
+import { addressName, stateFieldNames } from './address-names.ts';
+import { callStack, scenarioSite, type SourceSite, type StackFrame } from './source-site.ts';
 import { timerChoiceBase } from './strategy.ts';
 
 export interface TraceStep {
@@ -26,12 +28,38 @@ export interface TraceStep {
    * instead of guessing them from routine names.
    */
   held?: string[];
+  /** Word address of a memory operation, and the start of the pool block holding it (to find an object's earlier steps). */
+  word?: number;
+  block?: number;
+  /** The value a read, spin or interlocked operation found in the word (an interlocked operation's old value). */
+  read?: number;
+  /** The value a write or interlocked operation left in the word (an interlocked operation's new value). */
+  wrote?: number;
+  /** The access faulted (freed or unallocated memory): nothing was read or written. */
+  fault?: boolean;
+  /**
+   * The stepping context's call stack, outermost first: the actor, the
+   * helpers it delegates to, the kernel routines between them (scenario
+   * frames name their line; kernel frames only their routine).
+   */
+  frames?: StackFrame[];
 }
 
-function sourceOf(ctx: ExecContext): { source?: SourceSite } {
-  const site = ctx.op !== 0 ? scenarioSite(ctx.site) : undefined;
-  return site ? { source: site } : {};
+interface Where {
+  source?: SourceSite;
+  frames?: StackFrame[];
 }
+
+function whereOf(stack: string): Where {
+  const site = scenarioSite(stack);
+  const frames = callStack(stack, isKernelRoutine);
+  return { ...(site ? { source: site } : {}), ...(frames.length > 0 ? { frames } : {}) };
+}
+
+const isKernelRoutine = (name: string): boolean => KERNEL_ROUTINES.has(name);
+
+/** Deep yield* chains (actor → helpers → nested kernel routines) outgrow V8's default of 10 frames. */
+const TRACE_STACK_FRAMES = 32;
 
 export class TraceRecorder {
   readonly steps: TraceStep[] = [];
@@ -39,22 +67,37 @@ export class TraceRecorder {
   private last: { ctx: ExecContext; entry: TraceStep } | null = null;
   /** Held locks last reported per context (a mutex handed to a waiter shows at the waiter's next step). */
   private readonly reported = new Map<ExecContext, string>();
+  private readonly stackLimit = Error.stackTraceLimit;
+  private fields: Set<string> | undefined;
+  /** Parsed stacks by their text: a spin loop yields the same stack thousands of times. */
+  private readonly parsed = new Map<string, Where>();
 
-  constructor(private readonly m: Machine) {
+  /** `stateOf` gives the scenario's state once setup has run (fields of it are named `s.field`). */
+  constructor(
+    private readonly m: Machine,
+    private readonly stateOf: () => unknown = () => undefined,
+  ) {
     m.captureSites = true;
+    Error.stackTraceLimit = Math.max(this.stackLimit, TRACE_STACK_FRAMES);
   }
 
   /** Stops capturing stacks (the machine is reused for untraced runs). */
   close(): void {
     this.settle();
     this.m.captureSites = false;
+    Error.stackTraceLimit = this.stackLimit;
   }
 
-  /** Records on the previous entry the locks its context holds now, if they changed. */
+  /**
+   * Records on the previous entry what its step left behind: the value it
+   * wrote, and the locks its context holds now, if they changed.
+   */
   private settle(): void {
     const l = this.last;
     if (l === null) return;
     this.last = null;
+    const e = l.entry;
+    if (e.word !== undefined && e.fault === undefined && (e.op === 'write' || e.op === 'rmw')) e.wrote = this.m.words[e.word]!;
     const held = l.ctx.heldLocks;
     const key = held.join(',');
     if (key === (this.reported.get(l.ctx) ?? '')) return;
@@ -72,14 +115,38 @@ export class TraceRecorder {
       context: ctx.name,
       kind: ctx.kind,
       op: OP_NAMES[op] ?? String(op),
-      ...(op !== 0 && addr > 0 ? { address: m.nameOf(addr) } : {}),
+      ...(op !== 0 && addr > 0 ? { address: this.nameOf(addr) } : {}),
       routine: ctx.apiStack[ctx.apiStack.length - 1] ?? ctx.name,
       irql: ctx.cpu.irql,
-      ...sourceOf(ctx),
+      ...this.sourceOf(ctx),
     };
+    if (op !== 0 && addr > 0 && addr < m.words.length) this.noteAccess(entry, op, addr);
     this.steps.push(entry);
     this.last = { ctx, entry };
   };
+
+  private sourceOf(ctx: ExecContext): Where {
+    if (ctx.op === 0) return {};
+    let w = this.parsed.get(ctx.site);
+    if (w === undefined) this.parsed.set(ctx.site, (w = whereOf(ctx.site)));
+    return w;
+  }
+
+  private nameOf(addr: number): string {
+    this.fields ??= stateFieldNames(this.stateOf());
+    return addressName(this.m, addr, this.fields);
+  }
+
+  /** The word and block a step names, and what a memory step reads (settle() adds what it wrote). */
+  private noteAccess(entry: TraceStep, op: number, addr: number): void {
+    const m = this.m;
+    entry.word = addr;
+    const b = m.memory.blockAt(addr);
+    if (b) entry.block = b.addr;
+    if (op !== OP_READ && op !== OP_WRITE && op !== OP_RMW && op !== OP_SPIN) return;
+    if (m.shadow[addr] !== 1) entry.fault = true;
+    else if (op !== OP_WRITE) entry.read = m.words[addr]!;
+  }
 
   onEvent(choice: number): void {
     const m = this.m;

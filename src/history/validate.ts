@@ -42,6 +42,14 @@ const sourceSite = obj('a source line', {
   column: int(0, MAX_SAFE),
 });
 
+/** One frame of a traced step's call stack (a kernel frame has no file). */
+const stackFrame = obj('a stack frame', {
+  fn: name,
+  file: opt(str(LIMITS.name, { min: 1 })),
+  line: opt(int(1, MAX_SAFE)),
+  column: opt(int(0, MAX_SAFE)),
+});
+
 const contextSnapshot = obj('a context snapshot', {
   kind: contextKind,
   name,
@@ -160,6 +168,12 @@ const traceStep: Check<TraceStep> = obj('a trace step', {
   irql,
   source: opt(sourceSite),
   held: opt(arr(name, 256)),
+  word: opt(int(0, 0xffff_ffff)),
+  block: opt(int(0, 0xffff_ffff)),
+  read: opt(int(-0x8000_0000, 0x7fff_ffff)),
+  wrote: opt(int(-0x8000_0000, 0x7fff_ffff)),
+  fault: opt(bool),
+  frames: opt(arr(stackFrame, 256)),
 });
 
 export const traceStepsCheck: Check<TraceStep[]> = arr(traceStep, LIMITS.traceSteps);

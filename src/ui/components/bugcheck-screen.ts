@@ -1,8 +1,11 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
+import { bugCheckCauseStep } from '../../engine/cause.ts';
 import type { RunSummary } from '../../engine/outcome.ts';
+import type { TraceStep } from '../../engine/trace.ts';
 import { hex } from '../lib/format.ts';
 import { base } from '../styles.ts';
+import './bugcheck-params.ts';
 import './cpu-table.ts';
 
 /**
@@ -41,6 +44,8 @@ export class BugcheckScreen extends LitElement {
       .analysis { background: rgb(0 0 0 / 0.18); border-radius: 6px; padding: 1rem 1.25rem; margin-top: 1.25rem; }
       .analysis h3 { font-family: var(--rb-mono); font-weight: 600; font-size: 0.95rem; margin-bottom: 0.75rem; }
       .analysis p { font-size: 0.9rem; }
+      .analysis .args-h { font-size: 0.85rem; font-weight: 600; margin: 0.75rem 0 0.35rem; color: inherit; opacity: 1; text-transform: none; letter-spacing: normal; }
+      rb-bugcheck-params { margin-bottom: 0.9rem; --rb-focus: #fff; }
       .actions { display: flex; gap: 0.5rem; flex-wrap: wrap; margin-top: 1.25rem; }
       button { background: transparent; color: #fff; border-color: rgb(255 255 255 / 0.7); }
       button:hover:not(:disabled) { background: rgb(255 255 255 / 0.15); }
@@ -51,6 +56,8 @@ export class BugcheckScreen extends LitElement {
   @property({ attribute: false }) summary?: RunSummary;
   /** Whether a link can replay this failure elsewhere (not for a user's scenario, whose code a link cannot carry). */
   @property({ type: Boolean }) linkable = true;
+  /** The failing run's trace, when recorded: the parameters then link to the step that caused the bug check. */
+  @property({ attribute: false }) trace?: TraceStep[];
 
   override render() {
     const f = this.summary?.failure;
@@ -72,6 +79,8 @@ export class BugcheckScreen extends LitElement {
       <div class="analysis">
         <h3>Bugcheck analysis</h3>
         <p>${f.message}</p>
+        <h4 class="args-h">Arguments</h4>
+        <rb-bugcheck-params .code=${b.code} .params=${b.params} .cause=${this.trace ? bugCheckCauseStep(this.trace, b.code, b.params) : undefined}></rb-bugcheck-params>
         <rb-cpu-table .cpus=${f.cpus} .faulting=${f.cpu}></rb-cpu-table>
       </div>
       <div class="actions">

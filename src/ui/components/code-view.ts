@@ -1,4 +1,4 @@
-import { LitElement, css, html } from 'lit';
+import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { base } from '../styles.ts';
 
@@ -8,6 +8,13 @@ const KEYWORDS = new Set([
   'throw', 'try', 'catch', 'finally', 'switch', 'case', 'typeof', 'void', 'this', 'class', 'extends',
 ]);
 const TOKEN = /(\/\/[^\n]*|\/\*[\s\S]*?\*\/)|('(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`)|(\b\d[\d_]*(?:\.\d+)?\b|\b0x[0-9a-fA-F]+\b)|([A-Za-z_$][\w$]*)|([\s\S])/g;
+
+/** A marked line: the line a CPU executes ('current'), a call on its stack ('caller'), a line that may be it ('maybe'). */
+export interface LineMark {
+  kind: 'current' | 'caller' | 'maybe';
+  /** Shown in the gutter, e.g. "CPU 0". */
+  label?: string;
+}
 
 interface Tok {
   cls: string;
@@ -42,7 +49,7 @@ export class CodeView extends LitElement {
     css`
       :host { display: block; }
       pre {
-        margin: 0; padding: 0.75rem 0; overflow: auto; max-height: var(--rb-code-max-height, 32rem);
+        position: relative; margin: 0; padding: 0.75rem 0; overflow: auto; max-height: var(--rb-code-max-height, 32rem);
         background: var(--rb-code-bg); color: var(--rb-code-fg); border-radius: var(--rb-radius-sm);
         font-size: 0.8rem; line-height: 1.5; tab-size: 2;
       }
@@ -54,17 +61,38 @@ export class CodeView extends LitElement {
       .k { color: var(--rb-code-keyword); font-weight: 600; }
       .a { color: var(--rb-code-api); }
       .m { color: var(--rb-code-const); }
+      .line.current { background: var(--rb-code-current-bg, var(--rb-accent-soft)); box-shadow: inset 3px 0 0 var(--rb-accent); }
+      .line.caller { box-shadow: inset 3px 0 0 var(--rb-code-ln); }
+      .line.maybe { box-shadow: inset 3px 0 0 var(--rb-caution, #b45309); }
+      .mark { display: inline-block; min-width: 3.2em; margin-left: 0.5em; font-size: 0.72rem; font-weight: 600; color: var(--rb-fg); }
     `,
   ];
 
   @property() code = '';
   @property() label = 'Source';
+  /** Marked lines (1-based) and the first line number shown (a routine cut out of its file). */
+  @property({ attribute: false }) marks: ReadonlyMap<number, LineMark> = new Map();
+  @property({ type: Number }) firstLine = 1;
+  /** A line (1-based, of `code`) to scroll into view inside the box. */
+  @property({ type: Number }) focusLine = 0;
 
   override render() {
     const lines = highlightLines(this.code);
-    return html`<pre tabindex="0" role="region" aria-label=${this.label}><code>${lines.map(
-      (l, i) => html`<span class="line"><span class="ln">${i + 1}</span>${l.map((t) => (t.cls ? html`<span class=${t.cls}>${t.text}</span>` : t.text))}</span>`,
-    )}</code></pre>`;
+    const marked = this.marks.size > 0;
+    return html`<pre tabindex="0" role="region" aria-label=${this.label}><code>${lines.map((l, i) => {
+      const mark = this.marks.get(i + 1);
+      return html`<span class=${mark ? `line ${mark.kind}` : 'line'} data-line=${i + 1}><span class="ln">${i + this.firstLine}</span>${marked ? html`<span class="mark">${mark?.label ?? ''}</span>` : nothing}${l.map((t) => (t.cls ? html`<span class=${t.cls}>${t.text}</span>` : t.text))}</span>`;
+    })}</code></pre>`;
+  }
+
+  override updated(): void {
+    if (this.focusLine <= 0) return;
+    const pre = this.renderRoot.querySelector('pre');
+    const line = this.renderRoot.querySelector<HTMLElement>(`[data-line="${this.focusLine}"]`);
+    if (!pre || !line) return;
+    // Scroll the box only, never the page.
+    const top = line.offsetTop;
+    if (top < pre.scrollTop || top > pre.scrollTop + pre.clientHeight - line.offsetHeight) pre.scrollTop = Math.max(0, top - pre.clientHeight / 3);
   }
 }
 

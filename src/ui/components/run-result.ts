@@ -12,6 +12,7 @@ import { replayLink } from '../lib/url.ts';
 import { base } from '../styles.ts';
 import './bugcheck-screen.ts';
 import './run-timeline.ts';
+import './source-pane.ts';
 import './wait-report.ts';
 
 /** Everything about one finished run: the outcome, the blue screen or the wait report, the timeline, and how to share it. */
@@ -29,6 +30,7 @@ export class RunResult extends LitElement {
       .bound { border-left: 4px solid var(--rb-ok); }
       .bound.weak { border-left-color: var(--rb-caution); }
       .toast { font-size: 0.85rem; color: var(--rb-ok); }
+      rb-source-pane { margin-top: 1.25rem; }
     `,
   ];
 
@@ -44,7 +46,25 @@ export class RunResult extends LitElement {
   @property({ attribute: false }) linkRig?: Rig;
   @property({ type: Boolean }) tracing = false;
   @property() heading = 'Result';
+  /** The source of a user's scenario, for the source pane (library scenarios load their own). */
+  @property({ attribute: false }) userSource?: string;
   @state() private note = '';
+  /** The step selected in the timeline (-1: the last one), which the source pane follows. */
+  @state() private step = -1;
+
+  override willUpdate(changed: Map<PropertyKey, unknown>): void {
+    if (changed.has('trace')) this.step = -1;
+  }
+
+  /** Selects a step in the timeline and brings it into view (the blue screen's "go to" links). */
+  private goToStep(i: number): void {
+    const tl = this.renderRoot.querySelector('rb-run-timeline');
+    if (!tl) return;
+    tl.select(i);
+    this.step = tl.selected;
+    tl.scrollIntoView({ block: 'start' });
+    tl.focusCanvas();
+  }
 
   private idleOf?: RunSummary;
   private idle: ReadonlySet<number> = new Set();
@@ -131,13 +151,14 @@ export class RunResult extends LitElement {
         ${this.userScenario && f ? html`<p class="muted" style="font-size:0.82rem">This run used your own scenario: a link cannot carry its source, so share the scenario file and the schedule string.</p>` : nothing}
       </section>
       ${free ? this.renderFree(free) : s.outcome === 'pass' ? this.renderBound(s) : nothing}
-      ${f?.bugcheck ? html`<rb-bugcheck-screen .summary=${s} .linkable=${!!link} @copy-link=${this.copyLink} @show-timeline=${() => this.renderRoot.querySelector('rb-run-timeline')?.scrollIntoView({ behavior: 'smooth' })}></rb-bugcheck-screen>` : nothing}
-      ${f && !f.bugcheck ? html`<rb-wait-report .summary=${s}></rb-wait-report>` : nothing}
+      ${f?.bugcheck ? html`<rb-bugcheck-screen .summary=${s} .linkable=${!!link} .trace=${this.trace} @go-to-step=${(e: CustomEvent<number>) => this.goToStep(e.detail)} @copy-link=${this.copyLink} @show-timeline=${() => this.renderRoot.querySelector('rb-run-timeline')?.scrollIntoView({ behavior: 'smooth' })}></rb-bugcheck-screen>` : nothing}
+      ${f && !f.bugcheck ? html`<rb-wait-report .summary=${s} .trace=${this.trace} @go-to-step=${(e: CustomEvent<number>) => this.goToStep(e.detail)}></rb-wait-report>` : nothing}
       ${f && replayable
         ? html`<section class="card" aria-labelledby="tl-h">
             <h2 id="tl-h">Timeline</h2>
             ${this.trace
-              ? html`<rb-run-timeline .steps=${this.trace} .cpus=${this.cpus} .failed=${true} .idleAtEnd=${this.idleAtEnd(s)}></rb-run-timeline>`
+              ? html`<rb-run-timeline .steps=${this.trace} .cpus=${this.cpus} .failed=${true} .idleAtEnd=${this.idleAtEnd(s)} @step-select=${(e: CustomEvent<number>) => { this.step = e.detail; }}></rb-run-timeline>
+                  <rb-source-pane .steps=${this.trace} .cpus=${this.cpus} .selected=${this.step} .userSource=${this.userSource}></rb-source-pane>`
               : html`<p class="muted" role="status">${this.tracing ? 'Replaying the failing schedule to record its timeline…' : 'No timeline recorded for this run.'}</p>`}
           </section>`
         : nothing}

@@ -3,6 +3,7 @@ import { customElement, property, query, state } from 'lit/decorators.js';
 import { formatSite } from '../../engine/source-site.ts';
 import type { TraceStep } from '../../engine/trace.ts';
 import { irqlName } from '../../machine/irql.ts';
+import { describeOp, describeStep } from '../lib/step-text.ts';
 import { buildTimeline, type TimelineModel } from '../lib/trace-model.ts';
 import { base } from '../styles.ts';
 
@@ -129,6 +130,19 @@ export class RunTimeline extends LitElement {
       this.scrollX = this.scroller.scrollLeft;
     }
     this.dispatchEvent(new CustomEvent('step-select', { detail: this.selected }));
+  }
+
+  /** Puts keyboard focus on the timeline (after a "go to step" link), so the arrow keys step from there. */
+  focusCanvas(): void {
+    this.canvas?.focus({ preventScroll: true });
+  }
+
+  /** The tooltip names the step under the pointer, with the values it read and wrote. */
+  private onHover(e: MouseEvent): void {
+    const rect = this.canvas.getBoundingClientRect();
+    const x = e.clientX - rect.left - HEADER_W;
+    const s = x >= 0 ? this.steps[Math.floor((this.scrollX + x) / this.pxPerStep)] : undefined;
+    this.canvas.title = s ? `Step ${this.steps.indexOf(s) + 1}: ${describeStep(s)}` : '';
   }
 
   private zoom(factor: number, anchorX = this.trackWidth / 2): void {
@@ -468,7 +482,7 @@ export class RunTimeline extends LitElement {
           <div class="spacer" style=${`width:${Math.max(n * this.pxPerStep, 1)}px;height:${h}px`}></div>
         </div>
         <canvas tabindex="0" role="img" aria-label=${`Timeline of ${n} steps on ${model?.cpus ?? 0} CPUs; use the arrow keys to step, + and - to zoom`}
-          @keydown=${this.onKey} @wheel=${this.onWheel} @click=${this.onClick}></canvas>
+          @keydown=${this.onKey} @wheel=${this.onWheel} @click=${this.onClick} @mousemove=${this.onHover}></canvas>
       </div>
       <div class="legend" aria-hidden="true">
         <span><span class="sw" style="background:var(--rb-tl-thread)"></span>thread</span>
@@ -488,7 +502,7 @@ export class RunTimeline extends LitElement {
     const what =
       sel.what === 'event' ? html`<strong>${sel.context}</strong> ${sel.op === 'expires' ? 'expires' : 'arrives'} on CPU ${sel.cpu}`
       : sel.what === 'quantum' ? html`Quantum ends on CPU ${sel.cpu}${sel.context ? html` (<span class="mono">${sel.context}</span>)` : nothing}`
-      : html`CPU ${sel.cpu}: <span class="mono">${sel.context}</span> performs <strong>${sel.op}</strong>${sel.address ? html` on <span class="mono">${sel.address}</span>` : nothing} in <span class="mono">${sel.routine}</span>`;
+      : html`CPU ${sel.cpu}: <span class="mono">${sel.context}</span> <strong class="mono" data-testid="step-op">${describeOp(sel)}</strong> in <span class="mono">${sel.routine}</span>`;
     return html`<section class="inspector" aria-labelledby="insp-h" data-testid="step-inspector">
       <h4 id="insp-h">At step ${this.selected + 1} (engine step ${sel.step})</h4>
       <p class="what">${what}${this.selected === this.n - 1 && this.failed ? html` — <strong style="color:var(--rb-warn)">the failing step</strong>` : nothing}</p>
@@ -504,7 +518,7 @@ export class RunTimeline extends LitElement {
               <td class="mono">${s ? irqlName(s.irql) : '—'}</td>
               <td class="mono">${s ? `${s.context} (${s.kind})` : 'not started'}</td>
               <td class="mono">${s?.routine || '—'}</td>
-              <td class="mono">${s ? `${s.op}${s.address ? ` ${s.address}` : ''}${li !== this.selected ? ` @${li + 1}` : ''}` : '—'}</td>
+              <td class="mono">${s ? `${describeOp(s)}${li !== this.selected ? ` @${li + 1}` : ''}` : '—'}</td>
               ${this.hasSource ? html`<td class="mono">${s?.source ? formatSite(s.source) : '—'}</td>` : nothing}
               <td class="mono">${locks.join(', ') || '—'}</td>
             </tr>`;

@@ -293,7 +293,7 @@ export class RunView extends LitElement {
       ${ctl.hasProgress ? this.renderProgress() : nothing}
       ${ctl.summary && (ctl.phase === 'done' || ctl.phase === 'cancelled')
         ? html`<rb-run-result .summary=${ctl.summary} .trace=${ctl.trace} .cpus=${rig ? logicalCpuCount(rig) : 1} .actors=${this.scenario?.actors ?? 2}
-            .depth=${st.depth} .userScenario=${this.scenario?.kind === 'user'} .linkRig=${rig && !presetRig(rig.id) ? rig : undefined} .tracing=${this.tracing} heading=${ctl.phase === 'cancelled' ? 'Cancelled' : this.heading}
+            .depth=${st.depth} .userScenario=${this.scenario?.kind === 'user'} .linkRig=${rig && !presetRig(rig.id) ? rig : undefined} .userSource=${this.scenario?.kind === 'user' ? this.scenario.source : undefined} .tracing=${this.tracing} heading=${ctl.phase === 'cancelled' ? 'Cancelled' : this.heading}
             @replay=${() => { const sch = ctl.summary?.failure?.schedule; if (sch) void this.replay(sch); }}></rb-run-result>`
         : nothing}
     `;

@@ -1,6 +1,9 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
+import { acquisitionStep } from '../../engine/cause.ts';
 import type { RunSummary } from '../../engine/outcome.ts';
+import type { TraceStep } from '../../engine/trace.ts';
+import type { WaitInfo } from '../../machine/machine.ts';
 import { irqlName } from '../../machine/irql.ts';
 import { base } from '../styles.ts';
 import './cpu-table.ts';
@@ -25,10 +28,23 @@ export class WaitReport extends LitElement {
       ul.waits li { display: grid; grid-template-columns: 4.5rem 1fr; gap: 0.75rem; padding: 0.45rem 0.65rem; background: var(--rb-surface-2); border-radius: var(--rb-radius-sm); font-size: 0.9rem; }
       .cpu { font-weight: 600; }
       .arrow { color: var(--rb-caution); font-weight: 700; }
+      a.cause { color: var(--rb-accent-text, var(--rb-accent)); }
     `,
   ];
 
   @property({ attribute: false }) summary?: RunSummary;
+  /** The run's trace, when recorded: each wait then links to the step that took what it waits for. */
+  @property({ attribute: false }) trace?: TraceStep[];
+
+  private causeLink(w: WaitInfo) {
+    const c = this.trace ? acquisitionStep(this.trace, w) : undefined;
+    if (!c) return nothing;
+    const go = (e: Event): void => {
+      e.preventDefault();
+      this.dispatchEvent(new CustomEvent('go-to-step', { detail: c.index, bubbles: true, composed: true }));
+    };
+    return html` — <a class="cause" href=${`#step-${c.index + 1}`} data-testid="cause-link" @click=${go}>go to step ${c.index + 1}, ${c.label}</a>`;
+  }
 
   override render() {
     const f = this.summary?.failure;
@@ -40,7 +56,7 @@ export class WaitReport extends LitElement {
         ? html`<h4>Who waits on what</h4>
             <ul class="waits">
               ${f.waits.map(
-                (w) => html`<li><span class="cpu">CPU ${w.cpu}</span><span><span class="mono">${w.context}</span> (${w.kind} at ${irqlName(w.irql)}) <span class="arrow">→</span> ${w.state}${w.owner ? html`, held by <span class="mono">${w.owner}</span>` : nothing}</span></li>`,
+                (w) => html`<li><span class="cpu">CPU ${w.cpu}</span><span><span class="mono">${w.context}</span> (${w.kind} at ${irqlName(w.irql)}) <span class="arrow">→</span> ${w.state}${w.owner ? html`, held by <span class="mono">${w.owner}</span>` : nothing}${this.causeLink(w)}</span></li>`,
               )}
             </ul>`
         : nothing}
