@@ -28,6 +28,8 @@ test('configure the box, run with PCT, see the blue screen, step the timeline, f
   const pos = page.getByTestId('timeline-position');
   await expect(pos).toHaveText(/Step (\d+) of \1/, { timeout: 20_000 });
   const total = Number((await pos.textContent())!.match(/of (\d+)/)![1]);
+  // One numbering: the blue screen's "halted at step N" is the timeline's last step.
+  expect(Number(failedStep)).toBe(total);
   await page.getByRole('button', { name: 'Previous step' }).click();
   await page.getByRole('button', { name: 'Previous step' }).click();
   await expect(pos).toHaveText(`Step ${total - 2} of ${total}`);

@@ -42,7 +42,7 @@ export function formatFailure(f: Failure): string[] {
     if (b.subcodeMeaning) lines.push(`  Parameter 1 = ${hex(b.params[0]!)}: ${b.subcodeMeaning}`);
   }
   lines.push('', `  ${f.message}`);
-  if (f.routine) lines.push(`  at step ${f.step} on CPU ${f.cpu}, in ${f.routine}${f.source ? ` (${formatSite(f.source)})` : ''}`);
+  if (f.routine) lines.push(`  at step ${f.step + 1} on CPU ${f.cpu}, in ${f.routine}${f.source ? ` (${formatSite(f.source)})` : ''}`);
   if (f.cpus.length > 0) lines.push('');
   for (const c of f.cpus) {
     const stack = c.stack.length === 0 ? 'idle' : c.stack.map((x) => {

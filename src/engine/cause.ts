@@ -11,6 +11,8 @@ import type { TraceStep } from './trace.ts';
 export interface CauseLink {
   /** Index in the trace. */
   index: number;
+  /** The engine step of that trace entry (shown 1-based, like every step number the user sees). */
+  step: number;
   /** What that step is, in words ("the first completion of this IRP"). */
   label: string;
 }
@@ -50,7 +52,9 @@ export function bugCheckCauseStep(steps: readonly TraceStep[], code: number, par
     found = i;
     if (c.which === 'first') break;
   }
-  return found >= 0 ? { index: callStart(steps, found, routines), label: c.label } : undefined;
+  if (found < 0) return undefined;
+  const index = callStart(steps, found, routines);
+  return { index, step: steps[index]!.step, label: c.label };
 }
 
 /** Back from a step to the first step of the same call (its context's earlier steps in the same routines). */
@@ -79,13 +83,13 @@ export function acquisitionStep(steps: readonly TraceStep[], wait: Pick<WaitInfo
   for (let i = steps.length - 1; i >= 0; i--) {
     const s = steps[i]!;
     if (s.word !== a || s.held === undefined || s.held.length === 0) continue;
-    return { index: i, label: `the acquisition by ${s.kind} '${s.context}'` };
+    return { index: i, step: s.step, label: `the acquisition by ${s.kind} '${s.context}'` };
   }
   // A driver's own lock word (InterlockedExchange and the like): the last interlocked step that took it from 0.
   for (let i = steps.length - 1; i >= 0; i--) {
     const s = steps[i]!;
     if (s.word === a && s.op === 'rmw' && s.read === 0 && s.wrote !== undefined && s.wrote !== 0) {
-      return { index: i, label: `the acquisition by ${s.kind} '${s.context}'` };
+      return { index: i, step: s.step, label: `the acquisition by ${s.kind} '${s.context}'` };
     }
   }
   return undefined;

@@ -40,7 +40,7 @@ export class BugcheckParams extends LitElement {
         ${labels.map((label, i) => html`<dt>Arg${i + 1}: <span class="v">${hex64(this.params[i] ?? 0)}</span></dt><dd>${label}</dd>`)}
       </dl>
       ${this.cause
-        ? html`<p class="cause">Caused earlier: <a href=${`#step-${this.cause.index + 1}`} data-testid="cause-link" @click=${this.goTo}>go to step ${this.cause.index + 1}, ${this.cause.label}</a></p>`
+        ? html`<p class="cause">Caused earlier: <a href=${`#step-${this.cause.step + 1}`} data-testid="cause-link" @click=${this.goTo}>go to step ${this.cause.step + 1}, ${this.cause.label}</a></p>`
         : nothing}`;
   }
 }

@@ -66,7 +66,7 @@ export class BugcheckScreen extends LitElement {
     const params = b.params.map((p) => hex(p, 16 / 2));
     return html`<section class="bsod" role="region" aria-labelledby="bsod-name" data-testid="bugcheck">
       <p class="face" aria-hidden="true">:(</p>
-      <p class="lead">The virtual machine ran into a problem and stopped. Racebox halted every processor at step ${f.step} so you can see why.</p>
+      <p class="lead">The virtual machine ran into a problem and stopped. Racebox halted every processor at step ${f.step + 1} so you can see why.</p>
       <dl class="stop">
         <dt>Stop code</dt>
         <dd><span class="name" id="bsod-name">${b.name}</span> <span class="params">(${hex(b.code)})</span></dd>

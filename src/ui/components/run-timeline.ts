@@ -142,7 +142,7 @@ export class RunTimeline extends LitElement {
     const rect = this.canvas.getBoundingClientRect();
     const x = e.clientX - rect.left - HEADER_W;
     const s = x >= 0 ? this.steps[Math.floor((this.scrollX + x) / this.pxPerStep)] : undefined;
-    this.canvas.title = s ? `Step ${this.steps.indexOf(s) + 1}: ${describeStep(s)}` : '';
+    this.canvas.title = s ? `Step ${s.step + 1}: ${describeStep(s)}` : '';
   }
 
   private zoom(factor: number, anchorX = this.trackWidth / 2): void {
@@ -471,7 +471,7 @@ export class RunTimeline extends LitElement {
         <label class="visually-hidden" for="step-slider">Step</label>
         <input id="step-slider" type="range" min="0" max=${Math.max(0, n - 1)} .value=${String(this.selected)}
           @input=${(e: Event) => this.select(Number((e.target as HTMLInputElement).value))} />
-        <span class="pos" role="status" aria-live="polite" data-testid="timeline-position">Step ${n ? this.selected + 1 : 0} of ${n}</span>
+        <span class="pos" role="status" aria-live="polite" data-testid="timeline-position">Step ${n ? this.steps[this.selected]!.step + 1 : 0} of ${n ? this.steps[n - 1]!.step + 1 : 0}</span>
         <span class="sep"></span>
         <button type="button" @click=${() => this.zoom(1.5)} aria-label="Zoom in">+</button>
         <button type="button" @click=${() => this.zoom(1 / 1.5)} aria-label="Zoom out">−</button>
@@ -504,7 +504,7 @@ export class RunTimeline extends LitElement {
       : sel.what === 'quantum' ? html`Quantum ends on CPU ${sel.cpu}${sel.context ? html` (<span class="mono">${sel.context}</span>)` : nothing}`
       : html`CPU ${sel.cpu}: <span class="mono">${sel.context}</span> <strong class="mono" data-testid="step-op">${describeOp(sel)}</strong> in <span class="mono">${sel.routine}</span>`;
     return html`<section class="inspector" aria-labelledby="insp-h" data-testid="step-inspector">
-      <h4 id="insp-h">At step ${this.selected + 1} (engine step ${sel.step})</h4>
+      <h4 id="insp-h">At step ${sel.step + 1}${sel.what !== 'step' ? ' (before the step runs)' : ''}</h4>
       <p class="what">${what}${this.selected === this.n - 1 && this.failed ? html` — <strong style="color:var(--rb-warn)">the failing step</strong>` : nothing}</p>
       <table>
         <thead><tr><th scope="col">CPU</th><th scope="col">IRQL</th><th scope="col">Context</th><th scope="col">Routine</th><th scope="col">Last operation</th>${this.hasSource ? html`<th scope="col">Source</th>` : nothing}<th scope="col">Locks held</th></tr></thead>

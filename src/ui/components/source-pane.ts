@@ -125,7 +125,7 @@ export class SourcePane extends LitElement {
     const anySource = this.steps.some((s) => s.frames?.some((f) => f.line !== undefined));
     return html`<section aria-labelledby="source-h" data-testid="source-pane">
       <div class="head">
-        <h3 id="source-h">Source at step ${at + 1}</h3>
+        <h3 id="source-h">Source at step ${(this.steps[at]?.step ?? 0) + 1}</h3>
         <label class="choice"><input type="checkbox" .checked=${this.showKernel} @change=${(e: Event) => { this.showKernel = (e.target as HTMLInputElement).checked; }} /> Show the kernel routine each CPU is in</label>
       </div>
       ${this.renderStory(at)}
@@ -152,7 +152,7 @@ export class SourcePane extends LitElement {
     }
     if (recent.length === 0) return nothing;
     return html`<ul class="recent" aria-label=${`Latest values CPU ${cpu} read and wrote`} data-testid="cpu-values">${recent.map(
-      (s) => html`<li>${describeOp(s)} <span class="when">step ${this.steps.indexOf(s) + 1}</span></li>`,
+      (s) => html`<li>${describeOp(s)} <span class="when">step ${s.step + 1}</span></li>`,
     )}</ul>`;
   }
 

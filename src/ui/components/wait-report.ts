@@ -43,7 +43,7 @@ export class WaitReport extends LitElement {
       e.preventDefault();
       this.dispatchEvent(new CustomEvent('go-to-step', { detail: c.index, bubbles: true, composed: true }));
     };
-    return html` — <a class="cause" href=${`#step-${c.index + 1}`} data-testid="cause-link" @click=${go}>go to step ${c.index + 1}, ${c.label}</a>`;
+    return html` — <a class="cause" href=${`#step-${c.step + 1}`} data-testid="cause-link" @click=${go}>go to step ${c.step + 1}, ${c.label}</a>`;
   }
 
   override render() {
@@ -60,7 +60,7 @@ export class WaitReport extends LitElement {
               )}
             </ul>`
         : nothing}
-      <h4>Processors when it stopped (step ${f.step})</h4>
+      <h4>Processors when it stopped (step ${f.step + 1})</h4>
       <rb-cpu-table .cpus=${f.cpus} .faulting=${f.cpu}></rb-cpu-table>
     </section>`;
   }
