@@ -17,7 +17,10 @@ import { interlockedApi, type InterlockedApi } from './interlocked.ts';
 import { irqlApi, type IrqlApi } from './irql.ts';
 import { poolApi, type PoolApi } from './pool.ts';
 import { queuedSpinLockApi, type QueuedSpinLockApi, QueuedLockState } from './queued-spinlock.ts';
-import { spinLockApi, type SpinLockApi, InterruptTable } from './spinlock.ts';
+import { spinLockApi, type SpinLockApi } from './spinlock.ts';
+import { interruptApi, type InterruptApi, InterruptTable } from './interrupt.ts';
+import { rwSpinLockApi, type RwSpinLockApi } from './rwspinlock.ts';
+import { slistApi, type SListApi } from './slist.ts';
 import { Verifier } from './verifier.ts';
 import { dispatcherApi, type DispatcherApi } from './dispatcher.ts';
 import { apcKick, regionsApi, type RegionsApi } from './regions.ts';
@@ -132,7 +135,7 @@ export class Kernel {
 export interface Kernel
   extends IrqlApi, SpinLockApi, QueuedSpinLockApi, DpcApi, InterlockedApi, PoolApi,
     DispatcherApi, RegionsApi, FastMutexApi, EresourceApi, RundownApi, ListApi, IrpApi, CsqApi,
-    RemoveLockApi {}
+    RemoveLockApi, InterruptApi, RwSpinLockApi, SListApi {}
 
 type RoutineMethod = (this: Kernel, ...args: unknown[]) => Routine<unknown>;
 
@@ -218,3 +221,6 @@ installKernelApi(listApi);
 installKernelApi(irpApi);
 installKernelApi(csqApi);
 installKernelApi(removeLockApi);
+installKernelApi(interruptApi);
+installKernelApi(rwSpinLockApi);
+installKernelApi(slistApi);

@@ -26,6 +26,9 @@ import { regionsApi } from './regions.ts';
 import { removeLockApi } from './remove-lock.ts';
 import { rundownApi } from './rundown.ts';
 import { spinLockApi } from './spinlock.ts';
+import { interruptApi } from './interrupt.ts';
+import { rwSpinLockApi } from './rwspinlock.ts';
+import { slistApi } from './slist.ts';
 
 export type KernelMemberKind = 'routine' | 'plain';
 
@@ -44,6 +47,7 @@ const FAMILIES: [string, object][] = [
   ['interlocked', interlockedApi], ['pool', poolApi], ['dispatcher', dispatcherApi], ['regions', regionsApi],
   ['fast-mutex', fastMutexApi], ['eresource', eresourceApi], ['rundown', rundownApi], ['list', listApi],
   ['irp', irpApi], ['csq', csqApi], ['remove-lock', removeLockApi],
+  ['interrupt', interruptApi], ['rwspinlock', rwSpinLockApi], ['slist', slistApi],
 ];
 
 /** The parameter list of a function's source text (names and defaults, without `this:` or types). */

@@ -16,3 +16,5 @@ export * from '../kernel/status.ts';
 export { POOL_FLAG_NON_PAGED, POOL_FLAG_PAGED, NonPagedPool, PagedPool } from '../kernel/pool.ts';
 export { HighImportance, LowImportance, MediumImportance } from '../kernel/dpc.ts';
 export { watchQueuedLock } from '../kernel/queued-spinlock.ts';
+export { CONNECT_FULLY_SPECIFIED, CONNECT_LINE_BASED, CONNECT_MESSAGE_BASED } from '../kernel/interrupt.ts';
+export { EX_SPIN_LOCK_EXCLUSIVE } from '../kernel/rwspinlock.ts';
