@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DfsStrategy } from '../../src/engine/strategies/dfs.ts';
 import { RandomStrategy } from '../../src/engine/strategies/random.ts';
 import type { Kernel } from '../../src/kernel/kernel.ts';
+import type { Routine } from '../../src/machine/ops.ts';
 import { EX_SPIN_LOCK_EXCLUSIVE } from '../../src/kernel/rwspinlock.ts';
 import { APC_LEVEL, DISPATCH_LEVEL, PASSIVE_LEVEL, SYNCH_LEVEL } from '../../src/machine/irql.ts';
 import { allExecutions, CHECKED_MP, CHECKED_UP, FREE_MP, runOnce, scn } from '../helpers.ts';
@@ -213,7 +214,7 @@ describe('AtDpcLevel variants and ExTryConvertSharedSpinLockExclusive', () => {
 });
 
 describe('checked-build checks', () => {
-  function misuse(body: (k: Kernel, s: S) => Generator<unknown, void, unknown>, kind: 'thread' | 'dpc' = 'thread') {
+  function misuse(body: (k: Kernel, s: S) => Routine<void>, kind: 'thread' | 'dpc' = 'thread') {
     return scn<S>({ setup, actors: { t: kind === 'dpc' ? { kind: 'dpc', *run(k, s) { yield* body(k, s); } } : { *run(k, s) { yield* body(k, s); } } } });
   }
   const cases: [string, ReturnType<typeof misuse>, number, number?][] = [
