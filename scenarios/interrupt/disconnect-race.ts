@@ -66,9 +66,19 @@ export default defineScenario<DeviceState>({
         yield* k.IoDisconnectInterrupt(s.interrupt);
       },
     },
-    deviceInterrupt: {
+    // The interrupt is routed to either processor: CPU 1 runs the ISR beside the PnP thread, CPU 0 preempts it.
+    interruptOnCpu1: {
       kind: 'interrupt',
       cpu: 1,
+      interrupt: (s) => s.interrupt,
+      arrivals: 2,
+      *run(k, s) {
+        yield* InterruptService(k, s);
+      },
+    },
+    interruptOnCpu0: {
+      kind: 'interrupt',
+      cpu: 0,
       interrupt: (s) => s.interrupt,
       arrivals: 2,
       *run(k, s) {

@@ -6,6 +6,8 @@ import { defineScenario, POOL_FLAG_NON_PAGED, type Kernel } from 'racebox';
 const DEVEXT_TABLE_LOCK = 0; // EX_SPIN_LOCK TableLock (zeroed by the pool allocation)
 const DEVEXT_OPEN_HANDLES = 1; // ULONG OpenHandles: the filter table's statistics
 const DEVEXT_BYTES = 16;
+/** Opens each create path handles: a burst of CreateFile calls from one application thread. */
+const OPENS = 4;
 
 interface DeviceExtension {
   devExt: number;
@@ -53,13 +55,13 @@ export default defineScenario<DeviceExtension>({
     };
   },
   actors: {
-    create1: { cpu: 0, *run(k, s) { yield* CountOpen(k, s); } },
-    create2: { cpu: 1, *run(k, s) { yield* CountOpen(k, s); } },
+    create1: { cpu: 0, *run(k, s) { for (let i = 0; i < OPENS; i++) yield* CountOpen(k, s); } },
+    create2: { cpu: 1, *run(k, s) { for (let i = 0; i < OPENS; i++) yield* CountOpen(k, s); } },
     lookup1: { cpu: 2, *run(k, s) { yield* Lookup(k, s, 0); } },
     lookup2: { cpu: 3, *run(k, s) { yield* Lookup(k, s, 1); } },
   },
   invariants: {
-    'no lost update': (s, k) => k.peek(s.devExt + DEVEXT_OPEN_HANDLES) === 2 || `OpenHandles is ${k.peek(s.devExt + DEVEXT_OPEN_HANDLES)} after two creates`,
+    'no lost update': (s, k) => k.peek(s.devExt + DEVEXT_OPEN_HANDLES) === 2 * OPENS || `OpenHandles is ${k.peek(s.devExt + DEVEXT_OPEN_HANDLES)} after ${2 * OPENS} creates`,
     'lock released': (s, k) => k.peek(s.lock) === 0 || `TableLock is 0x${(k.peek(s.lock) >>> 0).toString(16)} at the end`,
   },
   expect: 'pass',

@@ -6,6 +6,8 @@ import { defineScenario, POOL_FLAG_NON_PAGED, type Kernel } from 'racebox';
 const DEVEXT_TABLE_LOCK = 0; // EX_SPIN_LOCK TableLock (zeroed by the pool allocation)
 const DEVEXT_OPEN_HANDLES = 1; // ULONG OpenHandles: the filter table's statistics
 const DEVEXT_BYTES = 16;
+/** Opens each create path handles: a burst of CreateFile calls from one application thread. */
+const OPENS = 4;
 
 interface DeviceExtension {
   devExt: number;
@@ -32,8 +34,9 @@ export default defineScenario<DeviceExtension>({
   description:
     'A filter driver keeps its table statistics in the device extension behind an EX_SPIN_LOCK: lookups take it with ' +
     'ExAcquireSpinLockShared, and so — by mistake — does the create path that increments OpenHandles, because it ' +
-    '"only changes one counter". A shared acquisition lets every other shared holder in at the same time: two creates ' +
-    'on two processors both read the old count under the lock and one increment is lost. Driver Verifier has nothing ' +
+    '"only changes one counter". Two applications open handles in bursts on two processors. A shared acquisition lets ' +
+    'every other shared holder in at the same time: two creates both read the old count under the lock and one ' +
+    'increment is lost. Driver Verifier has nothing ' +
     'to say (every acquire and release is legal); the "no lost update" check finds the wrong count. On one processor ' +
     'the holders run at DISPATCH_LEVEL one after the other and the bug stays hidden. The fix is ' +
     'ExAcquireSpinLockExclusive for every write (rwspinlock/correct).',
@@ -46,8 +49,8 @@ export default defineScenario<DeviceExtension>({
     };
   },
   actors: {
-    create1: { cpu: 0, *run(k, s) { yield* CountOpen(k, s); } },
-    create2: { cpu: 1, *run(k, s) { yield* CountOpen(k, s); } },
+    create1: { cpu: 0, *run(k, s) { for (let i = 0; i < OPENS; i++) yield* CountOpen(k, s); } },
+    create2: { cpu: 1, *run(k, s) { for (let i = 0; i < OPENS; i++) yield* CountOpen(k, s); } },
     lookup: {
       cpu: 2,
       *run(k, s) {
@@ -58,7 +61,7 @@ export default defineScenario<DeviceExtension>({
     },
   },
   invariants: {
-    'no lost update': (s, k) => k.peek(s.devExt + DEVEXT_OPEN_HANDLES) === 2 || `OpenHandles is ${k.peek(s.devExt + DEVEXT_OPEN_HANDLES)} after two creates`,
+    'no lost update': (s, k) => k.peek(s.devExt + DEVEXT_OPEN_HANDLES) === 2 * OPENS || `OpenHandles is ${k.peek(s.devExt + DEVEXT_OPEN_HANDLES)} after ${2 * OPENS} creates`,
     'lock released': (s, k) => k.peek(s.lock) === 0 || `TableLock is 0x${(k.peek(s.lock) >>> 0).toString(16)} at the end`,
   },
   expect: [

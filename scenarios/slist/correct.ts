@@ -61,12 +61,12 @@ export default defineScenario<BufferPool>({
       k.poke(b + BUF_ID, i);
       buffers.push(b);
     }
-    // The free list: buffer0 -> buffer1 -> buffer2 (setup links it directly; no other CPU runs yet).
-    for (let i = BUFFERS - 1; i >= 0; i--) {
-      k.poke(buffers[i]! + BUF_LINK, k.peek(freeList));
-      k.poke(freeList, buffers[i]! * 4);
-      k.poke(freeList + 1, k.peek(freeList + 1) + 1);
-    }
+    // The free list: buffer0 -> buffer1 -> buffer2, as three pushes would leave it (SLIST_HEADER: Next, Depth,
+    // Sequence). Plain stores of fixed values: free-run runs setup on every CPU worker at once.
+    buffers.forEach((b, i) => k.poke(b + BUF_LINK, i + 1 < BUFFERS ? buffers[i + 1]! * 4 : 0));
+    k.poke(freeList, buffers[0]! * 4);
+    k.poke(freeList + 1, BUFFERS);
+    k.poke(freeList + 2, BUFFERS);
     return { freeList, buffers, owned: k.ExAllocatePool2(POOL_FLAG_NON_PAGED, 8, 'Ownd') };
   },
   actors: {

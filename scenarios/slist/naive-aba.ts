@@ -81,11 +81,9 @@ export default defineScenario<BufferPool>({
       k.poke(b + BUF_ID, i);
       buffers.push(b);
     }
-    // The free stack: buffer0 -> buffer1 -> buffer2.
-    for (let i = BUFFERS - 1; i >= 0; i--) {
-      k.poke(buffers[i]! + BUF_NEXT, k.peek(devExt + DEVEXT_FREE_TOP));
-      k.poke(devExt + DEVEXT_FREE_TOP, buffers[i]! * 4);
-    }
+    // The free stack: buffer0 -> buffer1 -> buffer2 (plain stores of fixed values: free-run runs setup on every CPU worker).
+    buffers.forEach((b, i) => k.poke(b + BUF_NEXT, i + 1 < BUFFERS ? buffers[i + 1]! * 4 : 0));
+    k.poke(devExt + DEVEXT_FREE_TOP, buffers[0]! * 4);
     return { devExt, buffers, owned: k.ExAllocatePool2(POOL_FLAG_NON_PAGED, 8, 'Ownd') };
   },
   actors: {
