@@ -368,6 +368,8 @@ export class ControlledRun {
     /** The watchdog fired while guessed spinners kept being resumed: the next stuck state is the report. */
     let draining = false;
     this.yieldAt.fill(-1);
+    // A step of the run before must not count as a step since this run's yields (owesTurn): same schedule, same run.
+    this.lastStep.fill(-1);
     this.yielders = 0;
     m.yielded = false;
     for (;;) {

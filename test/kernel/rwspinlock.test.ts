@@ -88,7 +88,7 @@ describe('ExAcquireSpinLockShared / ExAcquireSpinLockExclusive', () => {
       expect(log.violations).toEqual([]);
       expect(log.readersTogether).toBeGreaterThan(0);
     }
-  });
+  }, 30_000);
 
   it('a writer that claimed the lock keeps new readers out while it waits for the old ones (writer preference)', () => {
     // r1 holds the lock shared; w claims it; r2 arrives afterwards: it must not get in before w.
@@ -293,5 +293,22 @@ describe('checked-build checks', () => {
     const { executions, exhausted } = allExecutions(CHECKED_MP, s, new DfsStrategy(2), 5000);
     expect(exhausted).toBe(true);
     for (const x of executions) expect(x.outcome).toBe('pass');
+  });
+});
+
+describe('determinism of a run with yields (rwspinlock/correct)', () => {
+  it('the first execution of a ControlledRun equals the later ones (fair-scheduling state does not leak between runs)', async () => {
+    const { ControlledRun } = await import('../../src/engine/controlled.ts');
+    const { default: correct } = await import('../../scenarios/rwspinlock/correct.ts');
+    const { preset, traceKey } = await import('../helpers.ts');
+    const run = new ControlledRun(preset('dual-opteron-240'), correct);
+    const keys: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const d = new DfsStrategy(1);
+      d.newExecution(0);
+      keys.push(traceKey(run.execute(d, { trace: true }).trace));
+    }
+    expect(keys[1]).toBe(keys[0]);
+    expect(keys[2]).toBe(keys[0]);
   });
 });

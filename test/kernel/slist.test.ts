@@ -93,7 +93,7 @@ describe('concurrent use', () => {
         expect(x.outcome, x.failure?.message).toBe('pass');
       }
     }
-  });
+  }, 30_000);
 
   it('the ABA interleaving: a pop that read A and A->Next = B fails its compare-exchange after A was popped and pushed back', () => {
     // slist/correct on every DFS schedule of bound 2, which includes the receive path preempted inside its pop.
