@@ -5,7 +5,9 @@ import type { Kernel } from '../../src/kernel/kernel.ts';
 import type { Routine } from '../../src/machine/ops.ts';
 import { EX_SPIN_LOCK_EXCLUSIVE } from '../../src/kernel/rwspinlock.ts';
 import { APC_LEVEL, DISPATCH_LEVEL, PASSIVE_LEVEL, SYNCH_LEVEL } from '../../src/machine/irql.ts';
-import { allExecutions, CHECKED_MP, CHECKED_UP, FREE_MP, runOnce, scn } from '../helpers.ts';
+import { ControlledRun } from '../../src/engine/controlled.ts';
+import correct from '../../scenarios/rwspinlock/correct.ts';
+import { allExecutions, CHECKED_MP, CHECKED_UP, FREE_MP, preset, runOnce, scn, traceKey } from '../helpers.ts';
 
 interface S {
   lock: number;
@@ -297,15 +299,12 @@ describe('checked-build checks', () => {
 });
 
 describe('determinism of a run with yields (rwspinlock/correct)', () => {
-  it('the first execution of a ControlledRun equals the later ones (fair-scheduling state does not leak between runs)', async () => {
-    const { ControlledRun } = await import('../../src/engine/controlled.ts');
-    const { default: correct } = await import('../../scenarios/rwspinlock/correct.ts');
-    const { preset, traceKey } = await import('../helpers.ts');
+  it('the first execution of a ControlledRun equals the later ones (fair-scheduling state does not leak between runs)', () => {
     const run = new ControlledRun(preset('dual-opteron-240'), correct);
     const keys: string[] = [];
     for (let i = 0; i < 3; i++) {
       const d = new DfsStrategy(1);
-      d.newExecution(0);
+      d.newExecution();
       keys.push(traceKey(run.execute(d, { trace: true }).trace));
     }
     expect(keys[1]).toBe(keys[0]);
