@@ -226,8 +226,6 @@ export const spinLockApi = {
     yield m.at(OP_READ, lock);
     return m.read(lock) === 0;
   },
-
 };
-
 
 export type SpinLockApi = typeof spinLockApi;
