@@ -11,6 +11,7 @@ import { Machine, type AsyncEvent } from '../machine/machine.ts';
 import type { Routine } from '../machine/ops.ts';
 import { rigFingerprint, type Rig } from '../machine/rig.ts';
 import { insertQueueDpc } from '../kernel/dpc.ts';
+import { INTERRUPT_CONNECTED, INTERRUPT_IRQL } from '../kernel/interrupt.ts';
 import { Kernel } from '../kernel/kernel.ts';
 import type { Invariant, Scenario } from '../scenario/define.ts';
 import type { CpuSnapshot, Failure, OutcomeKind } from './outcome.ts';
@@ -58,8 +59,9 @@ class Arrival implements AsyncEvent {
   readonly name: string;
   private remaining = 0;
   private target: LogicalCpu | null = null;
-  private object = 0;
-  private irql = 0;
+  object = 0;
+  /** An interrupt arrives only while its object is connected (IoConnectInterrupt… IoDisconnectInterrupt). */
+  private connected = true;
 
   constructor(
     private readonly run: ControlledRun,
@@ -70,13 +72,19 @@ class Arrival implements AsyncEvent {
     this.name = plan.name;
   }
 
-  arm(cpu: LogicalCpu, object: number, irql: number): void {
+  arm(cpu: LogicalCpu, object: number): void {
     this.target = cpu;
     this.cpu = cpu.index;
     this.object = object;
-    this.irql = irql;
     this.remaining = this.count;
-    this.armed = this.count > 0;
+    this.connected = this.kind === 'dpc' || this.run.m.words[object + INTERRUPT_CONNECTED] !== 0;
+    this.armed = this.count > 0 && this.connected;
+  }
+
+  /** The kernel connected or disconnected this interrupt actor's object. */
+  connectionChanged(connected: boolean): void {
+    this.connected = connected;
+    this.armed = this.remaining > 0 && connected;
   }
 
   fire(): void {
@@ -84,7 +92,7 @@ class Arrival implements AsyncEvent {
     if (this.kind === 'dpc') insertQueueDpc(k, this.object, 0, 0);
     else {
       const intr = this.object;
-      m.requestInterrupt(this.target!, this.name, this.irql, () => k.runInterruptServiceRoutine(intr, () => this.run.startActor(this.plan)));
+      m.requestInterrupt(this.target!, this.name, m.words[intr + INTERRUPT_IRQL]!, () => k.runInterruptServiceRoutine(intr, () => this.run.startActor(this.plan)));
     }
     if (--this.remaining <= 0) this.armed = false;
   }
@@ -130,6 +138,12 @@ export class ControlledRun {
       return plan;
     });
     this.invariants = Object.entries(scenario.invariants ?? {});
+    const interruptArrivals = this.plans.filter((p) => p.actor.kind === 'interrupt').map((p) => p.arrival!);
+    if (interruptArrivals.length !== 0) {
+      this.k.interrupts.onConnection = (intr, connected) => {
+        for (const a of interruptArrivals) if (a.object === intr) a.connectionChanged(connected);
+      };
+    }
   }
 
   /** Resets the machine and builds the scenario's objects, threads and events. */
@@ -146,11 +160,11 @@ export class ControlledRun {
       this.m.createThread(plan.name, cpu, startIrql, unload ? driverUnloadRoutine(this.k, plan.name, routine) : routine);
     },
     dpc: (plan, cpu, dpc) => {
-      plan.arrival!.arm(cpu, dpc, 0);
+      plan.arrival!.arm(cpu, dpc);
       this.m.events.push(plan.arrival!);
     },
-    interrupt: (plan, cpu, intr, irql) => {
-      plan.arrival!.arm(cpu, intr, irql);
+    interrupt: (plan, cpu, intr) => {
+      plan.arrival!.arm(cpu, intr);
       this.m.events.push(plan.arrival!);
     },
   };
@@ -381,6 +395,8 @@ export class ControlledRun {
     /** The watchdog fired while guessed spinners kept being resumed: the next stuck state is the report. */
     let draining = false;
     this.yieldAt.fill(-1);
+    // A step of the run before must not count as a step since this run's yields (owesTurn): same schedule, same run.
+    this.lastStep.fill(-1);
     this.yielders = 0;
     this.timerFiredAt = -2;
     m.yielded = false;

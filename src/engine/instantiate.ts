@@ -28,7 +28,7 @@ export interface PlannedActor {
 export interface ActorPlacement<P extends PlannedActor> {
   thread(plan: P, cpu: LogicalCpu, startIrql: number): void;
   dpc(plan: P, cpu: LogicalCpu, dpc: number): void;
-  interrupt(plan: P, cpu: LogicalCpu, interrupt: number, irql: number): void;
+  interrupt(plan: P, cpu: LogicalCpu, interrupt: number): void;
 }
 
 /** Resets machine and kernel, runs setup(k) in the setup context and names the objects of its state; returns the state. */
@@ -93,8 +93,8 @@ export function placeActors<P extends PlannedActor>(
     } else if (actor.kind === 'interrupt') {
       const intr = actor.interrupt(state);
       const info = k.interrupts.byAddr.get(intr);
-      if (!info) throw new ScenarioError(`scenario '${scenario.id}': actor '${name}': interrupt(s) did not return an object from k.IoConnectInterrupt`);
-      place.interrupt(plan, cpu, intr, info.irql);
+      if (!info) throw new ScenarioError(`scenario '${scenario.id}': actor '${name}': interrupt(s) did not return an object from k.IoConnectInterrupt or k.KeInitializeInterrupt`);
+      place.interrupt(plan, cpu, intr);
     } else {
       place.thread(plan, cpu, actor.irql ?? 0);
     }

@@ -17,7 +17,10 @@ import { interlockedApi, type InterlockedApi } from './interlocked.ts';
 import { irqlApi, type IrqlApi } from './irql.ts';
 import { poolApi, type PoolApi } from './pool.ts';
 import { queuedSpinLockApi, type QueuedSpinLockApi, QueuedLockState } from './queued-spinlock.ts';
-import { spinLockApi, type SpinLockApi, InterruptTable } from './spinlock.ts';
+import { spinLockApi, type SpinLockApi } from './spinlock.ts';
+import { interruptApi, type InterruptApi, InterruptTable } from './interrupt.ts';
+import { rwSpinLockApi, type RwSpinLockApi } from './rwspinlock.ts';
+import { slistApi, type SListApi } from './slist.ts';
 import { Verifier } from './verifier.ts';
 import { dispatcherApi, type DispatcherApi } from './dispatcher.ts';
 import { apcKick, regionsApi, type RegionsApi } from './regions.ts';
@@ -134,7 +137,7 @@ export class Kernel {
 export interface Kernel
   extends IrqlApi, SpinLockApi, QueuedSpinLockApi, DpcApi, InterlockedApi, PoolApi,
     DispatcherApi, RegionsApi, FastMutexApi, EresourceApi, RundownApi, ListApi, IrpApi, CsqApi,
-    RemoveLockApi, TimerApi, WorkItemApi {}
+    RemoveLockApi, TimerApi, WorkItemApi, InterruptApi, RwSpinLockApi, SListApi {}
 
 type RoutineMethod = (this: Kernel, ...args: unknown[]) => Routine<unknown>;
 
@@ -222,3 +225,6 @@ installKernelApi(csqApi);
 installKernelApi(removeLockApi);
 installKernelApi(timerApi);
 installKernelApi(workItemApi);
+installKernelApi(interruptApi);
+installKernelApi(rwSpinLockApi);
+installKernelApi(slistApi);

@@ -28,6 +28,9 @@ import { rundownApi } from './rundown.ts';
 import { spinLockApi } from './spinlock.ts';
 import { timerApi } from './timer.ts';
 import { workItemApi } from './workitem.ts';
+import { interruptApi } from './interrupt.ts';
+import { rwSpinLockApi } from './rwspinlock.ts';
+import { slistApi } from './slist.ts';
 
 export type KernelMemberKind = 'routine' | 'plain';
 
@@ -46,6 +49,7 @@ const FAMILIES: [string, object][] = [
   ['interlocked', interlockedApi], ['pool', poolApi], ['dispatcher', dispatcherApi], ['regions', regionsApi],
   ['fast-mutex', fastMutexApi], ['eresource', eresourceApi], ['rundown', rundownApi], ['list', listApi],
   ['irp', irpApi], ['csq', csqApi], ['remove-lock', removeLockApi], ['timer', timerApi], ['workitem', workItemApi],
+  ['interrupt', interruptApi], ['rwspinlock', rwSpinLockApi], ['slist', slistApi],
 ];
 
 /** The parameter list of a function's source text (names and defaults, without `this:` or types). */

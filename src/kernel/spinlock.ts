@@ -1,6 +1,6 @@
 /**
- * Executive spin locks (KSPIN_LOCK), interrupt spin locks and
- * KeSynchronizeExecution (nt-semantics sections 2 and 1.3).
+ * Executive spin locks (KSPIN_LOCK) (nt-semantics sections 2 and 1.3). Interrupt objects and
+ * their spin locks are in interrupt.ts; it shares the acquire loop and the checks below.
  *
  * MP HAL: the lock word is taken with an interlocked operation; waiters spin
  * with PAUSE, re-reading the word until it looks free (test, then
@@ -8,37 +8,16 @@
  * ownership; a free build stores 1. UP HAL: only the IRQL is raised — the word
  * is never written, which is exactly why recursion is silent there.
  */
-import { BugCheck, ScenarioError, verifierViolation } from '../machine/bugcheck.ts';
+import { BugCheck, verifierViolation } from '../machine/bugcheck.ts';
 import type { ExecContext } from '../machine/cpu.ts';
-import { DIRQL_MAX, DIRQL_MIN, DISPATCH_LEVEL, type KIRQL } from '../machine/irql.ts';
+import { DISPATCH_LEVEL, type KIRQL } from '../machine/irql.ts';
 import { OP_IRQL, OP_READ, OP_RMW, OP_SPIN, OP_WRITE, type Routine } from '../machine/ops.ts';
 import { lowerViolation } from './irql.ts';
 import type { Kernel } from './kernel.ts';
 
 export type PKSPIN_LOCK = number;
-export type PKINTERRUPT = number;
-
-/** KINTERRUPT layout (words). */
-export const INTERRUPT_SPIN_LOCK = 0;
-export const INTERRUPT_SYNCHRONIZE_IRQL = 1;
-
-export type KSYNCHRONIZE_ROUTINE = (k: Kernel, context: number) => Routine<unknown>;
-
-export interface InterruptObject {
-  addr: number;
-  irql: KIRQL;
-  name: string;
-}
-
-export class InterruptTable {
-  readonly byAddr = new Map<number, InterruptObject>();
-  reset(): void {
-    if (this.byAddr.size !== 0) this.byAddr.clear();
-  }
-}
-
 /** The value a checked build leaves in an owned lock word (a free build leaves 1). */
-function ownerTag(k: Kernel, ctx: ExecContext): number {
+export function ownerTag(k: Kernel, ctx: ExecContext): number {
   return k.m.checked ? ((ctx.thread?.kthread ?? 0) * 4) | 1 : 1;
 }
 
@@ -61,7 +40,7 @@ function checkReleaseLowering(k: Kernel, lock: number, ctx: ExecContext, oldIrql
 }
 
 /** Verifier checks made when any spin lock is requested: recursion, then lock order. */
-function checkAcquire(k: Kernel, lock: number, ctx: ExecContext): void {
+export function checkAcquire(k: Kernel, lock: number, ctx: ExecContext): void {
   const m = k.m;
   const owner = m.lockOwners.get(lock);
   if (owner !== undefined && owner.cpu === ctx.cpu) {
@@ -109,7 +88,7 @@ function removeHeld(held: number[], lock: number): boolean {
 }
 
 /** Checked-build ownership test at release: the lock must be held, and by this CPU. */
-function checkRelease(k: Kernel, lock: number, ctx: ExecContext): void {
+export function checkRelease(k: Kernel, lock: number, ctx: ExecContext): void {
   const owner = k.m.lockOwners.get(lock);
   if (owner === undefined || owner.cpu !== ctx.cpu) {
     throw new BugCheck(
@@ -120,7 +99,7 @@ function checkRelease(k: Kernel, lock: number, ctx: ExecContext): void {
 }
 
 /** The MP acquire loop: test-and-set, and on failure spin reading until the word is 0. */
-function* acquireWord(k: Kernel, lock: number, tag: number): Routine<void> {
+export function* acquireWord(k: Kernel, lock: number, tag: number): Routine<void> {
   const m = k.m;
   for (;;) {
     yield m.at(OP_RMW, lock);
@@ -247,99 +226,6 @@ export const spinLockApi = {
     yield m.at(OP_READ, lock);
     return m.read(lock) === 0;
   },
-
-  /**
-   * Connects an interrupt object (setup time). The ISR runs at `irql` (a DIRQL)
-   * holding the interrupt's spin lock, which KeSynchronizeExecution also takes.
-   */
-  IoConnectInterrupt(this: Kernel, options: { irql?: KIRQL; name?: string } = {}): PKINTERRUPT {
-    const irql = options.irql ?? 5;
-    if (!Number.isInteger(irql) || irql < DIRQL_MIN || irql > DIRQL_MAX) {
-      throw new ScenarioError(`IoConnectInterrupt: irql must be a device IRQL from ${DIRQL_MIN} to ${DIRQL_MAX} (got ${irql})`);
-    }
-    const addr = this.m.memory.alloc(4, 'KINTERRUPT');
-    this.m.words[addr + INTERRUPT_SPIN_LOCK] = 0;
-    this.m.words[addr + INTERRUPT_SYNCHRONIZE_IRQL] = irql;
-    const name = options.name ?? 'interrupt';
-    this.interrupts.byAddr.set(addr, { addr, irql, name });
-    this.m.names.set(addr + INTERRUPT_SPIN_LOCK, `${name}.SpinLock`);
-    return addr;
-  },
-
-  /** IRQL ≤ SynchronizeIrql. Raises to the interrupt's SynchronizeIrql and takes its spin lock. */
-  *KeAcquireInterruptSpinLock(this: Kernel, interrupt: PKINTERRUPT): Routine<KIRQL> {
-    const m = this.m;
-    const ctx = m.cur;
-    const intr = interruptObject(this, interrupt);
-    ctx.apiStack.push('KeAcquireInterruptSpinLock');
-    yield m.at(OP_IRQL, interrupt);
-    const old = ctx.cpu.irql;
-    if (old > intr.irql && m.checked) throw verifierViolation(0x30, old, intr.irql, 0);
-    const lock = interrupt + INTERRUPT_SPIN_LOCK;
-    if (m.checked) checkAcquire(this, lock, ctx);
-    m.setIrql(ctx.cpu, intr.irql);
-    if (m.mpHal) yield* acquireWord(this, lock, ownerTag(this, ctx));
-    noteAcquired(this, lock, ctx);
-    ctx.apiStack.pop();
-    return old;
-  },
-
-  *KeReleaseInterruptSpinLock(this: Kernel, interrupt: PKINTERRUPT, oldIrql: KIRQL): Routine<void> {
-    const m = this.m;
-    const ctx = m.cur;
-    const lock = interrupt + INTERRUPT_SPIN_LOCK;
-    ctx.apiStack.push('KeReleaseInterruptSpinLock');
-    if (m.checked) checkRelease(this, lock, ctx);
-    if (m.mpHal) {
-      yield m.at(OP_WRITE, lock);
-      m.write(lock, 0);
-    }
-    noteReleased(this, lock, ctx);
-    yield m.at(OP_IRQL, interrupt);
-    m.setIrql(ctx.cpu, oldIrql);
-    ctx.apiStack.pop();
-  },
-
-  /** IRQL ≤ SynchronizeIrql. Runs `routine` at the interrupt's IRQL with its spin lock held; returns its result. */
-  *KeSynchronizeExecution<T>(
-    this: Kernel,
-    interrupt: PKINTERRUPT,
-    routine: (k: Kernel, context: number) => Routine<T>,
-    context = 0,
-  ): Routine<T> {
-    const ctx = this.m.cur;
-    const old = yield* this.KeAcquireInterruptSpinLock(interrupt);
-    ctx.apiStack.push('KeSynchronizeExecution');
-    const result = yield* routine(this, context);
-    ctx.apiStack.pop();
-    yield* this.KeReleaseInterruptSpinLock(interrupt, old);
-    return result;
-  },
-
-  /**
-   * The ISR frame the machine runs when an interrupt arrives: already at DIRQL,
-   * it takes the interrupt spin lock, calls the ISR, and releases the lock.
-   */
-  *runInterruptServiceRoutine(this: Kernel, interrupt: PKINTERRUPT, isr: () => Routine<unknown>): Routine<void> {
-    const m = this.m;
-    const ctx = m.cur;
-    const lock = interrupt + INTERRUPT_SPIN_LOCK;
-    if (m.checked) checkAcquire(this, lock, ctx);
-    if (m.mpHal) yield* acquireWord(this, lock, ownerTag(this, ctx));
-    noteAcquired(this, lock, ctx);
-    yield* isr();
-    if (m.mpHal) {
-      yield m.at(OP_WRITE, lock);
-      m.write(lock, 0);
-    }
-    noteReleased(this, lock, ctx);
-  },
 };
-
-function interruptObject(k: Kernel, interrupt: PKINTERRUPT): InterruptObject {
-  const o = k.interrupts.byAddr.get(interrupt);
-  if (!o) throw new ScenarioError(`${k.m.nameOf(interrupt)} is not an interrupt object (use k.IoConnectInterrupt in setup)`);
-  return o;
-}
 
 export type SpinLockApi = typeof spinLockApi;

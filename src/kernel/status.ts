@@ -41,3 +41,6 @@ export const THREAD_WAIT_OBJECTS = 3;
 export const STATUS_ASSERTION_FAILURE = 0xc0000420 | 0;
 export const STATUS_NOT_FOUND = 0xc0000225 | 0;
 export const STATUS_INVALID_DEVICE_REQUEST = 0xc0000010 | 0;
+
+// Interrupt family.
+export const STATUS_INVALID_PARAMETER = 0xc000000d | 0;

@@ -18,3 +18,5 @@ export { HighImportance, LowImportance, MediumImportance } from '../kernel/dpc.t
 export { watchQueuedLock } from '../kernel/queued-spinlock.ts';
 export { NotificationTimer, SynchronizationTimer, KTIMER_WORDS } from '../kernel/timer.ts';
 export { CriticalWorkQueue, DelayedWorkQueue } from '../kernel/workitem.ts';
+export { CONNECT_FULLY_SPECIFIED, CONNECT_LINE_BASED, CONNECT_MESSAGE_BASED } from '../kernel/interrupt.ts';
+export { EX_SPIN_LOCK_EXCLUSIVE } from '../kernel/rwspinlock.ts';

@@ -17,6 +17,7 @@ import { DISPATCH_LEVEL } from '../../machine/irql.ts';
 import { OP_SPIN, OP_WAIT, type Routine } from '../../machine/ops.ts';
 import { KERNEL_SHARED_WORDS, Machine, type AsyncEvent, type StuckReport } from '../../machine/machine.ts';
 import { DPC_ARGUMENT1, DPC_ARGUMENT2, DPC_DATA, DPC_DEFERRED_CONTEXT, DPC_RUNNING, insertQueueDpc, type KDEFERRED_ROUTINE } from '../../kernel/dpc.ts';
+import { INTERRUPT_IRQL } from '../../kernel/interrupt.ts';
 import { Kernel, SHARED_STATE_FAMILIES } from '../../kernel/kernel.ts';
 import type { Invariant, Scenario } from '../../scenario/define.ts';
 import { asyncActor, isAsync } from '../actor-checks.ts';
@@ -234,7 +235,8 @@ class FreeCpu implements FreeCpuHost {
       } else if (actor.kind === 'interrupt') {
         plan.arrival = new LocalArrival(name, actor.arrivals ?? 1, (a) => {
           const intr = a.object;
-          this.m.requestInterrupt(this.cpu, name, a.irql, () => this.k.runInterruptServiceRoutine(intr, () => this.startActor(plan)));
+          // The IRQL an IoConnectInterruptEx on another CPU worker gave it; the ISR frame skips a disconnected object.
+          this.m.requestInterrupt(this.cpu, name, this.m.words[intr + INTERRUPT_IRQL]!, () => this.k.runInterruptServiceRoutine(intr, () => this.startActor(plan)));
         });
       }
       return plan;
@@ -326,7 +328,7 @@ class FreeCpu implements FreeCpuHost {
         if (mine && this.twin) this.twinThread = { plan, thread: t };
       },
       dpc: (plan, cpu, dpc) => this.arm(plan.arrival!, cpu, dpc, 0),
-      interrupt: (plan, cpu, intr, irql) => this.arm(plan.arrival!, cpu, intr, irql),
+      interrupt: (plan, cpu, intr) => this.arm(plan.arrival!, cpu, intr, 0),
     });
     this.m.freeMemory.enterRegion(this.slot, this.n);
   }
