@@ -354,6 +354,9 @@ export class ControlledRun {
     /** The watchdog fired while guessed spinners kept being resumed: the next stuck state is the report. */
     let draining = false;
     this.yieldAt.fill(-1);
+    // A step of the previous execution must not count as a turn in this one: the first execution
+    // of a run and every later one (a replay and the search that recorded it) see the same choices.
+    this.lastStep.fill(-1);
     this.yielders = 0;
     m.yielded = false;
     for (;;) {
