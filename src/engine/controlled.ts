@@ -474,7 +474,7 @@ export class ControlledRun {
   }
 
   /** The shareable schedule string of an execution; `origin` says which search found it. */
-  scheduleOf(x: Execution, origin?: ScheduleOrigin): string {
+  scheduleOf(x: Execution, origin?: ScheduleOrigin, handMadePrefix?: number): string {
     return encodeSchedule({
       scenarioId: this.scenario.id,
       scenarioVersion: this.scenario.version,
@@ -483,6 +483,7 @@ export class ControlledRun {
       steps: x.steps,
       outcome: x.outcome,
       ...(origin ? { origin } : {}),
+      ...(handMadePrefix !== undefined ? { handMadePrefix } : {}),
       choices: choicesFromDeviations(x.deviations, this.m.cpus.length),
     });
   }

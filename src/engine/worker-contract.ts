@@ -24,6 +24,10 @@ export interface ExploreRequest {
   /** This worker's share of schedule indices: first, first + stride, ... */
   first?: number;
   stride?: number;
+  /** Shrink the failure's schedule before returning it (src/engine/shrink.ts), in the worker that found it. */
+  shrink?: boolean;
+  /** Search from here: keep the choices of `schedule` before `step` (a hand-made prefix), explore beyond it. */
+  prefix?: { schedule: string; step: number };
 }
 
 export interface Progress {

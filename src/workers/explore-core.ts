@@ -5,6 +5,7 @@
  * and the pool's failure bound (see FAILURE_BOUND_WORD in src/engine/worker-contract.ts).
  */
 import { explore, replay } from '../engine/explore.ts';
+import { shrinkSummary } from '../engine/shrink.ts';
 import type { RunSummary } from '../engine/outcome.ts';
 import {
   atomicMinBound, CANCEL_WORD, FAILURE_BOUND_WORD, heartbeatWord, type ExploreRequest, type PoolExploreWorkerApi, type Progress, type ReplayRequest,
@@ -46,6 +47,7 @@ export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorke
         ...(req.preemptionBound !== undefined ? { preemptionBound: req.preemptionBound } : {}),
         first,
         stride,
+        ...(req.prefix !== undefined ? { prefix: req.prefix } : {}),
         ...(heartbeat ? { heartbeat } : {}),
         ...(stepBeat ? { stepBeat } : {}),
         progressEvery: 1,
@@ -71,10 +73,13 @@ export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorke
         },
       });
       await settle();
-      const summary = withAsyncFaults(explored, first);
+      let summary = withAsyncFaults(explored, first);
       if (bound !== undefined && summary.outcome !== 'pass' && summary.failingSchedule !== undefined) {
         atomicMinBound(bound, FAILURE_BOUND_WORD, summary.failingSchedule + 1);
       }
+      // Shrunk here, after the bound is published (the other workers stop meanwhile), unless another worker already found a lower one.
+      const lower = bound !== undefined && summary.failingSchedule !== undefined && Atomics.load(bound, FAILURE_BOUND_WORD) < summary.failingSchedule + 1;
+      if (req.shrink === true && !lower) summary = shrinkSummary(req.rig, scenario, summary, undefined, stepBeat);
       if (onProgress) await onProgress({ schedulesRun: summary.schedulesRun, steps: summary.steps, elapsedMs: summary.elapsedMs });
       return summary;
     },
