@@ -104,6 +104,22 @@ export interface PoolExploreWorkerApi extends ExploreWorkerApi {
   shareBelow(index: number): Promise<ShareBelow>;
 }
 
+/** Be the scheduler (src/engine/manual.ts): start a manual run, or take a choice in one. */
+export interface ManualRequest {
+  scenario: ScenarioRef;
+  rig: Rig;
+  /** Start from step `step` of `schedule` (no schedule, or step 0: from the start). */
+  from?: { schedule?: string; step: number };
+  /** Continue: the picks so far and the step the run waits at … */
+  state?: { picks: number[]; step: number };
+  /** … and the choice id taken there. */
+  take?: number;
+}
+
+export interface ManualWorkerApi {
+  manual(req: ManualRequest): Promise<import('./manual.ts').ManualState>;
+}
+
 /** One logical CPU of a free run (src/engine/free): all CPUs of a run share these buffers. */
 export interface FreeCpuRequest {
   scenario: ScenarioRef;

@@ -6,9 +6,10 @@
  */
 import { explore, replay } from '../engine/explore.ts';
 import { shrinkSummary } from '../engine/shrink.ts';
+import { manualFrom, manualPick, type ManualState } from '../engine/manual.ts';
 import type { RunSummary } from '../engine/outcome.ts';
 import {
-  atomicMinBound, CANCEL_WORD, FAILURE_BOUND_WORD, heartbeatWord, type ExploreRequest, type PoolExploreWorkerApi, type Progress, type ReplayRequest,
+  atomicMinBound, CANCEL_WORD, FAILURE_BOUND_WORD, heartbeatWord, type ExploreRequest, type ManualRequest, type ManualWorkerApi, type PoolExploreWorkerApi, type Progress, type ReplayRequest,
   type ReplayResponse, type ShareBelow,
 } from '../engine/worker-contract.ts';
 import { settle, withAsyncFaults } from './async-faults.ts';
@@ -19,7 +20,7 @@ const PROGRESS_MS = 200;
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
-export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorkerApi {
+export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorkerApi & ManualWorkerApi {
   // Cumulative steps after each passing schedule of the last exploration, in index order.
   let cumulative: number[] = [];
   let first = 0;
@@ -88,6 +89,12 @@ export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorke
       let schedules = 0;
       while (schedules < cumulative.length && first + schedules * stride < index) schedules++;
       return { schedules, steps: schedules > 0 ? cumulative[schedules - 1]! : 0 };
+    },
+
+    async manual(req: ManualRequest): Promise<ManualState> {
+      const scenario = await loadScenarioRef(req.scenario, library);
+      if (req.state !== undefined && req.take !== undefined) return manualPick(req.rig, scenario, req.state, req.take);
+      return manualFrom(req.rig, scenario, req.from?.schedule, req.from?.step ?? 0);
     },
 
     async replay(req: ReplayRequest): Promise<ReplayResponse> {
