@@ -10,10 +10,11 @@ import { manualFrom, manualPick, type ManualState } from '../engine/manual.ts';
 import type { RunSummary } from '../engine/outcome.ts';
 import {
   atomicMinBound, CANCEL_WORD, FAILURE_BOUND_WORD, heartbeatWord, type ExploreRequest, type ManualRequest, type ManualWorkerApi, type PoolExploreWorkerApi, type Progress, type ReplayRequest,
-  type ReplayResponse, type ShareBelow,
+  type ReplayResponse, type ScenarioRef, type ShareBelow,
 } from '../engine/worker-contract.ts';
 import { settle, withAsyncFaults } from './async-faults.ts';
 import { loadScenarioRef, type LibraryLoader } from './scenario-source.ts';
+import type { Scenario } from '../scenario/define.ts';
 
 /** Progress goes back at most this often (schedules are microseconds; messages are not). */
 const PROGRESS_MS = 200;
@@ -25,6 +26,17 @@ export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorke
   let cumulative: number[] = [];
   let first = 0;
   let stride = 1;
+  // A manual run replays from its start at every pick, often in a row: the library scenario it loads is kept.
+  let kept: { id: string; scenario: Promise<Scenario> } | undefined;
+  const loadKept = (ref: ScenarioRef): Promise<Scenario> => {
+    if (!('id' in ref)) return loadScenarioRef(ref, library);
+    if (kept?.id !== ref.id) kept = { id: ref.id, scenario: loadScenarioRef(ref, library) };
+    const mine = kept;
+    return mine.scenario.catch((e: unknown) => {
+      if (kept === mine) kept = undefined;
+      throw e;
+    });
+  };
   return {
     async explore(req: ExploreRequest, onProgress?: (p: Progress) => void, cancel?: Int32Array): Promise<RunSummary> {
       const started = heartbeatWord(req.first ?? 0) + 1;
@@ -92,13 +104,13 @@ export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorke
     },
 
     async manual(req: ManualRequest): Promise<ManualState> {
-      const scenario = await loadScenarioRef(req.scenario, library);
+      const scenario = await loadKept(req.scenario);
       if (req.state !== undefined && req.take !== undefined) return manualPick(req.rig, scenario, req.state, req.take);
       return manualFrom(req.rig, scenario, req.from?.schedule, req.from?.step ?? 0);
     },
 
     async replay(req: ReplayRequest): Promise<ReplayResponse> {
-      const scenario = await loadScenarioRef(req.scenario, library);
+      const scenario = await loadKept(req.scenario);
       const r = replay(req.rig, scenario, req.schedule, { trace: req.trace });
       await settle();
       return { summary: withAsyncFaults(r.summary), ...(r.execution.trace ? { trace: r.execution.trace } : {}) };
