@@ -86,6 +86,21 @@ test('search from a chosen step of the run on screen keeps what came before it',
   const f = await facts(page);
   await expect(f).toHaveAttribute('data-outcome', 'invariant');
   await expect(f).toHaveAttribute('data-invariant', 'no lost update');
+  await expect(page.getByText('Replaying the failing schedule to record its timeline')).toHaveCount(0, { timeout: 30_000 });
+
+  // The search's run and the first one, compared as interleavings: where they part, side by side.
+  await page.getByRole('tab', { name: 'History' }).click();
+  const rows = page.locator('rb-history-view tbody tr');
+  await expect(rows).toHaveCount(2);
+  await rows.nth(0).getByRole('checkbox').check();
+  await rows.nth(1).getByRole('checkbox').check();
+  await page.getByRole('button', { name: /Compare selected/ }).click();
+  const div = page.getByTestId('divergence');
+  await expect(div).toContainText(/Both runs do the same up to step \d+/);
+  const at = Number(await div.getAttribute('data-step'));
+  expect(at).toBeLessThanOrEqual(step);
+  await expect(div.locator('tr.at td.differs')).toHaveCount(2);
+  await expect(div.locator('ul.percpu li')).toHaveCount(2);
 });
 
 test('a failure is shown with its smallest schedule, and how many preemptions it needs', async ({ page }) => {
