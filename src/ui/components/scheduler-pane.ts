@@ -145,12 +145,12 @@ export class SchedulerPane extends LitElement {
     return html`<p>Take the strategy's place: at every point where more than one thing can happen, pick which CPU steps next, or
         whether a DPC or an interrupt arrives or a quantum ends. What you pick replays exactly and can be shared as a link.</p>
       <div class="from">
-        <button type="button" data-testid="manual-start" ?disabled=${this.busy} @click=${() => void this.call({ from: { step: 0 } })}>Start from the beginning</button>
+        <button type="button" data-testid="manual-start" ?disabled=${this.busy} @click=${() => void this.call({ from: { step: 0 } })}>Take over from the first step</button>
         ${this.schedule
           ? html`<div class="field"><label for="from-step">Step of the run on screen</label>
                 <input id="from-step" type="number" min="0" max=${this.steps} .value=${String(this.fromStep)}
                   @change=${(e: Event) => { this.fromStep = Math.max(0, Math.min(this.steps, Math.floor(Number((e.target as HTMLInputElement).value)) || 0)); }} /></div>
-              <button type="button" data-testid="manual-from" ?disabled=${this.busy} @click=${() => void this.call({ from: { schedule: this.schedule!, step: this.fromStep } })}>Start from this step</button>`
+              <button type="button" data-testid="manual-from" ?disabled=${this.busy} @click=${() => void this.call({ from: { schedule: this.schedule!, step: this.fromStep } })}>Take over from this step</button>`
           : nothing}
       </div>`;
   }
