@@ -1,5 +1,6 @@
 /** Human-readable output of the CLI (the --json forms print the objects themselves). */
 import type { Failure, RunSummary } from '../engine/outcome.ts';
+import { decodeSchedule } from '../engine/schedule.ts';
 import { formatSite } from '../engine/source-site.ts';
 import type { TraceStep } from '../engine/trace.ts';
 import { activeCpuCount, logicalCpuCount, type Rig } from '../machine/rig.ts';
@@ -29,6 +30,12 @@ export function formatSummary(r: RunSummary, rig: Rig, replayCommand: (schedule:
   const where = r.strategy === 'replay' ? 'reproduced by the schedule' : `in schedule ${r.schedulesRun} of the search${by}`;
   lines.push(`✗ ${r.outcome} ${where} — ${r.steps} steps, ${Math.round(r.elapsedMs)} ms`);
   lines.push(...formatFailure(f));
+  if (f.preemptions !== undefined && f.originalSteps !== undefined && f.schedule) {
+    const p = (n: number | undefined): string => `${n ?? '?'} preemption${n === 1 ? '' : 's'}`;
+    const steps = decodeSchedule(f.schedule).steps;
+    const found = f.originalSchedule !== undefined ? ` (as the search found it: ${p(f.originalPreemptions)}, ${f.originalSteps} steps)` : ' (as the search found it)';
+    lines.push('', `  smallest schedule: ${p(f.preemptions)}, ${steps} steps${found}`);
+  }
   if (f.schedule) lines.push('', `replay: ${replayCommand(f.schedule)}`);
   return lines.join('\n');
 }

@@ -23,7 +23,7 @@ const COMMAND_USAGE: Record<string, string> = {
   list: `usage: racebox list [--json]
   The library's scenarios and the preset rigs.`,
   run: `usage: racebox run <scenario-id|file.ts> --rig <rig-id|file.json> [--strategy portfolio|pct|random|pos|dfs] [--seed N]
-                   [--schedules N] [--depth D] [--preemptions P] [--workers N] [--json]
+                   [--schedules N] [--depth D] [--preemptions P] [--workers N] [--no-shrink] [--json]
        racebox run <scenario-id|file.ts> --rig <rig> --engine free [--seconds N] [--schedules N (iterations)] [--seed N] [--json]
   Explores schedules until the first failure or the budget, then checks the scenario's expect on
   the rig (--json adds expected and matched).
@@ -31,6 +31,10 @@ const COMMAND_USAGE: Record<string, string> = {
                the failure says which member found it (--json: failure.foundBy)
                pct: PCT at --depth D (default 3); random; pos: partial order sampling;
                dfs: preemption-bounded depth-first search (--preemptions P, default 2)
+  --no-shrink  report the failing schedule as the search found it. By default it is shrunk first:
+               fewest preemptions, then fewest steps, replaying to the same failure (kind, bug
+               check, routine); at most 2000 replays and 3 s, else the original is kept
+               (--json: failure.preemptions, failure.originalSteps, failure.originalPreemptions)
   Exit: 0 no failure found, 1 a failure found, 2 bad input or a run that ended as outcome error.`,
   replay: `usage: racebox replay <scenario-id|file.ts> --rig <rig> --schedule <string> [--trace] [--json]
   Runs one recorded schedule again (printed by racebox run and racebox regress).`,
@@ -44,7 +48,7 @@ const COMMAND_USAGE: Record<string, string> = {
 const USAGE = `usage:
   racebox list [--json]
   racebox run <scenario-id|file.ts> --rig <rig-id|file.json> [--strategy portfolio|pct|random|pos|dfs] [--seed N]
-              [--schedules N] [--depth D] [--preemptions P] [--workers N] [--json]
+              [--schedules N] [--depth D] [--preemptions P] [--workers N] [--no-shrink] [--json]
   racebox run <scenario-id|file.ts> --rig <rig> --engine free [--seconds N] [--schedules N (iterations)] [--seed N] [--json]
   racebox replay <scenario-id|file.ts> --rig <rig> --schedule <string> [--trace] [--json]
   racebox regress [path | folder | glob ...] [--config FILE] [--json] [--junit FILE] [--scenario <id|family>] [--rig <id>]
@@ -163,6 +167,7 @@ const RUN_OPTIONS = {
   engine: { value: true },
   seconds: { value: true },
   workers: { value: true },
+  'no-shrink': { value: false },
   json: { value: false },
 };
 
@@ -218,7 +223,7 @@ async function run(argv: string[], out: Out, err: Out): Promise<number> {
   const workers = limitOption(p, 'workers', 1);
   const json = p.options.has('json');
   if (engine === 'free') {
-    for (const o of ['strategy', 'depth', 'preemptions', 'workers']) {
+    for (const o of ['strategy', 'depth', 'preemptions', 'workers', 'no-shrink']) {
       if (p.options.has(o)) throw new InputError(`--${o} applies to the controlled engine; free-run uses one worker per logical CPU of the rig`);
     }
     // Said before anything loads: a rig with more CPUs than this host can start as workers.
@@ -259,13 +264,14 @@ async function run(argv: string[], out: Out, err: Out): Promise<number> {
     return exitCodeOf(summary.outcome);
   }
   const options = { strategy, seed, schedules, depth, preemptionBound };
+  const shrink = !p.options.has('no-shrink');
   const progress = showProgress
     ? (pr: { schedulesRun: number; elapsedMs: number }) => err(`  … ${pr.schedulesRun} schedules, ${Math.round((pr.schedulesRun * 1000) / Math.max(1, pr.elapsedMs))}/s`)
     : undefined;
   const summary =
     workers > 1
-      ? await runPoolJob({ scenario: ref, rig, workers, options }, progress)
-      : (await runJob({ kind: 'explore', scenario: ref, rig, options: { ...options, progressEvery: 5000 } }, progress)).summary;
+      ? await runPoolJob({ scenario: ref, rig, workers, options: { ...options, shrink } }, progress)
+      : (await runJob({ kind: 'explore', scenario: ref, rig, options: { ...options, progressEvery: 5000 }, shrink }, progress)).summary;
   summary.scenario = scenario.id;
   const v = verdict(scenario, rig, summary);
   out(json ? JSON.stringify({ ...summary, expected: v.expected, matched: v.matched }) : `${formatSummary(summary, rig, replayHint(scenarioRef, rigRef))}\n${formatVerdict(v, rig.id)}`);

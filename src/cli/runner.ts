@@ -196,7 +196,7 @@ export async function runFreeJob(
 
 /** An exploration spread over `workers` worker threads (src/engine/pool.ts). */
 export async function runPoolJob(
-  job: { scenario: string; rig: import('../machine/rig.ts').Rig; workers: number; options: Pick<import('../engine/worker-contract.ts').ExploreRequest, 'strategy' | 'seed' | 'schedules' | 'depth' | 'preemptionBound'> },
+  job: { scenario: string; rig: import('../machine/rig.ts').Rig; workers: number; options: Pick<import('../engine/worker-contract.ts').ExploreRequest, 'strategy' | 'seed' | 'schedules' | 'depth' | 'preemptionBound' | 'shrink'> },
   onProgress?: (p: import('../engine/pool.ts').PoolProgress) => void,
 ): Promise<import('../engine/pool.ts').PoolSummary> {
   const { explorePool } = await import('../engine/pool.ts');

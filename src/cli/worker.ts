@@ -7,6 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import { guardProcess } from '../workers/node-guard.ts';
 import { explore, replay, type ExploreOptions } from '../engine/explore.ts';
+import { shrinkSummary } from '../engine/shrink.ts';
 import type { RunSummary } from '../engine/outcome.ts';
 import { ScheduleError } from '../engine/schedule.ts';
 import type { TraceStep } from '../engine/trace.ts';
@@ -22,6 +23,8 @@ export interface ExploreJob {
   scenario: string;
   rig: Rig;
   options: Omit<ExploreOptions, 'onProgress' | 'shouldStop' | 'heartbeat' | 'stepBeat'>;
+  /** Shrink a failure's schedule before it is reported (src/engine/shrink.ts). */
+  shrink?: boolean;
   /** Two words: bumped at the exploration's start and per schedule; bumped every 256 steps. */
   heartbeat: SharedArrayBuffer;
 }
@@ -88,7 +91,9 @@ port.on('message', async (job: WorkerJob) => {
         onProgress: (p) => post({ type: 'progress', ...p }),
       });
       await settle();
-      post({ type: 'result', summary: withAsyncFaults(summary, job.options.first ?? 0) });
+      let result = withAsyncFaults(summary, job.options.first ?? 0);
+      if (job.shrink === true) result = shrinkSummary(job.rig, scenario, result, undefined, stepBeat);
+      post({ type: 'result', summary: result });
     } else {
       Atomics.add(heartbeat, 0, 1);
       const r = replay(job.rig, scenario, job.schedule, { trace: job.trace, stepBeat });

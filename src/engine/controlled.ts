@@ -395,7 +395,8 @@ export class ControlledRun {
     /** The watchdog fired while guessed spinners kept being resumed: the next stuck state is the report. */
     let draining = false;
     this.yieldAt.fill(-1);
-    // A step of the run before must not count as a step since this run's yields (owesTurn): same schedule, same run.
+    // A step of the previous execution must not count as a turn in this one: the first execution
+    // of a run and every later one (a replay and the search that recorded it) see the same choices.
     this.lastStep.fill(-1);
     this.yielders = 0;
     this.timerFiredAt = -2;
@@ -521,7 +522,7 @@ export class ControlledRun {
   }
 
   /** The shareable schedule string of an execution; `origin` says which search found it. */
-  scheduleOf(x: Execution, origin?: ScheduleOrigin): string {
+  scheduleOf(x: Execution, origin?: ScheduleOrigin, handMadePrefix?: number): string {
     return encodeSchedule({
       scenarioId: this.scenario.id,
       scenarioVersion: this.scenario.version,
@@ -530,6 +531,7 @@ export class ControlledRun {
       steps: x.steps,
       outcome: x.outcome,
       ...(origin ? { origin } : {}),
+      ...(handMadePrefix !== undefined ? { handMadePrefix } : {}),
       choices: choicesFromDeviations(x.deviations, this.m.cpus.length),
     });
   }

@@ -16,6 +16,7 @@ import { defaultPortfolio, PortfolioStrategy } from './strategies/portfolio.ts';
 import { PosStrategy } from './strategies/pos.ts';
 import { RandomStrategy } from './strategies/random.ts';
 import { ReplayStrategy, ScheduleDivergence } from './strategies/replay.ts';
+import { PrefixStrategy, prefixBefore } from './strategies/prefix.ts';
 import { defaultChoice, type PendingOps, type Strategy } from './strategy.ts';
 
 export type ExploreStrategy = 'portfolio' | 'pct' | 'random' | 'pos' | 'dfs';
@@ -45,6 +46,12 @@ export interface ExploreOptions {
   heartbeat?: Int32Array;
   /** Word 0 is bumped every 256 steps (ControlledRun.stepBeat): a long schedule is not a stalled one. */
   stepBeat?: Int32Array;
+  /**
+   * Search from here: every schedule keeps the choices of `schedule` before `step` and the
+   * strategy decides from there; a failure's schedule says how many of its choices came from
+   * that prefix (rb2 header field 11, hand-made prefix).
+   */
+  prefix?: { schedule: string; step: number };
 }
 
 /** Counts the decision points of one run in which every choice is the default one. */
@@ -170,7 +177,15 @@ function exploreSchedules(rig: Rig, scenario: Scenario, o: ExploreOptions): RunS
   run.stepBeat = o.stepBeat;
   // PCT calibration runs the scenario once: a watcher must see that beat too.
   if (o.heartbeat) Atomics.add(o.heartbeat, 0, 1);
-  const strategy = makeStrategy(strategyName, seed, o.depth ?? DEFAULT_DEPTH, o.preemptionBound ?? DEFAULT_PREEMPTION_BOUND, run);
+  const inner = makeStrategy(strategyName, seed, o.depth ?? DEFAULT_DEPTH, o.preemptionBound ?? DEFAULT_PREEMPTION_BOUND, run);
+  let strategy: Strategy = inner;
+  let until = 0;
+  if (o.prefix !== undefined) {
+    const rec = decodeSchedule(o.prefix.schedule);
+    checkScheduleFits(rec, rig, scenario);
+    until = Math.max(0, Math.min(o.prefix.step, rec.steps));
+    strategy = new PrefixStrategy(inner, prefixBefore(deviationsFromChoices(rec.choices, logicalCpuCount(rig)), until), until);
+  }
   strategy.attach?.(pendingOps(run));
   const t0 = now();
   let steps = 0;
@@ -192,8 +207,9 @@ function exploreSchedules(rig: Rig, scenario: Scenario, o: ExploreOptions): RunS
     schedulesRun++;
     steps += x.steps;
     if (x.outcome !== 'pass') {
-      const foundBy = failureFoundBy(strategy, i);
-      return { ...summary(x.outcome), failure: { ...x.failure!, schedule: run.scheduleOf(x, origin(i, foundBy)), ...(foundBy !== undefined ? { foundBy } : {}) }, failingSchedule: i };
+      const foundBy = failureFoundBy(inner, i);
+      const handMade = o.prefix !== undefined ? prefixBefore(x.deviations, until).length / 2 : undefined;
+      return { ...summary(x.outcome), failure: { ...x.failure!, schedule: run.scheduleOf(x, origin(i, foundBy), handMade), ...(foundBy !== undefined ? { foundBy } : {}) }, failingSchedule: i };
     }
     if (o.onProgress && schedulesRun % every === 0) o.onProgress({ schedulesRun, steps, elapsedMs: now() - t0 });
   }

@@ -45,6 +45,14 @@ export interface Failure {
   liveness?: LivenessInfo;
   /** The portfolio member whose schedule failed ("pct d=4", "random", "pos"); absent under a single strategy. */
   foundBy?: string;
+  /** Preemptions of `schedule` (src/engine/shrink.ts): choices made while the CPU that ran the step before could have gone on. */
+  preemptions?: number;
+  /** Steps of the schedule the search found, before shrinking. */
+  originalSteps?: number;
+  /** Preemptions of the schedule the search found, before shrinking. */
+  originalPreemptions?: number;
+  /** The schedule the search found, when shrinking replaced it. */
+  originalSchedule?: string;
 }
 
 export interface RunSummary {

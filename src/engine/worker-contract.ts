@@ -24,6 +24,10 @@ export interface ExploreRequest {
   /** This worker's share of schedule indices: first, first + stride, ... */
   first?: number;
   stride?: number;
+  /** Shrink the failure's schedule before returning it (src/engine/shrink.ts), in the worker that found it. */
+  shrink?: boolean;
+  /** Search from here: keep the choices of `schedule` before `step` (a hand-made prefix), explore beyond it. */
+  prefix?: { schedule: string; step: number };
 }
 
 export interface Progress {
@@ -98,6 +102,22 @@ export interface ShareBelow {
 export interface PoolExploreWorkerApi extends ExploreWorkerApi {
   /** After explore(): how many of its schedules had an index below `index`, and their steps. */
   shareBelow(index: number): Promise<ShareBelow>;
+}
+
+/** Be the scheduler (src/engine/manual.ts): start a manual run, or take a choice in one. */
+export interface ManualRequest {
+  scenario: ScenarioRef;
+  rig: Rig;
+  /** Start from step `step` of `schedule` (no schedule, or step 0: from the start). */
+  from?: { schedule?: string; step: number };
+  /** Continue: the picks so far and the step the run waits at … */
+  state?: { picks: number[]; step: number };
+  /** … and the choice id taken there. */
+  take?: number;
+}
+
+export interface ManualWorkerApi {
+  manual(req: ManualRequest): Promise<import('./manual.ts').ManualState>;
 }
 
 /** One logical CPU of a free run (src/engine/free): all CPUs of a run share these buffers. */

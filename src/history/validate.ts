@@ -105,6 +105,11 @@ export const failureCheck: Check<Failure> = obj(
     waits: opt(arr(waitInfo, LIMITS.list)),
     // The portfolio member that found it (e.g. "pct d=4"); absent under a single strategy.
     foundBy: opt(str(LIMITS.name, { min: 1 })),
+    // The smallest failing schedule (engine/shrink.ts): its preemptions, and the search's own schedule it replaced.
+    preemptions: opt(count),
+    originalSteps: opt(count),
+    originalPreemptions: opt(count),
+    originalSchedule: opt(str(LIMITS.schedule, { pattern: /^rb[0-9]+\.[A-Za-z0-9_-]*$/, what: 'a schedule string (rb<format>. and base64url)' })),
   },
   (f, path, out) => {
     if (f.kind === 'bugcheck' && f.bugcheck === undefined) return out.add(join(path, 'bugcheck'), 'is missing (the failure is a bug check)'), false;

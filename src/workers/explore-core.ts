@@ -5,24 +5,38 @@
  * and the pool's failure bound (see FAILURE_BOUND_WORD in src/engine/worker-contract.ts).
  */
 import { explore, replay } from '../engine/explore.ts';
+import { shrinkSummary } from '../engine/shrink.ts';
+import { manualFrom, manualPick, type ManualState } from '../engine/manual.ts';
 import type { RunSummary } from '../engine/outcome.ts';
 import {
-  atomicMinBound, CANCEL_WORD, FAILURE_BOUND_WORD, heartbeatWord, type ExploreRequest, type PoolExploreWorkerApi, type Progress, type ReplayRequest,
-  type ReplayResponse, type ShareBelow,
+  atomicMinBound, CANCEL_WORD, FAILURE_BOUND_WORD, heartbeatWord, type ExploreRequest, type ManualRequest, type ManualWorkerApi, type PoolExploreWorkerApi, type Progress, type ReplayRequest,
+  type ReplayResponse, type ScenarioRef, type ShareBelow,
 } from '../engine/worker-contract.ts';
 import { settle, withAsyncFaults } from './async-faults.ts';
 import { loadScenarioRef, type LibraryLoader } from './scenario-source.ts';
+import type { Scenario } from '../scenario/define.ts';
 
 /** Progress goes back at most this often (schedules are microseconds; messages are not). */
 const PROGRESS_MS = 200;
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
-export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorkerApi {
+export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorkerApi & ManualWorkerApi {
   // Cumulative steps after each passing schedule of the last exploration, in index order.
   let cumulative: number[] = [];
   let first = 0;
   let stride = 1;
+  // A manual run replays from its start at every pick, often in a row: the library scenario it loads is kept.
+  let kept: { id: string; scenario: Promise<Scenario> } | undefined;
+  const loadKept = (ref: ScenarioRef): Promise<Scenario> => {
+    if (!('id' in ref)) return loadScenarioRef(ref, library);
+    if (kept?.id !== ref.id) kept = { id: ref.id, scenario: loadScenarioRef(ref, library) };
+    const mine = kept;
+    return mine.scenario.catch((e: unknown) => {
+      if (kept === mine) kept = undefined;
+      throw e;
+    });
+  };
   return {
     async explore(req: ExploreRequest, onProgress?: (p: Progress) => void, cancel?: Int32Array): Promise<RunSummary> {
       const started = heartbeatWord(req.first ?? 0) + 1;
@@ -46,6 +60,7 @@ export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorke
         ...(req.preemptionBound !== undefined ? { preemptionBound: req.preemptionBound } : {}),
         first,
         stride,
+        ...(req.prefix !== undefined ? { prefix: req.prefix } : {}),
         ...(heartbeat ? { heartbeat } : {}),
         ...(stepBeat ? { stepBeat } : {}),
         progressEvery: 1,
@@ -71,10 +86,13 @@ export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorke
         },
       });
       await settle();
-      const summary = withAsyncFaults(explored, first);
+      let summary = withAsyncFaults(explored, first);
       if (bound !== undefined && summary.outcome !== 'pass' && summary.failingSchedule !== undefined) {
         atomicMinBound(bound, FAILURE_BOUND_WORD, summary.failingSchedule + 1);
       }
+      // Shrunk here, after the bound is published (the other workers stop meanwhile), unless another worker already found a lower one.
+      const lower = bound !== undefined && summary.failingSchedule !== undefined && Atomics.load(bound, FAILURE_BOUND_WORD) < summary.failingSchedule + 1;
+      if (req.shrink === true && !lower) summary = shrinkSummary(req.rig, scenario, summary, undefined, stepBeat);
       if (onProgress) await onProgress({ schedulesRun: summary.schedulesRun, steps: summary.steps, elapsedMs: summary.elapsedMs });
       return summary;
     },
@@ -85,8 +103,14 @@ export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorke
       return { schedules, steps: schedules > 0 ? cumulative[schedules - 1]! : 0 };
     },
 
+    async manual(req: ManualRequest): Promise<ManualState> {
+      const scenario = await loadKept(req.scenario);
+      if (req.state !== undefined && req.take !== undefined) return manualPick(req.rig, scenario, req.state, req.take);
+      return manualFrom(req.rig, scenario, req.from?.schedule, req.from?.step ?? 0);
+    },
+
     async replay(req: ReplayRequest): Promise<ReplayResponse> {
-      const scenario = await loadScenarioRef(req.scenario, library);
+      const scenario = await loadKept(req.scenario);
       const r = replay(req.rig, scenario, req.schedule, { trace: req.trace });
       await settle();
       return { summary: withAsyncFaults(r.summary), ...(r.execution.trace ? { trace: r.execution.trace } : {}) };

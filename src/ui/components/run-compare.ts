@@ -1,6 +1,11 @@
-import { LitElement, css, html } from 'lit';
-import { customElement, property } from 'lit/decorators.js';
+import { consume } from '@lit/context';
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { compareSchedules, describeChoice, type ScheduleComparison } from '../../engine/schedule-diff.ts';
+import type { TraceStep } from '../../engine/trace.ts';
 import type { StoredRun } from '../../history/types.ts';
+import { historyContext } from '../context.ts';
+import type { HistoryService } from '../services/history-service.ts';
 import { formatDuration, formatTime, outcomeLabel, int } from '../lib/format.ts';
 import { base } from '../styles.ts';
 
@@ -36,10 +41,33 @@ export class RunCompare extends LitElement {
       tr.diff td { background: var(--rb-caution-bg); }
       tr.diff th::after { content: ' ≠'; color: var(--rb-caution); }
       .verdict { margin-top: 0.75rem; font-weight: 500; }
+      .inter { margin-top: 1rem; }
+      .inter td { font-family: var(--rb-mono); font-size: 0.75rem; }
+      .inter tr.at td, .inter tr.at th { outline: 2px solid var(--rb-caution); }
+      .inter td.differs { background: var(--rb-caution-bg); }
+      .percpu { font-size: 0.85rem; }
+      .percpu li { overflow-wrap: anywhere; }
     `,
   ];
 
+  @consume({ context: historyContext, subscribe: true }) @state() history?: HistoryService;
   @property({ attribute: false }) runs: [StoredRun, StoredRun] | [] = [];
+  /** The two runs' traces (from the history), when both were recorded. */
+  @state() private traces: [TraceStep[] | undefined, TraceStep[] | undefined] = [undefined, undefined];
+
+  override willUpdate(changed: Map<string, unknown>): void {
+    if (changed.has('runs')) {
+      this.traces = [undefined, undefined];
+      void this.loadTraces();
+    }
+  }
+
+  private async loadTraces(): Promise<void> {
+    const runs = this.runs;
+    if (runs.length !== 2 || !this.history) return;
+    const t = await Promise.all(runs.map((r) => this.history!.getTrace(r.id).catch(() => undefined)));
+    if (this.runs === runs) this.traces = [t[0], t[1]];
+  }
 
   override render() {
     if (this.runs.length !== 2) return html``;
@@ -63,8 +91,50 @@ export class RunCompare extends LitElement {
         </tbody>
       </table>
       <p class="verdict">${same ? 'Both runs followed the identical schedule: the same failure, step for step.' : sameOutcome ? 'Same outcome, reached by different schedules.' : 'The outcomes differ.'}</p>
+      ${a.failure?.schedule && b.failure?.schedule ? this.renderInterleavings(a, b, compareSchedules(a.failure.schedule, b.failure.schedule)) : nothing}
     </section>`;
   }
+
+  /** Where the two interleavings part, side by side, and what each CPU did differently from there. */
+  private renderInterleavings(a: StoredRun, b: StoredRun, c: ScheduleComparison) {
+    if (c.kind === 'incomparable') return html`<p class="inter muted">The schedules cannot be compared as interleavings: ${c.reason}.</p>`;
+    if (c.kind === 'identical') return html`<p class="inter" data-testid="divergence">The same interleaving: both schedules make the same choices for all ${c.steps} steps.</p>`;
+    const [ta, tb] = this.traces;
+    const from = Math.max(0, c.step - 3);
+    const to = c.step + 10;
+    const rows: number[] = [];
+    for (let i = from; i < to && (ta?.[i] || tb?.[i]); i++) rows.push(i);
+    const cpus = [...new Set([...(ta ?? []), ...(tb ?? [])].map((t) => t.cpu))].sort((x, y) => x - y);
+    const after = (t: TraceStep[] | undefined, cpu: number): string =>
+      (t ?? []).filter((s) => s.step >= c.step && s.cpu === cpu).slice(0, 4).map(opText).join('; ') || 'nothing more';
+    return html`<div class="inter" data-testid="divergence" data-step=${String(c.step)}>
+      <h3 style="font-size:1rem;margin:0 0 0.4rem">As interleavings</h3>
+      <p>Both runs do the same up to step ${c.step}. There run #${a.id} chose <b>${describeChoice(c.a)}</b>; run #${b.id} chose <b>${describeChoice(c.b)}</b>.</p>
+      ${ta && tb
+        ? html`<table aria-label="The steps around the divergence">
+              <thead><tr><th scope="col">Step</th><th scope="col">Run #${a.id}</th><th scope="col">Run #${b.id}</th></tr></thead>
+              <tbody>${rows.map((i) => {
+                const x = ta[i] ? stepText(ta[i]) : '—';
+                const y = tb[i] ? stepText(tb[i]) : '—';
+                return html`<tr class=${i === c.step ? 'at' : ''}><th scope="row">${i}</th><td class=${x !== y ? 'differs' : ''}>${x}</td><td class=${x !== y ? 'differs' : ''}>${y}</td></tr>`;
+              })}</tbody>
+            </table>
+            <ul class="percpu" aria-label="What each CPU did from the divergence on">
+              ${cpus.map((cpu) => html`<li data-cpu=${String(cpu)}>CPU ${cpu}: run #${a.id} ${after(ta, cpu)} — run #${b.id} ${after(tb, cpu)}</li>`)}
+            </ul>`
+        : html`<p class="muted">Replay both runs (their timelines are then kept) to see the steps side by side.</p>`}
+    </div>`;
+  }
+}
+
+function opText(t: TraceStep): string {
+  if (t.what === 'quantum') return 'quantum end';
+  if (t.what === 'event') return `${t.context} arrives`;
+  return `${t.op}${t.address ? ` ${t.address}` : ''}${t.routine !== t.context ? ` in ${t.routine}` : ''}`;
+}
+
+function stepText(t: TraceStep): string {
+  return `CPU ${t.cpu} ${t.what === 'step' ? `${t.context}: ` : ''}${opText(t)}`;
 }
 
 declare global {

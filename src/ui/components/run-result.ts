@@ -4,6 +4,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import type { RunSummary } from '../../engine/outcome.ts';
 import type { FreeRunSummary } from '../../engine/free/run.ts';
 import type { TraceStep } from '../../engine/trace.ts';
+import { decodeSchedule } from '../../engine/schedule.ts';
 import { toChromeTrace } from '../lib/chrome-trace.ts';
 import { formatDuration, outcomeLabel, int } from '../lib/format.ts';
 import { describeMissBound, pctMissBound } from '../lib/pct-bound.ts';
@@ -145,6 +146,7 @@ export class RunResult extends LitElement {
             : nothing}
         </div>
         ${replayable ? html`<div class="schedule" title="The schedule string replays this run exactly">schedule ${f!.schedule}</div>` : nothing}
+        ${replayable && f!.preemptions !== undefined ? renderShrink(f!) : nothing}
         ${link ? html`<a class="visually-hidden" href=${link}>Link to this failure</a>` : nothing}
         ${this.renderFacts(s)}
         ${this.note ? html`<p class="toast" role="status">${this.note}</p>` : nothing}
@@ -213,6 +215,24 @@ export class RunResult extends LitElement {
       <p class="muted" style="font-size:0.8rem;margin-top:0.5rem">Bound (1 − 1/(n·k<sup>d−1</sup>))<sup>N</sup> with n = ${this.actors} actors, k ≈ ${k} steps per run, N = ${int(s.schedulesRun)} schedules (Burckhardt et al., ASPLOS 2010). The depth of a bug is how many ordering constraints it needs: a plain two-thread race has depth 1 or 2.</p>
     </section>`;
   }
+}
+
+/** How small the shown schedule is, and how big the one the search found was (src/engine/shrink.ts). */
+function renderShrink(f: NonNullable<RunSummary['failure']>) {
+  let steps: number | undefined;
+  try {
+    steps = decodeSchedule(f.schedule).steps;
+  } catch {
+    steps = undefined;
+  }
+  const p = (n: number | undefined): string => `${n ?? '?'} preemption${n === 1 ? '' : 's'}`;
+  return html`<p class="muted" style="font-size:0.85rem;margin:0.4rem 0 0" data-testid="shrink-info" data-preemptions=${String(f.preemptions)}
+    data-original-preemptions=${String(f.originalPreemptions ?? f.preemptions)} data-steps=${String(steps ?? '')} data-original-steps=${String(f.originalSteps ?? '')}>
+    Smallest schedule: <b>${p(f.preemptions)}</b>${steps !== undefined ? html`, <b>${steps} steps</b>` : nothing}
+    ${f.originalSchedule !== undefined
+      ? html` — shrunk from the one the search found (${p(f.originalPreemptions)}, ${f.originalSteps} steps), replaying to the same failure.`
+      : html` — the search's own schedule was already the smallest found.`}
+  </p>`;
 }
 
 declare global {

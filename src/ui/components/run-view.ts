@@ -18,6 +18,7 @@ import type { HistoryService } from '../services/history-service.ts';
 import type { EngineKind, ExploreJob, Runner } from '../services/runner.ts';
 import { base } from '../styles.ts';
 import './run-result.ts';
+import './scheduler-pane.ts';
 
 export interface RunSettings {
   engine: EngineKind;
@@ -120,8 +121,8 @@ export class RunView extends LitElement {
     return !!this.runner && !!this.rig && !!this.scenario && !this.run.busy && Object.keys(this.fieldErrors).length === 0 && !(this.settings.engine === 'free' && this.runner.freeRunUnavailable(scenarioRef(this.scenario)));
   }
 
-  /** Starts an exploration with the current settings. */
-  async start(): Promise<void> {
+  /** Starts an exploration with the current settings; with `prefix`, a search from that point of a schedule. */
+  async start(prefix?: { schedule: string; step: number }): Promise<void> {
     const { runner, rig, scenario } = this;
     if (!runner || !rig || !scenario || !this.canRun) return;
     const st = this.settings;
@@ -135,9 +136,12 @@ export class RunView extends LitElement {
       preemptionBound: st.preemptionBound,
       engine: st.engine,
       workers: Math.max(1, Math.min(st.workers, runner.maxWorkers)),
+      // A failure is shown with its smallest schedule (src/engine/shrink.ts).
+      shrink: true,
+      ...(prefix ? { prefix } : {}),
     };
     this.saveError = '';
-    this.heading = 'Result';
+    this.heading = prefix ? `Search from step ${prefix.step}` : 'Result';
     this.announcement = '';
     const summary = await this.run.explore(runner, job);
     if (!summary) {
@@ -295,6 +299,12 @@ export class RunView extends LitElement {
         ? html`<rb-run-result .summary=${ctl.summary} .trace=${ctl.trace} .cpus=${rig ? logicalCpuCount(rig) : 1} .actors=${this.scenario?.actors ?? 2}
             .depth=${st.depth} .userScenario=${this.scenario?.kind === 'user'} .linkRig=${rig && !presetRig(rig.id) ? rig : undefined} .userSource=${this.scenario?.kind === 'user' ? this.scenario.source : undefined} .tracing=${this.tracing} heading=${ctl.phase === 'cancelled' ? 'Cancelled' : this.heading}
             @replay=${() => { const sch = ctl.summary?.failure?.schedule; if (sch) void this.replay(sch); }}></rb-run-result>`
+        : nothing}
+      ${st.engine === 'controlled'
+        ? html`<rb-scheduler-pane .runner=${this.runner} .rig=${rig} .scenario=${this.scenario} .schedule=${ctl.busy ? undefined : ctl.summary?.failure?.schedule || undefined}
+            .steps=${ctl.summary?.failure?.step ?? 0}
+            @replay-schedule=${(e: CustomEvent<string>) => void this.replay(e.detail, { heading: 'Replay of a hand-made schedule' })}
+            @search-from=${(e: CustomEvent<{ schedule: string; step: number }>) => void this.start(e.detail)}></rb-scheduler-pane>`
         : nothing}
     `;
   }

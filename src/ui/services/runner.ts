@@ -4,7 +4,8 @@
  * work happens in workers; the page only sends requests and draws results.
  */
 import type { RunSummary } from '../../engine/outcome.ts';
-import type { ExploreRequest, Progress, ReplayRequest, ReplayResponse, ScenarioRef } from '../../engine/worker-contract.ts';
+import type { ManualState } from '../../engine/manual.ts';
+import type { ExploreRequest, ManualRequest, Progress, ReplayRequest, ReplayResponse, ScenarioRef } from '../../engine/worker-contract.ts';
 
 export type EngineKind = 'controlled' | 'free';
 
@@ -27,5 +28,7 @@ export interface Runner {
    * kernel) or when `signal` aborts (AbortError); either ends the worker, and the next replay gets a new one.
    */
   replay(req: ReplayRequest, signal?: AbortSignal): Promise<ReplayResponse>;
+  /** Be the scheduler: the enabled choices at a point of a run, and the run after taking one. Library scenarios only. */
+  manual?(req: ManualRequest, signal?: AbortSignal): Promise<ManualState>;
   dispose(): void;
 }

@@ -14,13 +14,13 @@ import { proxy, wrap, type Remote } from 'comlink';
 import { freeRunAvailability } from '../../engine/free/availability.ts';
 import type { RunSummary } from '../../engine/outcome.ts';
 import { explorePool, poolCancelFlag, type PoolWorker } from '../../engine/pool.ts';
-import { CANCEL_WORD, type PoolExploreWorkerApi, type Progress, type ReplayRequest, type ReplayResponse } from '../../engine/worker-contract.ts';
+import { CANCEL_WORD, type ManualWorkerApi, type PoolExploreWorkerApi, type Progress, type ReplayRequest, type ReplayResponse } from '../../engine/worker-contract.ts';
 import type { ExploreJob, Runner } from './runner.ts';
 import { createSandboxRunner, replayLimitMs, watchReplay } from './sandbox-runner.ts';
 
-function exploreWorker(name: string): { worker: Worker; api: Remote<PoolExploreWorkerApi> } {
+function exploreWorker(name: string): { worker: Worker; api: Remote<PoolExploreWorkerApi & ManualWorkerApi> } {
   const worker = new Worker(new URL('../../workers/explore.worker.ts', import.meta.url), { type: 'module', name });
-  return { worker, api: wrap<PoolExploreWorkerApi>(worker) };
+  return { worker, api: wrap<PoolExploreWorkerApi & ManualWorkerApi>(worker) };
 }
 
 /** Threads a run uses by default: every core but one, which stays with the page so it never stutters. */
@@ -122,6 +122,16 @@ export function createWorkerRunner(): Runner {
       } finally {
         signal.removeEventListener('abort', onAbort);
       }
+    },
+
+    async manual(req, signal) {
+      if (!('id' in req.scenario)) throw new Error('taking the scheduler\'s place works with library scenarios');
+      const w = (replayer ??= spares.take());
+      // Each pick replays the run from its start: under the replay watchdog, like a replay.
+      return watchReplay(w.api.manual(req), replayLimitMs(req.rig), signal, () => {
+        w.worker.terminate();
+        if (replayer === w) replayer = undefined;
+      });
     },
 
     async replay(req: ReplayRequest, signal?: AbortSignal): Promise<ReplayResponse> {
