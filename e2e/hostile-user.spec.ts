@@ -225,3 +225,38 @@ test('Cancel stops a long exploration of a user scenario in the sandbox at once'
   await expect(page.getByRole('button', { name: 'Start' })).toBeEnabled({ timeout: 5_000 });
   await expect(page.getByTestId('progress')).toContainText('Cancelled');
 });
+
+test('an imported scenario started with the Start button asks first, naming it and its file; declined, nothing runs', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openApp(page);
+  await importFile(page, 'from-a-colleague.json', historyFile([{ id: 'user/started', title: 'Started counter', source: userScenario('user/started', 'Started counter') }]));
+  const before = await storedRuns(page);
+  // A link that only selects it (no &run=1): nothing runs, and the Start button is the user's.
+  await page.goto('/?rig=dual-opteron-240&scenario=user/started&seed=1&strategy=random&schedules=200');
+  const start = page.getByRole('button', { name: 'Start' });
+  await expect(start).toBeEnabled({ timeout: 20_000 });
+  const dialog = page.getByRole('dialog', { name: "Run this scenario's code?" });
+  await expect(dialog).toHaveCount(0);
+
+  await start.click();
+  await expect(dialog).toBeVisible();
+  await expect(dialog).toContainText('The Start button asks to run');
+  await expect(dialog.locator('.id')).toHaveText('user/started');
+  await expect(dialog.locator('.title')).toHaveText('Started counter');
+  await expect(dialog.locator('.origin')).toContainText('imported from from-a-colleague.json on');
+  await dialog.getByRole('button', { name: "Don't run" }).click();
+  await expect(page.getByRole('alert').filter({ hasText: "The Start button asked to run the imported scenario 'user/started'; it was not run" })).toBeVisible();
+  await expect(page.getByTestId('progress')).toHaveCount(0);
+  expect(await storedRuns(page)).toBe(before);
+
+  // Agreed: it runs (and its timeline's replay does not ask again); a second Start does not ask again in this page.
+  await start.click();
+  await dialog.getByRole('button', { name: 'Run it' }).click();
+  await expect(page.getByTestId('failure-report')).toContainText('an increment was lost', { timeout: 60_000 });
+  await expect.poll(() => storedRuns(page), { timeout: 20_000 }).toBeGreaterThan(before);
+  await expect(page.getByTestId('timeline-position')).toBeVisible({ timeout: 30_000 });
+  await expect(start).toBeEnabled({ timeout: 20_000 });
+  await start.click();
+  await expect(page.getByTestId('progress')).toBeVisible();
+  await expect(dialog).toHaveCount(0);
+});
