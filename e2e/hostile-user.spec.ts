@@ -260,3 +260,50 @@ test('an imported scenario started with the Start button asks first, naming it a
   await expect(page.getByTestId('progress')).toBeVisible();
   await expect(dialog).toHaveCount(0);
 });
+
+/** The outcome of the newest run stored in the app's history. */
+function newestOutcome(page: Page): Promise<string | undefined> {
+  return page.evaluate(() => new Promise<string | undefined>((resolve, reject) => {
+    const q = indexedDB.open('racebox');
+    q.onerror = () => reject(q.error);
+    q.onsuccess = () => {
+      const db = q.result;
+      const c = db.transaction('runs').objectStore('runs').openCursor(null, 'prev');
+      c.onsuccess = () => { db.close(); resolve((c.result?.value as { outcome?: string } | undefined)?.outcome); };
+      c.onerror = () => { db.close(); reject(c.error); };
+    };
+  }));
+}
+
+test('a user scenario that allocates without bound is stopped by the sandbox memory watchdog: outcome error naming the limit, saved, the box still runs', async ({ page }) => {
+  test.setTimeout(180_000);
+  await openApp(page);
+  // 64 MB of ArrayBuffer kept per schedule, in every exploration worker (its pages untouched: Chromium here
+  // takes over a second to fill 64 MB, and what is measured is the watchdog, not the host's page faults).
+  const hog = userScenario('user/memory-hog', 'Memory hog',
+    "const g = globalThis as unknown as { kept?: Uint8Array[] }; (g.kept ??= []).push(new Uint8Array(64 * 1024 * 1024)); return { counter: k.ExAllocatePool2(0, 4, 'Cntr') };")
+    .replace("'no lost update': (s, k) =>", "'no lost update': (s, k) => true ||");
+  expect(hog).toContain('=> true ||');
+  await importFile(page, 'h.json', historyFile([
+    { id: 'user/memory-hog', title: 'Memory hog', source: hog },
+    { id: 'user/plain', title: 'Plain counter', source: userScenario('user/plain', 'Plain counter') },
+  ]));
+  const before = await storedRuns(page);
+  await page.goto('/?rig=dual-opteron-240&scenario=user/memory-hog&seed=1&strategy=random&schedules=100000&run=1');
+  const t0 = Date.now();
+  await page.getByRole('dialog').getByRole('button', { name: 'Run it' }).click();
+  await expect(page.getByTestId('outcome')).toBeVisible({ timeout: 60_000 });
+  const ms = Date.now() - t0;
+  const facts = page.getByTestId('run-facts');
+  await expect(facts).toHaveAttribute('data-outcome', 'error');
+  await expect(page.getByTestId('failure-report')).toContainText('the scenario used more than the sandbox memory limit of 1,024 MB of ArrayBuffers per worker');
+  const elapsed = Number(await facts.getAttribute('data-elapsed-ms'));
+  console.log(`containment: browser memory-hog (64 MB of ArrayBuffer per schedule, limit 1,024 MB per worker): the run ended ${elapsed} ms after it started (${ms} ms from Run it to the outcome shown)`);
+  await expect.poll(() => storedRuns(page), { timeout: 20_000 }).toBe(before + 1);
+  expect(await newestOutcome(page)).toBe('error');
+
+  // The box still runs: another user scenario finds its race, in fresh sandbox workers.
+  await page.goto('/?rig=dual-opteron-240&scenario=user/plain&seed=1&strategy=random&schedules=200&run=1');
+  await page.getByRole('dialog').getByRole('button', { name: 'Run it' }).click();
+  await expect(page.getByTestId('failure-report')).toContainText('an increment was lost', { timeout: 60_000 });
+});
