@@ -351,7 +351,7 @@ export async function storeHistoryDocument(h: History, doc: HistoryDocument, opt
         report.userScenarios.renamed.push({ from: s.id, to: id });
       }
     }
-  });
+  }, 'relaxed');
   return report;
 }
 

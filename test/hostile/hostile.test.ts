@@ -120,6 +120,15 @@ describe('hostile scenarios through the CLI', () => {
       `hostile scenarios (start-up: ${[...startup].map(([w, ms]) => `w${w} ${(ms / 1000).toFixed(1)} s`).join(', ')}; ` +
         `host slowdown ×${slowdown.toFixed(1)} applied to the bounds)\n${rows.join('\n')}`,
     );
+    // The same as the table of docs/limits.md ("Time to containment, measured"): paste these rows there.
+    const limitOf = (c: Case): string =>
+      c.outcome === 'pass' ? 'none (a valid run)' : c.memory ? `memory, ${(allowance(c) / 1000).toFixed(0)} s allowed to reach it` : c.limitMs > 0 ? `wall time without a step (${c.limitMs / 1000} s)` : 'none (ends at once)';
+    console.log(
+      measured
+        .map((m) => `| CLI ${m.c.file}${m.c.args ? ` ${m.c.args.join(' ')}` : ''} | ${m.workers} | ${m.c.outcome} (exit ${m.code}) | ${limitOf(m.c)} | ` +
+          `${m.c.outcome === 'pass' ? '—' : `${(containment(m) / 1000).toFixed(1)} s`} | ${(m.ms / 1000).toFixed(1)} s |`)
+        .join('\n'),
+    );
     for (const m of measured) {
       check(m);
       // A valid run (outcome pass) has nothing to contain: its case checks that it was not stopped.
