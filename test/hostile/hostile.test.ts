@@ -127,7 +127,7 @@ describe('hostile scenarios through the CLI', () => {
       c.outcome === 'pass' ? 'none (a valid run)' : c.memory ? `memory, ${(allowance(c) / 1000).toFixed(0)} s allowed to reach it` : c.limitMs > 0 ? `wall time without a step (${c.limitMs / 1000} s)` : 'none (ends at once)';
     console.log(
       measured
-        .map((m) => `| CLI ${m.c.file}${m.c.args ? ` ${m.c.args.join(' ')}` : ''} | ${m.workers} | ${m.c.outcome} (exit ${m.code}) | ${limitOf(m.c)} | ` +
+        .map((m) => `| CLI ${m.c.file}${m.c.args ? ` ${m.c.args.join(' ')}` : ''} (--workers ${m.workers}) | ${m.c.outcome} (exit ${m.code}) | ${limitOf(m.c)} | ` +
           `${m.c.outcome === 'pass' ? '—' : `${(containment(m) / 1000).toFixed(1)} s`} | ${(m.ms / 1000).toFixed(1)} s |`)
         .join('\n'),
     );
