@@ -34,6 +34,8 @@ export const benchModules: readonly { title: string; load: () => Promise<BenchMo
   { title: 'timed mode: spin-lock table', load: async () => (await import('./spinlock-table.bench.ts')).default },
   { title: 'free-run engine', load: async () => (await import('./free-run.bench.ts')).default },
   { title: 'exploration pool', load: async () => (await import('./pool.bench.ts')).default },
+  // About a minute and a gigabyte of memory (200,000 runs into fake-indexeddb): only with --only 'history import'.
+  { title: 'history import', load: async () => (await import('./history-import.bench.ts')).default, optIn: true },
   // Minutes to hours (a full search per scenario, strategy and seed): only with --only detection.
   { title: 'detection', load: async () => (await import('./detection.bench.ts')).default, optIn: true },
 ];

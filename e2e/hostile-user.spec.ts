@@ -73,6 +73,14 @@ function storedRuns(page: Page): Promise<number> {
   }));
 }
 
+/**
+ * Prints one row of the time-to-containment table (docs/limits.md): the case, the limit that contained it, the
+ * time measured and what that time spans. `npx playwright test e2e/hostile-user.spec.ts | grep '^| browser'`.
+ */
+function containment(what: string, limit: string, ms: number, spans: string): void {
+  console.log(`| ${what} | ${limit} | ${(ms / 1000).toFixed(1)} s | ${spans} |`);
+}
+
 async function importFile(page: Page, name: string, buffer: Buffer): Promise<void> {
   await page.getByRole('tab', { name: 'History' }).click();
   await page.locator('#import-file').setInputFiles({ name, mimeType: 'application/json', buffer });
@@ -144,15 +152,20 @@ test('a replay that hangs is stopped by its watchdog or by Cancel, and the next 
   await page.goto('/?rig=dual-opteron-240&scenario=user/replay-hang&seed=1&strategy=random&schedules=200&run=1');
   await page.getByRole('dialog').getByRole('button', { name: 'Run it' }).click();
   await expect(page.getByTestId('failure-report')).toBeVisible({ timeout: 60_000 });
+  const shown = Date.now();
   // Its timeline's replay hangs: the watchdog ends it and says so.
   await expect(page.getByRole('alert').filter({ hasText: 'the replay did not finish within' })).toBeVisible({ timeout: 30_000 });
+  const limit = await page.getByRole('alert').filter({ hasText: 'the replay did not finish within' }).textContent();
+  containment('browser replay hang (its timeline replay)', `the replay watchdog (${/within ([\d.]+ s)/.exec(limit ?? '')?.[1]})`, Date.now() - shown, 'from the failure shown to the watchdog\'s alert, the limit included');
 
   // Replay by hand, then Cancel: the replay's worker ends at once.
   await page.getByRole('button', { name: 'Replay', exact: true }).click();
   await expect(page.getByTestId('progress')).toContainText('Replaying the schedule');
   await page.waitForTimeout(500);
+  const cancelAt = Date.now();
   await page.getByRole('button', { name: 'Cancel' }).click();
   await expect(page.getByRole('button', { name: 'Start' })).toBeEnabled({ timeout: 5_000 });
+  containment('browser replay hang, cancelled', 'Cancel', Date.now() - cancelAt, 'from Cancel to Start enabled again');
   await expect(page.getByTestId('progress')).toContainText('Cancelled');
 
   // Without a reload: another user scenario's failure gets its timeline (a fresh replay worker).
@@ -177,9 +190,11 @@ test('the editor: a top-level endless loop times out with a message, the editor 
   await editor.click();
   await page.keyboard.press('ControlOrMeta+End');
   await page.keyboard.type('\nwhile (true) {}');
+  const typed = Date.now();
   const lines = await editor.locator('.cm-line').count();
   await expect(problems.getByRole('button', { name: new RegExp(`^Line ${lines}: the scenario did not finish loading within 2 s — an endless loop at top level\\?`) }))
     .toBeVisible({ timeout: 15_000 });
+  containment('browser editor check, top-level endless loop', 'the check timeout (2 s)', Date.now() - typed, 'from typing the loop to its message, the limit and the typing pause included');
   // Save still answers (it checks again, which times out again).
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(page.getByText('Fix the errors first')).toBeVisible({ timeout: 15_000 });
@@ -221,7 +236,111 @@ test('Cancel stops a long exploration of a user scenario in the sandbox at once'
   await page.getByRole('dialog').getByRole('button', { name: 'Run it' }).click();
   await expect(page.getByTestId('progress')).toContainText('schedules/s', { timeout: 30_000 });
   await expect.poll(async () => Number(await page.locator('#run-progress').evaluate((e) => (e as HTMLProgressElement).value)), { timeout: 30_000 }).toBeGreaterThan(0);
+  const cancelAt = Date.now();
   await page.getByRole('button', { name: 'Cancel' }).click();
   await expect(page.getByRole('button', { name: 'Start' })).toBeEnabled({ timeout: 5_000 });
+  containment('browser long exploration, cancelled', 'Cancel', Date.now() - cancelAt, 'from Cancel to Start enabled again');
   await expect(page.getByTestId('progress')).toContainText('Cancelled');
+});
+
+test('an imported scenario started with the Start button asks first, naming it and its file; declined, nothing runs', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openApp(page);
+  await importFile(page, 'from-a-colleague.json', historyFile([{ id: 'user/started', title: 'Started counter', source: userScenario('user/started', 'Started counter') }]));
+  const before = await storedRuns(page);
+  // A link that only selects it (no &run=1): nothing runs, and the Start button is the user's.
+  await page.goto('/?rig=dual-opteron-240&scenario=user/started&seed=1&strategy=random&schedules=200');
+  const start = page.getByRole('button', { name: 'Start' });
+  await expect(start).toBeEnabled({ timeout: 20_000 });
+  const dialog = page.getByRole('dialog', { name: "Run this scenario's code?" });
+  await expect(dialog).toHaveCount(0);
+
+  await start.click();
+  await expect(dialog).toBeVisible();
+  await expect(dialog).toContainText('The Start button asks to run');
+  await expect(dialog.locator('.id')).toHaveText('user/started');
+  await expect(dialog.locator('.title')).toHaveText('Started counter');
+  await expect(dialog.locator('.origin')).toContainText('imported from from-a-colleague.json on');
+  await dialog.getByRole('button', { name: "Don't run" }).click();
+  await expect(page.getByRole('alert').filter({ hasText: "The Start button asked to run the imported scenario 'user/started'; it was not run" })).toBeVisible();
+  await expect(page.getByTestId('progress')).toHaveCount(0);
+  expect(await storedRuns(page)).toBe(before);
+
+  // Agreed: it runs (and its timeline's replay does not ask again); a second Start does not ask again in this page.
+  await start.click();
+  await dialog.getByRole('button', { name: 'Run it' }).click();
+  await expect(page.getByTestId('failure-report')).toContainText('an increment was lost', { timeout: 60_000 });
+  await expect.poll(() => storedRuns(page), { timeout: 20_000 }).toBeGreaterThan(before);
+  await expect(page.getByTestId('timeline-position')).toBeVisible({ timeout: 30_000 });
+  await expect(start).toBeEnabled({ timeout: 20_000 });
+  await start.click();
+  await expect(page.getByTestId('progress')).toBeVisible();
+  await expect(dialog).toHaveCount(0);
+});
+
+/** The outcome of the newest run stored in the app's history. */
+function newestOutcome(page: Page): Promise<string | undefined> {
+  return page.evaluate(() => new Promise<string | undefined>((resolve, reject) => {
+    const q = indexedDB.open('racebox');
+    q.onerror = () => reject(q.error);
+    q.onsuccess = () => {
+      const db = q.result;
+      const c = db.transaction('runs').objectStore('runs').openCursor(null, 'prev');
+      c.onsuccess = () => { db.close(); resolve((c.result?.value as { outcome?: string } | undefined)?.outcome); };
+      c.onerror = () => { db.close(); reject(c.error); };
+    };
+  }));
+}
+
+test('a user scenario that allocates without bound is stopped by the sandbox memory watchdog: outcome error naming the limit, saved, the box still runs', async ({ page }) => {
+  test.setTimeout(180_000);
+  await openApp(page);
+  // 64 MB of ArrayBuffer kept per schedule, in every exploration worker (its pages untouched: Chromium here
+  // takes over a second to fill 64 MB, and what is measured is the watchdog, not the host's page faults).
+  const hog = userScenario('user/memory-hog', 'Memory hog',
+    "const g = globalThis as unknown as { kept?: Uint8Array[] }; (g.kept ??= []).push(new Uint8Array(64 * 1024 * 1024)); return { counter: k.ExAllocatePool2(0, 4, 'Cntr') };")
+    .replace("'no lost update': (s, k) =>", "'no lost update': (s, k) => true ||");
+  expect(hog).toContain('=> true ||');
+  await importFile(page, 'h.json', historyFile([
+    { id: 'user/memory-hog', title: 'Memory hog', source: hog },
+    { id: 'user/plain', title: 'Plain counter', source: userScenario('user/plain', 'Plain counter') },
+  ]));
+  const before = await storedRuns(page);
+  await page.goto('/?rig=dual-opteron-240&scenario=user/memory-hog&seed=1&strategy=random&schedules=100000&run=1');
+  const t0 = Date.now();
+  await page.getByRole('dialog').getByRole('button', { name: 'Run it' }).click();
+  await expect(page.getByTestId('outcome')).toBeVisible({ timeout: 60_000 });
+  const ms = Date.now() - t0;
+  const facts = page.getByTestId('run-facts');
+  await expect(facts).toHaveAttribute('data-outcome', 'error');
+  await expect(page.getByTestId('failure-report')).toContainText('the scenario used more than the sandbox memory limit of 1,024 MB of ArrayBuffers per worker');
+  const elapsed = Number(await facts.getAttribute('data-elapsed-ms'));
+  containment('browser memory hog (64 MB of ArrayBuffer per schedule)', 'sandbox memory (1,024 MB of ArrayBuffers per worker)', elapsed,
+    `the run's whole time, reaching the limit included (the allocation over it is refused at once); ${ms} ms from Run it to the outcome shown`);
+  await expect.poll(() => storedRuns(page), { timeout: 20_000 }).toBe(before + 1);
+  expect(await newestOutcome(page)).toBe('error');
+
+  // The box still runs: another user scenario finds its race, in fresh sandbox workers.
+  await page.goto('/?rig=dual-opteron-240&scenario=user/plain&seed=1&strategy=random&schedules=200&run=1');
+  await page.getByRole('dialog').getByRole('button', { name: 'Run it' }).click();
+  await expect(page.getByTestId('failure-report')).toContainText('an increment was lost', { timeout: 60_000 });
+});
+
+test('a user scenario whose setup loops without yielding ends as hang by the stall watchdog in the sandbox, and is saved', async ({ page }) => {
+  test.setTimeout(150_000);
+  await openApp(page);
+  await importFile(page, 'h.json', historyFile([{ id: 'user/loop-setup', title: 'Setup loops', source: userScenario('user/loop-setup', 'Setup loops', 'for (;;) {}') }]));
+  const before = await storedRuns(page);
+  await page.goto('/?rig=dual-opteron-240&scenario=user/loop-setup&seed=1&strategy=random&schedules=200&run=1');
+  await page.getByRole('dialog').getByRole('button', { name: 'Run it' }).click();
+  const started = Date.now();
+  await expect(page.getByTestId('outcome')).toBeVisible({ timeout: 90_000 });
+  const facts = page.getByTestId('run-facts');
+  await expect(facts).toHaveAttribute('data-outcome', 'hang');
+  await expect(page.getByTestId('failure-report')).toContainText('did not return to the scheduler within 10 s');
+  containment('browser setup loops without yielding', 'wall time without a step (10 s)', Date.now() - started,
+    'from Run it to the outcome shown, the limit and the sandbox start included');
+  await expect.poll(() => storedRuns(page), { timeout: 20_000 }).toBe(before + 1);
+  expect(await newestOutcome(page)).toBe('hang');
+  await expect(page.getByRole('button', { name: 'Start' })).toBeEnabled();
 });

@@ -254,7 +254,16 @@ test.describe('scenario sandbox frame', () => {
   });
 
   // @isolated: run by e2e/sandbox.config.ts only. In the full suite (playwright.config.ts) this control failed twice in a row
-  // (the opaque frame's requests were refused after the suites before it), while alone it passes; see the session note.
+  // (the opaque frame's requests were refused after the suites before it), while alone it passes.
+  // What was ruled out (issue 14): not the frame's own timing — each attempt takes 12–150 ms against the 3 s of
+  // withTimeout, also with the page's CPU throttled 8× (CDP Emulation.setCPUThrottlingRate); not this file's order
+  // (the frame tests before it run in both configs); not state left by e2e/hostile-user.spec.ts (run before it in
+  // one worker under playwright.config.ts, it passes). Nothing in the app registers a service worker, and each test
+  // gets a fresh browser context (no shared HTTP cache). Not reproduced: the runs of the full suite that failed
+  // predate RACEBOX_E2E_PORT, when two checkouts' suites on port 4173 could reuse each other's server
+  // (reuseExistingServer) — a server built from another checkout — which is the one difference left unexplored.
+  // Note that `--grep-invert` on the command line does not bring it back under playwright.config.ts (the config's
+  // grepInvert still applies): run it with `npx playwright test -c e2e/sandbox.config.ts`.
   test('control: the same code in a sandboxed frame without the sandbox headers does reach the server @isolated', async ({ page, context }) => {
     // Proves the canary check above can fail: an opaque frame (srcdoc, no CSP) and its blob: worker are seen.
     const canaryRequests = await serveCanary(context);

@@ -101,9 +101,9 @@ export function closeHistory(h: History): void {
 
 type Tx<N extends StoreNames<RaceboxDB>, M extends IDBTransactionMode> = IDBPTransaction<RaceboxDB, N[], M>;
 
-function begin<N extends StoreNames<RaceboxDB>, M extends IDBTransactionMode>(h: History, stores: N[], mode: M): Tx<N, M> {
+function begin<N extends StoreNames<RaceboxDB>, M extends IDBTransactionMode>(h: History, stores: N[], mode: M, durability?: 'relaxed'): Tx<N, M> {
   if (h.closed !== null) throw new HistoryClosedError(h.closed);
-  return h.db.transaction(stores, mode);
+  return durability ? h.db.transaction(stores, mode, { durability }) : h.db.transaction(stores, mode);
 }
 
 /** Runs `fn` in one read-only transaction. */
@@ -120,8 +120,18 @@ export async function readTx<N extends StoreNames<RaceboxDB>, T>(h: History, sto
  * (an error thrown by `fn` aborts the transaction). A QuotaExceededError, from
  * a request or at commit, becomes StorageFullError.
  */
-export async function writeTx<N extends StoreNames<RaceboxDB>, T>(h: History, stores: N[], fn: (tx: Tx<N, 'readwrite'>) => Promise<T>): Promise<T> {
-  const tx = begin(h, stores, 'readwrite');
+export async function writeTx<N extends StoreNames<RaceboxDB>, T>(
+  h: History,
+  stores: N[],
+  fn: (tx: Tx<N, 'readwrite'>) => Promise<T>,
+  /**
+   * 'relaxed': the commit does not wait for the disk to flush (still all or nothing; an OS crash right after
+   * may lose the whole transaction). For a bulk import, whose file is still at hand: Chromium writes 200,000
+   * runs markedly faster so (measured: 20,000 runs with the paging indexes, 22.6 s strict, 13.3 s relaxed).
+   */
+  durability?: 'relaxed',
+): Promise<T> {
+  const tx = begin(h, stores, 'readwrite', durability);
   let failure: unknown;
   const done = tx.done.then(
     () => undefined,

@@ -25,7 +25,7 @@ import { clip } from '../machine/text.ts';
 import { arr, BAD, canonicalJson, check, isRecord, Issues, literal, obj, opt, show, str, type Check } from './check.ts';
 import { readTx, writeTx, type History } from './db.ts';
 import { HistoryValidationError } from './errors.ts';
-import type { StoredRun, StoredTrace, UserScenario } from './types.ts';
+import type { ScenarioOrigin, StoredRun, StoredTrace, UserScenario } from './types.ts';
 import { LIMITS, rigCheck, storedRunCheck, storedTraceCheck, userScenarioCheck } from './validate.ts';
 
 export const HISTORY_FORMAT = 'racebox-history';
@@ -233,9 +233,26 @@ function crossCheck(d: HistoryDocument): { field: string; message: string }[] {
   return errors.slice(0, 20);
 }
 
-/** Validates the whole file, then stores it in one transaction (see the collision rules above). */
-export async function importHistory(h: History, text: string): Promise<ImportReport> {
-  const doc = await parseHistoryDocumentSliced(text);
+export interface ImportOptions {
+  /** Marks the user scenarios the import adds (the app asks before it runs imported code). */
+  origin?: ScenarioOrigin;
+}
+
+/**
+ * Validates the whole file, then stores it in one transaction (see the collision rules above). On the page's
+ * own thread the check is sliced; the app imports in a worker of its own (import.worker.ts), which parses
+ * with parseHistoryDocument and stores with storeHistoryDocument.
+ */
+export async function importHistory(h: History, text: string, options: ImportOptions = {}): Promise<ImportReport> {
+  return storeHistoryDocument(h, await parseHistoryDocumentSliced(text), options);
+}
+
+/**
+ * Stores a document parseHistoryDocument (or its sliced twin) accepted, in one transaction: all of it or,
+ * if a write fails (storage full, the connection closed), none of it.
+ */
+export async function storeHistoryDocument(h: History, doc: HistoryDocument, options: ImportOptions = {}): Promise<ImportReport> {
+  const origin = options.origin;
   const report: ImportReport = {
     runs: { added: 0, skipped: 0, renumbered: [] },
     traces: { added: 0, skipped: 0 },
@@ -323,18 +340,18 @@ export async function importHistory(h: History, text: string): Promise<ImportRep
     for (const s of doc.userScenarios) {
       const stored = await scenarios.get(s.id);
       if (stored === undefined) {
-        await scenarios.add(s);
+        await scenarios.add(origin ? { ...s, origin } : s);
         report.userScenarios.added++;
       } else if (stored.title === s.title && stored.source === s.source) {
         report.userScenarios.skipped++;
       } else {
         const id = await freshId(s.id, 128, async (c) => !scenarioIds.has(c) && (await scenarios.getKey(c)) === undefined);
-        await scenarios.add({ ...s, id });
+        await scenarios.add({ ...s, id, ...(origin ? { origin } : {}) });
         report.userScenarios.added++;
         report.userScenarios.renamed.push({ from: s.id, to: id });
       }
     }
-  });
+  }, 'relaxed');
   return report;
 }
 

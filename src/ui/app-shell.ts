@@ -11,7 +11,7 @@ import { PoolController } from './controllers/pool-controller.ts';
 import type { ScenarioChoice } from './lib/choice.ts';
 import { loadCatalog, type Catalog } from './lib/catalog.ts';
 import { linkProblems, parseLink, type LinkParams } from './lib/url.ts';
-import { quote } from '../machine/text.ts';
+import { clip, quote } from '../machine/text.ts';
 import { openHistoryService, type HistoryService } from './services/history-service.ts';
 import type { Runner } from './services/runner.ts';
 import { base } from './styles.ts';
@@ -237,8 +237,26 @@ export class RaceboxApp extends LitElement {
       ? `imported from ${u.origin.file} on ${when(u.origin.importedAt)}`
       : u ? `saved in this browser's editor (last changed ${when(u.updatedAt)})` : 'unknown';
     await this.updateComplete;
-    return this.confirmRun.ask({ id, title: u?.title ?? id, origin, via });
+    const ok = await this.confirmRun.ask({ id, title: u?.title ?? id, origin, via });
+    if (ok && u) this.allowed.add(allowKey(u));
+    return ok;
   }
+
+  /** Imported scenarios the user agreed to run in this page, by allowKey: asked once, not before every run. */
+  private readonly allowed = new Set<string>();
+
+  /**
+   * The run view asks this before any run or replay: code imported from a file runs only once the user said
+   * so, however the run was started (a link, Start, Replay). The user's own scenarios run without asking.
+   */
+  private readonly mayRun = async (scenario: ScenarioChoice, via: string): Promise<boolean> => {
+    if (scenario.kind !== 'user') return true;
+    const u = this.userScenarios.find((s) => s.id === scenario.id);
+    if (u?.origin?.kind !== 'imported' || this.allowed.has(allowKey(u))) return true;
+    const ok = await this.confirmUserRun(u.id, via);
+    if (!ok) this.problem('warn', `${via} asked to run the imported scenario '${clip(u.id)}'; it was not run.`);
+    return ok;
+  };
 
   /** Waits until the worker pool is up and the run view has rendered with it. */
   private async whenRunnable(): Promise<void> {
@@ -419,6 +437,7 @@ export class RaceboxApp extends LitElement {
         </section>
         <section role="tabpanel" id="panel-run" aria-labelledby="tab-run" ?hidden=${this.tab !== 'run'}>
           <rb-run-view .rig=${rig} .rigErrors=${this.rigCheck.errors.map((x) => `${x.field} ${x.message}`)} .scenario=${this.scenario}
+            .mayRun=${this.mayRun}
             .settings=${this.currentSettings()}
             @settings-change=${(e: CustomEvent<RunSettings>) => { this.settings = e.detail; }}
             @run-saved=${() => { this.historyRevision++; }}></rb-run-view>
@@ -431,6 +450,11 @@ export class RaceboxApp extends LitElement {
       </main>
     `;
   }
+}
+
+/** One imported scenario as imported at one time: importing it again asks again. */
+function allowKey(u: UserScenario): string {
+  return `${u.id}\n${u.origin?.kind === 'imported' ? u.origin.importedAt : ''}`;
 }
 
 /** Resolves after the next frame has been painted. */

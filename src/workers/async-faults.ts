@@ -12,6 +12,8 @@ import { asError } from '../engine/explore.ts';
 import type { RunSummary } from '../engine/outcome.ts';
 
 const pending: string[] = [];
+/** A limit the scenario crossed (memory-meter.ts): the job's outcome is error with this message as it stands. */
+let limitFault: string | undefined;
 
 function describe(kind: string, reason: unknown): string {
   const text = reason instanceof Error ? `${reason.name}: ${reason.message}` : (() => {
@@ -22,6 +24,11 @@ function describe(kind: string, reason: unknown): string {
     }
   })();
   return `${kind} ${text.length > 200 ? `${text.slice(0, 199)}…` : text}`;
+}
+
+/** Records that the scenario crossed a limit of the worker (the first such message is kept until reported). */
+export function noteLimitFault(message: string): void {
+  limitFault ??= message;
 }
 
 /** Records an error thrown outside any schedule (the handlers call this; tests may too). */
@@ -62,6 +69,12 @@ export function settle(): Promise<void> {
  * `first` is the first schedule index of this worker's share (which schedule left the error is not known).
  */
 export function withAsyncFaults(summary: RunSummary, first = 0): RunSummary {
+  if (limitFault !== undefined) {
+    const message = limitFault;
+    limitFault = undefined;
+    pending.length = 0;
+    return { ...summary, ...asError(message, summary.failure), failingSchedule: summary.failingSchedule ?? first };
+  }
   if (pending.length === 0) return summary;
   const faults = pending.splice(0);
   return {

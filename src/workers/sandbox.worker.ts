@@ -19,6 +19,10 @@ import { CANCEL_WORD, type ExploreRequest, type FreeWorkerApi, type PoolExploreW
 import type { Rig } from '../machine/rig.ts';
 import { createExploreWorkerApi } from './explore-core.ts';
 import { createFreeWorkerApi } from './free-core.ts';
+import { installBufferMeter } from './memory-meter.ts';
+
+// Before any scenario loads: what it allocates outside the JavaScript heap is counted against the limit.
+installBufferMeter(self as unknown as typeof globalThis);
 
 const noLibrary = async (id: string): Promise<never> => {
   throw new Error(`the scenario sandbox runs user scenarios only; '${id}' is a library scenario`);

@@ -6,9 +6,11 @@
 import './helpers.ts';
 import { describe, expect, it } from 'vitest';
 import {
-  checkImportSize, countRuns, exportHistory, HistoryValidationError, IMPORT_MAX_BYTES, importHistory, parseHistoryDocument,
+  checkImportSize, countRuns, exportHistory, HistoryValidationError, IMPORT_MAX_BYTES, importHistory, listUserScenarios, parseHistoryDocument,
   parseHistoryDocumentSliced, type HistoryDocument, type StoredRun,
 } from '../../src/history/index.ts';
+import { storeHistoryDocument } from '../../src/history/transfer.ts';
+import { historyFile } from '../../bench/fixtures/history-file.ts';
 import { fresh, sampleRun } from './helpers.ts';
 
 const T = 1_700_000_000_000;
@@ -74,4 +76,34 @@ describe('history import at scale (issue 14)', () => {
     expect(err).toBeInstanceOf(HistoryValidationError);
     expect((err as Error).message).toMatch(/\(file\): is too large \(257 MB; a history import is at most 256 MB and 200,000 runs\)/);
   });
+
+  // The app's import worker (src/history/import.worker.ts) parses with parseHistoryDocument and stores with
+  // storeHistoryDocument. 25,000 runs keep this test short on a loaded machine; `racebox bench --only 'history
+  // import'` runs the same at the 200,000-run cap.
+  it('a large file, the way the import worker stores it: every run, scenarios marked, and a corrupt one stores nothing', async () => {
+    const n = 25_000;
+    const h = await fresh();
+    const doc = JSON.parse(historyFile(n)) as HistoryDocument;
+    doc.userScenarios = [{ id: 'user/x', title: 'X', source: 'export default 1;', updatedAt: T }];
+    const text = JSON.stringify(doc);
+    const origin = { kind: 'imported' as const, file: 'big.json', importedAt: T + 1 };
+    const r = await storeHistoryDocument(h, parseHistoryDocument(text), { origin });
+    expect(r.runs).toMatchObject({ added: n, skipped: 0 });
+    expect(await countRuns(h)).toBe(n);
+    expect(await listUserScenarios(h)).toEqual([{ ...doc.userScenarios[0], origin }]);
+
+    // One bad field in the last run: the file is refused by name, and nothing of it is stored.
+    const other = await fresh();
+    (doc.runs[n - 1] as unknown as Record<string, unknown>).outcome = 'fine';
+    let err: unknown;
+    try {
+      await storeHistoryDocument(other, parseHistoryDocument(JSON.stringify(doc)), { origin });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(HistoryValidationError);
+    expect((err as Error).message).toContain(`runs[${n - 1}].outcome`);
+    expect(await countRuns(other)).toBe(0);
+    expect(await listUserScenarios(other)).toEqual([]);
+  }, 240_000);
 });

@@ -179,7 +179,10 @@ export class HistoryView extends LitElement {
     try {
       // Refused by its size before the browser reads it whole.
       checkImportSize(file.size);
-      const r = await this.history.importJson(await file.text(), file.name);
+      this.notice = `Importing ${file.name}…`;
+      const r = await this.history.importFile(file, file.name, (phase, runs) => {
+        this.notice = phase === 'checking' ? `Importing ${file.name}: checking every record…` : `Importing ${file.name}: storing ${runs?.toLocaleString('en-US') ?? 'the'} runs…`;
+      });
       this.notice = `${file.name}: ${r.message}`;
       this.cursors = [undefined];
       await this.load();

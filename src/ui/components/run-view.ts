@@ -75,6 +75,11 @@ export class RunView extends LitElement {
   @property({ attribute: false }) rig?: Rig;
   @property({ attribute: false }) rigErrors: string[] = [];
   @property({ attribute: false }) scenario?: ScenarioChoice;
+  /**
+   * Asked before a run or replay starts running the scenario's code; false runs nothing. The app asks the user
+   * before code imported from a file runs (confirm-run.ts), whichever button started it.
+   */
+  @property({ attribute: false }) mayRun?: (scenario: ScenarioChoice, via: string) => Promise<boolean>;
   @property({ attribute: false }) settings: RunSettings = { engine: 'controlled', strategy: 'portfolio', depth: DEFAULT_DEPTH, preemptionBound: DEFAULT_PREEMPTION_BOUND, seed: 1, schedules: 2000, workers: Math.max(1, Math.min(16, (navigator.hardwareConcurrency || 2) - 1)) };
   @state() private tracing = false;
   @state() private saveError = '';
@@ -125,6 +130,7 @@ export class RunView extends LitElement {
   async start(prefix?: { schedule: string; step: number }): Promise<void> {
     const { runner, rig, scenario } = this;
     if (!runner || !rig || !scenario || !this.canRun) return;
+    if (this.mayRun && !(await this.mayRun(scenario, 'The Start button'))) return;
     const st = this.settings;
     const job: ExploreJob = {
       scenario: scenarioRef(scenario),
@@ -171,6 +177,7 @@ export class RunView extends LitElement {
   async replay(schedule: string, opts: { save?: boolean; heading?: string } = {}): Promise<RunSummary | undefined> {
     const { runner, rig, scenario } = this;
     if (!runner || !rig || !scenario) return undefined;
+    if (this.mayRun && !(await this.mayRun(scenario, opts.heading ?? 'A replay'))) return undefined;
     this.saveError = '';
     this.heading = opts.heading ?? 'Replay';
     const s = await this.run.replay(runner, { scenario: scenarioRef(scenario), rig, schedule, trace: true });

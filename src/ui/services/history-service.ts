@@ -5,7 +5,8 @@
 import * as H from '../../history/index.ts';
 import type { TraceStep } from '../../engine/trace.ts';
 import type { Rig } from '../../machine/rig.ts';
-import type { ListRunsOptions, NewRun, RunPage, StoredRun, UserScenario } from '../../history/types.ts';
+import type { ListRunsOptions, NewRun, RunPage, ScenarioOrigin, StoredRun, UserScenario } from '../../history/types.ts';
+import { importInWorker, type ImportPhase } from '../../history/import-client.ts';
 
 export interface ImportReport {
   runs: number;
@@ -25,6 +26,11 @@ export interface HistoryService {
    * are marked as imported from `fileName` (the app asks before running their code from a link).
    */
   importJson(text: string, fileName?: string): Promise<ImportReport>;
+  /**
+   * importJson for a file the user picked: read, parsed, checked and stored in a worker of its own, so that a
+   * large file never holds the page (the same checks and messages; nothing stored unless all of it is).
+   */
+  importFile(file: Blob, fileName: string, onPhase?: (phase: ImportPhase, runs?: number) => void): Promise<ImportReport>;
   listRigs(): Promise<Rig[]>;
   saveRig(rig: Rig): Promise<void>;
   deleteRig(id: string): Promise<void>;
@@ -41,6 +47,8 @@ export async function openHistoryService(onClosed: (message: string) => void): P
     onTerminated: () => onClosed('The browser closed the history database (was site data cleared?): reload this page.'),
     onBlocked: () => onClosed('Another Racebox tab is holding an older history open: close it so this one can open the history.'),
   });
+  const importOnThisThread = async (text: string, fileName: string): Promise<ImportReport> =>
+    summarize(await H.importHistory(h, text, { origin: importedFrom(fileName) }));
   return {
     async addRun(run, trace) {
       const id = await H.addRun(h, run, trace ? { trace } : {});
@@ -57,19 +65,12 @@ export async function openHistoryService(onClosed: (message: string) => void): P
     async exportJson() {
       return JSON.stringify(await H.exportHistory(h), null, 1);
     },
-    async importJson(text, fileName = 'a history file') {
-      const before = new Set((await H.listUserScenarios(h)).map((s) => s.id));
-      const r = await H.importHistory(h, text);
-      const added = (await H.listUserScenarios(h)).filter((s) => !before.has(s.id)).map((s) => s.id);
-      await H.markImported(h, added, { kind: 'imported', file: fileName.slice(0, 1024), importedAt: Date.now() });
-      const parts = [
-        `${r.runs.added} run${r.runs.added === 1 ? '' : 's'} added`,
-        r.runs.skipped ? `${r.runs.skipped} already present` : '',
-        r.userRigs.added ? `${r.userRigs.added} rig${r.userRigs.added === 1 ? '' : 's'}` : '',
-        r.userScenarios.added ? `${r.userScenarios.added} scenario${r.userScenarios.added === 1 ? '' : 's'}` : '',
-        r.runs.renumbered.length ? `${r.runs.renumbered.length} renumbered` : '',
-      ].filter(Boolean);
-      return { runs: r.runs.added, message: `Imported: ${parts.join(', ')}.` };
+    importJson: (text, fileName = 'a history file') => importOnThisThread(text, fileName),
+    async importFile(file, fileName, onPhase) {
+      if (typeof Worker !== 'function') return importOnThisThread(await file.text(), fileName);
+      // The worker opens a connection of its own: a handle closed here (another tab upgraded) must not import.
+      if (h.closed !== null) throw new H.HistoryClosedError(h.closed);
+      return summarize(await importInWorker({ file, dbName: h.name, origin: importedFrom(fileName) }, onPhase));
     },
     listRigs: () => H.listUserRigs(h),
     async saveRig(rig) {
@@ -86,4 +87,20 @@ export async function openHistoryService(onClosed: (message: string) => void): P
       await H.deleteUserScenario(h, id);
     },
   };
+}
+
+/** The mark on the scenarios an import adds: the app asks before it runs their code. */
+function importedFrom(fileName: string): ScenarioOrigin {
+  return { kind: 'imported', file: fileName.slice(0, 1024), importedAt: Date.now() };
+}
+
+function summarize(r: H.ImportReport): ImportReport {
+  const parts = [
+    `${r.runs.added} run${r.runs.added === 1 ? '' : 's'} added`,
+    r.runs.skipped ? `${r.runs.skipped} already present` : '',
+    r.userRigs.added ? `${r.userRigs.added} rig${r.userRigs.added === 1 ? '' : 's'}` : '',
+    r.userScenarios.added ? `${r.userScenarios.added} scenario${r.userScenarios.added === 1 ? '' : 's'}` : '',
+    r.runs.renumbered.length ? `${r.runs.renumbered.length} renumbered` : '',
+  ].filter(Boolean);
+  return { runs: r.runs.added, message: `Imported: ${parts.join(', ')}.` };
 }
