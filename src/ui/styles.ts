@@ -76,6 +76,8 @@ export const base = css`
     white-space: nowrap;
   }
   .pill.pass, .pill.correct { color: var(--rb-ok); }
+  /* A wide table scrolls inside its own box, never the page (390 px wide screens). */
+  .table-scroll { overflow-x: auto; max-width: 100%; }
   .pill.bugcheck, .pill.buggy, .pill.invariant, .pill.error { color: var(--rb-warn); }
   .pill.deadlock, .pill.hang { color: var(--rb-caution); }
   .pill.stopped { color: var(--rb-muted); }

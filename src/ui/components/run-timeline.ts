@@ -506,7 +506,7 @@ export class RunTimeline extends LitElement {
     return html`<section class="inspector" aria-labelledby="insp-h" data-testid="step-inspector">
       <h4 id="insp-h">At step ${sel.step + 1}${sel.what !== 'step' ? ' (before the step runs)' : ''}</h4>
       <p class="what">${what}${this.selected === this.n - 1 && this.failed ? html` — <strong style="color:var(--rb-warn)">the failing step</strong>` : nothing}</p>
-      <table>
+      <div class="table-scroll" tabindex="0" role="region" aria-label="Each CPU at this step"><table>
         <thead><tr><th scope="col">CPU</th><th scope="col">IRQL</th><th scope="col">Context</th><th scope="col">Routine</th><th scope="col">Last operation</th>${this.hasSource ? html`<th scope="col">Source</th>` : nothing}<th scope="col">Locks held</th></tr></thead>
         <tbody>
           ${Array.from({ length: model.cpus }, (_, cpu) => {
@@ -524,7 +524,7 @@ export class RunTimeline extends LitElement {
             </tr>`;
           })}
         </tbody>
-      </table>
+      </table></div>
     </section>`;
   }
 }

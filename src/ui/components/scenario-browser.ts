@@ -47,6 +47,7 @@ export class ScenarioBrowser extends LitElement {
       .desc { max-width: 75ch; }
       section + section { margin-top: 1rem; }
       .broken { margin-top: 1rem; }
+      .expect .pill { white-space: normal; }
       button.link { color: var(--rb-accent-text); cursor: pointer; text-decoration: underline; background: none; border: 0; padding: 0; font: inherit; display: inline; white-space: normal; text-align: left; }
     `,
   ];
@@ -144,7 +145,7 @@ export class ScenarioBrowser extends LitElement {
       <p class="desc">${e.description}</p>
       <section aria-labelledby="expect-h">
         <h4 id="expect-h">Expected outcome per preset rig</h4>
-        <table>
+        <div class="table-scroll" tabindex="0" role="region" aria-labelledby="expect-h"><table class="expect">
           <thead><tr><th scope="col">Rig</th><th scope="col">CPUs that run</th><th scope="col">Build</th><th scope="col">Expected</th></tr></thead>
           <tbody>
             ${PRESET_RIGS.map((r) => {
@@ -154,7 +155,7 @@ export class ScenarioBrowser extends LitElement {
               return html`<tr><td><code>${r.id}</code></td><td>${activeCpuCount(r)}${r.hal === 'up' ? ' (UP HAL)' : ''}</td><td>${r.build}</td><td><span class=${`pill ${cls}`}>${text}</span></td></tr>`;
             })}
           </tbody>
-        </table>
+        </table></div>
       </section>
       <section aria-labelledby="src-h">
         <h4 id="src-h">Source <span class="muted" style="text-transform:none;letter-spacing:0;font-weight:400">${e.path.slice(1)}</span></h4>
