@@ -145,13 +145,26 @@ export class RunTimeline extends LitElement {
     this.canvas.title = s ? `Step ${s.step + 1}: ${describeStep(s)}` : '';
   }
 
-  private zoom(factor: number, anchorX = this.trackWidth / 2): void {
+  /**
+   * Zooms about `anchorX` (the pointer, for the wheel). Without one (the buttons) it zooms about the
+   * selected step, which stays where it is on screen, or is brought to the middle when it was off
+   * screen: zooming about the middle of the view lost the selection.
+   */
+  private zoom(factor: number, anchorX?: number): void {
     const old = this.pxPerStep;
     const next = Math.max(this.fitZoom(), Math.min(60, old * factor));
     if (next === old) return;
-    const stepAtAnchor = (this.scrollX + anchorX) / old;
+    let anchor = anchorX;
+    let stepAtAnchor: number;
+    if (anchor === undefined) {
+      const selX = (this.selected + 0.5) * old - this.scrollX;
+      anchor = selX >= 0 && selX <= this.trackWidth ? selX : this.trackWidth / 2;
+      stepAtAnchor = this.selected + 0.5;
+    } else {
+      stepAtAnchor = (this.scrollX + anchor) / old;
+    }
     const maxScroll = Math.max(0, this.n * next - this.trackWidth);
-    const target = Math.round(Math.min(maxScroll, Math.max(0, stepAtAnchor * next - anchorX)));
+    const target = Math.round(Math.min(maxScroll, Math.max(0, stepAtAnchor * next - anchor)));
     // One update for zoom and scroll together; the scroll event that follows carries the same value.
     this.pxPerStep = next;
     this.scrollX = target;
