@@ -413,7 +413,9 @@ export class ControlledRun {
   private stuck(resumes: number): Omit<Failure, 'schedule'> {
     const m = this.m;
     const stuck = m.diagnoseStuck();
-    const stuckCtx = m.blocked[0];
+    // A context spinning on a word, else a thread waiting on an object: the report names the CPU it is on
+    // (when nothing spins, the CPU that last stepped may be an idle one with nothing to do with the wait).
+    const stuckCtx = m.blocked[0] ?? m.threads.find((t) => t.state === 'waiting')?.ctx;
     const message = resumes === 0
       ? stuck.message
       : `${stuck.message} (each spin was resumed ${resumes} times and read the same value again every time, for ${m.step} steps: past the ${this.watchdogName()})`;

@@ -124,7 +124,15 @@ export function snapshotCpu(m: Machine, cpu: LogicalCpu, topSpin = -1): CpuSnaps
     }),
     readyThreads: cpu.ready.map((t) => t.name),
     queuedDpcs: cpu.dpcQueue.map((d) => d.name),
+    ...waitingOn(m, cpu),
   };
+}
+
+/** Threads of `cpu` switched out in a wait: without them a CPU whose only thread waits forever looks idle. */
+function waitingOn(m: Machine, cpu: LogicalCpu): { waitingThreads?: string[] } {
+  const names: string[] = [];
+  for (const t of m.threads) if (t.state === 'waiting' && t.cpu === cpu) names.push(t.name);
+  return names.length > 0 ? { waitingThreads: names } : {};
 }
 
 /** Every online CPU of the machine. */
