@@ -8,6 +8,7 @@
  */
 import { loadProject, loadScenarios, inLibrary } from '../../src/cli/project.ts';
 import { presetRig } from '../../src/machine/presets.ts';
+import { resolveOutcome, setupStateOf } from '../../src/engine/setup-state.ts';
 import { matrixRows } from '../../src/scenario/matrix.ts';
 import type { BrowserRow, RowsDoc } from './row.ts';
 
@@ -25,7 +26,11 @@ try {
     for (const m of matrixRows([scenario], project.rigs, project.config)) {
       if (!library) notInBrowser.push(`${m.scenario} (${file}): a user scenario`);
       else if (!presetRig(m.rig)) notInBrowser.push(`${m.scenario} on ${m.rig}: a rig file`);
-      else rows.push({ ...m, rigRef: project.rigRefs.get(m.rig) ?? m.rig });
+      else {
+        // Rows travel as JSON: an expected bug-check parameter naming an object from setup is resolved here.
+        const rig = project.rigs.find((r) => r.id === m.rig)!;
+        rows.push({ ...m, expected: resolveOutcome(m.expected, setupStateOf(rig, scenario)), rigRef: project.rigRefs.get(m.rig) ?? m.rig });
+      }
     }
   }
   const doc: RowsDoc = {

@@ -130,6 +130,14 @@ export class ControlledRun {
     this.invariants = Object.entries(scenario.invariants ?? {});
   }
 
+  /**
+   * What the scenario's setup returns on this rig, on a fresh machine: setup is deterministic, so its
+   * addresses are every run's (an expectation that names an object from setup is checked against them).
+   */
+  setupState(): unknown {
+    return setUpRun(this.m, this.k, this.scenario, this.setupCtx);
+  }
+
   /** Resets the machine and builds the scenario's objects, threads and events. */
   private instantiate(): void {
     const { m, k } = this;
