@@ -362,6 +362,9 @@ export class ControlledRun {
     /** The watchdog fired while guessed spinners kept being resumed: the next stuck state is the report. */
     let draining = false;
     this.yieldAt.fill(-1);
+    // As a fresh run has it: a step number left from an earlier execution would read as a turn taken
+    // after a yield of this one (owesTurn), and this execution would differ from its own replay.
+    this.lastStep.fill(0);
     this.yielders = 0;
     m.yielded = false;
     for (;;) {
