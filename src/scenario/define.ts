@@ -9,6 +9,7 @@ import { bugCodeByName, ScenarioError } from '../machine/bugcheck.ts';
 import type { Routine } from '../machine/ops.ts';
 import type { Build, Hal } from '../machine/rig.ts';
 import type { Kernel } from '../kernel/kernel.ts';
+import type { InvariantKernel } from '../kernel/state-readers.ts';
 
 export interface ThreadActor<S> {
   kind?: 'thread';
@@ -39,8 +40,11 @@ export interface InterruptActor<S> {
 
 export type Actor<S> = ThreadActor<S> | DpcActor<S> | InterruptActor<S>;
 
-/** A check on the final state: return true (or nothing) when it holds, false or a message when it does not. */
-export type Invariant<S> = (s: S, k: Kernel) => boolean | string | void;
+/**
+ * A check on the final state: return true (or nothing) when it holds, false or a message when it does not.
+ * `k` reads state without `yield*`: k.peek, and the KeReadState* readers (KeReadStateEvent, …) as plain calls.
+ */
+export type Invariant<S> = (s: S, k: InvariantKernel) => boolean | string | void;
 
 /**
  * One bug-check parameter an expectation matches: a number (the parameter's value), a function of the
