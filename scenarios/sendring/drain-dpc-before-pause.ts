@@ -31,7 +31,10 @@ export interface AdapterState {
   running: number;
   interrupt: number;
   dpc: number;
-  /** Test bookkeeping: non-zero once the DPC read descriptors through a freed ring. */
+  /**
+   * Test bookkeeping: word 0 non-zero once the DPC read descriptors through a ring that is not the live one
+   * (freed, or replaced); word 1 is 1 while the published ring is live (0 from the free to the new publish).
+   */
   stale: number;
 }
 
@@ -46,9 +49,9 @@ function* ReapDpc(k: Kernel, _dpc: number, context: number) {
     const ring = yield* k.ReadNoFence(s.ring);
     const done = yield* k.ReadNoFence(ring + 1);
     for (let i = 0; i < 2; i++) {
-      const d = yield* k.ReadNoFence(ring + 2 + ((done + i) % SLOTS));
+      yield* k.ReadNoFence(ring + 2 + ((done + i) & (SLOTS - 1)));
       // Bookkeeping of the test, not driver code: no scheduling point.
-      if ((d & 0xffff0000) !== DESCRIPTOR) k.poke(s.stale, 1);
+      if (k.peek(s.stale + 1) !== 1 || k.peek(s.ring) !== ring) k.poke(s.stale, 1);
     }
     yield* k.WriteNoFence(ring + 1, done + 1);
   } // paused: restart reaps whatever is left
@@ -75,8 +78,9 @@ export function setUpAdapter(k: Kernel): AdapterState {
     running: k.KeInitializeEvent(NotificationEvent, true),
     interrupt: k.IoConnectInterrupt({ irql: 5, name: 'AdapterInterrupt' }),
     dpc: k.KeInitializeDpc(ReapDpc, context, 'ReapDpc'),
-    stale: k.ExAllocatePool2(POOL_FLAG_NON_PAGED, 4, 'Stal'),
+    stale: k.ExAllocatePool2(POOL_FLAG_NON_PAGED, 8, 'Stal'),
   };
+  k.poke(s.stale + 1, 1);
   stateOf.set(context, s);
   return s;
 }
@@ -119,9 +123,11 @@ export function* PauseRestart(k: Kernel, s: AdapterState, pauseFirst: boolean) {
     while ((yield* k.ReadNoFence(s.pendingSends)) !== 0) yield* k.YieldProcessor();
     const old = yield* k.ReadNoFence(s.ring);
     yield* k.ExFreePool(old);
+    k.poke(s.stale + 1, 0); // bookkeeping: no live ring from the free until the new one is published
     const ring = k.ExAllocatePool2(POOL_FLAG_NON_PAGED, 4 * RING_WORDS, 'Ring');
     for (let i = 0; i < SLOTS; i++) yield* k.WriteNoFence(ring + 2 + i, DESCRIPTOR);
     yield* k.WriteNoFence(s.ring, ring);
+    k.poke(s.stale + 1, 1);
     const irql2 = yield* k.KeAcquireSpinLock(s.lock);
     yield* k.InterlockedExchange(s.state, RUNNING);
     yield* k.KeReleaseSpinLock(s.lock, irql2);
