@@ -62,7 +62,7 @@ describe('expect: bug-check parameters', () => {
     const rig = preset('dual-opteron-240');
     const r = explore(rig, doubleComplete, { schedules: 1 });
     const plain = plainExpect(doubleComplete, rig) as { outcome: ExpectedOutcome }[];
-    const o = plain[1]!.outcome as { params: unknown[] };
+    const o = plain[1]!.outcome as { params: readonly unknown[] };
     expect(o.params).toEqual([r.failure!.bugcheck!.params[0], 0, null, 0]);
     expect(checkExpectation(plain[1]!.outcome, r)).toBeNull();
     expect(structuredClone(plain)).toEqual(plain);
