@@ -14,6 +14,7 @@
  */
 import { explore, type ExploreOptions } from '../src/engine/explore.ts';
 import type { RunSummary } from '../src/engine/outcome.ts';
+import { setupStateOf } from '../src/engine/setup-state.ts';
 import type { Rig } from '../src/machine/rig.ts';
 import { presetRig } from '../src/machine/presets.ts';
 import type { ExpectedOutcome, Scenario } from '../src/scenario/define.ts';
@@ -79,10 +80,11 @@ export function detect(rig: Rig, s: Scenario, expected: ExpectedOutcome, st: Det
   const counts: number[] = [];
   let wrong: string | undefined;
   const runs = st.seeded ? seeds : 1;
+  const setupState = setupStateOf(rig, s);
   for (let seed = 1; seed <= runs; seed++) {
     const r = explore(rig, s, { ...st.options, seed, schedules: budget });
     if (r.outcome === 'pass') continue;
-    if (checkExpectation(expected, r) === null) counts.push(r.failingSchedule! + 1);
+    if (checkExpectation(expected, r, setupState) === null) counts.push(r.failingSchedule! + 1);
     else wrong ??= `seed ${seed}: ${describeFailure(r)}`;
   }
   const found = st.seeded ? counts.length : counts.length * seeds;

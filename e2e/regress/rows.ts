@@ -10,6 +10,7 @@
  */
 import { loadProject, loadScenarios, inLibrary, shown } from '../../src/cli/project.ts';
 import { presetRig } from '../../src/machine/presets.ts';
+import { resolveOutcome, setupStateOf } from '../../src/engine/setup-state.ts';
 import { matrixRows } from '../../src/scenario/matrix.ts';
 import type { BrowserRow, RowsDoc } from './row.ts';
 import { userScenarioDoc } from './user-source.ts';
@@ -32,7 +33,10 @@ try {
     const library = inLibrary(file);
     if (!library) doc.userScenarios[scenario.id] = await userScenarioDoc(scenario, file);
     for (const m of matrixRows([scenario], project.rigs, project.config)) {
-      const row: BrowserRow = { ...m, rigRef: project.rigRefs.get(m.rig) ?? m.rig, scenarioRef: library ? m.scenario : shown(file) };
+      // Rows travel as JSON: an expected bug-check parameter naming an object from setup is resolved here.
+      const rig = project.rigs.find((r) => r.id === m.rig)!;
+      const expected = resolveOutcome(m.expected, setupStateOf(rig, scenario));
+      const row: BrowserRow = { ...m, expected, rigRef: project.rigRefs.get(m.rig) ?? m.rig, scenarioRef: library ? m.scenario : shown(file) };
       doc.rows.push(row);
       if (!presetRig(m.rig)) doc.userRigs[m.rig] ??= project.rigs.find((r) => r.id === m.rig)!;
     }

@@ -58,7 +58,7 @@ export function formatFailure(f: Failure): string[] {
       const spin = x.spinningOn ? ` spins on ${x.spinningOn}` : '';
       return `${x.kind} ${x.name}${api}${held}${spin}`;
     }).join('  ▸  ');
-    lines.push(`  CPU ${c.cpu}  ${c.irqlName.padEnd(15)} ${stack}${c.readyThreads.length ? `  (ready: ${c.readyThreads.join(', ')})` : ''}`);
+    lines.push(`  CPU ${c.cpu}  ${c.irqlName.padEnd(15)} ${stack}${c.readyThreads.length ? `  (ready: ${c.readyThreads.join(', ')})` : ''}${c.waitingThreads?.length ? `  (waiting: ${c.waitingThreads.join(', ')})` : ''}`);
   }
   return lines;
 }

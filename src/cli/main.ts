@@ -6,6 +6,7 @@
  */
 import { DEFAULT_DEPTH, DEFAULT_PREEMPTION_BOUND, DEFAULT_STRATEGY, STRATEGIES, type ExploreStrategy } from '../engine/explore.ts';
 import type { OutcomeKind } from '../engine/outcome.ts';
+import { setupStateOf } from '../engine/setup-state.ts';
 import { decodeSchedule, ScheduleError } from '../engine/schedule.ts';
 import type { Rig } from '../machine/rig.ts';
 import type { Scenario } from '../scenario/define.ts';
@@ -123,10 +124,11 @@ interface ExpectVerdict {
 }
 
 /** Checks the scenario's `expect` against what one run observed on its rig. */
-function verdict(scenario: Pick<Scenario, 'expect'>, rig: Rig, observed: ObservedOutcome): ExpectVerdict {
+function verdict(scenario: Pick<Scenario, 'expect'> & Partial<Scenario>, rig: Rig, observed: ObservedOutcome): ExpectVerdict {
   const e = expectedOutcome(scenario, rig);
   if (e === undefined) return { expected: null, matched: null };
-  const reason = checkExpectation(e, observed);
+  // A library scenario is loaded here with its setup; a contained one's expect arrives resolved (plainExpect).
+  const reason = checkExpectation(e, observed, typeof scenario.setup === 'function' ? setupStateOf(rig, scenario as Scenario) : undefined);
   return { expected: describeExpected(e), matched: reason === null, ...(reason !== null ? { reason } : {}) };
 }
 
@@ -199,10 +201,10 @@ type ResolvedScenario = Pick<Scenario, 'id' | 'expect'> & { source?: string };
  * loaded on a worker under the watchdog for its id and expectations (a top-level loop or
  * process.exit cannot hang or end the CLI).
  */
-async function resolveScenario(ref: string): Promise<ResolvedScenario> {
+async function resolveScenario(ref: string, rig?: Rig): Promise<ResolvedScenario> {
   if (!looksLikePath(splitScenarioQuery(ref).path)) return loadScenario(ref);
   checkScenarioPath(ref);
-  return loadScenarioContained(ref);
+  return loadScenarioContained(ref, rig);
 }
 
 function replayHint(scenarioRef: string, rigRef: string): (schedule: string) => string {
@@ -238,7 +240,7 @@ async function run(argv: string[], out: Out, err: Out): Promise<number> {
   // Resolve the scenario here first, so that an unknown id is reported before any worker starts.
   let scenario: ResolvedScenario;
   try {
-    scenario = await resolveScenario(scenarioRef);
+    scenario = await resolveScenario(scenarioRef, rig);
   } catch (e) {
     // The scenario is broken, not the command line: with --json that is a run whose outcome is 'error'.
     if (json && e instanceof ScenarioCheckError) out(JSON.stringify(checkErrorSummary(e, scenarioRef, rig.id, strategy, seed)));
@@ -292,7 +294,7 @@ async function replayCommand(argv: string[], out: Out): Promise<number> {
   const schedule = stringOption(p, 'schedule');
   if (!schedule) throw new InputError(`'racebox replay' needs --schedule <string> (printed by racebox run)`);
   const rig = loadRig(rigRef);
-  const scenario = await resolveScenario(scenarioRef);
+  const scenario = await resolveScenario(scenarioRef, rig);
   decodeSchedule(schedule);
   const trace = p.options.has('trace');
   const { summary, trace: steps } = await runJob({ kind: 'replay', scenario: scenario.source ?? scenarioRef, rig, schedule, trace });

@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { explore, STRATEGIES, type ExploreStrategy } from '../engine/explore.ts';
 import type { RunSummary } from '../engine/outcome.ts';
+import { setupStateOf } from '../engine/setup-state.ts';
 import { activeCpuCount, type Rig } from '../machine/rig.ts';
 import type { RegressSettings, RegressStrategy } from '../scenario/config.ts';
 import type { Scenario } from '../scenario/define.ts';
@@ -162,9 +163,10 @@ function runRow(s: Scenario, rig: Rig, m: MatrixRow, refs: { file: string | unde
   let schedules = 0;
   let ms = 0;
   let error: RunSummary | undefined;
+  const setupState = setupStateOf(rig, s);
   for (let seed = 1; seed <= m.seeds; seed++) {
     const r = explore(rig, s, { schedules: m.schedules, seed, strategy: m.strategy });
-    const why = checkExpectation(m.expected, r);
+    const why = checkExpectation(m.expected, r, setupState);
     schedules += r.schedulesRun;
     ms += r.elapsedMs;
     if (why === null) found++;

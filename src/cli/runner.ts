@@ -158,9 +158,9 @@ export function runJob(job: JobInput, onProgress?: (p: { schedulesRun: number; s
  * top-level code cannot hang the command, end it, or exhaust its memory; the
  * main thread gets what it needs to know about it.
  */
-export function loadScenarioContained(ref: string): Promise<LoadedScenario> {
+export function loadScenarioContained(ref: string, rig?: import('../machine/rig.ts').Rig): Promise<LoadedScenario> {
   return watched<LoadedScenario>(
-    { kind: 'load', scenario: ref, heartbeat: new SharedArrayBuffer(8) },
+    { kind: 'load', scenario: ref, ...(rig ? { rig } : {}), heartbeat: new SharedArrayBuffer(8) },
     (m, done) => {
       if (m.type === 'loaded') done(m.scenario);
     },

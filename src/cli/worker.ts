@@ -12,6 +12,7 @@ import type { RunSummary } from '../engine/outcome.ts';
 import { ScheduleError } from '../engine/schedule.ts';
 import type { TraceStep } from '../engine/trace.ts';
 import type { Rig } from '../machine/rig.ts';
+import { plainExpect } from '../engine/setup-state.ts';
 import type { Scenario } from '../scenario/define.ts';
 import { installNodeFaultHandlers, settle, withAsyncFaults } from '../workers/async-faults.ts';
 import { InputError, loadScenario } from '../workers/node-load.ts';
@@ -42,6 +43,8 @@ export interface ReplayJob {
 export interface LoadJob {
   kind: 'load';
   scenario: string;
+  /** The rig the scenario will run on: an expected bug-check parameter naming an object from setup is resolved on it. */
+  rig?: Rig;
   heartbeat: SharedArrayBuffer;
 }
 
@@ -79,7 +82,7 @@ port.on('message', async (job: WorkerJob) => {
     // Every job says what it loaded first: a run stopped later by the watchdog still names its scenario.
     post({
       type: 'loaded',
-      scenario: { id: scenario.id, title: scenario.title, version: scenario.version, expect: scenario.expect, ...(scenario.source !== undefined ? { source: scenario.source } : {}) },
+      scenario: { id: scenario.id, title: scenario.title, version: scenario.version, expect: plainExpect(scenario, job.rig), ...(scenario.source !== undefined ? { source: scenario.source } : {}) },
     });
     if (job.kind === 'load') {
       // done: the main thread has what it needs

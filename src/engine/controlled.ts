@@ -146,6 +146,14 @@ export class ControlledRun {
     }
   }
 
+  /**
+   * What the scenario's setup returns on this rig, on a fresh machine: setup is deterministic, so its
+   * addresses are every run's (an expectation that names an object from setup is checked against them).
+   */
+  setupState(): unknown {
+    return setUpRun(this.m, this.k, this.scenario, this.setupCtx);
+  }
+
   /** Resets the machine and builds the scenario's objects, threads and events. */
   private instantiate(): void {
     const { m, k } = this;
@@ -458,7 +466,9 @@ export class ControlledRun {
   private stuck(resumes: number): Omit<Failure, 'schedule'> {
     const m = this.m;
     const stuck = m.diagnoseStuck();
-    const stuckCtx = m.blocked[0];
+    // A context spinning on a word, else a thread waiting on an object: the report names the CPU it is on
+    // (when nothing spins, the CPU that last stepped may be an idle one with nothing to do with the wait).
+    const stuckCtx = m.blocked[0] ?? m.threads.find((t) => t.state === 'waiting')?.ctx;
     // A wait the kernel knows the meaning of (a rundown that never drains, …) names the failure.
     const named = namedStuck(this.k);
     const base = named ? `${stuck.kind}: ${named.message} — ${stuck.message.replace(/^(hang|deadlock): /, '')}` : stuck.message;

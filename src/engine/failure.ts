@@ -9,6 +9,7 @@ import type { ExecContext, LogicalCpu } from '../machine/cpu.ts';
 import { irqlName } from '../machine/irql.ts';
 import type { Machine, StuckReport } from '../machine/machine.ts';
 import { OutOfMachineMemory } from '../machine/memory.ts';
+import { invariantKernel } from '../kernel/state-readers.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { Invariant } from '../scenario/define.ts';
 import { describeError } from './instantiate.ts';
@@ -90,7 +91,7 @@ export function checkInvariants(k: Kernel, scenarioId: string, invariants: [stri
   for (const [name, check] of invariants) {
     let r: boolean | string | void;
     try {
-      r = check(state as never, k);
+      r = check(state as never, invariantKernel(k));
     } catch (e) {
       throw new ScenarioError(`scenario '${scenarioId}': invariant '${name}' threw ${describeError(e)}`);
     }
@@ -124,7 +125,15 @@ export function snapshotCpu(m: Machine, cpu: LogicalCpu, topSpin = -1): CpuSnaps
     }),
     readyThreads: cpu.ready.map((t) => t.name),
     queuedDpcs: cpu.dpcQueue.map((d) => d.name),
+    ...waitingOn(m, cpu),
   };
+}
+
+/** Threads of `cpu` switched out in a wait: without them a CPU whose only thread waits forever looks idle. */
+function waitingOn(m: Machine, cpu: LogicalCpu): { waitingThreads?: string[] } {
+  const names: string[] = [];
+  for (const t of m.threads) if (t.state === 'waiting' && t.cpu === cpu) names.push(t.name);
+  return names.length > 0 ? { waitingThreads: names } : {};
 }
 
 /** Every online CPU of the machine. */

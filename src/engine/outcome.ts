@@ -25,6 +25,8 @@ export interface CpuSnapshot {
   stack: ContextSnapshot[];
   readyThreads: string[];
   queuedDpcs: string[];
+  /** Threads of this CPU switched out in a wait (KeWaitForSingleObject, …) that has not been satisfied. */
+  waitingThreads?: string[];
 }
 
 export interface Failure {

@@ -67,6 +67,7 @@ const cpuSnapshot = obj('a CPU snapshot', {
   stack: arr(contextSnapshot, LIMITS.list),
   readyThreads: arr(name, LIMITS.list),
   queuedDpcs: arr(name, LIMITS.list),
+  waitingThreads: opt(arr(name, LIMITS.list)),
 });
 
 const waitInfo = obj('a wait record', {

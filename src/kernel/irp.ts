@@ -270,6 +270,16 @@ export const irpApi = {
   },
 
   /**
+   * Any IRQL; not a scheduling point. The address of the system-wide cancel spin lock that
+   * IoAcquireCancelSpinLock and IoCancelIrp take, so a scenario can check that a routine runs holding it
+   * (`k.holdsLock(s.cancelLock)`) or wait behind it. Call it in setup and keep the address in the state:
+   * the lock is allocated on first use in a run, and setup is where every processor agrees on it.
+   */
+  cancelSpinLock(this: Kernel): number {
+    return cancelSpinLock(this);
+  },
+
+  /**
    * ≤ DISPATCH_LEVEL. Takes the system-wide cancel spin lock and raises to
    * DISPATCH_LEVEL; returns the previous IRQL. Taking it again on the same
    * processor spins forever (SPIN_LOCK_ALREADY_OWNED on a checked build).

@@ -124,6 +124,15 @@ export class Kernel {
     return addr;
   }
 
+  /**
+   * Whether the running routine holds `lock` (a spin lock, queued spin lock, the cancel spin lock or a
+   * mutex: the acquisitions Driver Verifier tracks for it). Not a scheduling point: for NT_ASSERT-style
+   * checks in driver code, e.g. that a cancel routine runs holding the cancel spin lock.
+   */
+  holdsLock(lock: number): boolean {
+    return this.m.cur.heldLocks.includes(lock);
+  }
+
   KeGetCurrentProcessorNumber(): number {
     return this.m.cur.cpu.index;
   }

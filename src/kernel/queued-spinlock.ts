@@ -265,8 +265,12 @@ function releaseBelowDispatch(lock: number, irql: number): Error {
   return verifierViolation(0x41, lock * 4, irql);
 }
 
+/**
+ * Windows clears only the owner bit of LockQueue.Lock on release (dequeue has, on an MP HAL): the handle
+ * keeps pointing at the lock, so a handle released twice releases that lock again, as on a real machine.
+ */
 function releaseHandle(k: Kernel, h: number): void {
-  k.m.words[h + LQ_LOCK] = 0;
+  k.m.words[h + LQ_LOCK] &= ~LOCK_QUEUE_OWNER;
   if (!k.queued.isAuto(h)) return;
   k.queued.spareOf(k.m.cur.id, true)!.push(h);
 }

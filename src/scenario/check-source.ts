@@ -22,6 +22,7 @@
 import { parse, type AnyNode, type CallExpression, type Function as FunctionNode, type Node } from 'acorn';
 import { fullAncestor } from 'acorn-walk';
 import { KERNEL_PLAIN, KERNEL_ROUTINES } from '../kernel/registry.ts';
+import { isStateReader } from '../kernel/state-readers.ts';
 
 export interface SourceProblem {
   /** 1-based, in the checked text. */
@@ -203,6 +204,9 @@ function checkCall(node: CallExpression, ancestors: AnyNode[], facts: ModuleFact
   const fn = fnIndex >= 0 ? (ancestors[fnIndex] as Fn) : null;
   const what = g.helper ? `${g.name} is a function* helper` : `${g.name} is a kernel routine (a scheduling point)`;
   const star = `yield* ${g.text}`;
+  // An invariant reads state with the KeReadState* readers as plain calls (kernel/state-readers.ts); a
+  // plain function may be one, defined apart from `invariants: {…}`. In an actor, the run refuses the call.
+  if (fn && !fn.generator && !g.helper && isStateReader(g.name)) return;
   if (!fn || !fn.generator) {
     const returned = (parent?.type === 'ReturnStatement') || (parent !== null && parent === fn && fn.type === 'ArrowFunctionExpression' && fn.body === child);
     if (fn && returned && !runsOutsideProcessors(fnIndex, ancestors)) return;

@@ -10,6 +10,7 @@ import type { Routine } from '../machine/ops.ts';
 import type { Build, Hal } from '../machine/rig.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import { LIVENESS_NAMES } from '../kernel/liveness.ts';
+import type { InvariantKernel } from '../kernel/state-readers.ts';
 
 export interface ThreadActor<S> {
   kind?: 'thread';
@@ -45,14 +46,25 @@ export interface InterruptActor<S> {
 
 export type Actor<S> = ThreadActor<S> | DpcActor<S> | InterruptActor<S>;
 
-/** A check on the final state: return true (or nothing) when it holds, false or a message when it does not. */
-export type Invariant<S> = (s: S, k: Kernel) => boolean | string | void;
+/**
+ * A check on the final state: return true (or nothing) when it holds, false or a message when it does not.
+ * `k` reads state without `yield*`: k.peek, and the KeReadState* readers (KeReadStateEvent, …) as plain calls.
+ */
+export type Invariant<S> = (s: S, k: InvariantKernel) => boolean | string | void;
 
-export type ExpectedOutcome =
+/**
+ * One bug-check parameter an expectation matches: a number (the parameter's value), a function of the
+ * state setup returned naming an object (`s => s.irp`: its address, compared as the pointer the bug check
+ * shows, i.e. the word address × 4), or null / undefined (any value).
+ */
+export type BugCheckParam<S = unknown> = number | ((s: S) => number) | null | undefined;
+
+export type ExpectedOutcome<S = unknown> =
   | 'pass'
   | 'deadlock'
   | 'hang'
-  | { bugcheck: string; subcode?: number }
+  /** `subcode` is parameter 1; `params` lists parameters 1–4 in order (a shorter list leaves the rest free). */
+  | { bugcheck: string; subcode?: number; params?: readonly BugCheckParam<S>[] }
   | { invariant: string }
   /** A named liveness failure (a hang or deadlock the kernel recognised): see LIVENESS_NAMES. */
   | { liveness: string };
@@ -66,9 +78,9 @@ export interface RigSelector {
   maxCpus?: number;
 }
 
-export interface ExpectRule {
+export interface ExpectRule<S = unknown> {
   when?: RigSelector;
-  outcome: ExpectedOutcome;
+  outcome: ExpectedOutcome<S>;
 }
 
 export interface ScenarioDefinition<S> {
@@ -89,7 +101,7 @@ export interface ScenarioDefinition<S> {
   actors: Record<string, Actor<S>>;
   invariants?: Record<string, Invariant<S>>;
   /** What happens on each kind of rig; the first rule whose `when` matches applies. */
-  expect: ExpectedOutcome | ExpectRule[];
+  expect: ExpectedOutcome<S> | ExpectRule<S>[];
   /**
    * The pool tags that are the driver's own (or 'all': every tag setup and the actors allocate
    * pool under). When given, a checked build ends the run as Driver Verifier ends an unload: pool
@@ -195,6 +207,17 @@ function validateExpect(e: unknown, fail: (m: string) => never): void {
     if (typeof o === 'object' && 'bugcheck' in o) {
       if (!bugCodeByName(o.bugcheck)) fail(`expect: unknown bug check '${o.bugcheck}' (use the NT name, e.g. 'SPIN_LOCK_ALREADY_OWNED')`);
       if (o.subcode !== undefined && !Number.isInteger(o.subcode)) fail(`expect: subcode must be a number (got ${JSON.stringify(o.subcode)})`);
+      const params: unknown = o.params;
+      if (params !== undefined) {
+        if (!Array.isArray(params) || params.length > 4) fail('expect: params must be a list of at most 4 bug-check parameters');
+        (params as unknown[]).forEach((p, i) => {
+          if (p !== null && p !== undefined && typeof p !== 'function' && !Number.isInteger(p)) {
+            fail(`expect: params[${i}] (parameter ${i + 1}) must be a number, a function of the setup state (s => s.irp) or null (got ${JSON.stringify(p)})`);
+          }
+        });
+        const p1 = (params as unknown[])[0];
+        if (o.subcode !== undefined && typeof p1 === 'number' && p1 !== o.subcode) fail(`expect: subcode 0x${o.subcode.toString(16)} and params[0] 0x${p1.toString(16)} are both parameter 1 and differ`);
+      }
     }
   }
 }

@@ -103,8 +103,10 @@ const pauseLoop = scn({
 const strategies: [string, ExploreOptions][] = [
   ['random', { strategy: 'random' }],
   ...[1, 2, 3, 4, 5].map((depth): [string, ExploreOptions] => [`pct depth ${depth}`, { strategy: 'pct', depth }]),
+  ['pos', { strategy: 'pos' }],
   ['dfs bound 1', { strategy: 'dfs', preemptionBound: 1 }],
   ['dfs bound 2', { strategy: 'dfs', preemptionBound: 2 }],
+  ['portfolio', { strategy: 'portfolio' }],
 ];
 
 const SCHEDULES = 2000;
@@ -116,7 +118,7 @@ describe('a correct poll loop passes under every strategy', () => {
         const x = explore(r, pollLoop, { ...o, seed: 7, schedules: SCHEDULES });
         expect(x.outcome, `${r.id}: ${x.failure?.message}`).toBe('pass');
       }
-    });
+    }, 30_000);
   }
 });
 
@@ -127,7 +129,7 @@ describe('fair spinning: a loop of yields does not starve the thread that ends i
         const x = explore(CHECKED_MP, s, { ...o, seed: 3, schedules: SCHEDULES });
         expect(x.outcome, `${s.id}: ${x.failure?.message}`).toBe('pass');
       }
-    });
+    }, 30_000);
   }
 
   it('on one CPU too (the finisher runs after a quantum end)', () => {

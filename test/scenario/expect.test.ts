@@ -85,5 +85,5 @@ describe('checkExpectation', () => {
       }
     }
     expect(misses).toEqual([]);
-  });
+  }, 60_000);
 });

@@ -38,7 +38,8 @@ export class CpuTable extends LitElement {
               ? c.stack.map((x) => html`<span class="ctx"><span class="kind">${x.kind}</span><span class="mono">${x.name}</span>${x.spinningOn ? html` — spins on <span class="mono">${x.spinningOn}</span>` : nothing}</span>`)
               : html`<span class="muted">idle</span>`}
               ${c.queuedDpcs.length ? html`<span class="ctx">queued DPCs: ${c.queuedDpcs.join(', ')}</span>` : nothing}
-              ${c.readyThreads.length ? html`<span class="ctx">ready: ${c.readyThreads.join(', ')}</span>` : nothing}</td>
+              ${c.readyThreads.length ? html`<span class="ctx">ready: ${c.readyThreads.join(', ')}</span>` : nothing}
+              ${c.waitingThreads?.length ? html`<span class="ctx">waiting: ${c.waitingThreads.join(', ')}</span>` : nothing}</td>
             <td class="mono stack">${c.stack.map((x) => html`<span class="ctx">${x.routineStack.length ? x.routineStack.join(' → ') : '—'}</span>`)}</td>
             <td class="mono">${c.stack.flatMap((x) => x.heldLocks).join(', ') || '—'}</td>
           </tr>`,
