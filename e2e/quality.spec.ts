@@ -112,3 +112,28 @@ test('the landing view says what Racebox does and reaches a first blue screen in
   await expect(page.getByRole('tab', { name: 'Run' })).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByTestId('bugcheck')).toContainText('MULTIPLE_IRP_COMPLETE_REQUESTS', { timeout: 60_000 });
 });
+
+test('zooming the timeline keeps the selected step in view', async ({ page }) => {
+  await openApp(page);
+  await page.evaluate(() => {
+    const steps = [];
+    for (let i = 0; i < 2_000; i++) steps.push({ step: i, cpu: i % 2, what: 'step', context: `t${i % 2}`, kind: 'thread', op: 'read', address: 'x', routine: 'Work', irql: 0 });
+    const el = document.createElement('rb-run-timeline') as HTMLElement & { steps: unknown; cpus: number; failed: boolean };
+    el.steps = steps;
+    el.cpus = 2;
+    el.failed = true;
+    el.id = 'zoomed';
+    document.querySelector('racebox-app')!.shadowRoot!.querySelector('main')!.prepend(el);
+  });
+  const tl = page.locator('#zoomed');
+  // The last step is selected (the failure), at the right edge; zooming about the middle of the view lost it.
+  await expect(tl.getByTestId('timeline-position')).toHaveText('Step 2000 of 2000');
+  for (let i = 0; i < 6; i++) await tl.getByRole('button', { name: 'Zoom in' }).click();
+  const where = await page.evaluate(() => {
+    const el = document.querySelector('racebox-app')!.shadowRoot!.querySelector('#zoomed') as unknown as { selected: number; pxPerStep: number; scrollX: number; trackWidth: number };
+    return { x: (el.selected + 0.5) * el.pxPerStep - el.scrollX, width: el.trackWidth, px: el.pxPerStep };
+  });
+  expect(where.px).toBeGreaterThan(1);
+  expect(where.x, JSON.stringify(where)).toBeGreaterThanOrEqual(0);
+  expect(where.x, JSON.stringify(where)).toBeLessThanOrEqual(where.width);
+});
