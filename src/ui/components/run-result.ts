@@ -24,6 +24,8 @@ export class RunResult extends LitElement {
     css`
       :host { display: grid; gap: 1rem; min-width: 0; }
       :host > * { min-width: 0; }
+      /* The heading takes focus after a run so keyboard users land on the outcome; it is not a control, so no ring. */
+      #result-h:focus { outline: none; }
       .head { display: flex; flex-wrap: wrap; gap: 0.75rem 1.5rem; align-items: center; justify-content: space-between; }
       .facts { display: flex; flex-wrap: wrap; gap: 0.35rem 1.25rem; font-size: 0.875rem; }
       .facts b { font-weight: 600; }
