@@ -34,6 +34,7 @@ import { AddressMap } from '../machine/address-map.ts';
 import { DH_SIGNAL_STATE, TimerNotificationObject, TimerSynchronizationObject, writeHeader } from './dispatcher-object.ts';
 import { insertQueueDpc, type PKDPC } from './dpc.ts';
 import type { Kernel } from './kernel.ts';
+import { registerStateReader } from './state-readers.ts';
 import {
   DRIVER_IMAGE_END, DRIVER_IMAGE_START, registerLeftBehindCheck, registerUnloadCheck, unloadedCodeBugCheck, type DriverState,
 } from './unload.ts';
@@ -302,3 +303,6 @@ export const timerApi = {
 };
 
 export type TimerApi = typeof timerApi;
+
+// Already a plain read in driver code; registered so invariants and the scenario checker treat it like its siblings.
+registerStateReader('KeReadStateTimer', (k, timer) => (k.m.words[timer + DH_SIGNAL_STATE] !== 0 ? 1 : 0));
