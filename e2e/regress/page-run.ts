@@ -91,7 +91,9 @@ export async function deliverToPage(page: Page, items: { scenario?: UserScenario
   // The import is refused silently until the history database is open: wait for its list.
   await expect(page.getByRole('button', { name: 'Export JSON' })).toBeEnabled({ timeout: timeoutMs });
   await page.locator('#import-file').setInputFiles({ name: IMPORT_FILE, mimeType: 'application/json', buffer: historyFile({ ...(scenario ? { scenario } : {}), ...(rig ? { rig } : {}) }) });
-  const status = page.getByRole('status').filter({ hasText: IMPORT_FILE });
+  // The import runs in a worker and reports its phases ("Importing …: checking every record…") before the
+  // result ("racebox-regress.json: Imported …"): wait for the result, not the first notice.
+  const status = page.getByRole('status').filter({ hasText: `${IMPORT_FILE}: ` }).filter({ hasNotText: /^\s*Importing / });
   const refused = page.getByRole('alert').filter({ hasText: IMPORT_FILE });
   await status.or(refused).first().waitFor({ timeout: timeoutMs });
   if ((await refused.count()) > 0) throw new Error(`the app refused the history file with ${scenario ? `scenario ${scenario.id}` : ''}${scenario && rig ? ' and ' : ''}${rig ? `rig ${rig.id}` : ''}: ${await refused.first().textContent()}`);

@@ -154,9 +154,12 @@ export class RunView extends LitElement {
       if (this.run.phase === 'failed') this.announcement = `The run could not complete: ${this.run.error ?? ''}`;
       return;
     }
+    // save() reads the rig and scenario at once: started before anything awaits, so a link opened meanwhile
+    // (a new scenario) cannot be saved under this run.
+    const saved = this.save(summary, job);
     await this.announce(summary);
-    const runId = await this.save(summary, job);
-    if (summary.failure?.schedule && st.engine === 'controlled') await this.recordTrace(runId);
+    const runId = await saved;
+    if (summary.failure?.schedule && st.engine === 'controlled') await this.recordTrace(runId, rig, scenario);
   }
 
   /** Says how the run ended in the live region and puts keyboard focus on the result's heading. */
@@ -188,10 +191,11 @@ export class RunView extends LitElement {
     return s;
   }
 
-  private async recordTrace(runId: number | undefined): Promise<void> {
-    const { runner, rig, scenario } = this;
+  /** Replays the run's failure on the rig and scenario it ran on (captured at Start: a link may have changed them since). */
+  private async recordTrace(runId: number | undefined, rig: Rig, scenario: ScenarioChoice): Promise<void> {
+    const { runner } = this;
     const schedule = this.run.summary?.failure?.schedule;
-    if (!runner || !rig || !scenario || !schedule) return;
+    if (!runner || !schedule) return;
     this.tracing = true;
     try {
       const r = await runner.replay({ scenario: scenarioRef(scenario), rig, schedule, trace: true });
