@@ -94,6 +94,55 @@ function* acquireShared(k: Kernel, lock: number): Routine<void> {
   }
 }
 
+/**
+ * The release both holds share: a reader takes itself off the count (one RMW), the writer clears the
+ * word (one write); on a UP HAL there is no word to touch.
+ */
+function* releaseWord(k: Kernel, lock: number, ctx: ExecContext, exclusive: boolean): Routine<void> {
+  const m = k.m;
+  if (m.mpHal) {
+    if (exclusive) {
+      yield m.at(OP_WRITE, lock);
+      m.write(lock, 0);
+    } else {
+      yield m.at(OP_RMW, lock);
+      m.xadd(lock, -1);
+    }
+  }
+  if (exclusive) m.lockOwners.delete(lock);
+  forgetHeld(ctx, lock);
+}
+
+/** ExRelease…SpinLock{Shared,Exclusive}: at DISPATCH_LEVEL exactly (0xC4/0x32), then IRQL back to `oldIrql`. */
+function* releaseAndLower(k: Kernel, name: string, lock: number, exclusive: boolean, oldIrql: KIRQL): Routine<void> {
+  const m = k.m;
+  const ctx = m.cur;
+  const cpu = ctx.cpu;
+  ctx.apiStack.push(name);
+  if (m.checked) {
+    if (cpu.irql !== DISPATCH_LEVEL) throw verifierViolation(0x32, lock * 4, cpu.irql, oldIrql);
+    checkRelease(k, lock, ctx, exclusive);
+  }
+  yield* releaseWord(k, lock, ctx, exclusive);
+  yield m.at(OP_IRQL, lock);
+  if (oldIrql > cpu.irql && m.checked) throw lowerViolation(cpu.irql, oldIrql, ctx.kind);
+  m.setIrql(cpu, oldIrql);
+  ctx.apiStack.pop();
+}
+
+/** ExRelease…SpinLock{Shared,Exclusive}FromDpcLevel: at DISPATCH_LEVEL or above (0xC4/0x41); IRQL unchanged. */
+function* releaseFromDpcLevel(k: Kernel, name: string, lock: number, exclusive: boolean): Routine<void> {
+  const m = k.m;
+  const ctx = m.cur;
+  ctx.apiStack.push(name);
+  if (m.checked) {
+    if (ctx.cpu.irql < DISPATCH_LEVEL) throw verifierViolation(0x41, lock * 4, ctx.cpu.irql);
+    checkRelease(k, lock, ctx, exclusive);
+  }
+  yield* releaseWord(k, lock, ctx, exclusive);
+  ctx.apiStack.pop();
+}
+
 /** MP: claim the writer bit (spinning while another writer has it), then wait for the readers to leave. */
 function* acquireExclusive(k: Kernel, lock: number): Routine<void> {
   const m = k.m;
@@ -191,80 +240,22 @@ export const rwSpinLockApi = {
 
   /** DISPATCH_LEVEL, holding the lock shared. Releases it and lowers IRQL to `oldIrql` (ExAcquireSpinLockShared's result). */
   *ExReleaseSpinLockShared(this: Kernel, lock: PEX_SPIN_LOCK, oldIrql: KIRQL): Routine<void> {
-    const m = this.m;
-    const ctx = m.cur;
-    const cpu = ctx.cpu;
-    ctx.apiStack.push('ExReleaseSpinLockShared');
-    if (m.checked) {
-      if (cpu.irql !== DISPATCH_LEVEL) throw verifierViolation(0x32, lock * 4, cpu.irql, oldIrql);
-      checkRelease(this, lock, ctx, false);
-    }
-    if (m.mpHal) {
-      yield m.at(OP_RMW, lock);
-      m.xadd(lock, -1);
-    }
-    forgetHeld(ctx, lock);
-    yield m.at(OP_IRQL, lock);
-    if (oldIrql > cpu.irql && m.checked) throw lowerViolation(cpu.irql, oldIrql, ctx.kind);
-    m.setIrql(cpu, oldIrql);
-    ctx.apiStack.pop();
+    yield* releaseAndLower(this, 'ExReleaseSpinLockShared', lock, false, oldIrql);
   },
 
   /** DISPATCH_LEVEL, holding the lock shared (acquired AtDpcLevel). Releases it; IRQL is unchanged. */
   *ExReleaseSpinLockSharedFromDpcLevel(this: Kernel, lock: PEX_SPIN_LOCK): Routine<void> {
-    const m = this.m;
-    const ctx = m.cur;
-    ctx.apiStack.push('ExReleaseSpinLockSharedFromDpcLevel');
-    if (m.checked) {
-      if (ctx.cpu.irql < DISPATCH_LEVEL) throw verifierViolation(0x41, lock * 4, ctx.cpu.irql);
-      checkRelease(this, lock, ctx, false);
-    }
-    if (m.mpHal) {
-      yield m.at(OP_RMW, lock);
-      m.xadd(lock, -1);
-    }
-    forgetHeld(ctx, lock);
-    ctx.apiStack.pop();
+    yield* releaseFromDpcLevel(this, 'ExReleaseSpinLockSharedFromDpcLevel', lock, false);
   },
 
   /** DISPATCH_LEVEL, holding the lock exclusive. Releases it and lowers IRQL to `oldIrql`. */
   *ExReleaseSpinLockExclusive(this: Kernel, lock: PEX_SPIN_LOCK, oldIrql: KIRQL): Routine<void> {
-    const m = this.m;
-    const ctx = m.cur;
-    const cpu = ctx.cpu;
-    ctx.apiStack.push('ExReleaseSpinLockExclusive');
-    if (m.checked) {
-      if (cpu.irql !== DISPATCH_LEVEL) throw verifierViolation(0x32, lock * 4, cpu.irql, oldIrql);
-      checkRelease(this, lock, ctx, true);
-    }
-    if (m.mpHal) {
-      yield m.at(OP_WRITE, lock);
-      m.write(lock, 0);
-    }
-    m.lockOwners.delete(lock);
-    forgetHeld(ctx, lock);
-    yield m.at(OP_IRQL, lock);
-    if (oldIrql > cpu.irql && m.checked) throw lowerViolation(cpu.irql, oldIrql, ctx.kind);
-    m.setIrql(cpu, oldIrql);
-    ctx.apiStack.pop();
+    yield* releaseAndLower(this, 'ExReleaseSpinLockExclusive', lock, true, oldIrql);
   },
 
   /** DISPATCH_LEVEL, holding the lock exclusive (acquired AtDpcLevel, or converted). Releases it; IRQL is unchanged. */
   *ExReleaseSpinLockExclusiveFromDpcLevel(this: Kernel, lock: PEX_SPIN_LOCK): Routine<void> {
-    const m = this.m;
-    const ctx = m.cur;
-    ctx.apiStack.push('ExReleaseSpinLockExclusiveFromDpcLevel');
-    if (m.checked) {
-      if (ctx.cpu.irql < DISPATCH_LEVEL) throw verifierViolation(0x41, lock * 4, ctx.cpu.irql);
-      checkRelease(this, lock, ctx, true);
-    }
-    if (m.mpHal) {
-      yield m.at(OP_WRITE, lock);
-      m.write(lock, 0);
-    }
-    m.lockOwners.delete(lock);
-    forgetHeld(ctx, lock);
-    ctx.apiStack.pop();
+    yield* releaseFromDpcLevel(this, 'ExReleaseSpinLockExclusiveFromDpcLevel', lock, true);
   },
 
   /**

@@ -51,12 +51,12 @@ let cancelCurrent: () => void = () => {};
 function child(name: string): { api: Comlink.Remote<SandboxWorkerApi>; terminate(): void } {
   const blobUrl = (text: string): string => URL.createObjectURL(new Blob([text], { type: 'text/javascript' }));
   const moduleUrl = blobUrl(ownSource);
-  const stub = blobUrl(`import(${JSON.stringify(moduleUrl)}).catch((e) => postMessage({ loadError: String((e && e.message) || e) }));`);
-  const worker = new Worker(stub, { name });
+  const loader = blobUrl(`import(${JSON.stringify(moduleUrl)}).catch((e) => postMessage({ loadError: String((e && e.message) || e) }));`);
+  const worker = new Worker(loader, { name });
   const channel = new MessageChannel();
   worker.onmessage = (e: MessageEvent) => {
     worker.onmessage = null;
-    URL.revokeObjectURL(stub);
+    URL.revokeObjectURL(loader);
     URL.revokeObjectURL(moduleUrl);
     if (e.data === 'ready') worker.postMessage({ source: ownSource }, [channel.port2]);
   };
