@@ -9,6 +9,7 @@ import { ANY_WRITE, empty, ExecContext, LogicalCpu, NOT_BLOCKED, notAnOperation,
 import { DISPATCH_LEVEL, PASSIVE_LEVEL, irqlName } from './irql.ts';
 import { AddressMap } from './address-map.ts';
 import { Memory, formatAddress } from './memory.ts';
+import { ORDER_SC, VARIANT_DEFAULT, WeakMemory, type FenceKind, type MemoryOrder } from './weak-memory.ts';
 import { OP_SPIN, OP_WAIT, type Routine } from './ops.ts';
 import { activeCpuCount, logicalCpuCount, type Rig } from './rig.ts';
 import { SharedKernelMemory, type SharedKernelState } from './shared-state.ts';
@@ -90,6 +91,15 @@ export class Machine implements SharedKernelState {
   cpu!: LogicalCpu;
   /** Address of the operation announced by the last yield. */
   opAddr = 0;
+  /** Memory order of the operation announced by the last yield (ORDER_SC unless through atOrdered). */
+  opOrder: MemoryOrder = ORDER_SC;
+  /** The rig's memory model: store buffers and what each CPU may still see. */
+  readonly weak: WeakMemory;
+  /**
+   * How the engine wants the stepping CPU's ordering-API access performed (VARIANT_DEFAULT,
+   * VARIANT_BUFFER, or an older value k): set before stepCpu, cleared after.
+   */
+  variant = VARIANT_DEFAULT;
   /** Global step counter of the current run. */
   step = 0;
   /**
@@ -131,6 +141,9 @@ export class Machine implements SharedKernelState {
     this.memory = new Memory(rig.memoryWords);
     this.words = this.memory.words;
     this.shadow = this.memory.shadow;
+    this.weak = new WeakMemory(rig.arch, logicalCpuCount(rig), this.words, (a) => {
+      if (this.blocked.length !== 0) this.wake(a);
+    });
     this.checked = rig.build === 'checked';
     this.mpHal = rig.hal === 'mp';
     const active = activeCpuCount(rig);
@@ -144,6 +157,7 @@ export class Machine implements SharedKernelState {
   /** Back to power-on: empty memory, idle CPUs, no threads. (Maps are cleared only when non-empty: clear() allocates.) */
   reset(): void {
     this.memory.reset();
+    this.weak.reset();
     for (const c of this.cpus) c.reset();
     empty(this.threads);
     empty(this.events);
@@ -179,31 +193,41 @@ export class Machine implements SharedKernelState {
 
   // ---- memory: every access is checked against the pool's shadow map -------------------------
 
+  // Kernel-internal and interlocked accesses are sequentially consistent and a full barrier for
+  // their CPU (weak-memory.ts says why); the memory model is told only while it has work to do.
+
   read(a: number): number {
     if (this.shadow[a] !== 1) this.badAccess(a, false);
+    if (this.weak.active) this.weak.beforeSc(this.cpu.index);
     return this.words[a]!;
   }
 
   write(a: number, v: number): void {
     if (this.shadow[a] !== 1) this.badAccess(a, true);
+    if (this.weak.active) this.weak.beforeSc(this.cpu.index);
     const old = this.words[a]!;
     this.words[a] = v;
+    if (this.weak.active) this.weak.afterScWrite(a, v);
     if (old !== v && this.blocked.length !== 0) this.wake(a);
   }
 
   xchg(a: number, v: number): number {
     if (this.shadow[a] !== 1) this.badAccess(a, true);
+    if (this.weak.active) this.weak.beforeSc(this.cpu.index);
     const old = this.words[a]!;
     this.words[a] = v;
+    if (this.weak.active) this.weak.afterScWrite(a, v);
     if (old !== v && this.blocked.length !== 0) this.wake(a);
     return old;
   }
 
   cmpxchg(a: number, exchange: number, comparand: number): number {
     if (this.shadow[a] !== 1) this.badAccess(a, true);
+    if (this.weak.active) this.weak.beforeSc(this.cpu.index);
     const old = this.words[a]!;
     if (old === comparand) {
       this.words[a] = exchange;
+      if (this.weak.active) this.weak.afterScWrite(a, exchange);
       if (old !== exchange && this.blocked.length !== 0) this.wake(a);
     }
     return old;
@@ -212,9 +236,11 @@ export class Machine implements SharedKernelState {
   /** Interlocked add; returns the value before the add. */
   xadd(a: number, delta: number): number {
     if (this.shadow[a] !== 1) this.badAccess(a, true);
+    if (this.weak.active) this.weak.beforeSc(this.cpu.index);
     const old = this.words[a]!;
     const v = (old + delta) | 0;
     this.words[a] = v;
+    if (this.weak.active) this.weak.afterScWrite(a, v);
     if (v !== old && this.blocked.length !== 0) this.wake(a);
     return old;
   }
@@ -231,10 +257,37 @@ export class Machine implements SharedKernelState {
 
   private rmwBits(a: number, v: number): number {
     if (this.shadow[a] !== 1) this.badAccess(a, true);
+    if (this.weak.active) this.weak.beforeSc(this.cpu.index);
     const old = this.words[a]!;
     this.words[a] = v;
+    if (this.weak.active) this.weak.afterScWrite(a, v);
     if (v !== old && this.blocked.length !== 0) this.wake(a);
     return old;
+  }
+
+  // ---- ordering-API accesses: the rig's memory model decides what they see ----------------------
+
+  /** Like at(), for an access through Windows' ordering APIs: the engine may offer variants of it. */
+  atOrdered(op: number, addr: number, order: MemoryOrder): number {
+    this.opOrder = order;
+    return this.at(op, addr);
+  }
+
+  /** ReadNoFence, ReadAcquire, … : what the model lets this CPU see (the engine picked the variant). */
+  readOrdered(a: number, order: MemoryOrder): number {
+    if (this.shadow[a] !== 1) this.badAccess(a, false);
+    return this.weak.read(this.cpu.index, a, order, this.variant);
+  }
+
+  /** WriteNoFence, WriteRelease, … : buffered or visible at once, as the engine picked. */
+  writeOrdered(a: number, v: number, order: MemoryOrder): void {
+    if (this.shadow[a] !== 1) this.badAccess(a, true);
+    this.weak.write(this.cpu.index, a, v, order, this.variant);
+  }
+
+  /** A hardware barrier on the current CPU (KeMemoryBarrier, MemoryBarrier, __dmb). */
+  fence(kind: FenceKind): void {
+    this.weak.fence(this.cpu.index, kind);
   }
 
   /**
@@ -582,6 +635,8 @@ export class Machine implements SharedKernelState {
       if (typeof op !== 'number' || op >>> 0 > OP_WAIT) throw notAnOperation(ctx, op);
       ctx.op = op;
       ctx.opAddr = this.opAddr;
+      ctx.order = this.opOrder;
+      this.opOrder = ORDER_SC;
       if (this.captureSites) ctx.site = this.site;
       if (op === OP_SPIN && this.spinBlocking) {
         ctx.blockedOn = this.opAddr;

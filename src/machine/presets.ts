@@ -1,4 +1,5 @@
 /** The rig presets shipped in rigs/, bundled so the browser and the CLI see the same machines. */
+import arm64Quad from '../../rigs/arm64-quad.json' with { type: 'json' };
 import dualOpteron from '../../rigs/dual-opteron-240.json' with { type: 'json' };
 import p4ht from '../../rigs/p4-ht.json' with { type: 'json' };
 import quadFree from '../../rigs/quad-free.json' with { type: 'json' };
@@ -18,6 +19,7 @@ export const PRESET_RIGS: readonly Rig[] = [
   preset(dualOpteron, 'rigs/dual-opteron-240.json'),
   preset(quadFree, 'rigs/quad-free.json'),
   preset(workstation, 'rigs/workstation-16.json'),
+  preset(arm64Quad, 'rigs/arm64-quad.json'),
 ];
 
 export function presetRig(id: string): Rig | undefined {

@@ -7,6 +7,12 @@
 import { clip, keyName, quote } from './text.ts';
 
 export type Hal = 'mp' | 'up';
+/**
+ * The processor architecture, which decides the memory model: `x64` is x86-TSO (stores wait in a
+ * FIFO store buffer), `arm64` is ARMv8 (loads and stores to different addresses reorder unless an
+ * acquire, a release, a barrier or an address dependency orders them). See machine/weak-memory.ts.
+ */
+export type Arch = 'x64' | 'arm64';
 export type Build = 'checked' | 'free';
 
 export interface WatchdogSettings {
@@ -39,6 +45,8 @@ export interface Rig {
   description?: string;
   cores: number;
   threadsPerCore: 1 | 2;
+  /** Absent in a rig file: x64 (every rig before ARM64 support was an x86/AMD64 box). */
+  arch: Arch;
   hal: Hal;
   build: Build;
   /**
@@ -77,7 +85,7 @@ export const DEFAULT_MEMORY_WORDS = 1 << 16;
 export const MAX_LOGICAL_CPUS = 64;
 
 const RIG_FIELDS = new Set([
-  'id', 'title', 'description', 'cores', 'threadsPerCore', 'hal', 'build', 'upHalOnAllCpus',
+  'id', 'title', 'description', 'cores', 'threadsPerCore', 'arch', 'hal', 'build', 'upHalOnAllCpus',
   'quantum', 'watchdog', 'memoryWords', 'cost', '$schema',
 ]);
 
@@ -116,6 +124,8 @@ export function validateRig(doc: unknown): { ok: true; rig: Rig } | { ok: false;
   else if (cores * tpc > MAX_LOGICAL_CPUS) {
     errors.push({ field: 'cores', message: `cores × threadsPerCore must be at most ${MAX_LOGICAL_CPUS}` });
   }
+  const arch = doc.arch === undefined ? 'x64' : doc.arch;
+  if (arch !== 'x64' && arch !== 'arm64') errors.push({ field: 'arch', message: `must be "x64" or "arm64" (got ${quote(arch)})` });
   const hal = doc.hal;
   if (hal !== 'mp' && hal !== 'up') errors.push({ field: 'hal', message: `must be "mp" or "up" (got ${quote(hal)})` });
   const build = doc.build;
@@ -162,6 +172,7 @@ export function validateRig(doc: unknown): { ok: true; rig: Rig } | { ok: false;
       ...(typeof doc.description === 'string' ? { description: doc.description } : {}),
       cores,
       threadsPerCore: tpc as 1 | 2,
+      arch: arch as Arch,
       hal: hal as Hal,
       build: build as Build,
       upHalOnAllCpus: upAll as boolean,
@@ -198,12 +209,17 @@ export function activeCpuCount(rig: Rig): number {
   return rig.hal === 'up' && !rig.upHalOnAllCpus ? 1 : logicalCpuCount(rig);
 }
 
-/** A short fingerprint of every field that changes how a schedule plays out. */
+/**
+ * A short fingerprint of every field that changes how a schedule plays out. The architecture is
+ * part of it only when it is not x64, so every schedule recorded before rigs had one still replays.
+ */
 export function rigFingerprint(rig: Rig): number {
-  const s = JSON.stringify([
+  const fields: unknown[] = [
     rig.cores, rig.threadsPerCore, rig.hal, rig.build, rig.upHalOnAllCpus, rig.quantum,
     rig.watchdog.maxSteps, rig.watchdog.dpcTimeoutSteps, rig.memoryWords,
-  ]);
+  ];
+  if (rig.arch !== 'x64') fields.push(rig.arch);
+  const s = JSON.stringify(fields);
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return h >>> 0;
@@ -213,6 +229,7 @@ export function rigFingerprint(rig: Rig): number {
 const REPLAY_FIELDS: [string, (r: Rig) => unknown][] = [
   ['cores', (r) => r.cores],
   ['threadsPerCore', (r) => r.threadsPerCore],
+  ['arch', (r) => r.arch],
   ['hal', (r) => r.hal],
   ['build', (r) => r.build],
   ['upHalOnAllCpus', (r) => r.upHalOnAllCpus],
