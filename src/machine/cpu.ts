@@ -28,7 +28,7 @@ export class ExecContext {
   /** The operation this context performs when next stepped, and its address. */
   op = 0;
   opAddr = 0;
-  /** Memory order of `op` when it is an ordering-API access (machine/weak-memory.ts), else ORDER_SC (0). */
+  /** Memory order of `op` when it is an ordering-API access (machine/weak-memory.ts, ORDER_* bits), else ORDER_SC (0). */
   order = 0;
   /** Call stack at the yield that announced `op` (only while a trace is recorded). */
   site = '';

@@ -9,7 +9,7 @@ import { ANY_WRITE, empty, ExecContext, LogicalCpu, NOT_BLOCKED, notAnOperation,
 import { DISPATCH_LEVEL, PASSIVE_LEVEL, irqlName } from './irql.ts';
 import { AddressMap } from './address-map.ts';
 import { Memory, formatAddress } from './memory.ts';
-import { ORDER_SC, VARIANT_DEFAULT, WeakMemory, type FenceKind, type MemoryOrder } from './weak-memory.ts';
+import { ORDER_FENCE_BEFORE, ORDER_MASK, ORDER_SC, VARIANT_DEFAULT, WeakMemory, type FenceKind, type MemoryOrder } from './weak-memory.ts';
 import { OP_SPIN, OP_WAIT, type Routine } from './ops.ts';
 import { activeCpuCount, logicalCpuCount, type Rig } from './rig.ts';
 import { SharedKernelMemory, type SharedKernelState } from './shared-state.ts';
@@ -92,7 +92,7 @@ export class Machine implements SharedKernelState {
   /** Address of the operation announced by the last yield. */
   opAddr = 0;
   /** Memory order of the operation announced by the last yield (ORDER_SC unless through atOrdered). */
-  opOrder: MemoryOrder = ORDER_SC;
+  opOrder: number = ORDER_SC;
   /** The rig's memory model: store buffers and what each CPU may still see. */
   readonly weak: WeakMemory;
   /**
@@ -267,22 +267,35 @@ export class Machine implements SharedKernelState {
 
   // ---- ordering-API accesses: the rig's memory model decides what they see ----------------------
 
-  /** Like at(), for an access through Windows' ordering APIs: the engine may offer variants of it. */
+  /**
+   * Like at(), for an access through Windows' ordering APIs: the engine may offer variants of it
+   * (a buffered store, an older value). `racebox fences` strengthens an access here (orderHook).
+   */
   atOrdered(op: number, addr: number, order: MemoryOrder): number {
-    this.opOrder = order;
+    this.opOrder = this.orderHook === null ? order : this.orderHook(op, order);
     return this.at(op, addr);
   }
 
-  /** ReadNoFence, ReadAcquire, … : what the model lets this CPU see (the engine picked the variant). */
-  readOrdered(a: number, order: MemoryOrder): number {
+  /**
+   * Set by the fence search only: gives an ordering-API access announced by atOrdered a stronger
+   * order, or ORDER_FENCE_BEFORE with it for a full barrier just before the access.
+   */
+  orderHook: ((op: number, order: MemoryOrder) => number) | null = null;
+
+  /** ReadNoFence, ReadAcquire, … (announced by atOrdered): what the model lets this CPU see. */
+  readOrdered(a: number): number {
     if (this.shadow[a] !== 1) this.badAccess(a, false);
-    return this.weak.read(this.cpu.index, a, order, this.variant);
+    const o = this.cur.order;
+    if ((o & ORDER_FENCE_BEFORE) !== 0) this.weak.fence(this.cpu.index, 'full');
+    return this.weak.read(this.cpu.index, a, (o & ORDER_MASK) as MemoryOrder, this.variant);
   }
 
-  /** WriteNoFence, WriteRelease, … : buffered or visible at once, as the engine picked. */
-  writeOrdered(a: number, v: number, order: MemoryOrder): void {
+  /** WriteNoFence, WriteRelease, … (announced by atOrdered): buffered or visible at once, as the engine picked. */
+  writeOrdered(a: number, v: number): void {
     if (this.shadow[a] !== 1) this.badAccess(a, true);
-    this.weak.write(this.cpu.index, a, v, order, this.variant);
+    const o = this.cur.order;
+    if ((o & ORDER_FENCE_BEFORE) !== 0) this.weak.fence(this.cpu.index, 'full');
+    this.weak.write(this.cpu.index, a, v, (o & ORDER_MASK) as MemoryOrder, this.variant);
   }
 
   /** A hardware barrier on the current CPU (KeMemoryBarrier, MemoryBarrier, __dmb). */

@@ -25,6 +25,10 @@ export const ORDER_ACQUIRE = 2;
 export const ORDER_RELEASE = 3;
 
 export type MemoryOrder = typeof ORDER_SC | typeof ORDER_PLAIN | typeof ORDER_ACQUIRE | typeof ORDER_RELEASE;
+/** The order bits of an announced access (ExecContext.order). */
+export const ORDER_MASK = 3;
+/** Set with an order by the fence search: a full barrier right before the access. */
+export const ORDER_FENCE_BEFORE = 4;
 
 /** KeMemoryBarrier / MemoryBarrier: 'full' (MFENCE, DMB ISH); 'store' (DMB ISHST); 'load' (DMB ISHLD). */
 export type FenceKind = 'full' | 'store' | 'load';
