@@ -38,4 +38,6 @@ export const benchModules: readonly { title: string; load: () => Promise<BenchMo
   { title: 'history import', load: async () => (await import('./history-import.bench.ts')).default, optIn: true },
   // Minutes to hours (a full search per scenario, strategy and seed): only with --only detection.
   { title: 'detection', load: async () => (await import('./detection.bench.ts')).default, optIn: true },
+  // Minutes (alternating rounds of pct and the portfolio on every correct scenario): only with --only.
+  { title: 'portfolio speed', load: async () => (await import('./portfolio-speed.bench.ts')).default, optIn: true },
 ];
