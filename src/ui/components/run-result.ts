@@ -178,7 +178,7 @@ export class RunResult extends LitElement {
     const b = f?.bugcheck;
     return html`<div hidden data-testid="run-facts" data-scenario=${s.scenario} data-rig=${s.rig} data-strategy=${s.strategy} data-seed=${String(s.seed)}
       data-outcome=${s.outcome} data-schedules-run=${String(s.schedulesRun)} data-elapsed-ms=${String(Math.round(s.elapsedMs))}
-      data-failure-kind=${f?.kind ?? ''} data-invariant=${f?.invariant ?? ''} data-schedule=${f?.schedule ?? ''}
+      data-failure-kind=${f?.kind ?? ''} data-invariant=${f?.invariant ?? ''} data-liveness=${f?.liveness?.name ?? ''} data-schedule=${f?.schedule ?? ''}
       data-bugcheck=${b?.name ?? ''} data-bugcheck-code=${b ? String(b.code) : ''} data-bugcheck-param1=${b?.params[0] !== undefined ? String(b.params[0]) : ''}></div>`;
   }
 
