@@ -9,7 +9,7 @@ import { expect, test, type Locator, type Page } from '@playwright/test';
 import { openApp } from './helpers.ts';
 
 // Every pick replays the run from its start in a sandbox worker: a few hundred milliseconds each on a busy host.
-test.describe.configure({ timeout: 180_000 });
+test.describe.configure({ timeout: 240_000 });
 
 const RIG = 'dual-opteron-240';
 const IRQL_AS_LOCK = readFileSync(new URL('../scenarios/spinlock/irql-as-lock.ts', import.meta.url), 'utf8');
@@ -105,8 +105,17 @@ test('be the scheduler for a scenario written in the editor: picks run in the sa
   await expect(page.getByRole('tab', { name: 'Run' })).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByTestId('failure-report')).toContainText('ran in origin null', { timeout: 60_000 });
 
-  // Take the scheduler's place from the first step: the choices come from the sandbox, with their labels.
   const pane = page.getByTestId('scheduler');
+  // From a step of the run on screen: its choices before that step are kept.
+  await pane.getByLabel('Step of the run on screen').fill('2');
+  await pane.getByLabel('Step of the run on screen').dispatchEvent('change');
+  await pane.getByTestId('manual-from').click();
+  await expect(pane.getByTestId('manual-status')).toContainText(/Step \d+: pick/, { timeout: 30_000 });
+  expect(Number(/Step (\d+)/.exec((await pane.getByTestId('manual-status').textContent()) ?? '')![1])).toBeGreaterThanOrEqual(2);
+  await expect(pane.locator('ol.steps li').first()).toContainText('#0 ');
+  await pane.getByRole('button', { name: 'Stop' }).click();
+
+  // Take the scheduler's place from the first step: the choices come from the sandbox, with their labels.
   await expect(pane.getByTestId('manual-start')).toBeVisible();
   await pane.getByTestId('manual-start').click();
   await expect(pane.getByTestId('manual-status')).toContainText('Step 0');
@@ -187,6 +196,14 @@ test('be the scheduler for an imported scenario asks first, naming it; declined,
   expect(await offered(pane)).toEqual([0, 1, 4]);
   // Agreed once: the next picks do not ask again.
   await pick(pane, 0);
+  await expect(dialog).toHaveCount(0);
+  // Search from here: an exploration in the sandbox that keeps the picks so far.
+  const at = Number(/Step (\d+)/.exec((await pane.getByTestId('manual-status').textContent()) ?? '')![1]);
+  await pane.getByTestId('manual-search').click();
+  await expect(page.getByRole('heading', { name: `Search from step ${at}` })).toBeVisible({ timeout: 30_000 });
+  const found = page.getByTestId('run-facts');
+  await expect(found).toHaveAttribute('data-outcome', 'invariant', { timeout: 60_000 });
+  await expect(page.getByTestId('failure-report')).toContainText('ran in origin null');
   await expect(dialog).toHaveCount(0);
   await loseAnUpdate(pane);
   await expect(pane.getByTestId('manual-outcome')).toContainText("invariant 'no lost update' broken");

@@ -69,7 +69,11 @@ describe('be the scheduler in the sandbox', () => {
     expect(next).toEqual(manualPick(rig, scenario, { picks: first.picks, step: first.step! }, 1));
     expect(next.picks).toEqual([first.step!, 1]);
     expect(next.schedule).toMatch(/^rb2\./);
-    // Both picks on the one long-lived replay worker of the sandbox.
+    // From a step of a recorded schedule: the choices before it kept.
+    const from = await runner.manual({ scenario: ref, rig, from: { schedule: next.schedule, step: 3 } });
+    expect(from).toEqual(manualFrom(rig, scenario, next.schedule, 3));
+    expect(from.picks).toEqual(next.picks);
+    // Every call on the one long-lived replay worker of the sandbox.
     expect(f.names).toEqual(['racebox-sandbox-replay']);
     runner.dispose();
   });
