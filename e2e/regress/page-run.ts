@@ -142,6 +142,7 @@ export async function runInPage(page: Page, r: PageRun, timeoutMs: number, confi
   const kind = (await a('failure-kind')) as Exclude<OutcomeKind, 'pass'> | '';
   const bugcheck = await a('bugcheck');
   const invariant = await a('invariant');
+  // A named liveness failure (a hang or deadlock the scenario names): the row's expectation may ask for it by name.
   const liveness = await a('liveness');
   const schedule = await a('schedule');
   const param1 = await a('bugcheck-param1');

@@ -104,6 +104,8 @@ export const failureCheck: Check<Failure> = obj(
     step: count,
     cpus: arr(cpuSnapshot, MAX_LOGICAL_CPUS),
     waits: opt(arr(waitInfo, LIMITS.list)),
+    // A named liveness failure (a hang or deadlock the scenario names) and the step where it went wrong.
+    liveness: opt(obj('a liveness failure', { name: str(LIMITS.name, { min: 1 }), step: opt(count) })),
     // The portfolio member that found it (e.g. "pct d=4"); absent under a single strategy.
     foundBy: opt(str(LIMITS.name, { min: 1 })),
     // The smallest failing schedule (engine/shrink.ts): its preemptions, and the search's own schedule it replaced.

@@ -6,7 +6,8 @@
  * (the app's end of that channel talks to it directly). Library scenarios run in the app's own workers; nothing
  * here loads one, so the built worker is a single file with no chunks to fetch (the sandbox can fetch nothing).
  *
- * One bundle, three roles: an exploration worker (explore, shareBelow, replay), a free-run CPU worker (runCpu),
+ * One bundle, three roles: an exploration worker (explore, shareBelow, replay, and manual: be the scheduler),
+ * a free-run CPU worker (runCpu),
  * and a coordinator (explorePool, freeRun) that starts workers of the same bundle itself, from its own source
  * text, so that the shared memory they use (the pool's cancel flag, failure bound and heartbeats, the machine's
  * memory in free-run) is made inside the sandbox's agent cluster: a SharedArrayBuffer cannot cross from the page
@@ -15,7 +16,9 @@
 import * as Comlink from 'comlink';
 import { freeRun, type FreeCpuWorker, type FreeProgress, type FreeRunSummary } from '../engine/free/run.ts';
 import { explorePool, poolCancelFlag, type PoolSummary, type PoolWorker } from '../engine/pool.ts';
-import { CANCEL_WORD, type ExploreRequest, type FreeWorkerApi, type PoolExploreWorkerApi, type Progress, type ScenarioRef } from '../engine/worker-contract.ts';
+import {
+  CANCEL_WORD, type ExploreRequest, type FreeWorkerApi, type ManualWorkerApi, type PoolExploreWorkerApi, type Progress, type ScenarioRef,
+} from '../engine/worker-contract.ts';
 import type { Rig } from '../machine/rig.ts';
 import { createExploreWorkerApi } from './explore-core.ts';
 import { createFreeWorkerApi } from './free-core.ts';
@@ -35,7 +38,7 @@ export interface SandboxFreeRunOptions {
   hostCpus?: number;
 }
 
-export interface SandboxWorkerApi extends PoolExploreWorkerApi, FreeWorkerApi {
+export interface SandboxWorkerApi extends PoolExploreWorkerApi, ManualWorkerApi, FreeWorkerApi {
   /** Spreads one exploration over `workers` workers started here (src/engine/pool.ts, with its stall watchdog). */
   explorePool(req: Omit<ExploreRequest, 'first' | 'stride'>, workers: number, onProgress?: (p: Progress) => void): Promise<PoolSummary>;
   /** Free-run with one worker per online CPU, started here over memory made here. */

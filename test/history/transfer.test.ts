@@ -60,6 +60,15 @@ describe('export / import', () => {
     expect(await addRun(b, sampleRun())).toBe(7);
   });
 
+  it('a named liveness failure survives export and import', async () => {
+    const a = await fresh();
+    const run = sampleRun({ outcome: 'hang' });
+    const id = await addRun(a, { ...run, failure: { ...run.failure!, liveness: { name: 'irp-pending-never-completed', step: 3 } } });
+    const b = await fresh();
+    await importHistory(b, JSON.stringify(await exportHistory(a, { now })));
+    expect((await getRun(b, id))?.failure?.liveness).toEqual({ name: 'irp-pending-never-completed', step: 3 });
+  });
+
   it('exports without traces on request', async () => {
     const doc = await exportHistory(await populated(), { traces: false, now });
     expect('traces' in doc).toBe(false);

@@ -312,7 +312,7 @@ export class RunView extends LitElement {
             @replay=${() => { const sch = ctl.summary?.failure?.schedule; if (sch) void this.replay(sch); }}></rb-run-result>`
         : nothing}
       ${st.engine === 'controlled'
-        ? html`<rb-scheduler-pane .runner=${this.runner} .rig=${rig} .scenario=${this.scenario} .schedule=${ctl.busy ? undefined : ctl.summary?.failure?.schedule || undefined}
+        ? html`<rb-scheduler-pane .runner=${this.runner} .rig=${rig} .scenario=${this.scenario} .mayRun=${this.mayRun} .schedule=${ctl.busy ? undefined : ctl.summary?.failure?.schedule || undefined}
             .steps=${ctl.summary?.failure?.step ?? 0}
             @replay-schedule=${(e: CustomEvent<string>) => void this.replay(e.detail, { heading: 'Replay of a hand-made schedule' })}
             @search-from=${(e: CustomEvent<{ schedule: string; step: number }>) => void this.start(e.detail)}></rb-scheduler-pane>`

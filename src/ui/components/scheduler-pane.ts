@@ -16,7 +16,9 @@ const SHOWN_STEPS = 14;
  * next or which asynchronous event happens (a DPC or an interrupt arriving, a
  * quantum ending) — from the start, or from any step of the run on screen.
  * The engine offers exactly the enabled choices (src/engine/manual.ts, in a
- * worker); the steps each pick caused are shown. What was picked is a schedule
+ * worker: for a user's scenario, a worker of the scenario sandbox, so the page
+ * only ever sees the choices' labels, the trace and the schedule as data); the
+ * steps each pick caused are shown. What was picked is a schedule
  * string like any other: it replays (and is saved to the history), it is
  * shared as a link, and "Search from here" explores beyond it.
  *
@@ -49,6 +51,8 @@ export class SchedulerPane extends LitElement {
   @property({ attribute: false }) schedule?: string;
   /** Steps of that run. */
   @property({ type: Number }) steps = 0;
+  /** Asked before the scenario's code runs (imported code runs only once the user said so); false runs nothing. */
+  @property({ attribute: false }) mayRun?: (scenario: ScenarioChoice, via: string) => Promise<boolean>;
 
   @state() private manual?: ManualState;
   /** Trace length before the latest pick: the steps after it are what the pick caused. */
@@ -71,7 +75,6 @@ export class SchedulerPane extends LitElement {
   private get unavailable(): string | null {
     if (!this.runner?.manual) return 'the engine is loading';
     if (!this.rig || !this.scenario) return 'pick a rig and a scenario';
-    if (this.scenario.kind === 'user') return 'taking the scheduler\'s place works with library scenarios';
     return null;
   }
 
@@ -82,6 +85,7 @@ export class SchedulerPane extends LitElement {
     this.error = '';
     this.note = '';
     try {
+      if (this.mayRun && !(await this.mayRun(scenario, 'The scheduler pane'))) return;
       const prev = this.manual;
       const next = await runner.manual({
         scenario: scenarioRef(scenario),
@@ -184,7 +188,9 @@ export class SchedulerPane extends LitElement {
         <button type="button" ?disabled=${this.busy} @click=${() => { this.manual = undefined; this.history = []; }}>Stop</button>
       </div>
       ${link ? html`<label class="muted" style="font-size:0.8rem;display:block;margin-top:0.5rem">Link (the run as picked, the default choices after)
-          <input class="link" readonly data-testid="manual-link" .value=${link} @focus=${(e: Event) => (e.target as HTMLInputElement).select()} /></label>` : nothing}
+          <input class="link" readonly data-testid="manual-link" .value=${link} @focus=${(e: Event) => (e.target as HTMLInputElement).select()} /></label>`
+        : html`<label class="muted" style="font-size:0.8rem;display:block;margin-top:0.5rem">Schedule (the run as picked, the default choices after; a link cannot carry your scenario's source, so share the scenario file and this string)
+          <input class="link" readonly data-testid="manual-schedule" .value=${m.schedule} @focus=${(e: Event) => (e.target as HTMLInputElement).select()} /></label>`}
       ${this.note ? html`<p class="toast" role="status">${this.note}</p>` : nothing}
     `;
   }

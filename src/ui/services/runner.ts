@@ -28,7 +28,10 @@ export interface Runner {
    * kernel) or when `signal` aborts (AbortError); either ends the worker, and the next replay gets a new one.
    */
   replay(req: ReplayRequest, signal?: AbortSignal): Promise<ReplayResponse>;
-  /** Be the scheduler: the enabled choices at a point of a run, and the run after taking one. Library scenarios only. */
+  /**
+   * Be the scheduler: the enabled choices at a point of a run, and the run after taking one. A user's scenario
+   * is run in the scenario sandbox (sandbox-runner.ts), a library scenario in the app's own workers.
+   */
   manual?(req: ManualRequest, signal?: AbortSignal): Promise<ManualState>;
   dispose(): void;
 }

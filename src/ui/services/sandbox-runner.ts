@@ -6,12 +6,13 @@
  * Explorations run in a coordinator worker inside the frame (the pool and its stall watchdog, with the shared
  * cancel flag made there); free-run too (the machine's memory made there). Cancel asks the coordinator to stop
  * and terminates it if it does not within a grace period. Replays use one long-lived sandbox worker under the
- * same watchdog as the app's own replays.
+ * same watchdog as the app's own replays; so do the picks of a manual run ("be the scheduler").
  */
 import { proxy } from 'comlink';
 import type { FreeProgress } from '../../engine/free/run.ts';
 import type { RunSummary } from '../../engine/outcome.ts';
-import type { Progress, ReplayRequest, ReplayResponse } from '../../engine/worker-contract.ts';
+import type { ManualState } from '../../engine/manual.ts';
+import type { ManualRequest, Progress, ReplayRequest, ReplayResponse } from '../../engine/worker-contract.ts';
 import type { Rig } from '../../machine/rig.ts';
 import { openSandbox, type Sandbox, type SandboxWorker } from '../../workers/sandbox-host.ts';
 import type { ExploreJob } from './runner.ts';
@@ -84,6 +85,12 @@ export interface SandboxRunner {
   freeRunUnavailable(): string | null;
   explore(job: ExploreJob, onProgress: (p: Progress) => void, signal: AbortSignal): Promise<RunSummary>;
   replay(req: ReplayRequest, signal?: AbortSignal): Promise<ReplayResponse>;
+  /**
+   * Be the scheduler (src/engine/manual.ts) for a user scenario: the enabled choices at a point of a run, and the
+   * run after taking one, computed in the sandbox's replay worker (each pick replays the run from its start, so
+   * under the replay watchdog). The page gets the state as data: labels, trace and schedule string.
+   */
+  manual(req: ManualRequest, signal?: AbortSignal): Promise<ManualState>;
   dispose(): void;
 }
 
@@ -114,6 +121,28 @@ export function createSandboxRunner(open: () => Promise<Sandbox> = () => openSan
     live.add(w);
     void w.ended.catch(() => live.delete(w));
     return w;
+  };
+
+  /**
+   * `call` on the long-lived replay worker, under the replay watchdog: a replay and each pick of a manual run
+   * (which replays the run from its start) alike. A hang or a cancel ends the worker; the next call gets a new one.
+   */
+  const onReplayer = async <T>(call: (w: SandboxWorker) => Promise<T>, limitMs: number, signal: AbortSignal | undefined): Promise<T> => {
+    const current = (replayer ??= worker('racebox-sandbox-replay'));
+    let w: SandboxWorker;
+    try {
+      w = await current;
+    } catch (e) {
+      if (replayer === current) replayer = undefined;
+      throw e;
+    }
+    void w.ended.catch(() => {
+      if (replayer === current) replayer = undefined;
+    });
+    return watchReplay(Promise.race([call(w), w.ended]), limitMs, signal, () => {
+      w.terminate();
+      if (replayer === current) replayer = undefined;
+    });
   };
 
   return {
@@ -168,22 +197,12 @@ export function createSandboxRunner(open: () => Promise<Sandbox> = () => openSan
       }
     },
 
-    async replay(req, signal) {
-      const current = (replayer ??= worker('racebox-sandbox-replay'));
-      let w: SandboxWorker;
-      try {
-        w = await current;
-      } catch (e) {
-        if (replayer === current) replayer = undefined;
-        throw e;
-      }
-      void w.ended.catch(() => {
-        if (replayer === current) replayer = undefined;
-      });
-      return watchReplay(Promise.race([w.api.replay(req), w.ended]), replayLimitMs(req.rig), signal, () => {
-        w.terminate();
-        if (replayer === current) replayer = undefined;
-      });
+    replay(req, signal) {
+      return onReplayer((w) => w.api.replay(req), replayLimitMs(req.rig), signal);
+    },
+
+    manual(req, signal) {
+      return onReplayer((w) => w.api.manual(req), replayLimitMs(req.rig), signal);
     },
 
     dispose() {

@@ -125,7 +125,8 @@ export function createWorkerRunner(): Runner {
     },
 
     async manual(req, signal) {
-      if (!('id' in req.scenario)) throw new Error('taking the scheduler\'s place works with library scenarios');
+      // A user's scenario: its picks are computed in the sandbox, which returns them as data.
+      if (!('id' in req.scenario)) return sandboxed.manual(req, signal);
       const w = (replayer ??= spares.take());
       // Each pick replays the run from its start: under the replay watchdog, like a replay.
       return watchReplay(w.api.manual(req), replayLimitMs(req.rig), signal, () => {
