@@ -43,17 +43,20 @@ test('200,000 runs (the cap) import within seconds without holding the page, eve
 
     const t0 = Date.now();
     await page.locator('#import-file').setInputFiles(good);
-    // The phases: reading, parsing and checking the file, then storing it.
-    await expect(page.getByRole('status').filter({ hasText: `storing ${runs.toLocaleString('en-US')} runs` })).toBeVisible({ timeout: 240_000 });
+    // The phases: reading, parsing and checking the file, then storing it (on a fast host the storing notice
+    // may come and go between two looks: then the store's time is counted as nothing).
+    const storing = page.getByRole('status').filter({ hasText: `storing ${runs.toLocaleString('en-US')} runs` });
+    const imported = page.getByRole('status').filter({ hasText: `racebox-history-200k.json: Imported: ${runs} runs added` });
+    await expect(storing.or(imported)).toBeVisible({ timeout: 240_000 });
     const checked = Date.now() - t0;
-    await expect(page.getByRole('status').filter({ hasText: `racebox-history-200k.json: Imported: ${runs} runs added` }))
-      .toBeVisible({ timeout: 240_000 });
+    await expect(imported).toBeVisible({ timeout: 240_000 });
     const ms = Date.now() - t0;
     expect(await storedRuns(page)).toBe(runs);
     const tasks = await longTasks(page);
     console.log(`import of ${runs} runs (${(text.length / 1e6).toFixed(0)} MB) in Chromium: ${ms} ms (read, parse and check ${checked} ms, store ${ms - checked} ms); the page's longest task ${Math.max(0, ...tasks)} ms; the corrupt file refused in ${refusedMs} ms`);
-    // Seconds, not minutes (one record per run took about 200 s here); generous for a loaded, shared host.
-    expect(ms).toBeLessThan(60_000);
+    // One record per run took 134 s here (116 s of it storing); chunks take 35-39 s on the same loaded host,
+    // almost all of it parsing and checking 153 MB (docs/limits.md). The bound leaves room for a busier host.
+    expect(ms).toBeLessThan(90_000);
     // The list shows the newest imported run first (read back from its chunk), and pages on.
     await expect(page.locator('tr[data-run-id]').first()).toHaveAttribute('data-run-id', String(runs));
     await page.getByRole('button', { name: 'Older runs' }).click();
