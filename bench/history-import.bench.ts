@@ -2,9 +2,11 @@
  * History import at the cap (issue 14): 200,000 runs (LIMITS.runs), a tenth of them sharing one createdAt,
  * parsed and checked as the app's import worker does (parseHistoryDocument), stored into an empty history
  * (storeHistoryDocument), then the same file again (every run already stored: all skipped). fake-indexeddb
- * stands in for the browser's IndexedDB and is slower than it; what the rows show is that the whole import
- * takes seconds and grows linearly (it was quadratic in runs of one second). Opt-in (about a minute and a
- * gigabyte of memory): `racebox bench --only 'history import'`; `--quick` imports 20,000.
+ * stands in for the browser's IndexedDB; what the rows show is that the whole import takes seconds and grows
+ * linearly (it was quadratic in runs of one second), and what the store costs: the runs go into chunks of 500
+ * (schema v2, src/history/chunks.ts), two writes per chunk instead of a record and eight index entries per
+ * run. Chromium's own figures come from e2e/history-import.spec.ts (docs/limits.md). Opt-in (about a minute and
+ * a gigabyte of memory): `racebox bench --only 'history import'`; `--quick` imports 20,000.
  */
 import 'fake-indexeddb/auto';
 import { closeHistory, countRuns, openHistory, parseHistoryDocument } from '../src/history/index.ts';

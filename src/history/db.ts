@@ -160,7 +160,12 @@ async function storageError(h: History, e: unknown): Promise<unknown> {
   if (!isNamed(e, 'QuotaExceededError')) return e;
   let count: number | undefined;
   try {
-    if (h.closed === null) count = await h.db.count('runs');
+    if (h.closed === null) {
+      // Runs added one at a time, and the imported ones in chunks (chunks.ts).
+      const tx = h.db.transaction(['runs', 'runChunkIndex']);
+      const [loose, entries] = await Promise.all([tx.objectStore('runs').count(), tx.objectStore('runChunkIndex').getAll()]);
+      count = entries.reduce((n, e) => n + e.count, loose);
+    }
   } catch {
     // report without a count
   }

@@ -3,10 +3,14 @@ import type { RunSummary } from '../engine/outcome.ts';
 import type { TraceStep } from '../engine/trace.ts';
 import type { Rig } from '../machine/rig.ts';
 import { check } from './check.ts';
+import { chunksSpanning, compareKeys, countFromEntry, findInChunk, matchesFilter, mayMatch, newestFirst, removeFromChunk, runKey } from './chunks.ts';
 import { readTx, writeTx, type History } from './db.ts';
 import { HistoryError, HistoryValidationError } from './errors.ts';
 import type { RunIndexName } from './schema.ts';
-import { OUTCOMES, type EngineKind, type ListRunsOptions, type NewRun, type RunCursor, type RunFilter, type RunPage, type RunScenario, type StoredRun } from './types.ts';
+import {
+  OUTCOMES, type EngineKind, type ListRunsOptions, type NewRun, type RunChunk, type RunChunkEntry, type RunCursor, type RunFilter, type RunKey, type RunPage,
+  type RunScenario, type StoredRun,
+} from './types.ts';
 import { newRunCheck, traceStepsCheck } from './validate.ts';
 
 /** Largest page listRuns returns. */
@@ -34,53 +38,115 @@ export function checkedSteps(steps: TraceStep[]): TraceStep[] {
   return r.value;
 }
 
+/** A run by id, whether added on its own or imported (in a chunk). */
 export async function getRun(h: History, id: number): Promise<StoredRun | undefined> {
-  return readTx(h, ['runs'], (tx) => tx.objectStore('runs').get(id));
+  return readTx(h, ['runs', 'runChunks', 'runChunkIndex'], async (tx) => {
+    const loose = await tx.objectStore('runs').get(id);
+    if (loose !== undefined || !Number.isFinite(id)) return loose;
+    const found = await chunkHolding(tx.objectStore('runChunks'), await tx.objectStore('runChunkIndex').getAll(), id);
+    return found && found.chunk.runs[found.at];
+  });
 }
 
-/** Deletes a run and its trace; false if there was no such run. */
+/** The chunk holding run `id`, and its position there. */
+async function chunkHolding(
+  chunks: { get(id: number): Promise<RunChunk | undefined> },
+  entries: readonly RunChunkEntry[],
+  id: number,
+): Promise<{ chunk: RunChunk; at: number } | undefined> {
+  for (const e of chunksSpanning(entries, id)) {
+    const chunk = await chunks.get(e.id);
+    const at = chunk ? findInChunk(chunk, id) : -1;
+    if (chunk && at >= 0) return { chunk, at };
+  }
+  return undefined;
+}
+
+/** Whether a run with this id is stored (on its own or in a chunk). */
+export async function hasRun(
+  stores: { runs: { getKey(id: number): Promise<number | undefined> }; chunks: { get(id: number): Promise<RunChunk | undefined> }; index: { getAll(): Promise<RunChunkEntry[]> } },
+  id: number,
+): Promise<boolean> {
+  if ((await stores.runs.getKey(id)) !== undefined) return true;
+  return (await chunkHolding(stores.chunks, await stores.index.getAll(), id)) !== undefined;
+}
+
+/** Deletes a run and its trace; false if there was no such run. An imported run's chunk is rewritten without it. */
 export async function deleteRun(h: History, id: number): Promise<boolean> {
-  return writeTx(h, ['runs', 'traces'], async (tx) => {
+  return writeTx(h, ['runs', 'traces', 'runChunks', 'runChunkIndex'], async (tx) => {
     const runs = tx.objectStore('runs');
-    if ((await runs.getKey(id)) === undefined) return false;
-    await runs.delete(id);
+    if ((await runs.getKey(id)) !== undefined) {
+      await runs.delete(id);
+    } else {
+      const chunks = tx.objectStore('runChunks');
+      const index = tx.objectStore('runChunkIndex');
+      const found = await chunkHolding(chunks, await index.getAll(), id);
+      if (!found) return false;
+      await removeFromChunk({ chunks, index }, found.chunk, found.at);
+    }
     await tx.objectStore('traces').delete(id);
     return true;
   });
 }
 
 /**
- * One page of runs, newest first, optionally filtered. Each filter
- * combination has its own index whose key ends in (createdAt, id), so a page
- * is one key range read backwards: it reads `limit + 1` records however many
- * runs are stored and however rare the filtered ones are.
+ * One page of runs, newest first, optionally filtered. Runs added one at a time: each filter combination has
+ * its own index whose key ends in (createdAt, id), so their part of a page is one key range read backwards
+ * (`limit + 1` records however many runs are stored). Imported runs (chunks.ts): the chunk index is read (one
+ * small record per 500 runs), and the chunks that may hold matching runs before the cursor are loaded newest
+ * first until no chunk left can change the page. The two are merged by (createdAt, id).
  */
 export async function listRuns(h: History, options: ListRunsOptions): Promise<RunPage> {
   const { limit } = options;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new RangeError(`listRuns: limit must be an integer from 1 to ${MAX_PAGE} (got ${limit})`);
-  const { index, prefix } = indexFor(options);
+  const filter: RunFilter = { scenario: options.scenario, rig: options.rig, outcome: options.outcome };
+  const { index, prefix } = indexFor(filter);
   const pos = options.after === undefined ? undefined : decodeCursor(options.after);
   const upper = pos ? [...prefix, pos.createdAt, pos.id] : [...prefix, []];
   const range =
     prefix.length > 0 ? IDBKeyRange.bound(prefix, upper, false, pos !== undefined) : pos ? IDBKeyRange.upperBound(upper, true) : null;
-  return readTx(h, ['runs'], async (tx) => {
-    const runs: StoredRun[] = [];
+  const want = limit + 1;
+  return readTx(h, ['runs', 'runChunks', 'runChunkIndex'], async (tx) => {
+    let page: StoredRun[] = [];
     let cursor = await tx.objectStore('runs').index(index).openCursor(range, 'prev');
-    while (cursor && runs.length < limit) {
-      runs.push(cursor.value);
+    // `limit + 1` records: the last one only says whether there is a next page.
+    while (cursor) {
+      page.push(cursor.value);
+      if (page.length === want) break;
       cursor = await cursor.continue();
     }
-    const last = runs[runs.length - 1];
-    return cursor && last ? { runs, next: encodeCursor(last) } : { runs };
+    const before: RunKey | undefined = pos && [pos.createdAt, pos.id];
+    const below = (k: RunKey): boolean => before === undefined || compareKeys(k, before) < 0;
+    const candidates = (await tx.objectStore('runChunkIndex').getAll())
+      .filter((e) => mayMatch(e, filter) && below(e.oldest))
+      .sort((a, b) => compareKeys(b.newest, a.newest));
+    const chunks = tx.objectStore('runChunks');
+    for (let i = 0; i < candidates.length; i++) {
+      // Every run not yet read is at most this chunk's newest: once the page is full above it, it is final.
+      const bound = candidates[i]!.newest;
+      if (page.length >= want && compareKeys(runKey(page[want - 1]!), bound) > 0) break;
+      const chunk = await chunks.get(candidates[i]!.id);
+      for (const r of chunk?.runs ?? []) if (matchesFilter(r, filter) && below(runKey(r))) page.push(r);
+      page = page.sort(newestFirst).slice(0, want);
+    }
+    if (page.length <= limit) return { runs: page };
+    const runs = page.slice(0, limit);
+    return { runs, next: encodeCursor(runs[limit - 1]!) };
   });
 }
 
-/** How many runs match the filter (counted by the index, without reading the runs). */
+/** How many runs match the filter (counted by the index, without reading the runs; chunks by their entry where it can tell). */
 export async function countRuns(h: History, filter: RunFilter = {}): Promise<number> {
   const { index, prefix } = indexFor(filter);
-  return readTx(h, ['runs'], (tx) =>
-    prefix.length === 0 ? tx.objectStore('runs').count() : tx.objectStore('runs').index(index).count(IDBKeyRange.bound(prefix, [...prefix, []])),
-  );
+  return readTx(h, ['runs', 'runChunks', 'runChunkIndex'], async (tx) => {
+    let n = await (prefix.length === 0 ? tx.objectStore('runs').count() : tx.objectStore('runs').index(index).count(IDBKeyRange.bound(prefix, [...prefix, []])));
+    for (const e of await tx.objectStore('runChunkIndex').getAll()) {
+      const known = countFromEntry(e, filter);
+      if (known !== undefined) n += known;
+      else n += ((await tx.objectStore('runChunks').get(e.id))?.runs ?? []).filter((r) => matchesFilter(r, filter)).length;
+    }
+    return n;
+  });
 }
 
 const INDEX_BY_FILTER: Record<string, RunIndexName> = {

@@ -4,12 +4,13 @@
  * UPGRADES[i] turns a version-i database into version i+1; opening at version
  * N runs every step from the stored version up to N, in order, inside the one
  * versionchange transaction, so a step that throws aborts the whole upgrade
- * and the stored data stays as it was. A shipped step is never edited: v2 is a
- * new function appended to UPGRADES (and a new fixture in the upgrade test).
+ * and the stored data stays as it was. A shipped step is never edited: a new
+ * version is a new function appended to UPGRADES (and a new fixture in the
+ * upgrade test).
  */
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import type { Rig } from '../machine/rig.ts';
-import type { OutcomeKind, StoredRun, StoredTrace, UserScenario } from './types.ts';
+import type { OutcomeKind, RunChunk, RunChunkEntry, StoredRun, StoredTrace, UserScenario } from './types.ts';
 
 export const DB_NAME = 'racebox';
 
@@ -30,6 +31,10 @@ export interface RaceboxDB extends DBSchema {
     };
   };
   traces: { key: number; value: StoredTrace };
+  /** v2: imported runs, many to a record (chunks.ts); read back by the same API as `runs`. */
+  runChunks: { key: number; value: RunChunk };
+  /** v2: one small record per chunk (same key): what is in it, so that a read loads only the chunks it needs. */
+  runChunkIndex: { key: number; value: RunChunkEntry };
   userRigs: { key: string; value: Rig };
   userScenarios: { key: string; value: UserScenario };
 }
@@ -58,7 +63,18 @@ function v1(db: IDBPDatabase<RaceboxDB>): void {
   db.createObjectStore('userScenarios', { keyPath: 'id' });
 }
 
+/**
+ * v1 → v2: imported runs are stored in chunks (issue 14). Chromium writes a record with its eight paging
+ * indexes at about a thousand runs per second, and the index entries are what cost (a store of chunks with
+ * per-run multiEntry index keys was no faster); chunks without per-run index entries store tens of thousands
+ * of runs per second. Old runs stay where they are: nothing is migrated.
+ */
+function v2(db: IDBPDatabase<RaceboxDB>): void {
+  db.createObjectStore('runChunks', { keyPath: 'id', autoIncrement: true });
+  db.createObjectStore('runChunkIndex', { keyPath: 'id' });
+}
+
 /** Cumulative: the current schema version is UPGRADES.length. */
-export const UPGRADES: readonly UpgradeStep[] = [v1];
+export const UPGRADES: readonly UpgradeStep[] = [v1, v2];
 
 export const DB_VERSION = UPGRADES.length;

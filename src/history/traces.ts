@@ -2,13 +2,14 @@
 import type { TraceStep } from '../engine/trace.ts';
 import { readTx, writeTx, type History } from './db.ts';
 import { HistoryError } from './errors.ts';
-import { checkedSteps } from './runs.ts';
+import { checkedSteps, hasRun } from './runs.ts';
 
 /** Stores (or replaces) the trace of an existing run; refuses a trace for a run that is not stored. */
 export async function putTrace(h: History, runId: number, steps: TraceStep[]): Promise<void> {
   const checked = checkedSteps(steps);
-  await writeTx(h, ['runs', 'traces'], async (tx) => {
-    if ((await tx.objectStore('runs').getKey(runId)) === undefined) throw new HistoryError(`no run ${runId} to attach a trace to`);
+  await writeTx(h, ['runs', 'traces', 'runChunks', 'runChunkIndex'], async (tx) => {
+    const stores = { runs: tx.objectStore('runs'), chunks: tx.objectStore('runChunks'), index: tx.objectStore('runChunkIndex') };
+    if (!(await hasRun(stores, runId))) throw new HistoryError(`no run ${runId} to attach a trace to`);
     await tx.objectStore('traces').put({ runId, steps: checked });
   });
 }

@@ -25,7 +25,8 @@ import { clip } from '../machine/text.ts';
 import { arr, BAD, canonicalJson, check, isRecord, Issues, literal, obj, opt, show, str, type Check } from './check.ts';
 import { readTx, writeTx, type History } from './db.ts';
 import { HistoryValidationError } from './errors.ts';
-import type { ScenarioOrigin, StoredRun, StoredTrace, UserScenario } from './types.ts';
+import { writeChunks } from './chunks.ts';
+import type { RunChunk, RunChunkEntry, ScenarioOrigin, StoredRun, StoredTrace, UserScenario } from './types.ts';
 import { LIMITS, rigCheck, storedRunCheck, storedTraceCheck, userScenarioCheck } from './validate.ts';
 
 export const HISTORY_FORMAT = 'racebox-history';
@@ -55,9 +56,10 @@ export interface ExportOptions {
 export async function exportHistory(h: History, options: ExportOptions = {}): Promise<HistoryDocument> {
   const withTraces = options.traces ?? true;
   const exportedAt = (options.now ?? new Date()).toISOString();
-  return readTx(h, ['runs', 'traces', 'userRigs', 'userScenarios'], async (tx) => {
-    const [runs, traces, userRigs, userScenarios] = await Promise.all([
+  return readTx(h, ['runs', 'runChunks', 'traces', 'userRigs', 'userScenarios'], async (tx) => {
+    const [loose, chunks, traces, userRigs, userScenarios] = await Promise.all([
       tx.objectStore('runs').getAll(),
+      tx.objectStore('runChunks').getAll(),
       withTraces ? tx.objectStore('traces').getAll() : undefined,
       tx.objectStore('userRigs').getAll(),
       tx.objectStore('userScenarios').getAll(),
@@ -66,8 +68,9 @@ export async function exportHistory(h: History, options: ExportOptions = {}): Pr
       format: HISTORY_FORMAT,
       version: HISTORY_FORMAT_VERSION,
       exportedAt,
-      // The key generator appends `id` to a new run; put it first, as import does.
-      runs: runs.map((r) => Object.assign({ id: r.id }, r)),
+      // The key generator appends `id` to a new run; put it first, as import does. Imported runs (in chunks) and
+      // runs added one at a time are one list, by id.
+      runs: (chunks.length === 0 ? loose : [...loose, ...chunks.flatMap((c) => c.runs)].sort((a, b) => a.id - b.id)).map((r) => Object.assign({ id: r.id }, r)),
       ...(traces ? { traces } : {}),
       userRigs,
       userScenarios,
@@ -259,22 +262,26 @@ export async function storeHistoryDocument(h: History, doc: HistoryDocument, opt
     userRigs: { added: 0, skipped: 0, renamed: [] },
     userScenarios: { added: 0, skipped: 0, renamed: [] },
   };
-  await writeTx(h, ['runs', 'traces', 'userRigs', 'userScenarios'], async (tx) => {
+  await writeTx(h, ['runs', 'runChunks', 'runChunkIndex', 'traces', 'userRigs', 'userScenarios'], async (tx) => {
     const runs = tx.objectStore('runs');
+    const chunks = tx.objectStore('runChunks');
+    const chunkIndex = tx.objectStore('runChunkIndex');
     const traces = tx.objectStore('traces');
-    // Linear in the file and in what is stored: the stored runs an imported run could equal (those
-    // sharing a createdAt with it) are read once and keyed by content, and the writes are issued
-    // a batch at a time without waiting for each other. (Looking the twins up per run read every
-    // run of a shared createdAt once per run: 2,000 runs of one second took 80 s.) Waiting for each
-    // batch keeps the transaction alive and leaves the page's thread free while the database
-    // writes: issuing 200,000 adds in one go is one long task (each add clones its record).
-    const storedIds = new Set(await runs.getAllKeys());
-    const twins = storedIds.size > 0 ? await storedTwins(runs.index('byTime'), doc.runs) : new Map<string, number>();
+    // Linear in the file and in what is stored: the stored runs an imported run could equal (those sharing a
+    // createdAt with it) are read once and keyed by content. (Looking the twins up per run read every run of a
+    // shared createdAt once per run: 2,000 runs of one second took 80 s.) The runs are written as chunks
+    // (chunks.ts): a few hundred writes for 200,000 runs, where one write per run with its eight index entries
+    // took minutes in Chromium.
+    const [looseIds, entries] = await Promise.all([runs.getAllKeys(), chunkIndex.getAll()]);
+    const storedIds = new Set<number>(looseIds);
+    const twins = looseIds.length > 0 ? await storedTwins(runs.index('byTime'), doc.runs) : new Map<string, number>();
+    if (entries.length > 0 && doc.runs.length > 0) await importedTwins(chunks, entries, doc.runs, storedIds, twins);
     /** file run id → stored run id, and whether that stored run already existed. */
     const target = new Map<number, { id: number; existed: boolean }>();
-    // Runs whose id is free keep it; the others are added after them, so a new id never takes one a later run needs.
+    // Runs whose id is free keep it; the others get ids after every id the file keeps and every id ever stored.
+    const added: StoredRun[] = [];
     const taken: StoredRun[] = [];
-    const writes: Promise<unknown>[] = [];
+    let maxKept = 0;
     for (const run of doc.runs) {
       // Only runs stored before the import count as the same run: two equal runs in one file are both kept.
       const twin = twins.size > 0 ? twins.get(contentKey(run)) : undefined;
@@ -282,25 +289,35 @@ export async function storeHistoryDocument(h: History, doc: HistoryDocument, opt
         target.set(run.id, { id: twin, existed: true });
         report.runs.skipped++;
       } else if (!storedIds.has(run.id)) {
-        if (writes.length === WRITE_BATCH) await Promise.all(writes.splice(0));
-        writes.push(runs.add(run));
+        added.push(run);
+        maxKept = Math.max(maxKept, run.id);
         target.set(run.id, { id: run.id, existed: false });
         report.runs.added++;
       } else taken.push(run);
     }
-    await Promise.all(writes.splice(0));
-    const ids: number[] = [];
-    for (let i = 0; i < taken.length; i += WRITE_BATCH) {
-      ids.push(...(await Promise.all(taken.slice(i, i + WRITE_BATCH).map((run) => {
-        const { id: _taken, ...rest } = run;
-        return runs.add(rest as StoredRun);
-      }))));
+    if (added.length + taken.length > 0) {
+      // The key generator of `runs` numbers the runs added one at a time. Its next number (read by adding a
+      // placeholder, which no index lists, and deleting it) is above every id ever stored; afterwards it is moved
+      // past every id this import stores, so no later run can take one (ids are never reused).
+      const next = await runs.add({} as StoredRun);
+      await runs.delete(next);
+      const first = Math.max(next, maxKept + 1);
+      taken.forEach((run, i) => {
+        const { id: from, ...rest } = run;
+        const to = first + i;
+        added.push({ id: to, ...rest });
+        target.set(from, { id: to, existed: false });
+        report.runs.added++;
+        report.runs.renumbered.push({ from, to });
+      });
+      const top = Math.max(maxKept, first + taken.length - 1);
+      if (top > next) {
+        await runs.put({ id: top } as StoredRun);
+        await runs.delete(top);
+      }
+      await writeChunks({ chunks, index: chunkIndex }, added);
     }
-    taken.forEach((run, i) => {
-      target.set(run.id, { id: ids[i]!, existed: false });
-      report.runs.added++;
-      report.runs.renumbered.push({ from: run.id, to: ids[i]! });
-    });
+    const writes: Promise<unknown>[] = [];
     const fileTraces = doc.traces ?? [];
     const storedTrace = await Promise.all(
       fileTraces.map((t) => {
@@ -357,6 +374,42 @@ export async function storeHistoryDocument(h: History, doc: HistoryDocument, opt
 
 /** Writes issued before the import waits for them (see importHistory). */
 const WRITE_BATCH = 1_000;
+
+/**
+ * The imported runs (in chunks) the file's runs could meet, read once: those whose id the file also uses
+ * (added to `storedIds`) and those sharing a createdAt with a run of the file (added to `twins`, by content
+ * key → the lowest id). Only chunks whose id range or time span overlaps the file's are loaded.
+ */
+async function importedTwins(
+  chunks: { get(id: number): Promise<RunChunk | undefined> },
+  entries: readonly RunChunkEntry[],
+  fileRuns: readonly StoredRun[],
+  storedIds: Set<number>,
+  twins: Map<string, number>,
+): Promise<void> {
+  let idLo = Infinity;
+  let idHi = -Infinity;
+  let tLo = Infinity;
+  let tHi = -Infinity;
+  const times = new Set<number>();
+  for (const r of fileRuns) {
+    idLo = Math.min(idLo, r.id);
+    idHi = Math.max(idHi, r.id);
+    tLo = Math.min(tLo, r.createdAt);
+    tHi = Math.max(tHi, r.createdAt);
+    times.add(r.createdAt);
+  }
+  const near = entries.filter((e) => (e.minId <= idHi && e.maxId >= idLo) || (e.oldest[0] <= tHi && e.newest[0] >= tLo));
+  for (const chunk of await Promise.all(near.map((e) => chunks.get(e.id)))) {
+    for (const r of chunk?.runs ?? []) {
+      storedIds.add(r.id);
+      if (!times.has(r.createdAt)) continue;
+      const k = contentKey(r);
+      const known = twins.get(k);
+      if (known === undefined || r.id < known) twins.set(k, r.id);
+    }
+  }
+}
 
 /** The part of the runs store's byTime index that the twin lookup uses. */
 interface RunsTimeIndex {

@@ -47,6 +47,34 @@ export interface StoredRun {
   cancelled?: boolean;
 }
 
+/**
+ * Imported runs, stored many to a record (src/history/chunks.ts): one write per chunk instead of one per run
+ * and its eight index entries. `runs` are sorted by id. Deleting a run rewrites its chunk.
+ */
+export interface RunChunk {
+  /** Assigned by the store; the same key as the chunk's RunChunkEntry. */
+  id: number;
+  runs: StoredRun[];
+}
+
+/** A run's place in the newest-first list: (createdAt, id). */
+export type RunKey = [createdAt: number, id: number];
+
+/** What a chunk holds, read without the chunk: which chunks a list page, a lookup by id or a filter needs. */
+export interface RunChunkEntry {
+  id: number;
+  count: number;
+  minId: number;
+  maxId: number;
+  /** The oldest and newest run by (createdAt, id). */
+  oldest: RunKey;
+  newest: RunKey;
+  /** The distinct scenario ids, rig ids and outcomes of its runs. */
+  scenarios: string[];
+  rigs: string[];
+  outcomes: OutcomeKind[];
+}
+
 /** What addRun takes: a run without its id (createdAt defaults to now). */
 export type NewRun = Omit<StoredRun, 'id' | 'createdAt'> & { createdAt?: number };
 

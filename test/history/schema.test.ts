@@ -10,6 +10,7 @@ import {
   getUserScenario,
   HistoryError,
   HistoryVersionError,
+  importHistory,
   listRuns,
   openHistory,
   UPGRADES,
@@ -74,17 +75,27 @@ describe('schema versions', () => {
     expect((await getUserScenario(h, 'mine/x'))!.source).toBe('src');
     expect((await listRuns(h, { rig: rigB.id, outcome: 'bugcheck', limit: 5 })).runs.map((r) => r.id)).toEqual([5]);
     expect(await addRun(h, sampleRun())).toBe(6);
+    // v2 stores imports in chunks: the upgraded history takes one, and lists it with the v1 runs.
+    expect([...h.db.objectStoreNames]).toEqual(expect.arrayContaining(['runChunks', 'runChunkIndex']));
+    const file = {
+      format: 'racebox-history', version: 1, exportedAt: '2026-12-06T00:00:00.000Z', userRigs: [], userScenarios: [],
+      runs: [{ ...sampleRun({ createdAt: 1_600_000_000_000, rig: rigB, outcome: 'bugcheck', seed: 99 }), id: 5 }],
+    };
+    expect((await importHistory(h, JSON.stringify(file))).runs).toMatchObject({ added: 1, renumbered: [{ from: 5, to: 7 }] });
+    expect((await listRuns(h, { rig: rigB.id, outcome: 'bugcheck', limit: 5 })).runs.map((r) => r.id)).toEqual([5, 7]);
+    expect((await getRun(h, 7))!.seed).toBe(99);
+    expect(await addRun(h, sampleRun())).toBe(8);
     closeHistory(h);
   });
 
-  it('upgrade steps are cumulative: a v2 step runs once on a v1 database, which keeps its data', async () => {
+  it('upgrade steps are cumulative: a next step runs once on a current database, which keeps its data', async () => {
     const name = dbName();
     const h1 = await openHistory({ name });
     const id = await addRun(h1, sampleRun({ createdAt: 1_700_000_000_123 }));
     closeHistory(h1);
 
-    const v1 = vi.fn(UPGRADES[0]!);
-    const v2 = vi.fn<UpgradeStep>(async (_db, tx) => {
+    const shipped = UPGRADES.map((step) => vi.fn(step));
+    const next = vi.fn<UpgradeStep>(async (_db, tx) => {
       // A schema change and a data migration through the upgrade transaction.
       tx.objectStore('runs').createIndex('byStrategy' as never, ['strategy', 'createdAt', 'id']);
       let c = await tx.objectStore('userScenarios').openCursor();
@@ -93,16 +104,16 @@ describe('schema versions', () => {
         c = await c.continue();
       }
     });
-    const h2 = await openHistory({ name, upgrades: [v1, v2] });
-    expect(v1).not.toHaveBeenCalled();
-    expect(v2).toHaveBeenCalledTimes(1);
-    expect(h2.db.version).toBe(2);
+    const h2 = await openHistory({ name, upgrades: [...shipped, next] });
+    for (const step of shipped) expect(step).not.toHaveBeenCalled();
+    expect(next).toHaveBeenCalledTimes(1);
+    expect(h2.db.version).toBe(DB_VERSION + 1);
     expect((await getRun(h2, id))!.createdAt).toBe(1_700_000_000_123);
     expect(h2.db.transaction('runs').store.indexNames.contains('byStrategy' as never)).toBe(true);
     closeHistory(h2);
 
-    const h3 = await openHistory({ name, upgrades: [v1, v2] });
-    expect(v2).toHaveBeenCalledTimes(1);
+    const h3 = await openHistory({ name, upgrades: [...shipped, next] });
+    expect(next).toHaveBeenCalledTimes(1);
     closeHistory(h3);
   });
 
@@ -117,7 +128,7 @@ describe('schema versions', () => {
     closeHistory(h);
   });
 
-  it('a failing upgrade step changes nothing: the database stays at v1 with its runs', async () => {
+  it('a failing upgrade step changes nothing: the database stays at its version with its runs', async () => {
     const name = dbName();
     const h1 = await openHistory({ name });
     await addRun(h1, sampleRun());
@@ -126,16 +137,16 @@ describe('schema versions', () => {
       await tx.objectStore('runs').clear();
       throw new Error('migration bug');
     };
-    await expect(openHistory({ name, upgrades: [UPGRADES[0]!, bad] })).rejects.toThrow(/upgrading the history failed; nothing was changed: migration bug/);
+    await expect(openHistory({ name, upgrades: [...UPGRADES, bad] })).rejects.toThrow(/upgrading the history failed; nothing was changed: migration bug/);
     const h2 = await openHistory({ name });
-    expect(h2.db.version).toBe(1);
+    expect(h2.db.version).toBe(DB_VERSION);
     expect((await listRuns(h2, { limit: 5 })).runs).toHaveLength(1);
     closeHistory(h2);
   });
 
   it('a database from a newer Racebox is refused with HistoryVersionError', async () => {
     const name = dbName();
-    closeHistory(await openHistory({ name, upgrades: [UPGRADES[0]!, () => {}] }));
+    closeHistory(await openHistory({ name, upgrades: [...UPGRADES, () => {}] }));
     const err = await openHistory({ name }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HistoryVersionError);
     expect(err).toBeInstanceOf(HistoryError);
