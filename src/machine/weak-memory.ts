@@ -94,10 +94,17 @@ export interface StoreEvent {
   release: boolean;
 }
 
-/** A buffered store that became visible to every other CPU. */
+/**
+ * A store that became visible to every other CPU out of the plain order: a buffered store (made
+ * visible by a flush choice, a fence, an SC access, a context transition, a full buffer or an
+ * acquire), or — arm64 — a store that became visible at once while older stores of its CPU were
+ * still buffered.
+ */
 export interface VisibleEvent extends StoreEvent {
-  /** The step during which it became visible (a flush choice, a fence, an SC access, a context switch, a full buffer). */
+  /** The step during which it became visible (storedAt when it never waited in the buffer). */
   visibleAt: number;
+  /** Older stores of the same CPU still buffered when it became visible: the stores it overtook (arm64; never on x64, FIFO). */
+  overtook: StoreEvent[];
 }
 
 /** What an ordering-API read returned. */
@@ -349,6 +356,9 @@ export class WeakMemory {
     const len = this.bufLen[cpu]!;
     const step = this.host === null ? 0 : this.host.step;
     if (variant !== VARIANT_BUFFER && (this.arm ? !this.mustWait(cpu, addr, release) : len === 0)) {
+      if (len !== 0 && this.events !== null) {
+        this.events.visible.push({ cpu, addr, value, storedAt: step, release, visibleAt: step, overtook: this.older(cpu, len) });
+      }
       this.publish(cpu, addr, value, step);
       return;
     }
@@ -446,9 +456,16 @@ export class WeakMemory {
     this.bufLen[cpu] = len - 1;
     if (--this.totalBuffered === 0 && !this.arm) this.active = false;
     if (this.events !== null) {
-      this.events.visible.push({ cpu, addr, value, storedAt, release, visibleAt: this.host === null ? 0 : this.host.step });
+      this.events.visible.push({ cpu, addr, value, storedAt, release, visibleAt: this.host === null ? 0 : this.host.step, overtook: this.older(cpu, e) });
     }
     this.publish(cpu, addr, value, storedAt);
+  }
+
+  /** `cpu`'s first `count` buffered stores (for the trace). */
+  private older(cpu: number, count: number): StoreEvent[] {
+    const out: StoreEvent[] = [];
+    for (let e = 0; e < count; e++) out.push(this.bufferedStore(cpu, e));
+    return out;
   }
 
   /** arm64, before an acquire read: the CPU's buffered releases (and so every entry older than them) become visible. */

@@ -450,8 +450,11 @@ describe('arm64: ARMv8 views', () => {
     const n = w.flushable(0, out, 0);
     expect(Array.from(out.subarray(0, n))).toEqual([0, 1]); // the store to 11 may pass; the second store to 10 may not
     expect(() => w.flush(0, 2)).toThrow();
+    w.events = new WeakEvents();
     w.flush(0, 1);
     expect([words[10], words[11]]).toEqual([0, 5]);
+    expect(w.events.visible.map((v) => [v.addr, v.overtook.map((o) => o.addr)])).toEqual([[11, [10]]]);
+    w.events = null;
     w.flush(0, 0);
     w.flush(0, 0);
     expect(words[10]).toBe(2);
@@ -608,7 +611,9 @@ describe('both architectures', () => {
       ev.clear();
       perform(m, ch);
       if (ev.buffered) events.push(`buffered ${ev.buffered.value}@${ev.buffered.storedAt} cpu${ev.buffered.cpu}`);
-      for (const v of ev.visible) events.push(`visible ${v.value}@${v.storedAt} at ${v.visibleAt}`);
+      for (const v of ev.visible) {
+        events.push(`visible ${v.value}@${v.storedAt} at ${v.visibleAt}${v.overtook.map((o) => ` overtook ${o.value}@${o.storedAt}`).join('')}`);
+      }
       if (ev.read) {
         const st = ev.read.stale;
         events.push(`read ${ev.read.value}${ev.read.from ? ` from ${ev.read.from.step}` : ''}${st ? ` stale, newest ${st.newest}@${st.newestStep} cpu${st.newestCpu}` : ''}`);
@@ -624,8 +629,10 @@ describe('both architectures', () => {
     doStep({ kind: 'stale', cpu: 1, k: 1 }); // 6: data = 0 (the value before x=1)
     doStep({ kind: 'flush', cpu: 0, k: 0 }); // 7: x=2 visible
     expect(out).toEqual({ flag: 1, data: 0 });
+    expect(m.weak.read(0, s.x, ORDER_PLAIN, 0)).toBe(2);
     expect(events).toEqual([
       'buffered 2@2 cpu0',
+      'visible 1@3 at 3 overtook 2@2',
       'read 1 from 3',
       'read 0 stale, newest 1@1 cpu0',
       'visible 2@2 at 7',
