@@ -103,6 +103,8 @@ function runLitmus<S>(l: Litmus<S>, decide: (n: number, depth: number) => number
   const s = l.setup(m);
   const out: Out = {};
   l.threads.forEach((t, i) => m.createThread(`t${i}`, m.cpus[i]!, PASSIVE_LEVEL, t(m, s, out)));
+  // Each thread's first step only runs to its first announcement: taken up front, not a decision.
+  for (let i = 0; i < l.threads.length; i++) perform(m, { kind: 'step', cpu: i, k: 0 });
   const taken: Choice[] = [];
   for (let depth = 0; ; depth++) {
     const cs = choices(m);
@@ -549,6 +551,105 @@ describe('arm64: ARMv8 views', () => {
     words[10] = 99;
     expect(w.staleOptions(1, 10, ORDER_PLAIN)).toBe(0);
     expect(w.read(1, 10, ORDER_PLAIN, 0)).toBe(99);
+  });
+});
+
+// ---- more litmus shapes, against the published tables (x86-TSO; ARMv8 aarch64.cat) ------------------
+
+interface XYZ { x: number; y: number; z: number }
+function xyz(m: Machine): XYZ {
+  const b = m.memory.alloc(12, 'xyz', true);
+  return { x: b, y: b + 4, z: b + 8 };
+}
+
+/** 2+2W: each CPU stores two words in opposite orders; both first stores last in coherence (x=1, y=1 at the end). */
+function twoPlusTwoW(arch: Arch, fenced: boolean): Litmus<XY> {
+  return {
+    arch,
+    setup: xy,
+    threads: [
+      function* (m, s) {
+        yield* wr(m, s.x, 1);
+        if (fenced) yield* fence(m, 'store');
+        yield* wr(m, s.y, 2);
+        yield* exit(m);
+      },
+      function* (m, s) {
+        yield* wr(m, s.y, 1);
+        if (fenced) yield* fence(m, 'store');
+        yield* wr(m, s.x, 2);
+        yield* exit(m);
+      },
+    ],
+  };
+}
+function finalXY<S extends XY>(l: Litmus<S>): Set<string> {
+  const set = new Set<string>();
+  exploreAll(l, (r) => set.add(`x=${r.m.words[r.s.x]} y=${r.m.words[r.s.y]}`));
+  return set;
+}
+
+/** WRC: CPU 1 passes on what it read of CPU 0's store; CPU 2 sees CPU 1's store but not CPU 0's. */
+function wrc(arch: Arch, ordered: boolean): Litmus<XY> {
+  return {
+    arch,
+    setup: xy,
+    threads: [
+      function* (m, s) {
+        yield* wr(m, s.x, 1);
+      },
+      function* (m, s, out) {
+        out.a = yield* rd(m, s.x);
+        yield* wr(m, s.y, 1, ordered ? ORDER_RELEASE : ORDER_PLAIN);
+      },
+      function* (m, s, out) {
+        out.b = yield* rd(m, s.y, ordered ? ORDER_ACQUIRE : ORDER_PLAIN);
+        out.c = yield* rd(m, s.x);
+      },
+    ],
+  };
+}
+
+/** ISA2: a release/acquire chain through three CPUs. */
+function isa2(arch: Arch, ordered: boolean): Litmus<XYZ> {
+  return {
+    arch,
+    setup: xyz,
+    threads: [
+      function* (m, s) {
+        yield* wr(m, s.x, 1);
+        yield* wr(m, s.y, 1, ordered ? ORDER_RELEASE : ORDER_PLAIN);
+      },
+      function* (m, s, out) {
+        out.a = yield* rd(m, s.y, ordered ? ORDER_ACQUIRE : ORDER_PLAIN);
+        yield* wr(m, s.z, 1, ordered ? ORDER_RELEASE : ORDER_PLAIN);
+      },
+      function* (m, s, out) {
+        out.b = yield* rd(m, s.z, ordered ? ORDER_ACQUIRE : ORDER_PLAIN);
+        out.c = yield* rd(m, s.x);
+      },
+    ],
+  };
+}
+
+describe('litmus shapes', () => {
+  it('2+2W: stores reorder on arm64, not on x64; a store fence forbids it', () => {
+    expect(finalXY(twoPlusTwoW('arm64', false))).toContain('x=1 y=1');
+    expect(finalXY(twoPlusTwoW('arm64', true))).not.toContain('x=1 y=1');
+    const tso = finalXY(twoPlusTwoW('x64', false));
+    expect(tso).not.toContain('x=1 y=1');
+    expect(tso).toContain('x=2 y=2');
+  });
+
+  it('WRC: allowed on arm64 without ordering, forbidden with release/acquire (multi-copy atomic); never on x64', () => {
+    expect(outcomes(wrc('arm64', false))).toContain('a=1 b=1 c=0');
+    expect(outcomes(wrc('arm64', true))).not.toContain('a=1 b=1 c=0');
+    expect(outcomes(wrc('x64', false))).not.toContain('a=1 b=1 c=0');
+  });
+
+  it('ISA2: allowed on arm64 without ordering, forbidden along a release/acquire chain', () => {
+    expect(outcomes(isa2('arm64', false))).toContain('a=1 b=1 c=0');
+    expect(outcomes(isa2('arm64', true))).not.toContain('a=1 b=1 c=0');
   });
 });
 
