@@ -524,6 +524,9 @@ export class Machine implements SharedKernelState {
       if (cpu.stack.length === 0) cpu.irql = PASSIVE_LEVEL;
       return;
     }
+    // Switching a thread in is a full barrier too: a wait it returns from has acquire semantics on
+    // Windows (what the waker wrote before it signalled is visible to the thread that resumes).
+    if (this.weak.active) this.weak.switchContext(cpu.index);
     t.state = 'running';
     cpu.thread = t;
     // The thread goes under any DPC or ISR; mostly the stack is empty, and push() is inline where unshift() is not.

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Machine } from '../../src/machine/machine.ts';
 import { NOT_BLOCKED } from '../../src/machine/cpu.ts';
 import { PASSIVE_LEVEL } from '../../src/machine/irql.ts';
-import { OP_PAUSE, OP_READ, OP_WRITE, type Routine } from '../../src/machine/ops.ts';
+import { OP_PAUSE, OP_READ, OP_WAIT, OP_WRITE, type Routine } from '../../src/machine/ops.ts';
 import {
   MAX_STALE_READS, ORDER_ACQUIRE, ORDER_FENCE_BEFORE, ORDER_MASK, ORDER_PLAIN, ORDER_RELEASE, STORE_BUFFER_DEPTH,
   VARIANT_BUFFER, VARIANT_DEFAULT, WeakEvents, WeakMemory, type FenceKind, type MemoryOrder,
@@ -505,6 +505,34 @@ describe('arm64: ARMv8 views', () => {
       if (out.visible === 1 && out.r === 0) staleAfter++;
     });
     expect(staleAfter).toBeGreaterThan(0);
+  });
+
+  it('a thread switched back in sees what was visible then (a wait returns with acquire semantics)', () => {
+    const m = machineFor('arm64', 2);
+    m.reset();
+    m.cpu = m.cpus[0]!;
+    const data = m.memory.alloc(4, 'data');
+    const out: Out = {};
+    const waiter = m.createThread('waiter', m.cpus[1]!, PASSIVE_LEVEL, (function* () {
+      waiter.state = 'waiting';
+      yield m.at(OP_WAIT, 0);
+      out.r = yield* rd(m, data);
+    })());
+    m.createThread('waker', m.cpus[0]!, PASSIVE_LEVEL, (function* () {
+      yield* wr(m, data, 1);
+      yield m.at(OP_PAUSE, 0);
+      m.readyThread(waiter, 0);
+    })());
+    const step = (cpu: number): void => perform(m, { kind: 'step', cpu, k: 0 });
+    step(1); // the waiter waits
+    step(0); // announce the store
+    step(0); // data = 1, visible at once
+    expect(m.weak.staleOptions(1, data, ORDER_PLAIN)).toBe(1); // CPU 1's view is from before the store
+    step(0); // the waker readies the waiter: it is switched in on CPU 1
+    step(1); // it resumes and announces its read
+    expect(m.weak.staleOptions(1, data, ORDER_PLAIN)).toBe(0);
+    step(1);
+    expect(out.r).toBe(1);
   });
 
   it('what setup wrote is what every CPU sees from the start', () => {
