@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../src/machine/machine.ts';
-import { NOT_BLOCKED } from '../../src/machine/cpu.ts';
+import { NOT_BLOCKED, type Thread } from '../../src/machine/cpu.ts';
 import { PASSIVE_LEVEL } from '../../src/machine/irql.ts';
 import { OP_PAUSE, OP_READ, OP_WAIT, OP_WRITE, type Routine } from '../../src/machine/ops.ts';
 import {
@@ -513,8 +513,8 @@ describe('arm64: ARMv8 views', () => {
     m.cpu = m.cpus[0]!;
     const data = m.memory.alloc(4, 'data');
     const out: Out = {};
-    const waiter = m.createThread('waiter', m.cpus[1]!, PASSIVE_LEVEL, (function* () {
-      waiter.state = 'waiting';
+    const waiter: Thread = m.createThread('waiter', m.cpus[1]!, PASSIVE_LEVEL, (function* () {
+      m.cur.thread!.state = 'waiting';
       yield m.at(OP_WAIT, 0);
       out.r = yield* rd(m, data);
     })());
