@@ -472,6 +472,8 @@ export class Machine implements SharedKernelState {
   // ---- contexts, threads, delivery ------------------------------------------------------------
 
   createThread(name: string, cpu: LogicalCpu, startIrql: number, routine: Routine): Thread {
+    // Creating a thread is a full barrier for the creator: the new thread sees what it wrote before.
+    if (this.weak.active) this.weak.switchContext(this.cpu.index);
     const kthread = this.memory.alloc(16, 'KTHREAD', true);
     this.names.set(kthread, name);
     const id = this.threads.length;

@@ -535,6 +535,31 @@ describe('arm64: ARMv8 views', () => {
     expect(out.r).toBe(1);
   });
 
+  it('a thread sees what its creator stored before creating it', () => {
+    const m = machineFor('arm64', 2);
+    m.reset();
+    m.cpu = m.cpus[0]!;
+    const data = m.memory.alloc(4, 'data');
+    const out: Out = {};
+    m.createThread('creator', m.cpus[0]!, PASSIVE_LEVEL, (function* () {
+      yield* wr(m, data, 1);
+      yield m.at(OP_PAUSE, 0);
+      m.createThread('child', m.cpus[1]!, PASSIVE_LEVEL, (function* () {
+        out.r = yield* rd(m, data);
+      })());
+      yield* exit(m);
+    })());
+    perform(m, { kind: 'step', cpu: 0, k: 0 }); // announce the store
+    perform(m, { kind: 'buffer', cpu: 0, k: 0 }); // data = 1, buffered
+    expect(m.weak.buffered(0)).toBe(1);
+    perform(m, { kind: 'step', cpu: 0, k: 0 }); // the child is created
+    expect(m.weak.buffered(0)).toBe(0);
+    perform(m, { kind: 'step', cpu: 1, k: 0 }); // the child announces its read
+    expect(m.weak.staleOptions(1, data, ORDER_PLAIN)).toBe(0);
+    perform(m, { kind: 'step', cpu: 1, k: 0 });
+    expect(out.r).toBe(1);
+  });
+
   it('what setup wrote is what every CPU sees from the start', () => {
     const l: Litmus<XY> = {
       arch: 'arm64',
