@@ -7,8 +7,8 @@
  * buffered stores become visible and its later reads see at least everything visible then. That
  * is stronger than Windows on ARM64 for some routines (a spin-lock release is only a release
  * there), so a reordering across a kernel routine is never explored: such a bug is missed, never
- * reported on a correct driver. Context transitions (a context ends, a thread switches out or in, a
- * DPC or ISR is delivered) are full barriers too (Machine calls switchContext).
+ * reported on a correct driver. Context transitions (a context ends, a thread is created, switches out
+ * or in, a DPC or ISR is delivered) are full barriers too (Machine calls switchContext).
  *
  * x64 — x86-TSO (Owens, Sarkar, Sewell, TPHOLs 2009). Each CPU has a FIFO store buffer of at most
  * STORE_BUFFER_DEPTH stores. A weak store is buffered when the engine asks (VARIANT_BUFFER) or when
