@@ -70,6 +70,7 @@ export class ExecContext {
     this.savedIrql = 0;
     this.op = 0;
     this.opAddr = 0;
+    this.order = 0;
     this.site = '';
     this.steps = 0;
     this.futile = 0;

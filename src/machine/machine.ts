@@ -100,6 +100,11 @@ export class Machine implements SharedKernelState {
    * VARIANT_BUFFER, or an older value k): set before stepCpu, cleared after.
    */
   variant = VARIANT_DEFAULT;
+  /**
+   * Set by reset on an arm64 rig: the run's first step tells the memory model that setup is over
+   * (what setup wrote is what every CPU sees from the start; see WeakMemory.start).
+   */
+  private weakStarts = false;
   /** Global step counter of the current run. */
   step = 0;
   /**
@@ -143,7 +148,7 @@ export class Machine implements SharedKernelState {
     this.shadow = this.memory.shadow;
     this.weak = new WeakMemory(rig.arch, logicalCpuCount(rig), this.words, (a) => {
       if (this.blocked.length !== 0) this.wake(a);
-    });
+    }, this);
     this.checked = rig.build === 'checked';
     this.mpHal = rig.hal === 'mp';
     const active = activeCpuCount(rig);
@@ -158,6 +163,7 @@ export class Machine implements SharedKernelState {
   reset(): void {
     this.memory.reset();
     this.weak.reset();
+    this.weakStarts = this.rig.arch === 'arm64';
     for (const c of this.cpus) c.reset();
     empty(this.threads);
     empty(this.events);
@@ -207,7 +213,7 @@ export class Machine implements SharedKernelState {
     if (this.weak.active) this.weak.beforeSc(this.cpu.index);
     const old = this.words[a]!;
     this.words[a] = v;
-    if (this.weak.active) this.weak.afterScWrite(a, v);
+    if (this.weak.active) this.weak.afterScWrite(a, v, old);
     if (old !== v && this.blocked.length !== 0) this.wake(a);
   }
 
@@ -216,7 +222,7 @@ export class Machine implements SharedKernelState {
     if (this.weak.active) this.weak.beforeSc(this.cpu.index);
     const old = this.words[a]!;
     this.words[a] = v;
-    if (this.weak.active) this.weak.afterScWrite(a, v);
+    if (this.weak.active) this.weak.afterScWrite(a, v, old);
     if (old !== v && this.blocked.length !== 0) this.wake(a);
     return old;
   }
@@ -227,7 +233,7 @@ export class Machine implements SharedKernelState {
     const old = this.words[a]!;
     if (old === comparand) {
       this.words[a] = exchange;
-      if (this.weak.active) this.weak.afterScWrite(a, exchange);
+      if (this.weak.active) this.weak.afterScWrite(a, exchange, old);
       if (old !== exchange && this.blocked.length !== 0) this.wake(a);
     }
     return old;
@@ -240,7 +246,7 @@ export class Machine implements SharedKernelState {
     const old = this.words[a]!;
     const v = (old + delta) | 0;
     this.words[a] = v;
-    if (this.weak.active) this.weak.afterScWrite(a, v);
+    if (this.weak.active) this.weak.afterScWrite(a, v, old);
     if (v !== old && this.blocked.length !== 0) this.wake(a);
     return old;
   }
@@ -260,7 +266,7 @@ export class Machine implements SharedKernelState {
     if (this.weak.active) this.weak.beforeSc(this.cpu.index);
     const old = this.words[a]!;
     this.words[a] = v;
-    if (this.weak.active) this.weak.afterScWrite(a, v);
+    if (this.weak.active) this.weak.afterScWrite(a, v, old);
     if (v !== old && this.blocked.length !== 0) this.wake(a);
     return old;
   }
@@ -466,6 +472,8 @@ export class Machine implements SharedKernelState {
   // ---- contexts, threads, delivery ------------------------------------------------------------
 
   createThread(name: string, cpu: LogicalCpu, startIrql: number, routine: Routine): Thread {
+    // Creating a thread is a full barrier for the creator: the new thread sees what it wrote before.
+    if (this.weak.active) this.weak.switchContext(this.cpu.index);
     const kthread = this.memory.alloc(16, 'KTHREAD', true);
     this.names.set(kthread, name);
     const id = this.threads.length;
@@ -518,6 +526,9 @@ export class Machine implements SharedKernelState {
       if (cpu.stack.length === 0) cpu.irql = PASSIVE_LEVEL;
       return;
     }
+    // Switching a thread in is a full barrier too: a wait it returns from has acquire semantics on
+    // Windows (what the waker wrote before it signalled is visible to the thread that resumes).
+    if (this.weak.active) this.weak.switchContext(cpu.index);
     t.state = 'running';
     cpu.thread = t;
     // The thread goes under any DPC or ISR; mostly the stack is empty, and push() is inline where unshift() is not.
@@ -530,6 +541,7 @@ export class Machine implements SharedKernelState {
 
   /** Quantum end: the running thread goes to the back of the ready queue. */
   quantumEnd(cpu: LogicalCpu): void {
+    if (this.weak.active) this.weak.switchContext(cpu.index);
     const t = cpu.thread!;
     t.irql = cpu.irql;
     t.state = 'ready';
@@ -609,6 +621,7 @@ export class Machine implements SharedKernelState {
   }
 
   private pushContext(cpu: LogicalCpu, ctx: ExecContext, irql: number): void {
+    if (this.weak.active) this.weak.switchContext(cpu.index);
     ctx.savedIrql = cpu.irql;
     cpu.stack.push(ctx);
     this.stale = true;
@@ -636,6 +649,10 @@ export class Machine implements SharedKernelState {
     const ctx = cpu.stack[cpu.stack.length - 1]!;
     this.cur = ctx;
     this.cpu = cpu;
+    if (this.weakStarts) {
+      this.weakStarts = false;
+      this.weak.start();
+    }
     if (this.onStep !== null) this.onStep(ctx, ctx.op, ctx.opAddr);
     ctx.steps++;
     cpu.steps++;
@@ -674,6 +691,7 @@ export class Machine implements SharedKernelState {
   /** A thread yielded OP_WAIT: the kernel already marked it waiting; take it off the CPU. */
   private switchOutWaiter(cpu: LogicalCpu, ctx: ExecContext): void {
     const t = this.checkCanWait(ctx);
+    if (this.weak.active) this.weak.switchContext(cpu.index);
     t.irql = cpu.irql;
     removeBottom(cpu.stack);
     cpu.thread = null;
@@ -751,6 +769,7 @@ export class Machine implements SharedKernelState {
       if (i < 0) return false;
       cpu.ready.splice(i, 1);
     } else if (t.state === 'running' && cpu.thread === t && cpu.stack.length === 1 && cpu.stack[0] !== this.cur) {
+      if (this.weak.active) this.weak.switchContext(cpu.index);
       t.irql = cpu.irql;
       removeBottom(cpu.stack);
       cpu.thread = null;
@@ -763,6 +782,8 @@ export class Machine implements SharedKernelState {
   }
 
   private finish(cpu: LogicalCpu, ctx: ExecContext): void {
+    // A context's stores do not outlive it (conservative: a context transition is a full barrier here).
+    if (this.weak.active) this.weak.switchContext(cpu.index);
     if (ctx.kind === 'thread') this.endThread(ctx.thread!);
     else this.endNested(ctx);
     this.deliver(cpu);
