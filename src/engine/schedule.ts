@@ -473,7 +473,7 @@ export function deviationsFromChoices(choices: readonly ScheduleChoice[], cpuCou
         }
         break;
       default:
-        throw new ScheduleError(`this schedule has a '${(c as ScheduleChoice).kind}' choice at step ${c.step}, which this engine cannot replay`);
+        throw new ScheduleError(`this schedule has a '${(c as ScheduleChoice).kind}' choice at step ${(c as ScheduleChoice).step}, which this engine cannot replay`);
     }
     if (id > 0x7fffffff) throw new ScheduleError(`schedule is malformed (choice at step ${c.step} is out of range)`);
     out[2 * i] = c.step;

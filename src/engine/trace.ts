@@ -6,12 +6,17 @@ import { OP_NAMES, OP_READ, OP_RMW, OP_SPIN, OP_WRITE } from '../machine/ops.ts'
 import { addressName, stateFieldNames } from './address-names.ts';
 import { callStack, scenarioSite, type SourceSite, type StackFrame } from './source-site.ts';
 import { timerChoiceBase } from './strategy.ts';
+import { ORDER_MASK, VARIANT_BUFFER } from '../machine/weak-memory.ts';
+import { weakInspection, type WeakInspection } from './weak-events.ts';
 
 export interface TraceStep {
   step: number;
   cpu: number;
-  /** 'step' for an operation; 'quantum' and 'event' for the asynchronous choices. */
-  what: 'step' | 'quantum' | 'event';
+  /**
+   * 'step' for an operation; 'quantum' and 'event' for the asynchronous choices; 'flush' for a
+   * store-buffer flush (a buffered store of `cpu` becoming visible: `word`/`address`, `wrote`, `storedAt`).
+   */
+  what: 'step' | 'quantum' | 'event' | 'flush';
   context: string;
   kind: string;
   op: string;
@@ -37,6 +42,20 @@ export interface TraceStep {
   wrote?: number;
   /** The access faulted (freed or unallocated memory): nothing was read or written. */
   fault?: boolean;
+  /**
+   * An ordering-API store that stayed in the CPU's store buffer (weak memory): the others did not
+   * see it at this step. `wrote` is the value stored; `visibleAt`, when known, the step it became
+   * visible at (a flush, a barrier, a later access that drained the buffer, the end of the run).
+   */
+  buffered?: true;
+  visibleAt?: number;
+  /** A flush step: the step of the store that became visible. */
+  storedAt?: number;
+  /**
+   * An ordering-API read that returned an older value than the newest one (ARM64): the newest
+   * value, the step of the store that wrote it and its CPU. `read` is the value it returned.
+   */
+  stale?: { newest: number; newestStep: number; newestCpu: number };
   /**
    * The stepping context's call stack, outermost first: the actor, the
    * helpers it delegates to, the kernel routines between them (scenario
@@ -71,6 +90,12 @@ export class TraceRecorder {
   private fields: Set<string> | undefined;
   /** Parsed stacks by their text: a spin loop yields the same stack thousands of times. */
   private readonly parsed = new Map<string, Where>();
+  /** The model's inspection methods (null: a model without them; weak steps are then only marked). */
+  private readonly weak: WeakInspection | null;
+  /** The last step entry was an ordering-API access (its value comes from the model, not the word). */
+  private lastOrdered = false;
+  /** Buffered stores whose visibility step is not known yet. */
+  private readonly invisible: TraceStep[] = [];
 
   /** `stateOf` gives the scenario's state once setup has run (fields of it are named `s.field`). */
   constructor(
@@ -79,11 +104,13 @@ export class TraceRecorder {
   ) {
     m.captureSites = true;
     Error.stackTraceLimit = Math.max(this.stackLimit, TRACE_STACK_FRAMES);
+    this.weak = weakInspection(m.weak);
   }
 
   /** Stops capturing stacks (the machine is reused for untraced runs). */
   close(): void {
     this.settle();
+    this.noteVisible(this.m.step);
     this.m.captureSites = false;
     Error.stackTraceLimit = this.stackLimit;
   }
@@ -94,15 +121,92 @@ export class TraceRecorder {
    */
   private settle(): void {
     const l = this.last;
-    if (l === null) return;
-    this.last = null;
+    if (l !== null) {
+      this.last = null;
+      this.settleStep(l);
+    }
+    // Whatever the entry made visible (a flush, a drain, a barrier): its step.
+    if (this.invisible.length !== 0) this.noteVisible(this.steps[this.steps.length - 1]!.step);
+  }
+
+  private settleStep(l: { ctx: ExecContext; entry: TraceStep }): void {
     const e = l.entry;
     if (e.word !== undefined && e.fault === undefined && (e.op === 'write' || e.op === 'rmw')) e.wrote = this.m.words[e.word]!;
+    if (this.lastOrdered && e.fault === undefined) this.settleOrdered(e);
     const held = l.ctx.heldLocks;
     const key = held.join(',');
     if (key === (this.reported.get(l.ctx) ?? '')) return;
     this.reported.set(l.ctx, key);
     l.entry.held = held.map((a) => this.m.nameOf(a));
+  }
+
+  /** An ordering-API access: what the model says it read, and whether its store stayed buffered. */
+  private settleOrdered(e: TraceStep): void {
+    const w = this.weak;
+    if (w === null) return;
+    if (e.op === 'read') {
+      const r = w.lastRead(e.cpu);
+      if (r === undefined) return;
+      e.read = r.value;
+      if (r.stale !== undefined) e.stale = { ...r.stale };
+    } else if (e.op === 'write') {
+      const n = this.m.weak.buffered(e.cpu);
+      for (let i = n - 1; i >= 0; i--) {
+        const b = w.bufferedStore(e.cpu, i);
+        if (b === undefined || b.step !== e.step) continue;
+        e.buffered = true;
+        e.wrote = b.value;
+        this.invisible.push(e);
+        return;
+      }
+      delete e.buffered;
+    }
+  }
+
+  /** Buffered stores no longer in their CPU's buffer became visible by step `at`. */
+  private noteVisible(at: number): void {
+    const w = this.weak;
+    if (w === null) return;
+    const list = this.invisible;
+    let keep = 0;
+    for (const e of list) {
+      if (this.stillBuffered(w, e)) list[keep++] = e;
+      else e.visibleAt = at;
+    }
+    list.length = keep;
+  }
+
+  private stillBuffered(w: WeakInspection, e: TraceStep): boolean {
+    const n = this.m.weak.buffered(e.cpu);
+    for (let i = 0; i < n; i++) if (w.bufferedStore(e.cpu, i)?.step === e.step) return true;
+    return false;
+  }
+
+  /** CPU `cpu`'s buffered store `entry` is about to become visible (a flush choice). */
+  onFlush(cpu: number, entry: number): void {
+    const m = this.m;
+    this.settle();
+    const b = this.weak?.bufferedStore(cpu, entry);
+    const e: TraceStep = { step: m.step, cpu, what: 'flush', context: '', kind: 'flush', op: 'flush', routine: '', irql: m.cpus[cpu]!.irql };
+    if (b !== undefined) {
+      e.address = this.nameOf(b.addr);
+      e.word = b.addr;
+      const block = m.memory.blockAt(b.addr);
+      if (block) e.block = block.addr;
+      e.wrote = b.value;
+      e.storedAt = b.step;
+      e.context = this.steps.find((s) => s.step === b.step)?.context ?? '';
+    }
+    this.steps.push(e);
+  }
+
+  /** Every buffered store is about to become visible at once (before a stuck state or the end of the run is reported). */
+  beforeDrain(): void {
+    this.settle();
+  }
+
+  afterDrain(): void {
+    this.noteVisible(this.m.step);
   }
 
   readonly onStep = (ctx: ExecContext, op: number, addr: number): void => {
@@ -121,6 +225,9 @@ export class TraceRecorder {
       ...this.sourceOf(ctx),
     };
     if (op !== 0 && addr > 0 && addr < m.words.length) this.noteAccess(entry, op, addr);
+    this.lastOrdered = (ctx.order & ORDER_MASK) !== 0;
+    // Known before the step; settle() confirms it with the model when it can.
+    if (this.lastOrdered && m.variant === VARIANT_BUFFER && op === OP_WRITE) entry.buffered = true;
     this.steps.push(entry);
     this.last = { ctx, entry };
   };
@@ -151,6 +258,7 @@ export class TraceRecorder {
   onEvent(choice: number): void {
     const m = this.m;
     this.settle();
+    this.lastOrdered = false;
     const n = m.cpus.length;
     if (choice < 2 * n) {
       const cpu = m.cpus[choice - n]!;
