@@ -17,6 +17,7 @@ import { PosStrategy } from './strategies/pos.ts';
 import { RandomStrategy } from './strategies/random.ts';
 import { ReplayStrategy, ScheduleDivergence } from './strategies/replay.ts';
 import { PrefixStrategy, prefixBefore } from './strategies/prefix.ts';
+import { explainReorderings, hasWeakChoices, reorderingsOf } from './reorderings.ts';
 import { defaultChoice, weakChoiceBase, type PendingOps, type Strategy } from './strategy.ts';
 
 export type ExploreStrategy = 'portfolio' | 'pct' | 'random' | 'pos' | 'dfs';
@@ -226,7 +227,8 @@ function exploreSchedules(rig: Rig, scenario: Scenario, o: ExploreOptions): RunS
     if (x.outcome !== 'pass') {
       const foundBy = failureFoundBy(inner, i);
       const handMade = o.prefix !== undefined ? prefixBefore(x.deviations, until).length / 2 : undefined;
-      return { ...summary(x.outcome), failure: { ...x.failure!, schedule: run.scheduleOf(x, origin(i, foundBy), handMade), ...(foundBy !== undefined ? { foundBy } : {}) }, failingSchedule: i };
+      const failure: Failure = { ...x.failure!, schedule: run.scheduleOf(x, origin(i, foundBy), handMade), ...(foundBy !== undefined ? { foundBy } : {}) };
+      return { ...summary(x.outcome), failure: explainReorderings(rig, scenario, failure), failingSchedule: i };
     }
     if (o.onProgress && schedulesRun % every === 0) o.onProgress({ schedulesRun, steps, elapsedMs: now() - t0 });
   }
@@ -265,6 +267,14 @@ function rigMismatch(rec: ScheduleRecord, rig: Rig, fingerprint: number, recorde
   }
   return `${head} (fingerprint ${hex(rec.rigFingerprint)}); the settings of ${here} (fingerprint ${hex(fingerprint)}) differ from the ones it was recorded on ` +
     '(one or more of cores, threadsPerCore, hal, build, upHalOnAllCpus, quantum, watchdog, memoryWords)';
+}
+
+/** A replayed failure with its reorderings: from the replay's own trace when it has one. */
+function withReorderings(rig: Rig, scenario: Scenario, f: Failure, x: Execution): Failure {
+  if (f.kind === 'error') return f;
+  if (x.trace === undefined) return explainReorderings(rig, scenario, f);
+  const sentences = hasWeakChoices(f.schedule) ? reorderingsOf(x.trace) : [];
+  return sentences.length === 0 ? f : { ...f, reorderings: sentences };
 }
 
 export interface ReplayResult {
@@ -322,7 +332,7 @@ function replayChecked(rig: Rig, scenario: Scenario, schedule: string, rec: Sche
     steps: x.steps,
     elapsedMs: now() - t0,
     outcome: x.outcome,
-    ...(x.failure ? { failure: { ...x.failure, schedule } } : {}),
+    ...(x.failure ? { failure: withReorderings(rig, scenario, { ...x.failure, schedule }, x) } : {}),
   };
   return { summary, execution: x };
 }

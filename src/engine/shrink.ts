@@ -27,6 +27,7 @@ import { checkScheduleFits, replay } from './explore.ts';
 import type { Failure, RunSummary } from './outcome.ts';
 import { decodeSchedule, deviationsFromChoices, encodeSchedule, type ScheduleRecord } from './schedule.ts';
 import { contains, defaultChoice, weakChoiceBase, type Strategy } from './strategy.ts';
+import { explainReorderings } from './reorderings.ts';
 
 export interface ShrinkBudget {
   /** Replays (candidates tried) before shrinking gives up and keeps the original. */
@@ -286,8 +287,10 @@ export function shrinkSummary<T extends RunSummary>(rig: Rig, scenario: Scenario
     return summary;
   }
   const shrunk = r.schedule !== f.schedule;
+  // The shown schedule's reorderings, not the found one's.
+  const { reorderings: _r, ...found } = f;
   const failure: Failure = {
-    ...(shrunk ? { ...f, ...r.failure, schedule: r.schedule, originalSchedule: f.schedule } : f),
+    ...(shrunk ? explainReorderings(rig, scenario, { ...found, ...r.failure, schedule: r.schedule, originalSchedule: f.schedule }) : f),
     ...(f.foundBy !== undefined ? { foundBy: f.foundBy } : {}),
     preemptions: r.preemptions,
     originalSteps: r.originalSteps,

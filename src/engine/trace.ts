@@ -47,7 +47,7 @@ export interface TraceStep {
    * see it at this step. `wrote` is the value stored; `visibleAt`, when known, the step it became
    * visible at (a flush, a barrier, a later access that drained the buffer, the end of the run).
    */
-  buffered?: true;
+  buffered?: boolean;
   visibleAt?: number;
   /** A flush step: the step of the store that became visible. */
   storedAt?: number;

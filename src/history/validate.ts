@@ -111,6 +111,8 @@ export const failureCheck: Check<Failure> = obj(
     originalSteps: opt(count),
     originalPreemptions: opt(count),
     originalSchedule: opt(str(LIMITS.schedule, { pattern: /^rb[0-9]+\.[A-Za-z0-9_-]*$/, what: 'a schedule string (rb<format>. and base64url)' })),
+    // The reorderings the failing run needed (engine/reorderings.ts), in words.
+    reorderings: opt(arr(text, LIMITS.list)),
   },
   (f, path, out) => {
     if (f.kind === 'bugcheck' && f.bugcheck === undefined) return out.add(join(path, 'bugcheck'), 'is missing (the failure is a bug check)'), false;
@@ -165,7 +167,7 @@ export const newRunCheck: Check<Omit<StoredRun, 'id'>> = obj('a run', runFields,
 const traceStep: Check<TraceStep> = obj('a trace step', {
   step: count,
   cpu: cpuIndex,
-  what: oneOf(['step', 'quantum', 'event']),
+  what: oneOf(['step', 'quantum', 'event', 'flush']),
   context: name,
   kind: name,
   op: name,
@@ -179,6 +181,11 @@ const traceStep: Check<TraceStep> = obj('a trace step', {
   read: opt(int(-0x8000_0000, 0x7fff_ffff)),
   wrote: opt(int(-0x8000_0000, 0x7fff_ffff)),
   fault: opt(bool),
+  // Weak memory (engine/trace.ts): a buffered store and when it became visible, a flush's store, a stale read.
+  buffered: opt(bool),
+  visibleAt: opt(count),
+  storedAt: opt(count),
+  stale: opt(obj('a stale read', { newest: int(-0x8000_0000, 0x7fff_ffff), newestStep: int(-1, MAX_SAFE), newestCpu: int(-1, MAX_LOGICAL_CPUS - 1) })),
   frames: opt(arr(stackFrame, 256)),
 });
 
