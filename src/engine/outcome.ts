@@ -55,11 +55,7 @@ export interface Failure {
   originalPreemptions?: number;
   /** The schedule the search found, when shrinking replaced it. */
   originalSchedule?: string;
-  /**
-   * When `schedule` has weak-memory choices: each reordering the failing run needed, in words
-   * (src/engine/reorderings.ts), e.g. "CPU 1 read s.data = 0 at step 17, but CPU 0's
-   * WriteNoFence of 1 (step 12) was not yet visible to it". Step numbers are the trace's.
-   */
+  /** Each memory reordering the failing run needed, as a sentence (weak memory: a buffered store, a stale read). */
   reorderings?: string[];
 }
 

@@ -7,7 +7,7 @@ import { addressName, stateFieldNames } from './address-names.ts';
 import { callStack, scenarioSite, type SourceSite, type StackFrame } from './source-site.ts';
 import { timerChoiceBase } from './strategy.ts';
 import { ORDER_MASK, VARIANT_BUFFER } from '../machine/weak-memory.ts';
-import { weakInspection, type WeakInspection } from './weak-events.ts';
+import { attachWeakEvents, bufferedStoreOf, detachWeakEvents, type WeakEventLog } from './weak-events.ts';
 
 export interface TraceStep {
   step: number;
@@ -47,7 +47,7 @@ export interface TraceStep {
    * see it at this step. `wrote` is the value stored; `visibleAt`, when known, the step it became
    * visible at (a flush, a barrier, a later access that drained the buffer, the end of the run).
    */
-  buffered?: boolean;
+  buffered?: true;
   visibleAt?: number;
   /** A flush step: the step of the store that became visible. */
   storedAt?: number;
@@ -90,12 +90,12 @@ export class TraceRecorder {
   private fields: Set<string> | undefined;
   /** Parsed stacks by their text: a spin loop yields the same stack thousands of times. */
   private readonly parsed = new Map<string, Where>();
-  /** The model's inspection methods (null: a model without them; weak steps are then only marked). */
-  private readonly weak: WeakInspection | null;
+  /** What the model's weak operations did (null: a model that does not report; weak steps are then only marked). */
+  private readonly log: WeakEventLog | null;
   /** The last step entry was an ordering-API access (its value comes from the model, not the word). */
   private lastOrdered = false;
-  /** Buffered stores whose visibility step is not known yet. */
-  private readonly invisible: TraceStep[] = [];
+  /** Buffered stores not yet visible, by (step, CPU) of the store. */
+  private readonly invisible = new Map<number, TraceStep>();
 
   /** `stateOf` gives the scenario's state once setup has run (fields of it are named `s.field`). */
   constructor(
@@ -104,20 +104,21 @@ export class TraceRecorder {
   ) {
     m.captureSites = true;
     Error.stackTraceLimit = Math.max(this.stackLimit, TRACE_STACK_FRAMES);
-    this.weak = weakInspection(m.weak);
+    this.log = attachWeakEvents(m.weak);
   }
 
   /** Stops capturing stacks (the machine is reused for untraced runs). */
   close(): void {
     this.settle();
-    this.noteVisible(this.m.step);
+    if (this.log !== null) detachWeakEvents(this.m.weak);
     this.m.captureSites = false;
     Error.stackTraceLimit = this.stackLimit;
   }
 
   /**
    * Records on the previous entry what its step left behind: the value it
-   * wrote, and the locks its context holds now, if they changed.
+   * wrote, and the locks its context holds now, if they changed; and what
+   * the memory model did meanwhile (a store kept buffered, stores made visible).
    */
   private settle(): void {
     const l = this.last;
@@ -125,14 +126,12 @@ export class TraceRecorder {
       this.last = null;
       this.settleStep(l);
     }
-    // Whatever the entry made visible (a flush, a drain, a barrier): its step.
-    if (this.invisible.length !== 0) this.noteVisible(this.steps[this.steps.length - 1]!.step);
+    if (this.log !== null) this.takeWeakEvents(this.log, l?.entry);
   }
 
   private settleStep(l: { ctx: ExecContext; entry: TraceStep }): void {
     const e = l.entry;
     if (e.word !== undefined && e.fault === undefined && (e.op === 'write' || e.op === 'rmw')) e.wrote = this.m.words[e.word]!;
-    if (this.lastOrdered && e.fault === undefined) this.settleOrdered(e);
     const held = l.ctx.heldLocks;
     const key = held.join(',');
     if (key === (this.reported.get(l.ctx) ?? '')) return;
@@ -140,53 +139,36 @@ export class TraceRecorder {
     l.entry.held = held.map((a) => this.m.nameOf(a));
   }
 
-  /** An ordering-API access: what the model says it read, and whether its store stayed buffered. */
-  private settleOrdered(e: TraceStep): void {
-    const w = this.weak;
-    if (w === null) return;
-    if (e.op === 'read') {
-      const r = w.lastRead(e.cpu);
-      if (r === undefined) return;
-      e.read = r.value;
-      if (r.stale !== undefined) e.stale = { ...r.stale };
-    } else if (e.op === 'write') {
-      const n = this.m.weak.buffered(e.cpu);
-      for (let i = n - 1; i >= 0; i--) {
-        const b = w.bufferedStore(e.cpu, i);
-        if (b === undefined || b.step !== e.step) continue;
+  /** What the model reported since the last settle: on the step entry `e` (if any), and on earlier buffered stores. */
+  private takeWeakEvents(log: WeakEventLog, e: TraceStep | undefined): void {
+    if (e !== undefined && this.lastOrdered && e.fault === undefined) {
+      const b = log.buffered;
+      if (b !== null && b.cpu === e.cpu) {
         e.buffered = true;
         e.wrote = b.value;
-        this.invisible.push(e);
-        return;
+        this.invisible.set(storeKey(b.storedAt, b.cpu), e);
+      } else delete e.buffered;
+      const r = log.read;
+      if (r !== null && r.cpu === e.cpu) {
+        e.read = r.value;
+        if (r.stale !== null) e.stale = { ...r.stale };
       }
-      delete e.buffered;
     }
-  }
-
-  /** Buffered stores no longer in their CPU's buffer became visible by step `at`. */
-  private noteVisible(at: number): void {
-    const w = this.weak;
-    if (w === null) return;
-    const list = this.invisible;
-    let keep = 0;
-    for (const e of list) {
-      if (this.stillBuffered(w, e)) list[keep++] = e;
-      else e.visibleAt = at;
+    for (const v of log.visible) {
+      const key = storeKey(v.storedAt, v.cpu);
+      const b = this.invisible.get(key);
+      if (b === undefined) continue;
+      b.visibleAt = v.visibleAt;
+      this.invisible.delete(key);
     }
-    list.length = keep;
-  }
-
-  private stillBuffered(w: WeakInspection, e: TraceStep): boolean {
-    const n = this.m.weak.buffered(e.cpu);
-    for (let i = 0; i < n; i++) if (w.bufferedStore(e.cpu, i)?.step === e.step) return true;
-    return false;
+    log.clear();
   }
 
   /** CPU `cpu`'s buffered store `entry` is about to become visible (a flush choice). */
   onFlush(cpu: number, entry: number): void {
     const m = this.m;
     this.settle();
-    const b = this.weak?.bufferedStore(cpu, entry);
+    const b = bufferedStoreOf(m.weak, cpu, entry);
     const e: TraceStep = { step: m.step, cpu, what: 'flush', context: '', kind: 'flush', op: 'flush', routine: '', irql: m.cpus[cpu]!.irql };
     if (b !== undefined) {
       e.address = this.nameOf(b.addr);
@@ -194,8 +176,8 @@ export class TraceRecorder {
       const block = m.memory.blockAt(b.addr);
       if (block) e.block = block.addr;
       e.wrote = b.value;
-      e.storedAt = b.step;
-      e.context = this.steps.find((s) => s.step === b.step)?.context ?? '';
+      e.storedAt = b.storedAt;
+      e.context = this.invisible.get(storeKey(b.storedAt, cpu))?.context ?? '';
     }
     this.steps.push(e);
   }
@@ -206,7 +188,7 @@ export class TraceRecorder {
   }
 
   afterDrain(): void {
-    this.noteVisible(this.m.step);
+    this.settle();
   }
 
   readonly onStep = (ctx: ExecContext, op: number, addr: number): void => {
@@ -269,4 +251,9 @@ export class TraceRecorder {
       this.steps.push({ step: m.step, cpu: ev.cpu, what: 'event', context: ev.name, kind: 'event', op: timer ? 'expires' : 'arrives', routine: '', irql: m.cpus[ev.cpu]!.irql });
     }
   }
+}
+
+/** A buffered store's key: the step that stored it and its CPU. */
+function storeKey(step: number, cpu: number): number {
+  return step * 1024 + cpu;
 }

@@ -111,7 +111,7 @@ export const failureCheck: Check<Failure> = obj(
     originalSteps: opt(count),
     originalPreemptions: opt(count),
     originalSchedule: opt(str(LIMITS.schedule, { pattern: /^rb[0-9]+\.[A-Za-z0-9_-]*$/, what: 'a schedule string (rb<format>. and base64url)' })),
-    // The reorderings the failing run needed (engine/reorderings.ts), in words.
+    // The memory reorderings the failure needed (weak memory), one sentence each.
     reorderings: opt(arr(text, LIMITS.list)),
   },
   (f, path, out) => {
@@ -164,6 +164,9 @@ export const storedRunCheck: Check<StoredRun> = obj('a run', { id: runIdCheck, .
 /** A run as addRun takes it: no id, createdAt filled in by the caller. */
 export const newRunCheck: Check<Omit<StoredRun, 'id'>> = obj('a run', runFields, runConsistent);
 
+/** A flag that is either absent or true (a buffered store). */
+const onlyTrue: Check<true> = (v, path, out) => (v === true ? true : (out.add(path, `must be true when present (got a ${typeof v})`), BAD));
+
 const traceStep: Check<TraceStep> = obj('a trace step', {
   step: count,
   cpu: cpuIndex,
@@ -181,12 +184,11 @@ const traceStep: Check<TraceStep> = obj('a trace step', {
   read: opt(int(-0x8000_0000, 0x7fff_ffff)),
   wrote: opt(int(-0x8000_0000, 0x7fff_ffff)),
   fault: opt(bool),
-  // Weak memory (engine/trace.ts): a buffered store and when it became visible, a flush's store, a stale read.
-  buffered: opt(bool),
+  frames: opt(arr(stackFrame, 256)),
+  buffered: opt(onlyTrue),
   visibleAt: opt(count),
   storedAt: opt(count),
-  stale: opt(obj('a stale read', { newest: int(-0x8000_0000, 0x7fff_ffff), newestStep: int(-1, MAX_SAFE), newestCpu: int(-1, MAX_LOGICAL_CPUS - 1) })),
-  frames: opt(arr(stackFrame, 256)),
+  stale: opt(obj('a stale read', { newest: int(-0x8000_0000, 0x7fff_ffff), newestStep: count, newestCpu: cpuIndex })),
 });
 
 export const traceStepsCheck: Check<TraceStep[]> = arr(traceStep, LIMITS.traceSteps);

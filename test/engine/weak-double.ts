@@ -2,11 +2,11 @@
  * A test double of the memory model, for the engine's tests before the real models land: x86-TSO
  * store buffers (per CPU, FIFO, forwarding, drained by barriers and sequentially consistent
  * accesses), and optionally reads of older values from a word's visible history (only to give
- * choice kind 6 something to do; not ARMv8). Implements the inspection the trace reads
- * (src/engine/weak-events.ts).
+ * choice kind 6 something to do; not ARMv8). Reports into the event log the trace installs
+ * (src/engine/weak-events.ts), as the model does.
  */
 import { ControlledRun } from '../../src/engine/controlled.ts';
-import type { BufferedStore, WeakInspection, WeakRead } from '../../src/engine/weak-events.ts';
+import type { WeakEventLog, WeakStore } from '../../src/engine/weak-events.ts';
 import type { Machine } from '../../src/machine/machine.ts';
 import { OP_READ, OP_WRITE, type Routine } from '../../src/machine/ops.ts';
 import type { Rig } from '../../src/machine/rig.ts';
@@ -20,9 +20,9 @@ interface Visible {
   cpu: number;
 }
 
-export class TsoDouble extends WeakMemory implements WeakInspection {
-  private readonly bufs: BufferedStore[][];
-  private readonly reads: (WeakRead | undefined)[];
+export class TsoDouble extends WeakMemory {
+  events: WeakEventLog | null = null;
+  private readonly bufs: WeakStore[][];
   /** Values each word had, oldest first, once a weak store touched it (stale reads only). */
   private readonly history = new Map<number, Visible[]>();
 
@@ -34,13 +34,11 @@ export class TsoDouble extends WeakMemory implements WeakInspection {
       if (machine.blocked.length !== 0) machine.wake(a);
     });
     this.bufs = machine.cpus.map(() => []);
-    this.reads = machine.cpus.map(() => undefined);
   }
 
   override reset(): void {
     this.active = this.staleReads;
     for (const b of this.bufs) b.length = 0;
-    this.reads.fill(undefined);
     this.history.clear();
   }
 
@@ -75,26 +73,29 @@ export class TsoDouble extends WeakMemory implements WeakInspection {
 
   override read(cpu: number, addr: number, _order: MemoryOrder, variant: number): number {
     const own = this.bufs[cpu]!.filter((b) => b.addr === addr);
-    let r: WeakRead;
-    if (own.length !== 0) r = { value: own[own.length - 1]!.value };
+    let value: number;
+    let stale: { newest: number; newestStep: number; newestCpu: number } | null = null;
+    if (own.length !== 0) value = own[own.length - 1]!.value;
     else if (variant > 0) {
       const h = this.history.get(addr)!;
       const newest = h[h.length - 1]!;
-      r = { value: h[h.length - 1 - variant]!.value, stale: { newest: newest.value, newestStep: newest.step, newestCpu: newest.cpu } };
-    } else r = { value: this.machine.words[addr]! };
-    this.reads[cpu] = r;
-    return r.value;
+      value = h[h.length - 1 - variant]!.value;
+      stale = { newest: newest.value, newestStep: newest.step, newestCpu: newest.cpu };
+    } else value = this.machine.words[addr]!;
+    if (this.events !== null) this.events.read = { cpu, addr, value, stale };
+    return value;
   }
 
   override write(cpu: number, addr: number, value: number, _order: MemoryOrder, variant: number): void {
     const buf = this.bufs[cpu]!;
-    const store = { addr, value, step: this.machine.step };
+    const store = { cpu, addr, value, storedAt: this.machine.step };
     if (variant !== VARIANT_BUFFER && buf.length === 0) {
-      this.visible(cpu, store);
+      this.visible(cpu, store, false);
       return;
     }
     if (buf.length >= STORE_BUFFER_DEPTH) this.visible(cpu, buf.shift()!);
     buf.push(store);
+    if (this.events !== null) this.events.buffered = store;
     this.active = true;
   }
 
@@ -106,12 +107,10 @@ export class TsoDouble extends WeakMemory implements WeakInspection {
     this.drain(cpu);
   }
 
-  bufferedStore(cpu: number, entry: number): BufferedStore | undefined {
-    return this.bufs[cpu]![entry];
-  }
-
-  lastRead(cpu: number): WeakRead | undefined {
-    return this.reads[cpu];
+  bufferedStore(cpu: number, entry: number): WeakStore {
+    const s = this.bufs[cpu]![entry];
+    if (s === undefined) throw new Error(`CPU ${cpu} has no buffered store ${entry}`);
+    return s;
   }
 
   private drain(cpu: number): void {
@@ -120,13 +119,14 @@ export class TsoDouble extends WeakMemory implements WeakInspection {
     this.active = this.staleReads || this.bufs.some((b) => b.length !== 0);
   }
 
-  private visible(cpu: number, s: BufferedStore): void {
+  private visible(cpu: number, s: WeakStore, fromBuffer = true): void {
     const words = this.machine.words;
     if (this.staleReads) {
       let h = this.history.get(s.addr);
       if (h === undefined) this.history.set(s.addr, (h = [{ value: words[s.addr]!, step: -1, cpu: -1 }]));
-      h.push({ value: s.value, step: s.step, cpu });
+      h.push({ value: s.value, step: s.storedAt, cpu });
     }
+    if (fromBuffer && this.events !== null) this.events.visible.push({ ...s, visibleAt: this.machine.step });
     const old = words[s.addr]!;
     words[s.addr] = s.value;
     if (old !== s.value && this.machine.blocked.length !== 0) this.machine.wake(s.addr);
