@@ -51,7 +51,7 @@ export function formatFailure(f: Failure): string[] {
   lines.push('', `  ${f.message}`);
   if (f.routine) lines.push(`  at step ${f.step + 1} on CPU ${f.cpu}, in ${f.routine}${f.source ? ` (${formatSite(f.source)})` : ''}`);
   if (f.reorderings !== undefined && f.reorderings.length > 0) {
-    lines.push('', `  It needed ${f.reorderings.length === 1 ? 'a reordering' : `${f.reorderings.length} reorderings`} of memory accesses (steps as in replay --trace):`);
+    lines.push('', `  It needed ${f.reorderings.length === 1 ? 'a reordering' : `${f.reorderings.length} reorderings`} of memory accesses:`);
     for (const r of f.reorderings) lines.push(`    - ${r}`);
   }
   if (f.cpus.length > 0) lines.push('');

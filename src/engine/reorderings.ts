@@ -1,7 +1,8 @@
 /**
  * Which reorderings a failing run needed, in sentences (Failure.reorderings): read from the trace
- * of the failure's schedule, replayed, when the schedule has weak-memory choices. Step numbers
- * are the trace's (`#12` in `racebox replay --trace` is "step 12").
+ * of the failure's schedule, replayed, when the schedule has weak-memory choices. Steps are
+ * counted from 1, as a failure's "at step N" (trace step #12 of `racebox replay --trace` is
+ * "step 13").
  *
  * Three shapes, each named once:
  * - a read that returned an older value than the newest one (ARM64): what it did not see;
@@ -47,7 +48,7 @@ export function reorderingsOf(trace: readonly TraceStep[]): string[] {
   for (const t of trace) {
     if (t.stale === undefined) continue;
     const s = t.stale;
-    out.push({ at: t.step, text: `CPU ${t.cpu} read ${t.address ?? `word ${t.word}`} = ${t.read} at step ${t.step}, but ${storeWords(byStep, s.newestStep, s.newestCpu, s.newest)} (step ${s.newestStep}) was not yet visible to it` });
+    out.push({ at: t.step, text: `CPU ${t.cpu} read ${t.address ?? `word ${t.word}`} = ${t.read} at step ${t.step + 1}, but ${storeWords(byStep, s.newestStep, s.newestCpu, s.newest)} (step ${s.newestStep + 1}) was not yet visible to it` });
   }
 
   // Store buffering: the first read that missed each buffered store (later ones say the same).
@@ -55,8 +56,8 @@ export function reorderingsOf(trace: readonly TraceStep[]): string[] {
     const visible = b.visibleAt ?? Number.POSITIVE_INFINITY;
     const r = trace.find((t) => isRead(t) && t.cpu !== b.cpu && t.word === b.word && t.step > b.step && t.step < visible && t.read !== b.wrote && t.stale === undefined);
     if (r === undefined) continue;
-    const until = b.visibleAt !== undefined ? ` until step ${b.visibleAt}` : '';
-    out.push({ at: r.step, text: `CPU ${r.cpu} read ${r.address ?? `word ${r.word}`} = ${r.read} at step ${r.step}, but ${storeWords(byStep, b.step, b.cpu, b.wrote ?? 0)} (step ${b.step}) stayed in CPU ${b.cpu}'s store buffer${until}` });
+    const until = b.visibleAt !== undefined ? ` until step ${b.visibleAt + 1}` : '';
+    out.push({ at: r.step, text: `CPU ${r.cpu} read ${r.address ?? `word ${r.word}`} = ${r.read} at step ${r.step + 1}, but ${storeWords(byStep, b.step, b.cpu, b.wrote ?? 0)} (step ${b.step + 1}) stayed in CPU ${b.cpu}'s store buffer${until}` });
   }
 
   // Stores of one CPU becoming visible out of order: a later store visible before a buffered earlier one.
@@ -66,8 +67,8 @@ export function reorderingsOf(trace: readonly TraceStep[]): string[] {
     const late = writes.find((w) => w.cpu === early.cpu && w.step > early.step && w.word !== early.word && (w.buffered ? (w.visibleAt ?? Number.POSITIVE_INFINITY) : w.step) < earlyVisible);
     if (late === undefined) continue;
     const lateVisible = late.buffered ? late.visibleAt! : late.step;
-    const earlyWhen = early.visibleAt !== undefined ? `, visible at step ${early.visibleAt}` : '';
-    out.push({ at: lateVisible, text: `CPU ${late.cpu}'s store of ${late.address ?? `word ${late.word}`} (step ${late.step}) became visible at step ${lateVisible}, before its earlier store of ${early.address ?? `word ${early.word}`} (step ${early.step}${earlyWhen})` });
+    const earlyWhen = early.visibleAt !== undefined ? `, visible at step ${early.visibleAt + 1}` : '';
+    out.push({ at: lateVisible, text: `CPU ${late.cpu}'s store of ${late.address ?? `word ${late.word}`} (step ${late.step + 1}) became visible at step ${lateVisible + 1}, before its earlier store of ${early.address ?? `word ${early.word}`} (step ${early.step + 1}${earlyWhen})` });
   }
 
   out.sort((a, b) => a.at - b.at);

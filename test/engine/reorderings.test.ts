@@ -61,9 +61,9 @@ describe('reorderings of a failure', () => {
 
   it('stores of one CPU visible out of order are named, with both steps', () => {
     const trace: TraceStep[] = [
-      step({ step: 12, address: 's.data', word: 100, wrote: 1, buffered: true, visibleAt: 20, routine: 'WriteNoFence' }),
-      step({ step: 14, address: 's.ready', word: 104, wrote: 1, routine: 'WriteNoFence' }),
-      step({ step: 17, cpu: 1, context: 'b', op: 'read', address: 's.data', word: 100, read: 0, routine: 'ReadNoFence' }),
+      step({ step: 11, address: 's.data', word: 100, wrote: 1, buffered: true, visibleAt: 19, routine: 'WriteNoFence' }),
+      step({ step: 13, address: 's.ready', word: 104, wrote: 1, routine: 'WriteNoFence' }),
+      step({ step: 16, cpu: 1, context: 'b', op: 'read', address: 's.data', word: 100, read: 0, routine: 'ReadNoFence' }),
     ];
     expect(reorderingsOf(trace)).toEqual([
       "CPU 0's store of s.ready (step 14) became visible at step 14, before its earlier store of s.data (step 12, visible at step 20)",
@@ -84,7 +84,7 @@ describe('reorderings of a failure', () => {
     const f: Failure = { kind: 'invariant', invariant: 'x', message: 'invariant broken', schedule: '', cpu: 1, routine: 'b', step: 20, cpus: [], reorderings: ['CPU 1 read s.data = 0 at step 17, but …'] };
     const summary: RunSummary = { scenario: 'a/b', rig: CHECKED_MP.id, strategy: 'random', seed: 1, schedulesRun: 3, steps: 60, elapsedMs: 1, outcome: 'invariant', failure: f };
     const text = formatSummary(summary, CHECKED_MP, (s) => s);
-    expect(text).toContain('It needed a reordering of memory accesses');
+    expect(text).toContain('It needed a reordering of memory accesses:');
     expect(text).toContain('    - CPU 1 read s.data = 0 at step 17, but …');
     const lines = formatTrace([
       step({ step: 3, address: 's.data', wrote: 1, buffered: true, visibleAt: 5 }),

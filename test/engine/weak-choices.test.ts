@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Execution } from '../../src/engine/controlled.ts';
 import { decodeSchedule, deviationsFromChoices, encodeSchedule, type ChoiceKind } from '../../src/engine/schedule.ts';
+import { describeManualChoice } from '../../src/engine/manual.ts';
 import { DfsStrategy } from '../../src/engine/strategies/dfs.ts';
 import { PctStrategy } from '../../src/engine/strategies/pct.ts';
 import { RandomStrategy } from '../../src/engine/strategies/random.ts';
@@ -243,5 +244,41 @@ describe('weak-memory choices', () => {
     const p = firstFailure(CHECKED_MP, storeBuffering, new PctStrategy(1, 2, 16, 8, 2), 3000);
     expect(p).toBeDefined();
     expect(brief(replayOnDouble(CHECKED_MP, storeBuffering, p!.schedule))).toEqual(brief(p!.x));
+  });
+});
+
+describe('be the scheduler: weak-memory choices in words', () => {
+  /** Runs on the double until the first decision where `stop` holds, then leaves the run paused there. */
+  function pausedAt(stop: (choices: number[]) => boolean, picks: number[] = [], staleReads = false): { run: ReturnType<typeof doubleRun>; choices: number[] } {
+    const run = doubleRun(CHECKED_MP, staleReads ? messagePassing : storeBuffering, staleReads);
+    let choices: number[] = [];
+    const strategy = inOrder(picks);
+    const pausing: Strategy = {
+      name: 'pause',
+      newExecution: () => true,
+      next: (c, count, current, step) => {
+        const arr = Array.from(c.subarray(0, count));
+        if (stop(arr)) {
+          choices = arr;
+          throw new Error('paused');
+        }
+        return strategy.next(c, count, current, step);
+      },
+    };
+    run.execute(pausing);
+    return { run, choices };
+  }
+
+  it('labels a buffered step, a flush and a stale read', () => {
+    const b = pausedAt((c) => c.includes(bufferedChoice(2, 0)));
+    expect(describeManualChoice(b.run, bufferedChoice(2, 0), false)).toMatchObject({ kind: 'buffered', cpu: 0 });
+    expect(describeManualChoice(b.run, bufferedChoice(2, 0), false).label).toMatch(/^CPU 0: store (s\.)?x buffered \(the other CPUs do not see it yet\) — thread 'a'/);
+    const f = pausedAt((c) => c.includes(flushChoice(2, 0, 0)), [bufferedChoice(2, 0)]);
+    expect(describeManualChoice(f.run, flushChoice(2, 0, 0), false)).toMatchObject({ kind: 'flush', cpu: 0 });
+    expect(describeManualChoice(f.run, flushChoice(2, 0, 0), false).label).toMatch(/^flush CPU 0's store of (s\.)?x \(= 1, stored at step \d+\): the other CPUs see it$/);
+    const s = pausedAt((c) => c.includes(staleChoice(2, 1, 1)), [0, 0, 0, 0, 0], true);
+    expect(s.choices).toContain(staleChoice(2, 1, 1));
+    expect(describeManualChoice(s.run, staleChoice(2, 1, 1), false)).toMatchObject({ kind: 'stale', cpu: 1 });
+    expect(describeManualChoice(s.run, staleChoice(2, 1, 1), false).label).toMatch(/^CPU 1 reads an older (s\.)?(flag|data) \(the value before the newest\) — thread 'reader'/);
   });
 });
