@@ -237,14 +237,15 @@ export class ControlledRun {
       const id = c[i]!;
       if (id >= n) break;
       const top = m.cpus[id]!.top!;
-      if (top.op === OP_WRITE && (top.order & ORDER_MASK) !== 0 && w.canBuffer(id, top.opAddr, (top.order & ORDER_MASK) as MemoryOrder)) c[k++] = base + id;
+      // The whole order goes to the model: with ORDER_FENCE_BEFORE (the fence search) the buffer drains first.
+      if (top.op === OP_WRITE && (top.order & ORDER_MASK) !== 0 && w.canBuffer(id, top.opAddr, top.order as MemoryOrder)) c[k++] = base + id;
     }
     for (let i = 0; i < cpuPart; i++) {
       const id = c[i]!;
       if (id >= n) break;
       const top = m.cpus[id]!.top!;
       if (top.op !== OP_READ || (top.order & ORDER_MASK) === 0) continue;
-      const stale = Math.min(w.staleOptions(id, top.opAddr, (top.order & ORDER_MASK) as MemoryOrder));
+      const stale = Math.min(MAX_STALE_READS, w.staleOptions(id, top.opAddr, top.order as MemoryOrder));
       for (let j = 0; j < stale; j++) c[k++] = base + n + id * MAX_STALE_READS + j;
     }
     if (!w.active) return k;
