@@ -50,6 +50,10 @@ export function formatFailure(f: Failure): string[] {
   }
   lines.push('', `  ${f.message}`);
   if (f.routine) lines.push(`  at step ${f.step + 1} on CPU ${f.cpu}, in ${f.routine}${f.source ? ` (${formatSite(f.source)})` : ''}`);
+  if (f.reorderings !== undefined && f.reorderings.length > 0) {
+    lines.push('', `  It needed ${f.reorderings.length === 1 ? 'a reordering' : `${f.reorderings.length} reorderings`} of memory accesses:`);
+    for (const r of f.reorderings) lines.push(`    - ${r}`);
+  }
   if (f.cpus.length > 0) lines.push('');
   for (const c of f.cpus) {
     const stack = c.stack.length === 0 ? 'idle' : c.stack.map((x) => {
@@ -72,14 +76,23 @@ export function formatValues(t: TraceStep): string {
   return '';
 }
 
+/** A weak-memory step: a store kept in the store buffer, a read of an older value. */
+function weakNote(t: TraceStep): string {
+  if (t.buffered) return `  (buffered${t.visibleAt !== undefined ? `; visible at #${t.visibleAt}` : ''})`;
+  if (t.stale) return `  (an older value: the newest, ${t.stale.newest}, was stored at #${t.stale.newestStep} by CPU ${t.stale.newestCpu})`;
+  return '';
+}
+
 export function formatTrace(trace: TraceStep[]): string {
   return trace
     .map((t) => {
-      const where = t.what === 'step' ? `${t.kind} ${t.context}` : t.what === 'quantum' ? `quantum end (${t.context})` : `${t.context} arrives`;
+      const where = t.what === 'step' ? `${t.kind} ${t.context}` : t.what === 'quantum' ? `quantum end (${t.context})` : t.what === 'flush' ? 'store buffer' : `${t.context} arrives`;
       const op = t.what === 'step'
-        ? `${t.op}${t.address ? ` ${t.address}` : ''}${formatValues(t)}${t.routine !== t.context ? `  in ${t.routine}` : ''}${t.source ? `  ${formatSite(t.source)}` : ''}` +
+        ? `${t.op}${t.address ? ` ${t.address}` : ''}${formatValues(t)}${weakNote(t)}${t.routine !== t.context ? `  in ${t.routine}` : ''}${t.source ? `  ${formatSite(t.source)}` : ''}` +
           (t.held ? `  → holds ${t.held.length > 0 ? t.held.join(', ') : 'nothing'}` : '')
-        : '';
+        : t.what === 'flush'
+          ? `flush ${t.address ?? ''}${t.wrote !== undefined ? ` = ${t.wrote}` : ''}${t.storedAt !== undefined ? ` (stored at #${t.storedAt}) becomes visible` : ' becomes visible'}`
+          : '';
       return `#${String(t.step).padStart(5)}  CPU ${t.cpu}  IRQL ${t.irql}  ${where.padEnd(28)} ${op}`;
     })
     .join('\n');

@@ -17,7 +17,7 @@ import { describeRig, formatSummary, formatTrace } from './format.ts';
 import { checkScenarioPath, InputError, listRigs, loadAllScenarios, loadRig, loadScenario, looksLikePath, ScenarioCheckError, splitScenarioQuery } from '../workers/node-load.ts';
 import { formatFreeSummary, loadScenarioContained, runFreeJob, runJob, runPoolJob } from './runner.ts';
 import { availableParallelism } from 'node:os';
-import { freeRunCpuLimit } from '../engine/free/availability.ts';
+import { freeRunCpuLimit, freeRunRigRefusal } from '../engine/free/availability.ts';
 import { activeCpuCount } from '../machine/rig.ts';
 
 const COMMAND_USAGE: Record<string, string> = {
@@ -228,7 +228,9 @@ async function run(argv: string[], out: Out, err: Out): Promise<number> {
     for (const o of ['strategy', 'depth', 'preemptions', 'workers', 'no-shrink']) {
       if (p.options.has(o)) throw new InputError(`--${o} applies to the controlled engine; free-run uses one worker per logical CPU of the rig`);
     }
-    // Said before anything loads: a rig with more CPUs than this host can start as workers.
+    // Said before anything loads: an arm64 rig (the host's Atomics cannot reorder), a rig with more CPUs than this host can start as workers.
+    const refused = freeRunRigRefusal(rig);
+    if (refused !== null) throw new InputError(`rig '${rig.id}' is arm64: ${refused}`);
     const tooMany = freeRunCpuLimit(activeCpuCount(rig), availableParallelism());
     if (tooMany !== null) throw new InputError(tooMany);
   } else if (p.options.has('seconds')) {

@@ -8,7 +8,7 @@ import { ScenarioError } from '../machine/bugcheck.ts';
 import { ExecContext, NOT_BLOCKED, type LogicalCpu } from '../machine/cpu.ts';
 import { irqlName } from '../machine/irql.ts';
 import { Machine, type AsyncEvent } from '../machine/machine.ts';
-import type { Routine } from '../machine/ops.ts';
+import { OP_READ, OP_WRITE, type Routine } from '../machine/ops.ts';
 import { rigFingerprint, type Rig } from '../machine/rig.ts';
 import { insertQueueDpc } from '../kernel/dpc.ts';
 import { INTERRUPT_CONNECTED, INTERRUPT_IRQL } from '../kernel/interrupt.ts';
@@ -20,7 +20,8 @@ import { asyncActor, isAsync } from './actor-checks.ts';
 import { checkEndOfRun, classifyFailure, failureAt, snapshotCpus, type FailureSite } from './failure.ts';
 import { namedStuck } from '../kernel/liveness.ts';
 import { placeActors, setUpRun, type ActorPlacement, type PlannedActor } from './instantiate.ts';
-import { defaultChoice, MAX_EVENT_CHOICES, timerChoiceBase, type Strategy } from './strategy.ts';
+import { decodeWeakChoice, defaultChoice, MAX_EVENT_CHOICES, MAX_TIMER_CHOICES, timerChoiceBase, weakChoiceBase, type Strategy } from './strategy.ts';
+import { MAX_STALE_READS, ORDER_MASK, STORE_BUFFER_DEPTH, VARIANT_BUFFER, VARIANT_DEFAULT, type MemoryOrder } from '../machine/weak-memory.ts';
 import { driverUnloadRoutine, unloadStuckNote } from '../kernel/unload.ts';
 import { TraceRecorder, type TraceStep } from './trace.ts';
 
@@ -126,6 +127,7 @@ export class ControlledRun {
     this.lastStep = new Int32Array(this.m.cpus.length);
     this.setupCtx = new ExecContext(-1, 'thread', 'setup', idle(), this.m.cpus[0]!, null);
     this.fingerprint = rigFingerprint(rig);
+    this.weakBase = weakChoiceBase(this.m.cpus.length);
     this.plans = Object.entries(scenario.actors).map(([name, actor]) => {
       const plan: ActorPlan = { name, actor };
       if (actor.kind === 'dpc') {
@@ -198,12 +200,102 @@ export class ControlledRun {
   private enumerate(): number {
     const m = this.m;
     const count = m.stale ? this.enumerateCpus() : this.cpuChoices;
-    const withEvents = m.events.length === 0 ? count : this.enumerateEvents(count);
+    let all = m.events.length === 0 ? count : this.enumerateEvents(count);
     // A timer may expire while anything is still live; once all is done, a set timer no longer keeps the run going.
-    if (m.timers.length === 0 || m.live === 0) return withEvents;
     // Not twice in a row: a periodic timer a strategy favours must not starve every processor.
-    if (this.timerFiredAt === m.step - 1 && withEvents !== 0) return withEvents;
-    return this.enumerateTimers(withEvents);
+    if (m.timers.length !== 0 && m.live !== 0 && (this.timerFiredAt !== m.step - 1 || all === 0)) all = this.enumerateTimers(all);
+    // Weak-memory choices exist only once an ordering-API access was announced in this run (or the model is active).
+    return this.ordered || m.weak.active ? this.enumerateWeak(all, count) : all;
+  }
+
+  /**
+   * Set once a context of this run announced an ordering-API access (ReadNoFence, WriteRelease, …):
+   * only then are weak-memory choices looked for, so a run without such accesses pays one
+   * comparison per step for them.
+   */
+  private ordered = false;
+  /** weakChoiceBase(n): ids at and above it are weak-memory choices. */
+  private readonly weakBase: number;
+  private readonly flushOut = new Int32Array(STORE_BUFFER_DEPTH);
+
+  /**
+   * The weak-memory choices (strategy.ts, weakChoiceBase), after the others, ascending: for each
+   * CPU that can step, its pending store kept buffered, or its pending read returning one of the
+   * older values the model allows; then, for each CPU, its buffered stores that may become visible.
+   */
+  private enumerateWeak(count: number, cpuPart: number): number {
+    const m = this.m;
+    const w = m.weak;
+    const n = m.cpus.length;
+    const base = this.weakBase;
+    let c = this.choices;
+    const room = count + n * (1 + MAX_STALE_READS + STORE_BUFFER_DEPTH);
+    if (c.length < room) c = this.growChoices(room);
+    let k = count;
+    // Buffered steps, then stale reads: two passes keep the ids ascending.
+    for (let i = 0; i < cpuPart; i++) {
+      const id = c[i]!;
+      if (id >= n) break;
+      const top = m.cpus[id]!.top!;
+      // The whole order goes to the model: with ORDER_FENCE_BEFORE (the fence search) the buffer drains first.
+      if (top.op === OP_WRITE && (top.order & ORDER_MASK) !== 0 && w.canBuffer(id, top.opAddr, top.order as MemoryOrder)) c[k++] = base + id;
+    }
+    for (let i = 0; i < cpuPart; i++) {
+      const id = c[i]!;
+      if (id >= n) break;
+      const top = m.cpus[id]!.top!;
+      if (top.op !== OP_READ || (top.order & ORDER_MASK) === 0) continue;
+      const stale = Math.min(MAX_STALE_READS, w.staleOptions(id, top.opAddr, top.order as MemoryOrder));
+      for (let j = 0; j < stale; j++) c[k++] = base + n + id * MAX_STALE_READS + j;
+    }
+    if (!w.active) return k;
+    const out = this.flushOut;
+    const flushBase = base + n * (1 + MAX_STALE_READS);
+    for (let cpu = 0; cpu < n; cpu++) {
+      if (w.buffered(cpu) === 0) continue;
+      const f = w.flushable(cpu, out, 0);
+      // The model lists entries ascending (weak-memory.ts); ids stay ascending with them.
+      for (let j = 0; j < f; j++) c[k++] = flushBase + cpu * STORE_BUFFER_DEPTH + out[j]!;
+    }
+    return k;
+  }
+
+  /** Makes every buffered store visible; false when none was buffered (nothing changed). */
+  private drainWeak(recorder: TraceRecorder | null): boolean {
+    const w = this.m.weak;
+    if (!w.active) return false;
+    let any = false;
+    for (let cpu = 0; cpu < this.m.cpus.length && !any; cpu++) any = w.buffered(cpu) !== 0;
+    if (!any) return false;
+    if (recorder) recorder.beforeDrain();
+    w.drainAll();
+    if (recorder) recorder.afterDrain();
+    this.m.stale = true;
+    return true;
+  }
+
+  /**
+   * Performs weak-memory choice `id`: a step of a CPU with its store buffered or its read
+   * returning an older value (returns the CPU: the default next is a plain step of it), or a
+   * buffered store becoming visible (returns -1: the running choice stays what it was).
+   */
+  private performWeak(id: number, recorder: TraceRecorder | null): number {
+    const m = this.m;
+    const w = decodeWeakChoice(id, m.cpus.length);
+    if (w === null) throw new Error(`choice ${id} is not a choice of this engine`);
+    if (w.kind === 'flush') {
+      if (recorder) recorder.onFlush(w.cpu, w.entry);
+      m.weak.flush(w.cpu, w.entry);
+      m.stale = true;
+      return -1;
+    }
+    m.variant = w.kind === 'buffered' ? VARIANT_BUFFER : w.k;
+    try {
+      m.stepCpu(m.cpus[w.cpu]!);
+    } finally {
+      m.variant = VARIANT_DEFAULT;
+    }
+    return w.cpu;
   }
 
   /** Step at which a timer last expired (-2: none yet in this run). */
@@ -212,6 +304,7 @@ export class ControlledRun {
   private enumerateTimers(count: number): number {
     const timers = this.m.timers;
     const base = timerChoiceBase(this.m.cpus.length);
+    if (timers.length > MAX_TIMER_CHOICES) throw new ScenarioError(`scenario '${this.scenario.id}': more than ${MAX_TIMER_CHOICES} kernel timers in one run`);
     let c = this.choices;
     if (c.length < count + timers.length) c = this.growChoices(count + timers.length);
     for (let j = 0; j < timers.length; j++) if (timers[j]!.armed) c[count++] = base + j;
@@ -330,9 +423,12 @@ export class ControlledRun {
     if (this.fair.length < ch.length) this.fair = new Int32Array(ch.length);
     const out = this.fair;
     let k = 0;
+    const weakSteps = this.weakBase + n * (1 + MAX_STALE_READS);
     for (let i = 0; i < count; i++) {
       const id = ch[i]!;
-      if (id < n && this.yieldAt[id]! >= 0 && this.owesTurn(id, count, n)) continue;
+      // A buffered step or a stale read is a step of its CPU: held back with it.
+      const cpu = id < n ? id : id >= this.weakBase && id < weakSteps ? this.weakStepCpu(id, n) : -1;
+      if (cpu >= 0 && this.yieldAt[cpu]! >= 0 && this.owesTurn(cpu, count, n)) continue;
       out[k++] = id;
     }
     if (k === 0) {
@@ -340,6 +436,11 @@ export class ControlledRun {
       return count;
     }
     return k;
+  }
+
+  private weakStepCpu(id: number, n: number): number {
+    const r = id - this.weakBase;
+    return r < n ? r : Math.floor((r - n) / MAX_STALE_READS);
   }
 
   /** True when some other CPU that can step now has not stepped since `cpu` yielded. */
@@ -408,10 +509,13 @@ export class ControlledRun {
     this.lastStep.fill(-1);
     this.yielders = 0;
     this.timerFiredAt = -2;
+    this.ordered = false;
     m.yielded = false;
     for (;;) {
       const count = this.enumerate();
       if (count === 0) {
+        // A run never ends, nor is reported stuck, with stores still buffered: one might end the wait.
+        if (this.drainWeak(recorder)) continue;
         if (m.live === 0) return undefined;
         if (!draining && m.resumeGuessedSpins()) {
           resumes++;
@@ -434,15 +538,25 @@ export class ControlledRun {
           if (c !== defaultChoice(choices, k, current)) this.record(m.step, c);
         }
       }
-      current = c;
-      if (c < n) m.stepCpu(cpus[c]!);
-      else {
+      if (c < n) {
+        current = c;
+        m.stepCpu(cpus[c]!);
+        if (m.cur.order !== 0) this.ordered = true;
+      } else if (c < this.weakBase) {
+        current = c;
         if (recorder) recorder.onEvent(c);
         this.performOther(c);
+      } else {
+        const cpu = this.performWeak(c, recorder);
+        if (cpu >= 0) {
+          c = current = cpu;
+          if (m.cur.order !== 0) this.ordered = true;
+        }
       }
       if (m.yielded || this.yielders !== 0) this.afterStep(strategy, c, n, m.step);
       if (++m.step >= limit) {
-        if (draining || resumes === 0) return this.watchdogHang(maxSteps);
+        // A hang a buffered store would end is not real: make them visible and go on, as for guessed spinners.
+        if (draining || (resumes === 0 && !this.drainWeak(recorder))) return this.watchdogHang(maxSteps);
         draining = true;
         limit = m.step + SPIN_DRAIN_STEPS;
       }
@@ -450,7 +564,7 @@ export class ControlledRun {
         if (this.stepBeat) Atomics.add(this.stepBeat, 0, 1);
         const cpu = m.dpcWatchdogExpired();
         if (cpu) {
-          if (resumes === 0) return this.dpcWatchdogHang(cpu);
+          if (resumes === 0 && !this.drainWeak(recorder)) return this.dpcWatchdogHang(cpu);
           draining = true;
           limit = m.step + SPIN_DRAIN_STEPS;
         }

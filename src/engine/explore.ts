@@ -17,7 +17,8 @@ import { PosStrategy } from './strategies/pos.ts';
 import { RandomStrategy } from './strategies/random.ts';
 import { ReplayStrategy, ScheduleDivergence } from './strategies/replay.ts';
 import { PrefixStrategy, prefixBefore } from './strategies/prefix.ts';
-import { defaultChoice, type PendingOps, type Strategy } from './strategy.ts';
+import { explainReorderings, hasWeakChoices, reorderingsOf } from './reorderings.ts';
+import { defaultChoice, weakChoiceBase, type PendingOps, type Strategy } from './strategy.ts';
 
 export type ExploreStrategy = 'portfolio' | 'pct' | 'random' | 'pos' | 'dfs';
 export const STRATEGIES: readonly ExploreStrategy[] = ['portfolio', 'pct', 'random', 'pos', 'dfs'];
@@ -54,16 +55,23 @@ export interface ExploreOptions {
   prefix?: { schedule: string; step: number };
 }
 
-/** Counts the decision points of one run in which every choice is the default one. */
+/**
+ * Counts the decision points of one run in which every choice is the default one, and among
+ * them the weak accesses: where a weak-memory choice is enabled (PCT's k_w).
+ */
 class CountingDefault implements Strategy {
   readonly name = 'calibrate';
   decisions = 0;
+  weakDecisions = 0;
+  constructor(private readonly weakBase: number) {}
   newExecution(): boolean {
     this.decisions = 0;
+    this.weakDecisions = 0;
     return true;
   }
   next(choices: Int32Array, count: number, current: number): number {
     this.decisions++;
+    if (choices[count - 1]! >= this.weakBase) this.weakDecisions++;
     return defaultChoice(choices, count, current);
   }
 }
@@ -74,24 +82,34 @@ class CountingDefault implements Strategy {
  * worker). Runs with more preemptions are longer, hence the factor.
  */
 export function calibratePct(run: ControlledRun): number {
-  const c = new CountingDefault();
+  return calibrate(run).k;
+}
+
+/** PCT's k and k_w (its weak accesses, over which PCTWM's reordering points are drawn) from one default run. */
+export function calibrate(run: ControlledRun): { k: number; weakK: number } {
+  const c = new CountingDefault(weakChoiceBase(run.m.cpus.length));
   c.newExecution();
   run.execute(c);
-  return Math.max(8, 2 * c.decisions);
+  return { k: Math.max(8, 2 * c.decisions), weakK: Math.max(4, 2 * c.weakDecisions) };
 }
 
 export function makeStrategy(name: ExploreStrategy, seed: number, depth: number, bound: number, run?: ControlledRun): Strategy {
+  const n = run?.m.cpus.length;
   switch (name) {
     case 'random':
-      return new RandomStrategy(seed);
-    case 'pct':
-      return new PctStrategy(seed, depth, run ? calibratePct(run) : 32);
+      return new RandomStrategy(seed, n);
+    case 'pct': {
+      const c = run ? calibrate(run) : { k: 32, weakK: 32 };
+      return new PctStrategy(seed, depth, c.k, c.weakK, n);
+    }
     case 'pos':
       return new PosStrategy(seed);
-    case 'portfolio':
-      return defaultPortfolio(seed, run ? calibratePct(run) : 32);
+    case 'portfolio': {
+      const c = run ? calibrate(run) : { k: 32, weakK: 32 };
+      return defaultPortfolio(seed, c.k, c.weakK);
+    }
     case 'dfs':
-      return new DfsStrategy(bound);
+      return new DfsStrategy(bound, n);
   }
 }
 
@@ -209,7 +227,8 @@ function exploreSchedules(rig: Rig, scenario: Scenario, o: ExploreOptions): RunS
     if (x.outcome !== 'pass') {
       const foundBy = failureFoundBy(inner, i);
       const handMade = o.prefix !== undefined ? prefixBefore(x.deviations, until).length / 2 : undefined;
-      return { ...summary(x.outcome), failure: { ...x.failure!, schedule: run.scheduleOf(x, origin(i, foundBy), handMade), ...(foundBy !== undefined ? { foundBy } : {}) }, failingSchedule: i };
+      const failure: Failure = { ...x.failure!, schedule: run.scheduleOf(x, origin(i, foundBy), handMade), ...(foundBy !== undefined ? { foundBy } : {}) };
+      return { ...summary(x.outcome), failure: explainReorderings(rig, scenario, failure), failingSchedule: i };
     }
     if (o.onProgress && schedulesRun % every === 0) o.onProgress({ schedulesRun, steps, elapsedMs: now() - t0 });
   }
@@ -248,6 +267,14 @@ function rigMismatch(rec: ScheduleRecord, rig: Rig, fingerprint: number, recorde
   }
   return `${head} (fingerprint ${hex(rec.rigFingerprint)}); the settings of ${here} (fingerprint ${hex(fingerprint)}) differ from the ones it was recorded on ` +
     '(one or more of cores, threadsPerCore, hal, build, upHalOnAllCpus, quantum, watchdog, memoryWords)';
+}
+
+/** A replayed failure with its reorderings: from the replay's own trace when it has one. */
+function withReorderings(rig: Rig, scenario: Scenario, f: Failure, x: Execution): Failure {
+  if (f.kind === 'error') return f;
+  if (x.trace === undefined) return explainReorderings(rig, scenario, f);
+  const sentences = hasWeakChoices(f.schedule) ? reorderingsOf(x.trace) : [];
+  return sentences.length === 0 ? f : { ...f, reorderings: sentences };
 }
 
 export interface ReplayResult {
@@ -305,7 +332,7 @@ function replayChecked(rig: Rig, scenario: Scenario, schedule: string, rec: Sche
     steps: x.steps,
     elapsedMs: now() - t0,
     outcome: x.outcome,
-    ...(x.failure ? { failure: { ...x.failure, schedule } } : {}),
+    ...(x.failure ? { failure: withReorderings(rig, scenario, { ...x.failure, schedule }, x) } : {}),
   };
   return { summary, execution: x };
 }

@@ -19,13 +19,18 @@ import { checkScheduleFits } from './explore.ts';
 import type { Failure, OutcomeKind } from './outcome.ts';
 import { decodeSchedule, deviationsFromChoices } from './schedule.ts';
 import { prefixBefore } from './strategies/prefix.ts';
-import { contains, defaultChoice, type Strategy } from './strategy.ts';
+import { contains, decodeWeakChoice, defaultChoice, timerChoiceBase, weakChoiceBase, type Strategy } from './strategy.ts';
+import { bufferedStoreOf } from './weak-events.ts';
 import type { TraceStep } from './trace.ts';
 
 export interface ManualChoice {
-  /** The engine's choice id: a CPU (0..n-1), a quantum end on CPU i (n+i), an asynchronous event j (2n+j). */
+  /**
+   * The engine's choice id: a CPU (0..n-1), a quantum end on CPU i (n+i), an asynchronous event j
+   * (2n+j), a timer's expiry, or a weak-memory choice (strategy.ts, weakChoiceBase).
+   */
   id: number;
-  kind: 'cpu' | 'quantum-end' | 'event';
+  /** 'buffered': the CPU's step with its store kept buffered; 'stale': with its read returning an older value; 'flush': a buffered store becomes visible. */
+  kind: 'cpu' | 'quantum-end' | 'event' | 'timer' | 'buffered' | 'stale' | 'flush';
   /** The CPU it happens on. */
   cpu: number;
   /** What taking it does, in words: "CPU 1: thread 'B' write s.counter (in KeAcquireSpinLock)". */
@@ -85,7 +90,7 @@ class PickThenPause implements Strategy {
 }
 
 /** Describes choice `id` in the run's current state (during a pause). */
-function describe(run: ControlledRun, id: number, isDefault: boolean): ManualChoice {
+export function describeManualChoice(run: ControlledRun, id: number, isDefault: boolean): ManualChoice {
   const m = run.m;
   const n = m.cpus.length;
   if (id < n) {
@@ -101,8 +106,33 @@ function describe(run: ControlledRun, id: number, isDefault: boolean): ManualCho
     const cpu = m.cpus[id - n]!;
     return { id, kind: 'quantum-end', cpu: cpu.index, label: `CPU ${cpu.index}: quantum end (${cpu.thread?.name ?? 'thread'} yields to a ready thread)`, isDefault };
   }
-  const ev = m.events[id - 2 * n]!;
-  return { id, kind: 'event', cpu: ev.cpu, label: `CPU ${ev.cpu}: ${ev.name} arrives`, isDefault };
+  if (id < timerChoiceBase(n)) {
+    const ev = m.events[id - 2 * n]!;
+    return { id, kind: 'event', cpu: ev.cpu, label: `CPU ${ev.cpu}: ${ev.name} arrives`, isDefault };
+  }
+  if (id < weakChoiceBase(n)) {
+    const t = m.timers[id - timerChoiceBase(n)]!;
+    return { id, kind: 'timer', cpu: t.cpu, label: `CPU ${t.cpu}: ${t.name} expires`, isDefault };
+  }
+  return describeWeak(run, id, isDefault);
+}
+
+/** A weak-memory choice in words: "CPU 0: store s.data buffered", "flush CPU 0's store of s.data", "CPU 1 reads an older s.data". */
+function describeWeak(run: ControlledRun, id: number, isDefault: boolean): ManualChoice {
+  const m = run.m;
+  const w = decodeWeakChoice(id, m.cpus.length);
+  if (w === null) throw new Error(`choice ${id} is not a choice of this engine`);
+  if (w.kind === 'flush') {
+    const b = bufferedStoreOf(m.weak, w.cpu, w.entry);
+    const what = b !== undefined ? `store of ${m.nameOf(b.addr)} (= ${b.value}, stored at step ${b.storedAt + 1})` : `buffered store ${w.entry}`;
+    return { id, kind: 'flush', cpu: w.cpu, label: `flush CPU ${w.cpu}'s ${what}: the other CPUs see it`, isDefault };
+  }
+  const top = m.cpus[w.cpu]!.top;
+  const addr = top && top.opAddr > 0 ? m.nameOf(top.opAddr) : 'memory';
+  const who = top ? ` — ${top.kind} '${top.name}'${top.apiStack.length > 0 ? ` in ${top.apiStack[top.apiStack.length - 1]}` : ''}` : '';
+  if (w.kind === 'buffered') return { id, kind: 'buffered', cpu: w.cpu, label: `CPU ${w.cpu}: store ${addr} buffered (the other CPUs do not see it yet)${who}`, isDefault };
+  const back = w.k === 1 ? 'the value before the newest' : `${w.k} values before the newest`;
+  return { id, kind: 'stale', cpu: w.cpu, label: `CPU ${w.cpu} reads an older ${addr} (${back})${who}`, isDefault };
 }
 
 /**
@@ -116,7 +146,7 @@ export function manualState(rig: Rig, scenario: Scenario, picks: readonly number
   s.newExecution();
   const x = run.execute(s, { trace: true });
   const paused = s.paused;
-  const choices = paused ? paused.choices.map((id) => describe(run, id, id === paused.defaultId)) : [];
+  const choices = paused ? paused.choices.map((id) => describeManualChoice(run, id, id === paused.defaultId)) : [];
   // The run completed with defaults from the pause on: what a link to this point replays.
   const done = new ControlledRun(rig, scenario);
   const rest = new PickThenPause(picks, Number.POSITIVE_INFINITY);

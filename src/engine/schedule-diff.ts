@@ -59,6 +59,12 @@ export function describeChoice(c: ScheduleChoice | undefined): string {
     case 'quantum-end': return `the quantum ends on CPU ${c.cpu}`;
     case 'event': return `asynchronous event ${c.event} fires (a DPC or interrupt arrives)`;
     case 'timer': return `timer ${c.timer} expires`;
-    case 'store-flush': return `CPU ${c.cpu} flushes store-buffer entry ${c.entry}`;
+    case 'store-flush': return `CPU ${c.cpu}'s buffered store ${c.entry} becomes visible (store-buffer flush)`;
+    case 'store-buffered': return `CPU ${c.cpu} steps, its store kept in its store buffer`;
+    case 'stale-read': return `CPU ${c.cpu} steps, its read returning the ${ordinal(c.k)} older value`;
   }
+}
+
+function ordinal(k: number): string {
+  return k === 1 ? '1st' : k === 2 ? '2nd' : k === 3 ? '3rd' : `${k}th`;
 }

@@ -13,7 +13,8 @@
  * a choice kind a reader does not know is refused by number.
  */
 import type { OutcomeKind } from './outcome.ts';
-import { MAX_EVENT_CHOICES, timerChoiceBase } from './strategy.ts';
+import { MAX_STALE_READS, STORE_BUFFER_DEPTH } from '../machine/weak-memory.ts';
+import { bufferedChoice, decodeWeakChoice, flushChoice, MAX_EVENT_CHOICES, MAX_TIMER_CHOICES, staleChoice, timerChoiceBase, weakChoiceBase } from './strategy.ts';
 
 export const SCHEDULE_PREFIX = 'rb2.';
 const FORMAT_VERSION = 2;
@@ -29,13 +30,17 @@ export type ScheduleChoice =
   | { step: number; kind: 'event'; event: number }
   /** Expire kernel timer `timer`: its index in the order the run initialized its KTIMERs (wait timeouts are events). */
   | { step: number; kind: 'timer'; timer: number }
-  /** Make store-buffer entry `entry` of a CPU visible to the others (reserved for the weak-memory model). */
-  | { step: number; kind: 'store-flush'; cpu: number; entry: number };
+  /** Make store-buffer entry `entry` of a CPU visible to the others (0 = its oldest buffered store). */
+  | { step: number; kind: 'store-flush'; cpu: number; entry: number }
+  /** Step this CPU's top context with its ordering-API store kept in the CPU's store buffer. */
+  | { step: number; kind: 'store-buffered'; cpu: number }
+  /** Step this CPU's top context with its ordering-API read returning the k-th older value it may still see (ARM64). */
+  | { step: number; kind: 'stale-read'; cpu: number; k: number };
 
 export type ChoiceKind = ScheduleChoice['kind'];
 
 /** Choice kinds on the wire; kind 7 escapes to a numbered extension kind. */
-const KIND_CODES: Record<ChoiceKind, number> = { cpu: 0, 'quantum-end': 1, event: 2, timer: 3, 'store-flush': 4 };
+const KIND_CODES: Record<ChoiceKind, number> = { cpu: 0, 'quantum-end': 1, event: 2, timer: 3, 'store-flush': 4, 'store-buffered': 5, 'stale-read': 6 };
 const EXTENDED_KIND = 7;
 
 /** Where a schedule came from. */
@@ -277,6 +282,13 @@ export function encodeSchedule(r: ScheduleRecord): string {
         w.varint(c.cpu * 8 + KIND_CODES['store-flush']);
         w.varint(c.entry);
         break;
+      case 'store-buffered':
+        w.varint(c.cpu * 8 + KIND_CODES['store-buffered']);
+        break;
+      case 'stale-read':
+        w.varint(c.cpu * 8 + KIND_CODES['stale-read']);
+        w.varint(c.k);
+        break;
     }
   }
   const body = w.bytes();
@@ -384,7 +396,17 @@ function readChoice(b: Reader, step: number): ScheduleChoice {
     case 1: return { step, kind: 'quantum-end', cpu: a };
     case 2: return { step, kind: 'event', event: a };
     case 3: return { step, kind: 'timer', timer: a };
-    case 4: return { step, kind: 'store-flush', cpu: a, entry: b.varint() };
+    case 4: {
+      const entry = b.varint();
+      if (entry >= STORE_BUFFER_DEPTH) throw new ScheduleError(`schedule is malformed (a store-buffer flush of entry ${entry} at step ${step}; a store buffer holds ${STORE_BUFFER_DEPTH})`, 'choices');
+      return { step, kind: 'store-flush', cpu: a, entry };
+    }
+    case 5: return { step, kind: 'store-buffered', cpu: a };
+    case 6: {
+      const k = b.varint();
+      if (k < 1 || k > MAX_STALE_READS) throw new ScheduleError(`schedule is malformed (a read of older value ${k} at step ${step}; 1 to ${MAX_STALE_READS})`, 'choices');
+      return { step, kind: 'stale-read', cpu: a, k };
+    }
     case EXTENDED_KIND:
       throw new ScheduleError(`this schedule uses choice kind ${8 + a} at step ${step}, which this version of Racebox does not know; update Racebox to replay it`, 'choices');
     default:
@@ -394,8 +416,9 @@ function readChoice(b: Reader, step: number): ScheduleChoice {
 
 /**
  * The engine's (step, choice id) pairs as schedule choices. A choice id is a
- * CPU (0..n-1), a quantum end on CPU i (n+i), async event j (2n+j) or the
- * expiry of timer i (timerChoiceBase(n)+i), for a rig of n logical CPUs.
+ * CPU (0..n-1), a quantum end on CPU i (n+i), async event j (2n+j), the
+ * expiry of timer i (timerChoiceBase(n)+i) or a weak-memory choice
+ * (weakChoiceBase(n)+…, strategy.ts), for a rig of n logical CPUs.
  */
 export function choicesFromDeviations(deviations: Int32Array, cpuCount: number): ScheduleChoice[] {
   const out: ScheduleChoice[] = [];
@@ -405,7 +428,14 @@ export function choicesFromDeviations(deviations: Int32Array, cpuCount: number):
     if (c < cpuCount) out.push({ step, kind: 'cpu', cpu: c });
     else if (c < 2 * cpuCount) out.push({ step, kind: 'quantum-end', cpu: c - cpuCount });
     else if (c < timerChoiceBase(cpuCount)) out.push({ step, kind: 'event', event: c - 2 * cpuCount });
-    else out.push({ step, kind: 'timer', timer: c - timerChoiceBase(cpuCount) });
+    else if (c < weakChoiceBase(cpuCount)) out.push({ step, kind: 'timer', timer: c - timerChoiceBase(cpuCount) });
+    else {
+      const w = decodeWeakChoice(c, cpuCount);
+      if (w === null) throw new ScheduleError(`cannot encode choice ${c} at step ${step} in a schedule`);
+      if (w.kind === 'buffered') out.push({ step, kind: 'store-buffered', cpu: w.cpu });
+      else if (w.kind === 'stale') out.push({ step, kind: 'stale-read', cpu: w.cpu, k: w.k });
+      else out.push({ step, kind: 'store-flush', cpu: w.cpu, entry: w.entry });
+    }
   }
   return out;
 }
@@ -426,10 +456,24 @@ export function deviationsFromChoices(choices: readonly ScheduleChoice[], cpuCou
         id = 2 * cpuCount + c.event;
         break;
       case 'timer':
+        if (c.timer >= MAX_TIMER_CHOICES) throw new ScheduleError(`schedule names timer ${c.timer} at step ${c.step}; a run has at most ${MAX_TIMER_CHOICES}`);
         id = timerChoiceBase(cpuCount) + c.timer;
         break;
+      case 'store-flush':
+      case 'store-buffered':
+      case 'stale-read':
+        if (c.cpu >= cpuCount) throw new ScheduleError(`schedule names CPU ${c.cpu} at step ${c.step}; this rig has ${cpuCount}`);
+        if (c.kind === 'store-buffered') id = bufferedChoice(cpuCount, c.cpu);
+        else if (c.kind === 'stale-read') {
+          if (!(c.k >= 1 && c.k <= MAX_STALE_READS)) throw new ScheduleError(`schedule is malformed (a read of older value ${c.k} at step ${c.step}; 1 to ${MAX_STALE_READS})`);
+          id = staleChoice(cpuCount, c.cpu, c.k);
+        } else {
+          if (!(c.entry >= 0 && c.entry < STORE_BUFFER_DEPTH)) throw new ScheduleError(`schedule is malformed (a store-buffer flush of entry ${c.entry} at step ${c.step}; a store buffer holds ${STORE_BUFFER_DEPTH})`);
+          id = flushChoice(cpuCount, c.cpu, c.entry);
+        }
+        break;
       default:
-        throw new ScheduleError(`this schedule has a '${c.kind}' choice at step ${c.step}, which this engine cannot replay`);
+        throw new ScheduleError(`this schedule has a '${(c as ScheduleChoice).kind}' choice at step ${(c as ScheduleChoice).step}, which this engine cannot replay`);
     }
     if (id > 0x7fffffff) throw new ScheduleError(`schedule is malformed (choice at step ${c.step} is out of range)`);
     out[2 * i] = c.step;

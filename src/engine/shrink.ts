@@ -17,7 +17,8 @@
  *
  * A preemption is a choice made while the CPU that ran the previous step could
  * have gone on (a switch away from it, a quantum end, an interrupt or DPC
- * arriving, or — once the machine has store buffers — a store-buffer flush).
+ * arriving), and every weak-memory choice (a store kept buffered, a read of an
+ * older value, a store-buffer flush): a reordering costs like a preemption.
  */
 import { logicalCpuCount, type Rig } from '../machine/rig.ts';
 import type { Scenario } from '../scenario/define.ts';
@@ -25,7 +26,8 @@ import { ControlledRun, type Execution } from './controlled.ts';
 import { checkScheduleFits, replay } from './explore.ts';
 import type { Failure, RunSummary } from './outcome.ts';
 import { decodeSchedule, deviationsFromChoices, encodeSchedule, type ScheduleRecord } from './schedule.ts';
-import { contains, defaultChoice, type Strategy } from './strategy.ts';
+import { contains, defaultChoice, weakChoiceBase, type Strategy } from './strategy.ts';
+import { explainReorderings } from './reorderings.ts';
 
 export interface ShrinkBudget {
   /** Replays (candidates tried) before shrinking gives up and keeps the original. */
@@ -60,7 +62,14 @@ export class LenientReplay implements Strategy {
   readonly name = 'shrink';
   preemptions = 0;
   private pos = 0;
-  constructor(private readonly deviations: Int32Array) {}
+  private readonly weakBase: number;
+  /** `cpuCount`: the rig's logical CPUs, which tell weak-memory choices from the others. */
+  constructor(
+    private readonly deviations: Int32Array,
+    cpuCount: number,
+  ) {
+    this.weakBase = weakChoiceBase(cpuCount);
+  }
   newExecution(): boolean {
     this.pos = 0;
     this.preemptions = 0;
@@ -69,13 +78,15 @@ export class LenientReplay implements Strategy {
   next(choices: Int32Array, count: number, current: number, step: number): number {
     const d = this.deviations;
     while (this.pos < d.length && d[this.pos]! < step) this.pos += 2;
-    let c = defaultChoice(choices, count, current);
+    const def = defaultChoice(choices, count, current);
+    let c = def;
     if (this.pos < d.length && d[this.pos] === step) {
       const want = d[this.pos + 1]!;
       this.pos += 2;
       if (contains(choices, count, want)) c = want;
     }
-    if (c !== current && contains(choices, count, current)) this.preemptions++;
+    // (The default is the running choice whenever it is enabled.)
+    if (c !== def && (c >= this.weakBase || contains(choices, count, current))) this.preemptions++;
     return c;
   }
 }
@@ -120,7 +131,7 @@ export function countPreemptions(rig: Rig, scenario: Scenario, schedule: string)
   const rec = decodeSchedule(schedule);
   checkScheduleFits(rec, rig, scenario);
   const run = new ControlledRun(rig, scenario);
-  const s = new LenientReplay(deviationsFromChoices(rec.choices, logicalCpuCount(rig)));
+  const s = new LenientReplay(deviationsFromChoices(rec.choices, logicalCpuCount(rig)), logicalCpuCount(rig));
   s.newExecution();
   const x = run.execute(s);
   return x.steps === rec.steps && x.outcome === rec.outcome ? s.preemptions : undefined;
@@ -142,6 +153,7 @@ export function shrinkSchedule(
   const rec = decodeSchedule(schedule);
   checkScheduleFits(rec, rig, scenario);
   const run = new ControlledRun(rig, scenario);
+  const cpus = logicalCpuCount(rig);
   const t0 = now();
   let replays = 0;
   const attempt = (deviations: Int32Array): Candidate => {
@@ -149,12 +161,11 @@ export function shrinkSchedule(
     if (now() - t0 > b.maxMs) throw new BudgetSpent(`shrinking took more than ${b.maxMs} ms`);
     replays++;
     if (beat) Atomics.add(beat, 0, 1);
-    const s = new LenientReplay(deviations);
+    const s = new LenientReplay(deviations, cpus);
     s.newExecution();
     const x = run.execute(s);
     return { deviations: x.deviations.slice(), preemptions: s.preemptions, steps: x.steps, execution: { ...x, deviations: x.deviations.slice() } };
   };
-  const cpus = logicalCpuCount(rig);
   const originalDeviations = deviationsFromChoices(rec.choices, cpus);
   const original = attempt(originalDeviations);
   const keep = (why: string, preemptions = original.preemptions): ShrinkResult => ({
@@ -276,8 +287,10 @@ export function shrinkSummary<T extends RunSummary>(rig: Rig, scenario: Scenario
     return summary;
   }
   const shrunk = r.schedule !== f.schedule;
+  // The shown schedule's reorderings, not the found one's.
+  const { reorderings: _r, ...found } = f;
   const failure: Failure = {
-    ...(shrunk ? { ...f, ...r.failure, schedule: r.schedule, originalSchedule: f.schedule } : f),
+    ...(shrunk ? explainReorderings(rig, scenario, { ...found, ...r.failure, schedule: r.schedule, originalSchedule: f.schedule }) : f),
     ...(f.foundBy !== undefined ? { foundBy: f.foundBy } : {}),
     preemptions: r.preemptions,
     originalSteps: r.originalSteps,

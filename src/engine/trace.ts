@@ -6,12 +6,17 @@ import { OP_NAMES, OP_READ, OP_RMW, OP_SPIN, OP_WRITE } from '../machine/ops.ts'
 import { addressName, stateFieldNames } from './address-names.ts';
 import { callStack, scenarioSite, type SourceSite, type StackFrame } from './source-site.ts';
 import { timerChoiceBase } from './strategy.ts';
+import { ORDER_MASK, VARIANT_BUFFER } from '../machine/weak-memory.ts';
+import { attachWeakEvents, bufferedStoreOf, detachWeakEvents, type WeakEventLog } from './weak-events.ts';
 
 export interface TraceStep {
   step: number;
   cpu: number;
-  /** 'step' for an operation; 'quantum' and 'event' for the asynchronous choices. */
-  what: 'step' | 'quantum' | 'event';
+  /**
+   * 'step' for an operation; 'quantum' and 'event' for the asynchronous choices; 'flush' for a
+   * store-buffer flush (a buffered store of `cpu` becoming visible: `word`/`address`, `wrote`, `storedAt`).
+   */
+  what: 'step' | 'quantum' | 'event' | 'flush';
   context: string;
   kind: string;
   op: string;
@@ -37,6 +42,20 @@ export interface TraceStep {
   wrote?: number;
   /** The access faulted (freed or unallocated memory): nothing was read or written. */
   fault?: boolean;
+  /**
+   * An ordering-API store that stayed in the CPU's store buffer (weak memory): the others did not
+   * see it at this step. `wrote` is the value stored; `visibleAt`, when known, the step it became
+   * visible at (a flush, a barrier, a later access that drained the buffer, the end of the run).
+   */
+  buffered?: true;
+  visibleAt?: number;
+  /** A flush step: the step of the store that became visible. */
+  storedAt?: number;
+  /**
+   * An ordering-API read that returned an older value than the newest one (ARM64): the newest
+   * value, the step of the store that wrote it and its CPU. `read` is the value it returned.
+   */
+  stale?: { newest: number; newestStep: number; newestCpu: number };
   /**
    * The stepping context's call stack, outermost first: the actor, the
    * helpers it delegates to, the kernel routines between them (scenario
@@ -71,6 +90,12 @@ export class TraceRecorder {
   private fields: Set<string> | undefined;
   /** Parsed stacks by their text: a spin loop yields the same stack thousands of times. */
   private readonly parsed = new Map<string, Where>();
+  /** What the model's weak operations did (null: a model that does not report; weak steps are then only marked). */
+  private readonly log: WeakEventLog | null;
+  /** The last step entry was an ordering-API access (its value comes from the model, not the word). */
+  private lastOrdered = false;
+  /** Buffered stores not yet visible, by (step, CPU) of the store. */
+  private readonly invisible = new Map<number, TraceStep>();
 
   /** `stateOf` gives the scenario's state once setup has run (fields of it are named `s.field`). */
   constructor(
@@ -79,23 +104,32 @@ export class TraceRecorder {
   ) {
     m.captureSites = true;
     Error.stackTraceLimit = Math.max(this.stackLimit, TRACE_STACK_FRAMES);
+    this.log = attachWeakEvents(m.weak);
   }
 
   /** Stops capturing stacks (the machine is reused for untraced runs). */
   close(): void {
     this.settle();
+    if (this.log !== null) detachWeakEvents(this.m.weak);
     this.m.captureSites = false;
     Error.stackTraceLimit = this.stackLimit;
   }
 
   /**
    * Records on the previous entry what its step left behind: the value it
-   * wrote, and the locks its context holds now, if they changed.
+   * wrote, and the locks its context holds now, if they changed; and what
+   * the memory model did meanwhile (a store kept buffered, stores made visible).
    */
   private settle(): void {
     const l = this.last;
-    if (l === null) return;
-    this.last = null;
+    if (l !== null) {
+      this.last = null;
+      this.settleStep(l);
+    }
+    if (this.log !== null) this.takeWeakEvents(this.log, l?.entry);
+  }
+
+  private settleStep(l: { ctx: ExecContext; entry: TraceStep }): void {
     const e = l.entry;
     if (e.word !== undefined && e.fault === undefined && (e.op === 'write' || e.op === 'rmw')) e.wrote = this.m.words[e.word]!;
     const held = l.ctx.heldLocks;
@@ -103,6 +137,58 @@ export class TraceRecorder {
     if (key === (this.reported.get(l.ctx) ?? '')) return;
     this.reported.set(l.ctx, key);
     l.entry.held = held.map((a) => this.m.nameOf(a));
+  }
+
+  /** What the model reported since the last settle: on the step entry `e` (if any), and on earlier buffered stores. */
+  private takeWeakEvents(log: WeakEventLog, e: TraceStep | undefined): void {
+    if (e !== undefined && this.lastOrdered && e.fault === undefined) {
+      const b = log.buffered;
+      if (b !== null && b.cpu === e.cpu) {
+        e.buffered = true;
+        e.wrote = b.value;
+        this.invisible.set(storeKey(b.storedAt, b.cpu), e);
+      } else delete e.buffered;
+      const r = log.read;
+      if (r !== null && r.cpu === e.cpu) {
+        e.read = r.value;
+        if (r.stale !== null) e.stale = { ...r.stale };
+      }
+    }
+    for (const v of log.visible) {
+      const key = storeKey(v.storedAt, v.cpu);
+      const b = this.invisible.get(key);
+      if (b === undefined) continue;
+      b.visibleAt = v.visibleAt;
+      this.invisible.delete(key);
+    }
+    log.clear();
+  }
+
+  /** CPU `cpu`'s buffered store `entry` is about to become visible (a flush choice). */
+  onFlush(cpu: number, entry: number): void {
+    const m = this.m;
+    this.settle();
+    const b = bufferedStoreOf(m.weak, cpu, entry);
+    const e: TraceStep = { step: m.step, cpu, what: 'flush', context: '', kind: 'flush', op: 'flush', routine: '', irql: m.cpus[cpu]!.irql };
+    if (b !== undefined) {
+      e.address = this.nameOf(b.addr);
+      e.word = b.addr;
+      const block = m.memory.blockAt(b.addr);
+      if (block) e.block = block.addr;
+      e.wrote = b.value;
+      e.storedAt = b.storedAt;
+      e.context = this.invisible.get(storeKey(b.storedAt, cpu))?.context ?? '';
+    }
+    this.steps.push(e);
+  }
+
+  /** Every buffered store is about to become visible at once (before a stuck state or the end of the run is reported). */
+  beforeDrain(): void {
+    this.settle();
+  }
+
+  afterDrain(): void {
+    this.settle();
   }
 
   readonly onStep = (ctx: ExecContext, op: number, addr: number): void => {
@@ -121,6 +207,9 @@ export class TraceRecorder {
       ...this.sourceOf(ctx),
     };
     if (op !== 0 && addr > 0 && addr < m.words.length) this.noteAccess(entry, op, addr);
+    this.lastOrdered = (ctx.order & ORDER_MASK) !== 0;
+    // Known before the step; settle() confirms it with the model when it can.
+    if (this.lastOrdered && m.variant === VARIANT_BUFFER && op === OP_WRITE) entry.buffered = true;
     this.steps.push(entry);
     this.last = { ctx, entry };
   };
@@ -151,6 +240,7 @@ export class TraceRecorder {
   onEvent(choice: number): void {
     const m = this.m;
     this.settle();
+    this.lastOrdered = false;
     const n = m.cpus.length;
     if (choice < 2 * n) {
       const cpu = m.cpus[choice - n]!;
@@ -161,4 +251,9 @@ export class TraceRecorder {
       this.steps.push({ step: m.step, cpu: ev.cpu, what: 'event', context: ev.name, kind: 'event', op: timer ? 'expires' : 'arrives', routine: '', irql: m.cpus[ev.cpu]!.irql });
     }
   }
+}
+
+/** A buffered store's key: the step that stored it and its CPU. */
+function storeKey(step: number, cpu: number): number {
+  return step * 1024 + cpu;
 }

@@ -1,4 +1,4 @@
-import { MAX_EVENT_CHOICES, timerChoiceBase } from '../../src/engine/strategy.ts';
+import { bufferedChoice, decodeWeakChoice, flushChoice, MAX_EVENT_CHOICES, MAX_TIMER_CHOICES, staleChoice, timerChoiceBase, weakChoiceBase, weakChoiceEnd } from '../../src/engine/strategy.ts';
 import { describe, expect, it } from 'vitest';
 import { ControlledRun, type Execution } from '../../src/engine/controlled.ts';
 import { checkScheduleFits, explore, makeStrategy, replay, type ExploreStrategy } from '../../src/engine/explore.ts';
@@ -40,8 +40,10 @@ describe('schedule strings', () => {
       { step: 5, kind: 'quantum-end', cpu: 3 },
       { step: 300, kind: 'event', event: 2 },
       { step: 301, kind: 'timer', timer: 40 },
-      { step: 70000, kind: 'store-flush', cpu: 15, entry: 6 },
-      { step: 70001, kind: 'cpu', cpu: 63 },
+      { step: 70000, kind: 'store-flush', cpu: 15, entry: 3 },
+      { step: 70000 + 1, kind: 'store-buffered', cpu: 17 },
+      { step: 70000 + 2, kind: 'stale-read', cpu: 2, k: 3 },
+      { step: 70003, kind: 'cpu', cpu: 63 },
     ],
   };
 
@@ -70,7 +72,10 @@ describe('schedule strings', () => {
     expect(choices).toEqual([{ step: 0, kind: 'cpu', cpu: 1 }, { step: 5, kind: 'quantum-end', cpu: 1 }, { step: 300, kind: 'event', event: 2 }]);
     expect(Array.from(deviationsFromChoices(choices, 2))).toEqual(Array.from(dev));
     expect(() => deviationsFromChoices([{ step: 1, kind: 'cpu', cpu: 2 }], 2)).toThrow(/names CPU 2 at step 1; this rig has 2/);
-    expect(() => deviationsFromChoices([{ step: 1, kind: 'store-flush', cpu: 0, entry: 1 }], 2)).toThrow(/'store-flush' choice at step 1, which this engine cannot replay/);
+    expect(() => deviationsFromChoices([{ step: 1, kind: 'store-flush', cpu: 2, entry: 1 }], 2)).toThrow(/names CPU 2 at step 1; this rig has 2/);
+    expect(() => deviationsFromChoices([{ step: 1, kind: 'stale-read', cpu: 0, k: 0 }], 2)).toThrow(/read of older value 0 at step 1; 1 to 3/);
+    expect(() => deviationsFromChoices([{ step: 1, kind: 'store-flush', cpu: 0, entry: 4 }], 2)).toThrow(/flush of entry 4 at step 1; a store buffer holds 4/);
+    expect(() => deviationsFromChoices([{ step: 1, kind: 'timer', timer: MAX_TIMER_CHOICES }], 2)).toThrow(/names timer 1024 at step 1; a run has at most 1024/);
     // A kernel timer's expiry: timer i is choice timerChoiceBase(n) + i, whatever events the run has.
     const timer = deviationsFromChoices([{ step: 1, kind: 'timer', timer: 3 }], 2);
     expect(Array.from(timer)).toEqual([1, timerChoiceBase(2) + 3]);
@@ -169,10 +174,46 @@ describe('schedule strings', () => {
   });
 
   it('unknown choice kinds are refused by number; unknown header fields are skipped unless critical', () => {
-    expect(() => decodeSchedule(sealed([...header(), 1, 3, 5]))).toThrow(/choice kind 5 at step 3, which this version of Racebox does not know/);
+    expect(() => decodeSchedule(sealed([...header(), 1, 3, 7]))).toThrow(/choice kind 8 at step 3, which this version of Racebox does not know/);
     expect(() => decodeSchedule(sealed([...header(), 1, 3, ...varint(2 * 8 + 7)]))).toThrow(/choice kind 10 at step 3/);
     expect(() => decodeSchedule(sealed([...header(fieldOf(40, true, [9])), 0]))).toThrow(/needs header field 40, which this version of Racebox does not know/);
     expect(decodeSchedule(sealed([...header(fieldOf(40, false, [9, 9])), 0])).steps).toBe(100);
+  });
+
+  it('weak-memory kinds 4, 5, 6 decode with their operands; an operand out of range is refused', () => {
+    expect(decodeSchedule(sealed([...header(), 3, 3, 1 * 8 + 4, 3, 1, 2 * 8 + 5, 1, 0 * 8 + 6, 2])).choices).toEqual([
+      { step: 3, kind: 'store-flush', cpu: 1, entry: 3 },
+      { step: 4, kind: 'store-buffered', cpu: 2 },
+      { step: 5, kind: 'stale-read', cpu: 0, k: 2 },
+    ]);
+    expect(() => decodeSchedule(sealed([...header(), 1, 3, 4, 4]))).toThrow(/malformed \(a store-buffer flush of entry 4 at step 3; a store buffer holds 4\)/);
+    expect(() => decodeSchedule(sealed([...header(), 1, 3, 6, 0]))).toThrow(/malformed \(a read of older value 0 at step 3; 1 to 3\)/);
+    expect(() => decodeSchedule(sealed([...header(), 1, 3, 6, 4]))).toThrow(/malformed \(a read of older value 4 at step 3; 1 to 3\)/);
+    expect(() => decodeSchedule(sealed([...header(), 1, 3, 6]))).toThrow(/truncated/);
+  });
+
+  it('weak-memory choice ids: one range after the timers, each id decoding to its kind, CPU and operand', () => {
+    const n = 3;
+    expect(weakChoiceBase(n)).toBe(timerChoiceBase(n) + MAX_TIMER_CHOICES);
+    const seen = new Set<number>();
+    for (let c = 0; c < n; c++) {
+      const ids = [bufferedChoice(n, c), staleChoice(n, c, 1), staleChoice(n, c, 3), flushChoice(n, c, 0), flushChoice(n, c, 3)];
+      for (const id of ids) {
+        expect(id).toBeGreaterThanOrEqual(weakChoiceBase(n));
+        expect(id).toBeLessThan(weakChoiceEnd(n));
+        seen.add(id);
+      }
+      expect(decodeWeakChoice(ids[0]!, n)).toEqual({ kind: 'buffered', cpu: c });
+      expect(decodeWeakChoice(ids[2]!, n)).toEqual({ kind: 'stale', cpu: c, k: 3 });
+      expect(decodeWeakChoice(ids[4]!, n)).toEqual({ kind: 'flush', cpu: c, entry: 3 });
+      const dev = Int32Array.from([1, ids[0]!, 2, ids[1]!, 3, ids[3]!]);
+      const choices = choicesFromDeviations(dev, n);
+      expect(choices).toEqual([{ step: 1, kind: 'store-buffered', cpu: c }, { step: 2, kind: 'stale-read', cpu: c, k: 1 }, { step: 3, kind: 'store-flush', cpu: c, entry: 0 }]);
+      expect(Array.from(deviationsFromChoices(choices, n))).toEqual(Array.from(dev));
+    }
+    expect(seen.size).toBe(5 * n);
+    expect(decodeWeakChoice(weakChoiceEnd(n), n)).toBeNull();
+    expect(decodeWeakChoice(weakChoiceBase(n) - 1, n)).toBeNull();
   });
 
   it('malformed bodies are refused with the reason', () => {

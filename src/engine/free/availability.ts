@@ -4,6 +4,8 @@
  * (served with COOP: same-origin and COEP: require-corp). The controlled
  * engine needs neither.
  */
+import type { Rig } from '../../machine/rig.ts';
+
 export type FreeRunAvailability = { ok: true } | { ok: false; reason: string };
 
 export function freeRunAvailability(): FreeRunAvailability {
@@ -44,4 +46,19 @@ export function freeRunCpuLimit(cpus: number, host: number): string | null {
   const max = Math.max(2, FREE_RUN_WORKERS_PER_HOST_CORE * host);
   if (cpus <= max) return null;
   return `free-run starts one worker per logical CPU: this rig has ${cpus} online CPUs, and this host (${host} core${host === 1 ? '' : 's'}) starts at most ${max} (${FREE_RUN_WORKERS_PER_HOST_CORE} per core). Explore it with the controlled engine, which runs any rig, or free-run a rig with at most ${max} CPUs`;
+}
+
+/**
+ * Free-run performs every access with the host's Atomics, which are sequentially consistent: on an
+ * arm64 rig it would show none of the reorderings the rig stands for, and a clean free-run would
+ * say nothing about them. Refused, with this reason. (On x64 rigs free-run stays: sequential
+ * consistency is a subset of TSO's behaviours, so what it finds is real; it does not explore
+ * store buffering, which the controlled engine does.)
+ */
+export const FREE_RUN_ARM64 =
+  "free-run runs on the host's processors, whose Atomics are sequentially consistent: it cannot show ARM64 reorderings; use the controlled engine";
+
+/** Why free-run cannot run `rig` whatever the host, or null when it can. */
+export function freeRunRigRefusal(rig: Pick<Rig, 'arch'>): string | null {
+  return rig.arch === 'arm64' ? FREE_RUN_ARM64 : null;
 }

@@ -10,7 +10,7 @@ import { activeCpuCount, type Rig } from '../../machine/rig.ts';
 import { irqlName, DISPATCH_LEVEL } from '../../machine/irql.ts';
 import type { FreeCpuRequest, FreeWorkerApi, ScenarioRef } from '../worker-contract.ts';
 import type { CpuSnapshot, Failure, OutcomeKind, RunSummary } from '../outcome.ts';
-import { freeRunAvailability, freeRunCpuLimit } from './availability.ts';
+import { freeRunAvailability, freeRunCpuLimit, freeRunRigRefusal } from './availability.ts';
 import {
   C_FAIL, C_ITER, C_MAX_ITER, C_READY, C_STOP, C_TIME_UP, controlWords, cpuWord, P_ACQUIRE, P_PROGRESS, P_SPINS, P_STEPS,
   requestStop, spinMicrosFor, STOP_NOW,
@@ -106,6 +106,8 @@ export async function freeRun(
   factory: FreeWorkerFactory,
   o: FreeRunOptions = {},
 ): Promise<FreeRunSummary> {
+  const refused = freeRunRigRefusal(rig);
+  if (refused !== null) throw new FreeRunUnavailable(refused);
   const avail = freeRunAvailability();
   if (!avail.ok) throw new FreeRunUnavailable(avail.reason);
   const n = activeCpuCount(rig);

@@ -1,4 +1,4 @@
-import { contains, defaultChoice, type Strategy } from '../strategy.ts';
+import { contains, defaultChoice, weakChoiceBase, type PendingOps, type Strategy } from '../strategy.ts';
 
 interface DecisionPoint {
   /** Choices enabled here, in the order they are tried: the default first. */
@@ -18,7 +18,10 @@ interface DecisionPoint {
  * execution replays the prefix of the previous one up to the deepest decision
  * point with an untried alternative, then takes that alternative and runs
  * non-preemptively. Switching away from a choice that is still enabled costs
- * one preemption; most real bugs need 2 or fewer.
+ * one preemption; most real bugs need 2 or fewer. A weak-memory choice other
+ * than the default (a store kept buffered, an older value read, a buffered
+ * store made visible) costs one too: the bound limits reorderings as it
+ * limits preemptions.
  */
 export class DfsStrategy implements Strategy {
   readonly name = 'dfs';
@@ -26,8 +29,26 @@ export class DfsStrategy implements Strategy {
   private pos = 0;
   private preemptions = 0;
   private started = false;
+  /** weakChoiceBase of the rig, once known (attach or the constructor). */
+  private weakBase = Number.MAX_SAFE_INTEGER;
 
-  constructor(readonly preemptionBound: number) {}
+  constructor(
+    readonly preemptionBound: number,
+    cpuCount?: number,
+  ) {
+    if (cpuCount !== undefined) this.weakBase = weakChoiceBase(cpuCount);
+  }
+
+  attach(view: PendingOps): void {
+    this.weakBase = weakChoiceBase(view.cpuCount());
+  }
+
+  /** What taking option `t` of `p` costs against the bound. */
+  private cost(p: DecisionPoint, t: number): number {
+    const c = p.options[t]!;
+    if (t !== 0 && c >= this.weakBase) return 1;
+    return p.current >= 0 && c !== p.current ? 1 : 0;
+  }
 
   newExecution(): boolean {
     if (this.started && !this.backtrack()) return false;
@@ -42,8 +63,7 @@ export class DfsStrategy implements Strategy {
     while (this.trail.length > 0) {
       const p = this.trail[this.trail.length - 1]!;
       for (let t = p.taken + 1; t < p.options.length; t++) {
-        const cost = p.current >= 0 && p.options[t] !== p.current && p.options.includes(p.current) ? 1 : 0;
-        if (p.preemptionsBefore + cost <= this.preemptionBound) {
+        if (p.preemptionsBefore + this.cost(p, t) <= this.preemptionBound) {
           p.taken = t;
           return true;
         }
@@ -63,9 +83,8 @@ export class DfsStrategy implements Strategy {
       this.trail.push(p);
     }
     this.pos++;
-    const c = p.options[p.taken]!;
-    if (p.current >= 0 && c !== p.current) this.preemptions++;
-    return c;
+    this.preemptions += this.cost(p, p.taken);
+    return p.options[p.taken]!;
   }
 
   endExecution(): void {

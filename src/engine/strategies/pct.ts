@@ -1,5 +1,11 @@
 import { Rng, scheduleSeed } from '../prng.ts';
-import type { Strategy } from '../strategy.ts';
+import { weakChoiceBase, type PendingOps, type Strategy } from '../strategy.ts';
+import { MAX_STALE_READS } from '../../machine/weak-memory.ts';
+
+/** Reordering points per execution (PCTWM's weak depth d_w): most reordering bugs need one or two. */
+export const PCT_WEAK_DEPTH = 2;
+/** Mixed into the seed of the reordering points' stream. */
+const WEAK_STREAM = 0x5bd1e995;
 
 /**
  * Probabilistic Concurrency Testing: Burckhardt, Kothari, Musuvathi and
@@ -20,10 +26,24 @@ import type { Strategy } from '../strategy.ts';
  * loop starve the lower-priority CPU that ends it, until the watchdog
  * reported a hang no machine shows. The lowering depends only on the run, so
  * schedule i still depends only on (seed, i).
+ *
+ * Weak memory, after PCTWM: Gao, Brighton, Nguyen and Tran, "Probabilistic
+ * Concurrency Testing for Weak Memory Programs", ASPLOS 2023. Priorities pick
+ * among the ordinary choices only; the weak-memory variants of a step (its
+ * store kept buffered, its read returning an older value) are a second
+ * dimension with a depth of its own: d_w reordering points (PCT_WEAK_DEPTH)
+ * drawn uniformly from the first k_w weak accesses of a run (the decisions
+ * where the CPU the priorities picked has a weak variant; k_w calibrated like
+ * k). At a reordering point that CPU's step is performed as one of its
+ * variants, chosen uniformly; everywhere else it is performed sequentially
+ * consistently. A buffered store then becomes visible when the model makes it
+ * (a barrier, an interlocked access, the end of its context), not by a
+ * choice: as in PCTWM, the bug depth counts reorderings, not their delays.
  */
 export class PctStrategy implements Strategy {
   readonly name = 'pct';
   private rng = new Rng(0);
+  private weakRng = new Rng(0);
   private prio = new Float64Array(256);
   private changePoints: number[] = [];
   private decisions = 0;
@@ -36,13 +56,33 @@ export class PctStrategy implements Strategy {
    * whatever ran before.
    */
   private readonly k: number;
+  /** k_w: the weak accesses of a run over which reordering points are drawn (fixed, like k). */
+  private readonly weakK: number;
+  private weakPoints: number[] = [];
+  private weakDecisions = 0;
+  private cpuCount = -1;
+  private weakBase = Number.MAX_SAFE_INTEGER;
 
   constructor(
     private readonly seed: number,
     readonly depth: number,
     k = 32,
+    weakK = k,
+    cpuCount?: number,
+    readonly weakDepth = PCT_WEAK_DEPTH,
   ) {
     this.k = Math.max(1, Math.floor(k));
+    this.weakK = Math.max(1, Math.floor(weakK));
+    if (cpuCount !== undefined) this.setCpuCount(cpuCount);
+  }
+
+  attach(view: PendingOps): void {
+    this.setCpuCount(view.cpuCount());
+  }
+
+  private setCpuCount(n: number): void {
+    this.cpuCount = n;
+    this.weakBase = weakChoiceBase(n);
   }
 
   newExecution(index: number): boolean {
@@ -53,10 +93,39 @@ export class PctStrategy implements Strategy {
     this.changePoints = [];
     for (let i = 0; i < this.depth - 1; i++) this.changePoints.push(1 + this.rng.int(this.k));
     this.changePoints.sort((a, b) => a - b);
+    this.weakDecisions = 0;
+    this.weakPoints = [];
+    // A stream of their own: the priorities and change points are drawn exactly as plain PCT's.
+    this.weakRng.reseed(scheduleSeed(this.seed ^ WEAK_STREAM, index));
+    for (let i = 0; i < this.weakDepth; i++) this.weakPoints.push(1 + this.weakRng.int(this.weakK));
     return true;
   }
 
   next(choices: Int32Array, count: number): number {
+    const wb = this.weakBase;
+    if (choices[count - 1]! < wb) return this.byPriority(choices, count);
+    let ordinary = count - 1;
+    while (ordinary > 0 && choices[ordinary - 1]! >= wb) ordinary--;
+    // Only weak choices (buffered stores waiting while nothing else can run): by priority among them.
+    if (ordinary === 0) return this.byPriority(choices, count);
+    const best = this.byPriority(choices, ordinary);
+    const n = this.cpuCount;
+    if (best >= n) return best;
+    // The variants of best's step: its buffered store, its older values.
+    const buffered = wb + best;
+    const staleLo = wb + n + best * MAX_STALE_READS;
+    const isVariant = (id: number): boolean => id === buffered || (id >= staleLo && id < staleLo + MAX_STALE_READS);
+    let variants = 0;
+    for (let i = ordinary; i < count; i++) if (isVariant(choices[i]!)) variants++;
+    if (variants === 0) return best;
+    const w = ++this.weakDecisions;
+    if (!this.weakPoints.includes(w)) return best;
+    let r = this.weakRng.int(variants);
+    for (let i = ordinary; i < count; i++) if (isVariant(choices[i]!) && r-- === 0) return choices[i]!;
+    return best;
+  }
+
+  private byPriority(choices: Int32Array, count: number): number {
     const d = ++this.decisions;
     if (choices[count - 1]! >= this.prio.length) {
       const grown = new Float64Array(Math.max(this.prio.length * 2, choices[count - 1]! + 1));

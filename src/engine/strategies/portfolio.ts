@@ -78,10 +78,14 @@ export class PortfolioStrategy implements Strategy {
   }
 }
 
-/** The default portfolio: PCT at depths 1–5 (each with the calibrated k), random, POS. */
-export function defaultPortfolio(seed: number, pctK: number): PortfolioStrategy {
+/**
+ * The default portfolio: PCT at depths 1–5 (each with the calibrated k, and k_w for its
+ * reordering points), random, POS. On an arm64 rig the same members: each handles weak-memory
+ * choices (PCT as PCTWM, random rarely, POS as ordinary choices).
+ */
+export function defaultPortfolio(seed: number, pctK: number, pctWeakK = pctK): PortfolioStrategy {
   const members: PortfolioMember[] = [];
-  for (let d = 1; d <= 5; d++) members.push({ label: `pct d=${d}`, strategy: new PctStrategy(memberSeed(seed, members.length), d, pctK) });
+  for (let d = 1; d <= 5; d++) members.push({ label: `pct d=${d}`, strategy: new PctStrategy(memberSeed(seed, members.length), d, pctK, pctWeakK) });
   members.push({ label: 'random', strategy: new RandomStrategy(memberSeed(seed, members.length)) });
   members.push({ label: 'pos', strategy: new PosStrategy(memberSeed(seed, members.length)) });
   return new PortfolioStrategy(members);

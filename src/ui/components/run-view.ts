@@ -10,6 +10,7 @@ import type { RunSummary } from '../../engine/outcome.ts';
 import type { TraceStep } from '../../engine/trace.ts';
 import { presetRig } from '../../machine/presets.ts';
 import { activeCpuCount, logicalCpuCount, type Rig } from '../../machine/rig.ts';
+import { freeRunRigRefusal } from '../../engine/free/availability.ts';
 import { historyContext, runnerContext } from '../context.ts';
 import { RunController } from '../controllers/run-controller.ts';
 import { scenarioRef, type ScenarioChoice } from '../lib/choice.ts';
@@ -123,7 +124,7 @@ export class RunView extends LitElement {
   }
 
   get canRun(): boolean {
-    return !!this.runner && !!this.rig && !!this.scenario && !this.run.busy && Object.keys(this.fieldErrors).length === 0 && !(this.settings.engine === 'free' && this.runner.freeRunUnavailable(scenarioRef(this.scenario)));
+    return !!this.runner && !!this.rig && !!this.scenario && !this.run.busy && Object.keys(this.fieldErrors).length === 0 && !(this.settings.engine === 'free' && (freeRunRigRefusal(this.rig) !== null || this.runner.freeRunUnavailable(scenarioRef(this.scenario))));
   }
 
   /** Starts an exploration with the current settings; with `prefix`, a search from that point of a schedule. */
@@ -259,7 +260,7 @@ export class RunView extends LitElement {
   override render() {
     const st = this.settings;
     const rig = this.rig;
-    const freeWhy = this.runner ? this.runner.freeRunUnavailable(this.scenario ? scenarioRef(this.scenario) : undefined) : 'the engine is loading';
+    const freeWhy = (rig ? freeRunRigRefusal(rig) : null) ?? (this.runner ? this.runner.freeRunUnavailable(this.scenario ? scenarioRef(this.scenario) : undefined) : 'the engine is loading');
     const ctl = this.run;
     const maxW = this.runner?.maxWorkers ?? 1;
     return html`
