@@ -30,6 +30,7 @@ describe('expectedOutcome', () => {
       'dual-opteron-240': 'bugcheck DRIVER_VERIFIER_DETECTED_VIOLATION/0x1001',
       'quad-free': 'deadlock',
       'workstation-16': 'bugcheck DRIVER_VERIFIER_DETECTED_VIOLATION/0x1001',
+      'arm64-quad': 'bugcheck DRIVER_VERIFIER_DETECTED_VIOLATION/0x1001',
     });
     expect(byRig(recursive)).toMatchObject({ 'uniprocessor': 'bugcheck SPIN_LOCK_ALREADY_OWNED', 'quad-free': 'hang' });
     expect(byRig(irqlAsLock)).toMatchObject({ 'uniprocessor': 'pass', 'p4-ht': "invariant 'no lost update'" });
