@@ -16,8 +16,6 @@ import { CHECKED_MP, preset, rig, runOnce, scn } from '../helpers.ts';
 
 const ARM64 = rig({ id: 'test-arm64', arch: 'arm64' });
 
-type Call = (k: Kernel, p: number) => Routine<unknown>;
-
 interface Seen {
   reads: { addr: number; order: MemoryOrder }[];
   writes: { addr: number; value: number; order: MemoryOrder }[];

@@ -8,6 +8,16 @@ import { defineScenario, type Scenario } from '../../src/scenario/define.ts';
 import { expectedOutcome, selectorMatches } from '../../src/scenario/expect.ts';
 import { matrixRows } from '../../src/scenario/matrix.ts';
 import { preset, rig } from '../helpers.ts';
+import publishWithoutBarrier from '../../scenarios/memory/publish-without-barrier.ts';
+import publishWithRelease from '../../scenarios/memory/publish-with-release.ts';
+import plainStoreRelease from '../../scenarios/spinlock/plain-store-release.ts';
+import releaseWithBarrier from '../../scenarios/spinlock/release-with-barrier.ts';
+import dekkerFlags from '../../scenarios/memory/dekker-flags.ts';
+import dekkerWithBarrier from '../../scenarios/memory/dekker-with-barrier.ts';
+import lazyInitDoubleChecked from '../../scenarios/memory/lazy-init-double-checked.ts';
+import lazyInitAcquireRelease from '../../scenarios/memory/lazy-init-acquire-release.ts';
+import volatileIso from '../../scenarios/memory/volatile-iso.ts';
+import volatileMs from '../../scenarios/memory/volatile-ms.ts';
 
 function scenario(id: string, expect: Scenario['expect'], extra: Record<string, unknown> = {}): Scenario {
   return defineScenario({
@@ -78,5 +88,39 @@ describe('the volatile setting', () => {
   it('rejects anything else with what the values mean', () => {
     expect(() => scenario('team/v4', 'pass', { volatile: 'msvc' })).toThrow(/scenario 'team\/v4': volatile must be 'ms' \(\/volatile:ms: acquire\/release\) or 'iso' \(\/volatile:iso: no ordering\) \(got "msvc"\)/);
     expect(() => scenario('team/v5', 'pass', { volatile: true })).toThrow(/volatile must be 'ms'/);
+  });
+});
+
+describe('the weak-memory scenarios expect what issue 17 says, per rig', () => {
+  const SCENARIOS: Scenario[] = [
+    publishWithoutBarrier, publishWithRelease, plainStoreRelease, releaseWithBarrier, dekkerFlags, dekkerWithBarrier,
+    lazyInitDoubleChecked, lazyInitAcquireRelease, volatileIso, volatileMs,
+  ];
+
+  it('buggy ones fail on arm64-quad (dekker on every multiprocessor rig too); correct ones pass everywhere', () => {
+    const table: Record<string, Record<string, string>> = {};
+    for (const s of SCENARIOS) {
+      table[s.id] = Object.fromEntries(PRESET_RIGS.map((r) => {
+        const o = expectedOutcome(s, r);
+        return [r.id, o === undefined ? 'none' : typeof o === 'string' ? o : 'invariant' in o ? `invariant ${o.invariant}` : JSON.stringify(o)];
+      }));
+    }
+    const x64Pass = { 'uniprocessor': 'pass', 'p4-ht': 'pass', 'dual-opteron-240': 'pass', 'quad-free': 'pass', 'workstation-16': 'pass' };
+    const everywhere = { ...x64Pass, 'arm64-quad': 'pass' };
+    expect(table).toEqual({
+      'memory/publish-without-barrier': { ...x64Pass, 'arm64-quad': 'invariant worker sees the context filled in' },
+      'memory/publish-with-release': everywhere,
+      'spinlock/plain-store-release': { ...x64Pass, 'arm64-quad': 'invariant no lost update' },
+      'spinlock/release-with-barrier': everywhere,
+      'memory/dekker-flags': {
+        'uniprocessor': 'pass', 'p4-ht': 'invariant mutual exclusion', 'dual-opteron-240': 'invariant mutual exclusion',
+        'quad-free': 'invariant mutual exclusion', 'workstation-16': 'invariant mutual exclusion', 'arm64-quad': 'invariant mutual exclusion',
+      },
+      'memory/dekker-with-barrier': everywhere,
+      'memory/lazy-init-double-checked': { ...x64Pass, 'arm64-quad': 'invariant every caller sees an initialised block' },
+      'memory/lazy-init-acquire-release': everywhere,
+      'memory/volatile-iso': { ...x64Pass, 'arm64-quad': 'invariant consumer sees the data' },
+      'memory/volatile-ms': everywhere,
+    });
   });
 });
