@@ -27,7 +27,7 @@ export default defineScenario({
   variant: 'buggy',
   pairedWith: 'spinlock/release-with-barrier',
   description:
-    'Two threads on two processors bump a counter under the article\'s lock: `while (InterlockedExchange(lock, 1));` ' +
+    'Two threads on two processors bump a counter twice each under the article\'s lock: `while (InterlockedExchange(lock, 1));` ' +
     'to acquire, `*lock = 0;` to release. The article\'s reader called the release "ok as is" — and on x64 it is: ' +
     'x86 stores become visible in program order, so the counter\'s new value is visible before the lock is seen free. ' +
     'On ARM64 a plain store is not a release: the store of the lock word may become visible before the store of the ' +
@@ -38,11 +38,12 @@ export default defineScenario({
     counter: k.ExAllocatePool2(POOL_FLAG_NON_PAGED, 4, 'Cntr'),
   }),
   actors: {
-    first: { cpu: 0, *run(k, s) { yield* BumpCounter(k, s); } },
-    second: { cpu: 1, *run(k, s) { yield* BumpCounter(k, s); } },
+    // Each thread takes the lock twice: a thread that ends right after its release would empty its store buffer.
+    first: { cpu: 0, *run(k, s) { for (let i = 0; i < 2; i++) yield* BumpCounter(k, s); } },
+    second: { cpu: 1, *run(k, s) { for (let i = 0; i < 2; i++) yield* BumpCounter(k, s); } },
   },
   invariants: {
-    'no lost update': (s, k) => k.peek(s.counter) === 2 || `counter is ${k.peek(s.counter)}, expected 2: a store inside the critical section became visible after the lock's release`,
+    'no lost update': (s, k) => k.peek(s.counter) === 4 || `counter is ${k.peek(s.counter)}, expected 4: a store inside the critical section became visible after the lock's release`,
   },
   expect: [
     { when: { arch: 'arm64' }, outcome: { invariant: 'no lost update' } },
