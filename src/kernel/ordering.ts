@@ -37,7 +37,10 @@ import type { Kernel } from './kernel.ts';
 
 export type PLONG = number;
 
-/** How `volatile` accesses are compiled: /volatile:ms (acquire loads, release stores) or /volatile:iso (no ordering). */
+/**
+ * How `volatile` accesses are compiled: /volatile:ms (acquire loads, release stores) or /volatile:iso (no
+ * ordering).
+ */
 export type VolatileSemantics = 'ms' | 'iso';
 
 /** MSVC's default for the architecture: /volatile:iso when targeting ARM64, /volatile:ms on x64. */
@@ -73,9 +76,12 @@ function volatileOrder(k: Kernel, write: boolean): MemoryOrder {
 
 export const orderingApi = {
   /**
-   * `*p` with no ordering: a single-copy-atomic load the compiler keeps (wdm.h: a volatile load; ARM64: `__iso_volatile_load32`).
-   * x64: a plain MOV load. x86-TSO keeps loads in order with loads and stores after them, so it behaves as an acquire anyway; only a later load passing an earlier store (store buffering) is possible.
-   * ARM64: a plain LDR: it may be satisfied before earlier loads and stores to other addresses, and may return a value other processors have already overwritten.
+   * `*p` with no ordering: a single-copy-atomic load the compiler keeps (wdm.h: a volatile load; ARM64:
+   *   `__iso_volatile_load32`).
+   * x64: a plain MOV load. x86-TSO keeps loads in order with loads and stores after them, so it behaves as an
+   *   acquire anyway; only a later load passing an earlier store (store buffering) is possible.
+   * ARM64: a plain LDR: it may be satisfied before earlier loads and stores to other addresses, and may
+   *   return a value other processors have already overwritten.
    * Any IRQL (the memory must be non-paged at DISPATCH_LEVEL and above).
    */
   *ReadNoFence(this: Kernel, p: PLONG): Routine<number> {
@@ -86,7 +92,10 @@ export const orderingApi = {
     return v;
   },
 
-  /** ReadNoFence for a CHAR: every value in this machine is one word, so it reads the word at `p` with ReadNoFence's ordering. */
+  /**
+   * ReadNoFence for a CHAR: every value in this machine is one word, so it reads the word at `p` with
+   * ReadNoFence's ordering. Any IRQL.
+   */
   *ReadNoFence8(this: Kernel, p: PLONG): Routine<number> {
     const m = this.m;
     yield m.atOrdered(OP_READ, p, ORDER_PLAIN);
@@ -95,7 +104,10 @@ export const orderingApi = {
     return v;
   },
 
-  /** ReadNoFence for a SHORT: every value in this machine is one word, so it reads the word at `p` with ReadNoFence's ordering. */
+  /**
+   * ReadNoFence for a SHORT: every value in this machine is one word, so it reads the word at `p` with
+   * ReadNoFence's ordering. Any IRQL.
+   */
   *ReadNoFence16(this: Kernel, p: PLONG): Routine<number> {
     const m = this.m;
     yield m.atOrdered(OP_READ, p, ORDER_PLAIN);
@@ -104,7 +116,10 @@ export const orderingApi = {
     return v;
   },
 
-  /** ReadNoFence for a LONG64: every value in this machine is one word, so it reads the word at `p` with ReadNoFence's ordering. */
+  /**
+   * ReadNoFence for a LONG64: every value in this machine is one word, so it reads the word at `p` with
+   * ReadNoFence's ordering. Any IRQL.
+   */
   *ReadNoFence64(this: Kernel, p: PLONG): Routine<number> {
     const m = this.m;
     yield m.atOrdered(OP_READ, p, ORDER_PLAIN);
@@ -113,7 +128,10 @@ export const orderingApi = {
     return v;
   },
 
-  /** ReadNoFence for a PVOID: every value in this machine is one word, so it reads the word at `p` with ReadNoFence's ordering. */
+  /**
+   * ReadNoFence for a PVOID: every value in this machine is one word, so it reads the word at `p` with
+   * ReadNoFence's ordering. Any IRQL.
+   */
   *ReadPointerNoFence(this: Kernel, p: PLONG): Routine<number> {
     const m = this.m;
     yield m.atOrdered(OP_READ, p, ORDER_PLAIN);
@@ -123,9 +141,12 @@ export const orderingApi = {
   },
 
   /**
-   * `*p = value` with no ordering: a single-copy-atomic store the compiler keeps (wdm.h: a volatile store; ARM64: `__iso_volatile_store32`).
-   * x64: a plain MOV store into the store buffer: other processors see it later, but in program order with this processor's other stores (TSO).
-   * ARM64: a plain STR: other processors may see it before or after this processor's other stores to other addresses.
+   * `*p = value` with no ordering: a single-copy-atomic store the compiler keeps (wdm.h: a volatile store;
+   *   ARM64: `__iso_volatile_store32`).
+   * x64: a plain MOV store into the store buffer: other processors see it later, but in program order with
+   *   this processor's other stores (TSO).
+   * ARM64: a plain STR: other processors may see it before or after this processor's other stores to other
+   *   addresses.
    * Any IRQL (the memory must be non-paged at DISPATCH_LEVEL and above).
    */
   *WriteNoFence(this: Kernel, p: PLONG, value: number): Routine<void> {
@@ -135,7 +156,10 @@ export const orderingApi = {
     m.cur.futile = 0;
   },
 
-  /** WriteNoFence for a CHAR: every value in this machine is one word, so it writes the word at `p` with WriteNoFence's ordering. */
+  /**
+   * WriteNoFence for a CHAR: every value in this machine is one word, so it writes the word at `p` with
+   * WriteNoFence's ordering. Any IRQL.
+   */
   *WriteNoFence8(this: Kernel, p: PLONG, value: number): Routine<void> {
     const m = this.m;
     yield m.atOrdered(OP_WRITE, p, ORDER_PLAIN);
@@ -143,7 +167,10 @@ export const orderingApi = {
     m.cur.futile = 0;
   },
 
-  /** WriteNoFence for a SHORT: every value in this machine is one word, so it writes the word at `p` with WriteNoFence's ordering. */
+  /**
+   * WriteNoFence for a SHORT: every value in this machine is one word, so it writes the word at `p` with
+   * WriteNoFence's ordering. Any IRQL.
+   */
   *WriteNoFence16(this: Kernel, p: PLONG, value: number): Routine<void> {
     const m = this.m;
     yield m.atOrdered(OP_WRITE, p, ORDER_PLAIN);
@@ -151,7 +178,10 @@ export const orderingApi = {
     m.cur.futile = 0;
   },
 
-  /** WriteNoFence for a LONG64: every value in this machine is one word, so it writes the word at `p` with WriteNoFence's ordering. */
+  /**
+   * WriteNoFence for a LONG64: every value in this machine is one word, so it writes the word at `p` with
+   * WriteNoFence's ordering. Any IRQL.
+   */
   *WriteNoFence64(this: Kernel, p: PLONG, value: number): Routine<void> {
     const m = this.m;
     yield m.atOrdered(OP_WRITE, p, ORDER_PLAIN);
@@ -159,7 +189,10 @@ export const orderingApi = {
     m.cur.futile = 0;
   },
 
-  /** WriteNoFence for a PVOID: every value in this machine is one word, so it writes the word at `p` with WriteNoFence's ordering. */
+  /**
+   * WriteNoFence for a PVOID: every value in this machine is one word, so it writes the word at `p` with
+   * WriteNoFence's ordering. Any IRQL.
+   */
   *WritePointerNoFence(this: Kernel, p: PLONG, value: number): Routine<void> {
     const m = this.m;
     yield m.atOrdered(OP_WRITE, p, ORDER_PLAIN);
@@ -168,7 +201,9 @@ export const orderingApi = {
   },
 
   /**
-   * `*p` as a non-volatile C read: no ordering, and on Windows the compiler may also merge or hoist it (a loop of ReadRaw may read once). The machine never reorders for the compiler, so here it behaves as ReadNoFence.
+   * `*p` as a non-volatile C read: no ordering, and on Windows the compiler may also merge or hoist it (a
+   *   loop of ReadRaw may read once). The machine never reorders for the compiler, so here it behaves as
+   *   ReadNoFence.
    * x64: as ReadNoFence (a MOV load).
    * ARM64: as ReadNoFence (an LDR).
    * Any IRQL (the memory must be non-paged at DISPATCH_LEVEL and above).
@@ -181,7 +216,10 @@ export const orderingApi = {
     return v;
   },
 
-  /** ReadRaw for a CHAR: every value in this machine is one word, so it reads the word at `p` with ReadRaw's ordering. */
+  /**
+   * ReadRaw for a CHAR: every value in this machine is one word, so it reads the word at `p` with ReadRaw's
+   * ordering. Any IRQL.
+   */
   *ReadRaw8(this: Kernel, p: PLONG): Routine<number> {
     const m = this.m;
     yield m.atOrdered(OP_READ, p, ORDER_PLAIN);
@@ -190,7 +228,10 @@ export const orderingApi = {
     return v;
   },
 
-  /** ReadRaw for a SHORT: every value in this machine is one word, so it reads the word at `p` with ReadRaw's ordering. */
+  /**
+   * ReadRaw for a SHORT: every value in this machine is one word, so it reads the word at `p` with ReadRaw's
+   * ordering. Any IRQL.
+   */
   *ReadRaw16(this: Kernel, p: PLONG): Routine<number> {
     const m = this.m;
     yield m.atOrdered(OP_READ, p, ORDER_PLAIN);
@@ -199,7 +240,10 @@ export const orderingApi = {
     return v;
   },
 
-  /** ReadRaw for a LONG64: every value in this machine is one word, so it reads the word at `p` with ReadRaw's ordering. */
+  /**
+   * ReadRaw for a LONG64: every value in this machine is one word, so it reads the word at `p` with ReadRaw's
+   * ordering. Any IRQL.
+   */
   *ReadRaw64(this: Kernel, p: PLONG): Routine<number> {
     const m = this.m;
     yield m.atOrdered(OP_READ, p, ORDER_PLAIN);
@@ -208,7 +252,10 @@ export const orderingApi = {
     return v;
   },
 
-  /** ReadRaw for a PVOID: every value in this machine is one word, so it reads the word at `p` with ReadRaw's ordering. */
+  /**
+   * ReadRaw for a PVOID: every value in this machine is one word, so it reads the word at `p` with ReadRaw's
+   * ordering. Any IRQL.
+   */
   *ReadPointerRaw(this: Kernel, p: PLONG): Routine<number> {
     const m = this.m;
     yield m.atOrdered(OP_READ, p, ORDER_PLAIN);
@@ -218,7 +265,8 @@ export const orderingApi = {
   },
 
   /**
-   * `*p = value` as a non-volatile C write: no ordering, and the compiler may merge or sink it. The machine never reorders for the compiler, so here it behaves as WriteNoFence.
+   * `*p = value` as a non-volatile C write: no ordering, and the compiler may merge or sink it. The machine
+   *   never reorders for the compiler, so here it behaves as WriteNoFence.
    * x64: as WriteNoFence (a MOV store).
    * ARM64: as WriteNoFence (an STR).
    * Any IRQL (the memory must be non-paged at DISPATCH_LEVEL and above).
@@ -230,7 +278,10 @@ export const orderingApi = {
     m.cur.futile = 0;
   },
 
-  /** WriteRaw for a CHAR: every value in this machine is one word, so it writes the word at `p` with WriteRaw's ordering. */
+  /**
+   * WriteRaw for a CHAR: every value in this machine is one word, so it writes the word at `p` with WriteRaw's
+   * ordering. Any IRQL.
+   */
   *WriteRaw8(this: Kernel, p: PLONG, value: number): Routine<void> {
     const m = this.m;
     yield m.atOrdered(OP_WRITE, p, ORDER_PLAIN);
@@ -238,7 +289,10 @@ export const orderingApi = {
     m.cur.futile = 0;
   },
 
-  /** WriteRaw for a SHORT: every value in this machine is one word, so it writes the word at `p` with WriteRaw's ordering. */
+  /**
+   * WriteRaw for a SHORT: every value in this machine is one word, so it writes the word at `p` with
+   * WriteRaw's ordering. Any IRQL.
+   */
   *WriteRaw16(this: Kernel, p: PLONG, value: number): Routine<void> {
     const m = this.m;
     yield m.atOrdered(OP_WRITE, p, ORDER_PLAIN);
@@ -246,7 +300,10 @@ export const orderingApi = {
     m.cur.futile = 0;
   },
 
-  /** WriteRaw for a LONG64: every value in this machine is one word, so it writes the word at `p` with WriteRaw's ordering. */
+  /**
+   * WriteRaw for a LONG64: every value in this machine is one word, so it writes the word at `p` with
+   * WriteRaw's ordering. Any IRQL.
+   */
   *WriteRaw64(this: Kernel, p: PLONG, value: number): Routine<void> {
     const m = this.m;
     yield m.atOrdered(OP_WRITE, p, ORDER_PLAIN);
@@ -254,7 +311,10 @@ export const orderingApi = {
     m.cur.futile = 0;
   },
 
-  /** WriteRaw for a PVOID: every value in this machine is one word, so it writes the word at `p` with WriteRaw's ordering. */
+  /**
+   * WriteRaw for a PVOID: every value in this machine is one word, so it writes the word at `p` with
+   * WriteRaw's ordering. Any IRQL.
+   */
   *WritePointerRaw(this: Kernel, p: PLONG, value: number): Routine<void> {
     const m = this.m;
     yield m.atOrdered(OP_WRITE, p, ORDER_PLAIN);
@@ -263,9 +323,11 @@ export const orderingApi = {
   },
 
   /**
-   * `*p` with acquire semantics: no later load or store of this processor is seen before it (pair it with WriteRelease).
+   * `*p` with acquire semantics: no later load or store of this processor is seen before it (pair it with
+   *   WriteRelease).
    * x64: a plain MOV load and a compiler barrier: every x86 load is an acquire already.
-   * ARM64: LDAR (`__ldar32`): later accesses are not performed before it, and it is not performed before an earlier STLR of this processor (RCsc).
+   * ARM64: LDAR (`__ldar32`): later accesses are not performed before it, and it is not performed before an
+   *   earlier STLR of this processor (RCsc).
    * Any IRQL (the memory must be non-paged at DISPATCH_LEVEL and above).
    */
   *ReadAcquire(this: Kernel, p: PLONG): Routine<number> {
@@ -276,7 +338,10 @@ export const orderingApi = {
     return v;
   },
 
-  /** ReadAcquire for a CHAR: every value in this machine is one word, so it reads the word at `p` with ReadAcquire's ordering. */
+  /**
+   * ReadAcquire for a CHAR: every value in this machine is one word, so it reads the word at `p` with
+   * ReadAcquire's ordering. Any IRQL.
+   */
   *ReadAcquire8(this: Kernel, p: PLONG): Routine<number> {
     const m = this.m;
     yield m.atOrdered(OP_READ, p, ORDER_ACQUIRE);
@@ -285,7 +350,10 @@ export const orderingApi = {
     return v;
   },
 
-  /** ReadAcquire for a SHORT: every value in this machine is one word, so it reads the word at `p` with ReadAcquire's ordering. */
+  /**
+   * ReadAcquire for a SHORT: every value in this machine is one word, so it reads the word at `p` with
+   * ReadAcquire's ordering. Any IRQL.
+   */
   *ReadAcquire16(this: Kernel, p: PLONG): Routine<number> {
     const m = this.m;
     yield m.atOrdered(OP_READ, p, ORDER_ACQUIRE);
@@ -294,7 +362,10 @@ export const orderingApi = {
     return v;
   },
 
-  /** ReadAcquire for a LONG64: every value in this machine is one word, so it reads the word at `p` with ReadAcquire's ordering. */
+  /**
+   * ReadAcquire for a LONG64: every value in this machine is one word, so it reads the word at `p` with
+   * ReadAcquire's ordering. Any IRQL.
+   */
   *ReadAcquire64(this: Kernel, p: PLONG): Routine<number> {
     const m = this.m;
     yield m.atOrdered(OP_READ, p, ORDER_ACQUIRE);
@@ -303,7 +374,10 @@ export const orderingApi = {
     return v;
   },
 
-  /** ReadAcquire for a PVOID: every value in this machine is one word, so it reads the word at `p` with ReadAcquire's ordering. */
+  /**
+   * ReadAcquire for a PVOID: every value in this machine is one word, so it reads the word at `p` with
+   * ReadAcquire's ordering. Any IRQL.
+   */
   *ReadPointerAcquire(this: Kernel, p: PLONG): Routine<number> {
     const m = this.m;
     yield m.atOrdered(OP_READ, p, ORDER_ACQUIRE);
@@ -313,9 +387,12 @@ export const orderingApi = {
   },
 
   /**
-   * `*p = value` with release semantics: every earlier load and store of this processor is visible before this store is (pair it with ReadAcquire).
-   * x64: a compiler barrier and a plain MOV store: every x86 store is a release already (stores leave the FIFO store buffer in order).
-   * ARM64: STLR (`__stlr32`): it becomes visible only after every earlier access of this processor; later plain stores may still become visible before it.
+   * `*p = value` with release semantics: every earlier load and store of this processor is visible before
+   *   this store is (pair it with ReadAcquire).
+   * x64: a compiler barrier and a plain MOV store: every x86 store is a release already (stores leave the
+   *   FIFO store buffer in order).
+   * ARM64: STLR (`__stlr32`): it becomes visible only after every earlier access of this processor; later
+   *   plain stores may still become visible before it.
    * Any IRQL (the memory must be non-paged at DISPATCH_LEVEL and above).
    */
   *WriteRelease(this: Kernel, p: PLONG, value: number): Routine<void> {
@@ -325,7 +402,10 @@ export const orderingApi = {
     m.cur.futile = 0;
   },
 
-  /** WriteRelease for a CHAR: every value in this machine is one word, so it writes the word at `p` with WriteRelease's ordering. */
+  /**
+   * WriteRelease for a CHAR: every value in this machine is one word, so it writes the word at `p` with
+   * WriteRelease's ordering. Any IRQL.
+   */
   *WriteRelease8(this: Kernel, p: PLONG, value: number): Routine<void> {
     const m = this.m;
     yield m.atOrdered(OP_WRITE, p, ORDER_RELEASE);
@@ -333,7 +413,10 @@ export const orderingApi = {
     m.cur.futile = 0;
   },
 
-  /** WriteRelease for a SHORT: every value in this machine is one word, so it writes the word at `p` with WriteRelease's ordering. */
+  /**
+   * WriteRelease for a SHORT: every value in this machine is one word, so it writes the word at `p` with
+   * WriteRelease's ordering. Any IRQL.
+   */
   *WriteRelease16(this: Kernel, p: PLONG, value: number): Routine<void> {
     const m = this.m;
     yield m.atOrdered(OP_WRITE, p, ORDER_RELEASE);
@@ -341,7 +424,10 @@ export const orderingApi = {
     m.cur.futile = 0;
   },
 
-  /** WriteRelease for a LONG64: every value in this machine is one word, so it writes the word at `p` with WriteRelease's ordering. */
+  /**
+   * WriteRelease for a LONG64: every value in this machine is one word, so it writes the word at `p` with
+   * WriteRelease's ordering. Any IRQL.
+   */
   *WriteRelease64(this: Kernel, p: PLONG, value: number): Routine<void> {
     const m = this.m;
     yield m.atOrdered(OP_WRITE, p, ORDER_RELEASE);
@@ -349,7 +435,10 @@ export const orderingApi = {
     m.cur.futile = 0;
   },
 
-  /** WriteRelease for a PVOID: every value in this machine is one word, so it writes the word at `p` with WriteRelease's ordering. */
+  /**
+   * WriteRelease for a PVOID: every value in this machine is one word, so it writes the word at `p` with
+   * WriteRelease's ordering. Any IRQL.
+   */
   *WritePointerRelease(this: Kernel, p: PLONG, value: number): Routine<void> {
     const m = this.m;
     yield m.atOrdered(OP_WRITE, p, ORDER_RELEASE);
@@ -436,10 +525,13 @@ export const orderingApi = {
   },
 
   /**
-   * InterlockedIncrement with acquire semantics only: no later access of this processor is seen before it. Returns the incremented value.
+   * InterlockedIncrement with acquire semantics only: no later access of this processor is seen before it.
+   *   Returns the incremented value.
    * x64: a LOCK-prefixed instruction, a full barrier like InterlockedIncrement.
-   * ARM64: the LDAXR/STXR (or LSE `…A`) form: an acquire, no release — earlier accesses may become visible after it.
-   * Modelled as InterlockedIncrement, a full barrier: stronger than ARM64, so a reordering across it is never explored (a missed bug, never a false report).
+   * ARM64: the LDAXR/STXR (or LSE `…A`) form: an acquire, no release — earlier accesses may become visible
+   *   after it.
+   * Modelled as InterlockedIncrement, a full barrier: stronger than ARM64, so a reordering across it is never
+   *   explored (a missed bug, never a false report).
    * Any IRQL.
    */
   *InterlockedIncrementAcquire(this: Kernel, p: PLONG): Routine<number> {
@@ -450,10 +542,13 @@ export const orderingApi = {
   },
 
   /**
-   * InterlockedIncrement with release semantics only: every earlier access of this processor is visible before it. Returns the incremented value.
+   * InterlockedIncrement with release semantics only: every earlier access of this processor is visible
+   *   before it. Returns the incremented value.
    * x64: a LOCK-prefixed instruction, a full barrier like InterlockedIncrement.
-   * ARM64: the LDXR/STLXR (or LSE `…L`) form: a release, no acquire — later accesses may be performed before it.
-   * Modelled as InterlockedIncrement, a full barrier: stronger than ARM64, so a reordering across it is never explored (a missed bug, never a false report).
+   * ARM64: the LDXR/STLXR (or LSE `…L`) form: a release, no acquire — later accesses may be performed before
+   *   it.
+   * Modelled as InterlockedIncrement, a full barrier: stronger than ARM64, so a reordering across it is never
+   *   explored (a missed bug, never a false report).
    * Any IRQL.
    */
   *InterlockedIncrementRelease(this: Kernel, p: PLONG): Routine<number> {
@@ -467,7 +562,8 @@ export const orderingApi = {
    * InterlockedIncrement with atomicity only, no ordering. Returns the incremented value.
    * x64: a LOCK-prefixed instruction, a full barrier like InterlockedIncrement.
    * ARM64: the LDXR/STXR (or LSE) form with no barrier: accesses before and after it may be reordered with it.
-   * Modelled as InterlockedIncrement, a full barrier: stronger than ARM64, so a reordering across it is never explored (a missed bug, never a false report).
+   * Modelled as InterlockedIncrement, a full barrier: stronger than ARM64, so a reordering across it is never
+   *   explored (a missed bug, never a false report).
    * Any IRQL.
    */
   *InterlockedIncrementNoFence(this: Kernel, p: PLONG): Routine<number> {
@@ -478,10 +574,13 @@ export const orderingApi = {
   },
 
   /**
-   * InterlockedDecrement with acquire semantics only: no later access of this processor is seen before it. Returns the decremented value.
+   * InterlockedDecrement with acquire semantics only: no later access of this processor is seen before it.
+   *   Returns the decremented value.
    * x64: a LOCK-prefixed instruction, a full barrier like InterlockedDecrement.
-   * ARM64: the LDAXR/STXR (or LSE `…A`) form: an acquire, no release — earlier accesses may become visible after it.
-   * Modelled as InterlockedDecrement, a full barrier: stronger than ARM64, so a reordering across it is never explored (a missed bug, never a false report).
+   * ARM64: the LDAXR/STXR (or LSE `…A`) form: an acquire, no release — earlier accesses may become visible
+   *   after it.
+   * Modelled as InterlockedDecrement, a full barrier: stronger than ARM64, so a reordering across it is never
+   *   explored (a missed bug, never a false report).
    * Any IRQL.
    */
   *InterlockedDecrementAcquire(this: Kernel, p: PLONG): Routine<number> {
@@ -492,10 +591,13 @@ export const orderingApi = {
   },
 
   /**
-   * InterlockedDecrement with release semantics only: every earlier access of this processor is visible before it. Returns the decremented value.
+   * InterlockedDecrement with release semantics only: every earlier access of this processor is visible
+   *   before it. Returns the decremented value.
    * x64: a LOCK-prefixed instruction, a full barrier like InterlockedDecrement.
-   * ARM64: the LDXR/STLXR (or LSE `…L`) form: a release, no acquire — later accesses may be performed before it.
-   * Modelled as InterlockedDecrement, a full barrier: stronger than ARM64, so a reordering across it is never explored (a missed bug, never a false report).
+   * ARM64: the LDXR/STLXR (or LSE `…L`) form: a release, no acquire — later accesses may be performed before
+   *   it.
+   * Modelled as InterlockedDecrement, a full barrier: stronger than ARM64, so a reordering across it is never
+   *   explored (a missed bug, never a false report).
    * Any IRQL.
    */
   *InterlockedDecrementRelease(this: Kernel, p: PLONG): Routine<number> {
@@ -509,7 +611,8 @@ export const orderingApi = {
    * InterlockedDecrement with atomicity only, no ordering. Returns the decremented value.
    * x64: a LOCK-prefixed instruction, a full barrier like InterlockedDecrement.
    * ARM64: the LDXR/STXR (or LSE) form with no barrier: accesses before and after it may be reordered with it.
-   * Modelled as InterlockedDecrement, a full barrier: stronger than ARM64, so a reordering across it is never explored (a missed bug, never a false report).
+   * Modelled as InterlockedDecrement, a full barrier: stronger than ARM64, so a reordering across it is never
+   *   explored (a missed bug, never a false report).
    * Any IRQL.
    */
   *InterlockedDecrementNoFence(this: Kernel, p: PLONG): Routine<number> {
@@ -520,10 +623,13 @@ export const orderingApi = {
   },
 
   /**
-   * InterlockedExchange with acquire semantics only: no later access of this processor is seen before it. Returns the previous value.
+   * InterlockedExchange with acquire semantics only: no later access of this processor is seen before it.
+   *   Returns the previous value.
    * x64: a LOCK-prefixed instruction, a full barrier like InterlockedExchange.
-   * ARM64: the LDAXR/STXR (or LSE `…A`) form: an acquire, no release — earlier accesses may become visible after it.
-   * Modelled as InterlockedExchange, a full barrier: stronger than ARM64, so a reordering across it is never explored (a missed bug, never a false report).
+   * ARM64: the LDAXR/STXR (or LSE `…A`) form: an acquire, no release — earlier accesses may become visible
+   *   after it.
+   * Modelled as InterlockedExchange, a full barrier: stronger than ARM64, so a reordering across it is never
+   *   explored (a missed bug, never a false report).
    * Any IRQL.
    */
   *InterlockedExchangeAcquire(this: Kernel, p: PLONG, value: number): Routine<number> {
@@ -535,10 +641,13 @@ export const orderingApi = {
   },
 
   /**
-   * InterlockedExchange with release semantics only: every earlier access of this processor is visible before it. Returns the previous value.
+   * InterlockedExchange with release semantics only: every earlier access of this processor is visible before
+   *   it. Returns the previous value.
    * x64: a LOCK-prefixed instruction, a full barrier like InterlockedExchange.
-   * ARM64: the LDXR/STLXR (or LSE `…L`) form: a release, no acquire — later accesses may be performed before it.
-   * Modelled as InterlockedExchange, a full barrier: stronger than ARM64, so a reordering across it is never explored (a missed bug, never a false report).
+   * ARM64: the LDXR/STLXR (or LSE `…L`) form: a release, no acquire — later accesses may be performed before
+   *   it.
+   * Modelled as InterlockedExchange, a full barrier: stronger than ARM64, so a reordering across it is never
+   *   explored (a missed bug, never a false report).
    * Any IRQL.
    */
   *InterlockedExchangeRelease(this: Kernel, p: PLONG, value: number): Routine<number> {
@@ -553,7 +662,8 @@ export const orderingApi = {
    * InterlockedExchange with atomicity only, no ordering. Returns the previous value.
    * x64: a LOCK-prefixed instruction, a full barrier like InterlockedExchange.
    * ARM64: the LDXR/STXR (or LSE) form with no barrier: accesses before and after it may be reordered with it.
-   * Modelled as InterlockedExchange, a full barrier: stronger than ARM64, so a reordering across it is never explored (a missed bug, never a false report).
+   * Modelled as InterlockedExchange, a full barrier: stronger than ARM64, so a reordering across it is never
+   *   explored (a missed bug, never a false report).
    * Any IRQL.
    */
   *InterlockedExchangeNoFence(this: Kernel, p: PLONG, value: number): Routine<number> {
@@ -565,10 +675,13 @@ export const orderingApi = {
   },
 
   /**
-   * InterlockedCompareExchange with acquire semantics only: no later access of this processor is seen before it. Returns the previous value; stores `exchange` iff it equalled `comparand`.
+   * InterlockedCompareExchange with acquire semantics only: no later access of this processor is seen before
+   *   it. Returns the previous value; stores `exchange` iff it equalled `comparand`.
    * x64: a LOCK-prefixed instruction, a full barrier like InterlockedCompareExchange.
-   * ARM64: the LDAXR/STXR (or LSE `…A`) form: an acquire, no release — earlier accesses may become visible after it.
-   * Modelled as InterlockedCompareExchange, a full barrier: stronger than ARM64, so a reordering across it is never explored (a missed bug, never a false report).
+   * ARM64: the LDAXR/STXR (or LSE `…A`) form: an acquire, no release — earlier accesses may become visible
+   *   after it.
+   * Modelled as InterlockedCompareExchange, a full barrier: stronger than ARM64, so a reordering across it is
+   *   never explored (a missed bug, never a false report).
    * Any IRQL.
    */
   *InterlockedCompareExchangeAcquire(this: Kernel, p: PLONG, exchange: number, comparand: number): Routine<number> {
@@ -581,10 +694,13 @@ export const orderingApi = {
   },
 
   /**
-   * InterlockedCompareExchange with release semantics only: every earlier access of this processor is visible before it. Returns the previous value; stores `exchange` iff it equalled `comparand`.
+   * InterlockedCompareExchange with release semantics only: every earlier access of this processor is visible
+   *   before it. Returns the previous value; stores `exchange` iff it equalled `comparand`.
    * x64: a LOCK-prefixed instruction, a full barrier like InterlockedCompareExchange.
-   * ARM64: the LDXR/STLXR (or LSE `…L`) form: a release, no acquire — later accesses may be performed before it.
-   * Modelled as InterlockedCompareExchange, a full barrier: stronger than ARM64, so a reordering across it is never explored (a missed bug, never a false report).
+   * ARM64: the LDXR/STLXR (or LSE `…L`) form: a release, no acquire — later accesses may be performed before
+   *   it.
+   * Modelled as InterlockedCompareExchange, a full barrier: stronger than ARM64, so a reordering across it is
+   *   never explored (a missed bug, never a false report).
    * Any IRQL.
    */
   *InterlockedCompareExchangeRelease(this: Kernel, p: PLONG, exchange: number, comparand: number): Routine<number> {
@@ -597,10 +713,12 @@ export const orderingApi = {
   },
 
   /**
-   * InterlockedCompareExchange with atomicity only, no ordering. Returns the previous value; stores `exchange` iff it equalled `comparand`.
+   * InterlockedCompareExchange with atomicity only, no ordering. Returns the previous value; stores
+   *   `exchange` iff it equalled `comparand`.
    * x64: a LOCK-prefixed instruction, a full barrier like InterlockedCompareExchange.
    * ARM64: the LDXR/STXR (or LSE) form with no barrier: accesses before and after it may be reordered with it.
-   * Modelled as InterlockedCompareExchange, a full barrier: stronger than ARM64, so a reordering across it is never explored (a missed bug, never a false report).
+   * Modelled as InterlockedCompareExchange, a full barrier: stronger than ARM64, so a reordering across it is
+   *   never explored (a missed bug, never a false report).
    * Any IRQL.
    */
   *InterlockedCompareExchangeNoFence(this: Kernel, p: PLONG, exchange: number, comparand: number): Routine<number> {
@@ -613,10 +731,13 @@ export const orderingApi = {
   },
 
   /**
-   * InterlockedExchangeAdd with acquire semantics only: no later access of this processor is seen before it. Returns the value before the add.
+   * InterlockedExchangeAdd with acquire semantics only: no later access of this processor is seen before it.
+   *   Returns the value before the add.
    * x64: a LOCK-prefixed instruction, a full barrier like InterlockedExchangeAdd.
-   * ARM64: the LDAXR/STXR (or LSE `…A`) form: an acquire, no release — earlier accesses may become visible after it.
-   * Modelled as InterlockedExchangeAdd, a full barrier: stronger than ARM64, so a reordering across it is never explored (a missed bug, never a false report).
+   * ARM64: the LDAXR/STXR (or LSE `…A`) form: an acquire, no release — earlier accesses may become visible
+   *   after it.
+   * Modelled as InterlockedExchangeAdd, a full barrier: stronger than ARM64, so a reordering across it is
+   *   never explored (a missed bug, never a false report).
    * Any IRQL.
    */
   *InterlockedExchangeAddAcquire(this: Kernel, p: PLONG, value: number): Routine<number> {
@@ -627,10 +748,13 @@ export const orderingApi = {
   },
 
   /**
-   * InterlockedExchangeAdd with release semantics only: every earlier access of this processor is visible before it. Returns the value before the add.
+   * InterlockedExchangeAdd with release semantics only: every earlier access of this processor is visible
+   *   before it. Returns the value before the add.
    * x64: a LOCK-prefixed instruction, a full barrier like InterlockedExchangeAdd.
-   * ARM64: the LDXR/STLXR (or LSE `…L`) form: a release, no acquire — later accesses may be performed before it.
-   * Modelled as InterlockedExchangeAdd, a full barrier: stronger than ARM64, so a reordering across it is never explored (a missed bug, never a false report).
+   * ARM64: the LDXR/STLXR (or LSE `…L`) form: a release, no acquire — later accesses may be performed before
+   *   it.
+   * Modelled as InterlockedExchangeAdd, a full barrier: stronger than ARM64, so a reordering across it is
+   *   never explored (a missed bug, never a false report).
    * Any IRQL.
    */
   *InterlockedExchangeAddRelease(this: Kernel, p: PLONG, value: number): Routine<number> {
@@ -644,7 +768,8 @@ export const orderingApi = {
    * InterlockedExchangeAdd with atomicity only, no ordering. Returns the value before the add.
    * x64: a LOCK-prefixed instruction, a full barrier like InterlockedExchangeAdd.
    * ARM64: the LDXR/STXR (or LSE) form with no barrier: accesses before and after it may be reordered with it.
-   * Modelled as InterlockedExchangeAdd, a full barrier: stronger than ARM64, so a reordering across it is never explored (a missed bug, never a false report).
+   * Modelled as InterlockedExchangeAdd, a full barrier: stronger than ARM64, so a reordering across it is
+   *   never explored (a missed bug, never a false report).
    * Any IRQL.
    */
   *InterlockedExchangeAddNoFence(this: Kernel, p: PLONG, value: number): Routine<number> {
@@ -655,10 +780,13 @@ export const orderingApi = {
   },
 
   /**
-   * InterlockedOr with acquire semantics only: no later access of this processor is seen before it. Returns the value before the OR.
+   * InterlockedOr with acquire semantics only: no later access of this processor is seen before it. Returns
+   *   the value before the OR.
    * x64: a LOCK-prefixed instruction, a full barrier like InterlockedOr.
-   * ARM64: the LDAXR/STXR (or LSE `…A`) form: an acquire, no release — earlier accesses may become visible after it.
-   * Modelled as InterlockedOr, a full barrier: stronger than ARM64, so a reordering across it is never explored (a missed bug, never a false report).
+   * ARM64: the LDAXR/STXR (or LSE `…A`) form: an acquire, no release — earlier accesses may become visible
+   *   after it.
+   * Modelled as InterlockedOr, a full barrier: stronger than ARM64, so a reordering across it is never
+   *   explored (a missed bug, never a false report).
    * Any IRQL.
    */
   *InterlockedOrAcquire(this: Kernel, p: PLONG, value: number): Routine<number> {
@@ -670,10 +798,13 @@ export const orderingApi = {
   },
 
   /**
-   * InterlockedOr with release semantics only: every earlier access of this processor is visible before it. Returns the value before the OR.
+   * InterlockedOr with release semantics only: every earlier access of this processor is visible before it.
+   *   Returns the value before the OR.
    * x64: a LOCK-prefixed instruction, a full barrier like InterlockedOr.
-   * ARM64: the LDXR/STLXR (or LSE `…L`) form: a release, no acquire — later accesses may be performed before it.
-   * Modelled as InterlockedOr, a full barrier: stronger than ARM64, so a reordering across it is never explored (a missed bug, never a false report).
+   * ARM64: the LDXR/STLXR (or LSE `…L`) form: a release, no acquire — later accesses may be performed before
+   *   it.
+   * Modelled as InterlockedOr, a full barrier: stronger than ARM64, so a reordering across it is never
+   *   explored (a missed bug, never a false report).
    * Any IRQL.
    */
   *InterlockedOrRelease(this: Kernel, p: PLONG, value: number): Routine<number> {
@@ -688,7 +819,8 @@ export const orderingApi = {
    * InterlockedOr with atomicity only, no ordering. Returns the value before the OR.
    * x64: a LOCK-prefixed instruction, a full barrier like InterlockedOr.
    * ARM64: the LDXR/STXR (or LSE) form with no barrier: accesses before and after it may be reordered with it.
-   * Modelled as InterlockedOr, a full barrier: stronger than ARM64, so a reordering across it is never explored (a missed bug, never a false report).
+   * Modelled as InterlockedOr, a full barrier: stronger than ARM64, so a reordering across it is never
+   *   explored (a missed bug, never a false report).
    * Any IRQL.
    */
   *InterlockedOrNoFence(this: Kernel, p: PLONG, value: number): Routine<number> {
@@ -700,10 +832,13 @@ export const orderingApi = {
   },
 
   /**
-   * InterlockedAnd with acquire semantics only: no later access of this processor is seen before it. Returns the value before the AND.
+   * InterlockedAnd with acquire semantics only: no later access of this processor is seen before it. Returns
+   *   the value before the AND.
    * x64: a LOCK-prefixed instruction, a full barrier like InterlockedAnd.
-   * ARM64: the LDAXR/STXR (or LSE `…A`) form: an acquire, no release — earlier accesses may become visible after it.
-   * Modelled as InterlockedAnd, a full barrier: stronger than ARM64, so a reordering across it is never explored (a missed bug, never a false report).
+   * ARM64: the LDAXR/STXR (or LSE `…A`) form: an acquire, no release — earlier accesses may become visible
+   *   after it.
+   * Modelled as InterlockedAnd, a full barrier: stronger than ARM64, so a reordering across it is never
+   *   explored (a missed bug, never a false report).
    * Any IRQL.
    */
   *InterlockedAndAcquire(this: Kernel, p: PLONG, value: number): Routine<number> {
@@ -715,10 +850,13 @@ export const orderingApi = {
   },
 
   /**
-   * InterlockedAnd with release semantics only: every earlier access of this processor is visible before it. Returns the value before the AND.
+   * InterlockedAnd with release semantics only: every earlier access of this processor is visible before it.
+   *   Returns the value before the AND.
    * x64: a LOCK-prefixed instruction, a full barrier like InterlockedAnd.
-   * ARM64: the LDXR/STLXR (or LSE `…L`) form: a release, no acquire — later accesses may be performed before it.
-   * Modelled as InterlockedAnd, a full barrier: stronger than ARM64, so a reordering across it is never explored (a missed bug, never a false report).
+   * ARM64: the LDXR/STLXR (or LSE `…L`) form: a release, no acquire — later accesses may be performed before
+   *   it.
+   * Modelled as InterlockedAnd, a full barrier: stronger than ARM64, so a reordering across it is never
+   *   explored (a missed bug, never a false report).
    * Any IRQL.
    */
   *InterlockedAndRelease(this: Kernel, p: PLONG, value: number): Routine<number> {
@@ -733,7 +871,8 @@ export const orderingApi = {
    * InterlockedAnd with atomicity only, no ordering. Returns the value before the AND.
    * x64: a LOCK-prefixed instruction, a full barrier like InterlockedAnd.
    * ARM64: the LDXR/STXR (or LSE) form with no barrier: accesses before and after it may be reordered with it.
-   * Modelled as InterlockedAnd, a full barrier: stronger than ARM64, so a reordering across it is never explored (a missed bug, never a false report).
+   * Modelled as InterlockedAnd, a full barrier: stronger than ARM64, so a reordering across it is never
+   *   explored (a missed bug, never a false report).
    * Any IRQL.
    */
   *InterlockedAndNoFence(this: Kernel, p: PLONG, value: number): Routine<number> {
