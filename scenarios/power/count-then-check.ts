@@ -14,7 +14,10 @@ export default defineScenario<PowerState>({
     'the device in D3 decrements again and waits for D0. The power path sets D3 with an interlocked exchange ' +
     'before it reads OutstandingIo, and both interlocked operations are full barriers: either the request ' +
     'sees D3 and backs out, or the power path sees the request counted and waits for it. No request reads the ' +
-    'registers while they are unmapped, on any number of processors.',
+    'registers while they are unmapped, on any number of processors — of x64. On ARM64 one ordering is still missing: ' +
+    'a request reads the power state and then the register pointer with plain reads, and ARM64 may satisfy the ' +
+    'second before the first. A request that sees the new D0 can still read the pointer to the block the power path ' +
+    'freed in D3. Reading the power state with ReadAcquire orders it.',
   setup: setUpPower,
   actors: {
     read: { cpu: 0, *run(k, s) { yield* Io(k, s, true); } },
@@ -23,5 +26,8 @@ export default defineScenario<PowerState>({
     power: { cpu: 3, *run(k, s) { yield* Power(k, s); } },
   },
   invariants: powerInvariants,
-  expect: 'pass',
+  expect: [
+    { when: { arch: 'arm64' }, outcome: { bugcheck: 'DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL' } },
+    { outcome: 'pass' },
+  ],
 });

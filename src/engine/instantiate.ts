@@ -13,6 +13,7 @@ import type { Kernel } from '../kernel/kernel.ts';
 import type { KDEFERRED_ROUTINE } from '../kernel/dpc.ts';
 import { poolLeakCheck } from '../kernel/pool-leaks.ts';
 import { driverState } from '../kernel/unload.ts';
+import { setVolatileSemantics } from '../kernel/ordering.ts';
 import type { Actor, Scenario } from '../scenario/define.ts';
 
 export interface PlannedActor {
@@ -35,6 +36,7 @@ export interface ActorPlacement<P extends PlannedActor> {
 export function setUpRun(m: Machine, k: Kernel, scenario: Scenario, setupCtx: ExecContext): unknown {
   m.reset();
   k.reset();
+  setVolatileSemantics(k, scenario.volatile);
   m.cur = setupCtx;
   m.cpu = setupCtx.cpu;
   // A run that ended in a failure mid-step may have left a routine call pending.

@@ -1,6 +1,8 @@
 /**
- * Plain and interlocked memory access for driver code: what `*p`, `*p = v`
- * and the Interlocked* intrinsics compile to. Each is one scheduling point.
+ * The Interlocked* intrinsics for driver code, each one scheduling point and a full barrier (on
+ * x64 a LOCK-prefixed instruction; on ARM64 an exclusive or LSE atomic with DMB ISH). The plain
+ * and ordered loads and stores (ReadNoFence, WriteRelease, …) and the Acquire/Release/NoFence
+ * interlocked forms are in ordering.ts.
  *
  * A loop that keeps reading a word and seeing the same value is a spin-wait
  * even when the driver wrote no PAUSE (the seed's
@@ -8,29 +10,12 @@
  * accesses the context sleeps until someone writes that word, so exploration
  * does not burn steps on it and a spin nobody will ever end is recognised.
  */
-import { OP_PAUSE, OP_READ, OP_RMW, OP_SPIN, OP_WRITE, type Routine } from '../machine/ops.ts';
+import { OP_PAUSE, OP_RMW, OP_SPIN, type Routine } from '../machine/ops.ts';
 import type { Kernel } from './kernel.ts';
 
 export type PLONG = number;
 
 export const interlockedApi = {
-  /** `*p` — a plain read. */
-  *ReadNoFence(this: Kernel, p: PLONG): Routine<number> {
-    const m = this.m;
-    yield m.at(OP_READ, p);
-    const v = m.read(p);
-    if (m.noteFutile(p, OP_READ, v, false)) yield m.at(OP_SPIN, p);
-    return v;
-  },
-
-  /** `*p = value` — a plain write. */
-  *WriteNoFence(this: Kernel, p: PLONG, value: number): Routine<void> {
-    const m = this.m;
-    yield m.at(OP_WRITE, p);
-    m.write(p, value | 0);
-    m.cur.futile = 0;
-  },
-
   /** Returns the previous value. */
   *InterlockedExchange(this: Kernel, p: PLONG, value: number): Routine<number> {
     const m = this.m;

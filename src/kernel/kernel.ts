@@ -14,6 +14,7 @@ import { KERNEL_INTERNAL } from './internal-members.ts';
 import type { Machine } from '../machine/machine.ts';
 import { dpcApi, type DpcApi, DpcTable } from './dpc.ts';
 import { interlockedApi, type InterlockedApi } from './interlocked.ts';
+import { orderingApi, type OrderingApi } from './ordering.ts';
 import { irqlApi, type IrqlApi } from './irql.ts';
 import { poolApi, type PoolApi } from './pool.ts';
 import { queuedSpinLockApi, type QueuedSpinLockApi, QueuedLockState } from './queued-spinlock.ts';
@@ -146,7 +147,7 @@ export class Kernel {
 export interface Kernel
   extends IrqlApi, SpinLockApi, QueuedSpinLockApi, DpcApi, InterlockedApi, PoolApi,
     DispatcherApi, RegionsApi, FastMutexApi, EresourceApi, RundownApi, ListApi, IrpApi, CsqApi,
-    RemoveLockApi, TimerApi, WorkItemApi, InterruptApi, RwSpinLockApi, SListApi {}
+    RemoveLockApi, TimerApi, WorkItemApi, InterruptApi, RwSpinLockApi, SListApi, OrderingApi {}
 
 type RoutineMethod = (this: Kernel, ...args: unknown[]) => Routine<unknown>;
 
@@ -222,6 +223,7 @@ installKernelApi(spinLockApi);
 installKernelApi(queuedSpinLockApi);
 installKernelApi(dpcApi);
 installKernelApi(interlockedApi);
+installKernelApi(orderingApi);
 installKernelApi(poolApi);
 installKernelApi(dispatcherApi);
 installKernelApi(regionsApi);

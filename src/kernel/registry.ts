@@ -17,6 +17,7 @@ import { dpcApi } from './dpc.ts';
 import { eresourceApi } from './eresource.ts';
 import { fastMutexApi } from './fast-mutex.ts';
 import { interlockedApi } from './interlocked.ts';
+import { orderingApi } from './ordering.ts';
 import { irpApi } from './irp.ts';
 import { irqlApi } from './irql.ts';
 import { listApi } from './list.ts';
@@ -49,7 +50,7 @@ const FAMILIES: [string, object][] = [
   ['interlocked', interlockedApi], ['pool', poolApi], ['dispatcher', dispatcherApi], ['regions', regionsApi],
   ['fast-mutex', fastMutexApi], ['eresource', eresourceApi], ['rundown', rundownApi], ['list', listApi],
   ['irp', irpApi], ['csq', csqApi], ['remove-lock', removeLockApi], ['timer', timerApi], ['workitem', workItemApi],
-  ['interrupt', interruptApi], ['rwspinlock', rwSpinLockApi], ['slist', slistApi],
+  ['interrupt', interruptApi], ['rwspinlock', rwSpinLockApi], ['slist', slistApi], ['ordering', orderingApi],
 ];
 
 /** The parameter list of a function's source text (names and defaults, without `this:` or types). */

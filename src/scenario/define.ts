@@ -7,8 +7,9 @@
  */
 import { bugCodeByName, ScenarioError } from '../machine/bugcheck.ts';
 import type { Routine } from '../machine/ops.ts';
-import type { Build, Hal } from '../machine/rig.ts';
+import type { Arch, Build, Hal } from '../machine/rig.ts';
 import type { Kernel } from '../kernel/kernel.ts';
+import type { VolatileSemantics } from '../kernel/ordering.ts';
 import { LIVENESS_NAMES } from '../kernel/liveness.ts';
 import type { InvariantKernel } from '../kernel/state-readers.ts';
 
@@ -71,6 +72,8 @@ export type ExpectedOutcome<S = unknown> =
 
 export interface RigSelector {
   rig?: string | string[];
+  /** The rig's architecture (its memory model): 'x64' (x86-TSO) or 'arm64' (ARMv8). */
+  arch?: Arch;
   build?: Build;
   hal?: Hal;
   /** Logical CPUs that actually run (a UP HAL runs one). */
@@ -114,6 +117,12 @@ export interface ScenarioDefinition<S> {
    * where a failure is expected it searches up to 10,000 schedules (or --find-budget).
    */
   budget?: number;
+  /**
+   * How the driver was compiled for `volatile` (k.ReadVolatile / k.WriteVolatile): 'ms'
+   * (/volatile:ms: acquire loads, release stores) or 'iso' (/volatile:iso: no ordering). Default:
+   * MSVC's for the rig's architecture — 'ms' on x64, 'iso' on arm64.
+   */
+  volatile?: VolatileSemantics;
 }
 
 export interface Scenario<S = unknown> extends ScenarioDefinition<S> {
@@ -159,6 +168,9 @@ export function defineScenario<S>(def: ScenarioDefinition<S>): Scenario {
   }
   if (def.version !== undefined && (!Number.isInteger(def.version) || def.version < 1)) fail('version must be an integer ≥ 1');
   validateExpect(def.expect, fail);
+  if (def.volatile !== undefined && def.volatile !== 'ms' && def.volatile !== 'iso') {
+    fail(`volatile must be 'ms' (/volatile:ms: acquire/release) or 'iso' (/volatile:iso: no ordering) (got ${JSON.stringify(def.volatile)})`);
+  }
   const tags = def.driverTags;
   if (tags !== undefined && tags !== 'all' && !(Array.isArray(tags) && tags.every((t) => typeof t === 'string'))) {
     fail(`driverTags must be a list of pool tags or 'all' (got ${JSON.stringify(tags)})`);
@@ -167,7 +179,7 @@ export function defineScenario<S>(def: ScenarioDefinition<S>): Scenario {
   return { ...def, version: def.version ?? 1 } as unknown as Scenario;
 }
 
-const SELECTOR_KEYS = new Set(['rig', 'build', 'hal', 'minCpus', 'maxCpus']);
+const SELECTOR_KEYS = new Set(['rig', 'arch', 'build', 'hal', 'minCpus', 'maxCpus']);
 
 /** A typo in a selector would make its rule match every rig (or none), so each field is checked. */
 function validateSelector(w: unknown, fail: (m: string) => never): void {
@@ -181,6 +193,7 @@ function validateSelector(w: unknown, fail: (m: string) => never): void {
   if (rig !== undefined && typeof rig !== 'string' && !(Array.isArray(rig) && rig.every((r) => typeof r === 'string'))) {
     fail('expect: when.rig must be a rig id or a list of them');
   }
+  if (sel.arch !== undefined && sel.arch !== 'x64' && sel.arch !== 'arm64') fail(`expect: when.arch must be 'x64' or 'arm64' (got ${JSON.stringify(sel.arch)})`);
   if (sel.build !== undefined && sel.build !== 'checked' && sel.build !== 'free') fail(`expect: when.build must be 'checked' or 'free' (got ${JSON.stringify(sel.build)})`);
   if (sel.hal !== undefined && sel.hal !== 'mp' && sel.hal !== 'up') fail(`expect: when.hal must be 'mp' or 'up' (got ${JSON.stringify(sel.hal)})`);
   for (const key of ['minCpus', 'maxCpus']) {

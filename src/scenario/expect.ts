@@ -6,6 +6,7 @@ import type { ObservedOutcome } from './outcome.ts';
 export function selectorMatches(sel: RigSelector | undefined, rig: Rig): boolean {
   if (!sel) return true;
   if (sel.rig !== undefined && !(Array.isArray(sel.rig) ? sel.rig : [sel.rig]).includes(rig.id)) return false;
+  if (sel.arch !== undefined && sel.arch !== rig.arch) return false;
   if (sel.build !== undefined && sel.build !== rig.build) return false;
   if (sel.hal !== undefined && sel.hal !== rig.hal) return false;
   const cpus = activeCpuCount(rig);

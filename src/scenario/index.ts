@@ -10,6 +10,7 @@ export type {
   ScenarioDefinition, ThreadActor,
 } from './define.ts';
 export type { Kernel } from '../kernel/kernel.ts';
+export type { VolatileSemantics } from '../kernel/ordering.ts';
 export type { Routine } from '../machine/ops.ts';
 export * from '../machine/irql.ts';
 export * from '../kernel/status.ts';

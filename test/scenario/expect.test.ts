@@ -30,6 +30,7 @@ describe('expectedOutcome', () => {
       'dual-opteron-240': 'bugcheck DRIVER_VERIFIER_DETECTED_VIOLATION/0x1001',
       'quad-free': 'deadlock',
       'workstation-16': 'bugcheck DRIVER_VERIFIER_DETECTED_VIOLATION/0x1001',
+      'arm64-quad': 'bugcheck DRIVER_VERIFIER_DETECTED_VIOLATION/0x1001',
     });
     expect(byRig(recursive)).toMatchObject({ 'uniprocessor': 'bugcheck SPIN_LOCK_ALREADY_OWNED', 'quad-free': 'hang' });
     expect(byRig(irqlAsLock)).toMatchObject({ 'uniprocessor': 'pass', 'p4-ht': "invariant 'no lost update'" });
@@ -73,10 +74,11 @@ describe('checkExpectation', () => {
     expect(checkExpectation({ bugcheck: 'X' }, summary('error', {}))).toMatch(/got error/);
   });
 
-  it('every shipped spin-lock scenario meets its expectation on every preset', () => {
+  it('every shipped spin-lock scenario meets its expectation on every x64 preset', () => {
     const misses: string[] = [];
+    // The x64 presets: an arm64 row needs the ARMv8 model's reorderings (checked by `racebox regress`).
     for (const s of SCENARIOS) {
-      for (const r of PRESET_RIGS) {
+      for (const r of PRESET_RIGS.filter((p) => p.arch === 'x64')) {
         const e = expectedOutcome(s, r);
         if (e === undefined) continue;
         const res = explore(r, s, { schedules: e === 'pass' ? 150 : 3000, seed: 1 });

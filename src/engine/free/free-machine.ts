@@ -16,6 +16,7 @@ import { LockOwners, Machine } from '../../machine/machine.ts';
 import { Memory, OutOfMachineMemory, Shadow, WORDS_PER_LINE } from '../../machine/memory.ts';
 import { OP_SPIN, type Routine } from '../../machine/ops.ts';
 import type { Rig } from '../../machine/rig.ts';
+import type { FenceKind } from '../../machine/weak-memory.ts';
 
 /** lockOwners that also counts acquisitions (every kernel lock primitive records its owner there). */
 export class CountingOwners extends LockOwners {
@@ -224,6 +225,22 @@ export class FreeMachine extends Machine {
     Atomics.store(this.words, a, v);
     this.changes++;
   }
+
+  /**
+   * Free-run runs on the host's processors, whose Atomics are sequentially consistent: an
+   * ordering-API access is an ordinary atomic access here (free-run explores no store buffering
+   * or stale read; on x64 that is a subset of TSO's behaviours).
+   */
+  override readOrdered(a: number): number {
+    return this.read(a);
+  }
+
+  override writeOrdered(a: number, v: number): void {
+    this.write(a, v);
+  }
+
+  /** Atomics are sequentially consistent already: a barrier has nothing to order. */
+  override fence(_kind: FenceKind): void {}
 
   override xchg(a: number, v: number): number {
     if (this.shadow[a] !== 1) this.badAccess(a, true);

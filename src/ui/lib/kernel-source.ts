@@ -50,7 +50,7 @@ export function extract(file: string, lines: string[], at: number): RoutineSourc
   const body = lines.slice(start, end + 1);
   const opLines = new Map<string, number[]>();
   body.forEach((l, i) => {
-    for (const m of l.matchAll(/m\.at\(OP_([A-Z]+)/g)) {
+    for (const m of l.matchAll(/m\.at(?:Ordered)?\(OP_([A-Z]+)/g)) {
       const op = m[1]!.toLowerCase();
       (opLines.get(op) ?? opLines.set(op, []).get(op)!).push(i + 1);
     }
