@@ -28,11 +28,11 @@ const EXPECTED_TEXT: Record<LitmusRow['expected'], string> = {
   unlisted: 'not in the table',
 };
 
-function verdictOf(r: LitmusRow): string {
+function verdictOf(r: LitmusRow, complete: boolean): string {
   if (r.ok) return r.expected === 'not-explored' ? 'ok (not explored*)' : 'ok';
   switch (r.expected) {
     case 'allowed':
-      return 'MISSING';
+      return complete ? 'MISSING' : 'not seen (search incomplete)';
     case 'forbidden':
       return 'FORBIDDEN OUTCOME SEEN';
     case 'not-explored':
@@ -46,7 +46,7 @@ function formatReport(report: LitmusReport): string[] {
   const lines: string[] = [];
   const executions = report.tests.reduce((n, t) => n + t.executions, 0);
   lines.push(`${report.arch} (${MODEL[report.arch]}) on ${report.rig.id}: ${report.tests.length} tests, ${executions} executions, ${report.elapsedMs} ms`);
-  const rows = report.tests.flatMap((t) => t.rows.map((r, i) => ({ test: i === 0 ? t.name : '', r })));
+  const rows = report.tests.flatMap((t) => t.rows.map((r) => ({ test: t.name, r })));
   const w = {
     test: Math.max(4, ...report.tests.map((t) => t.name.length)),
     outcome: Math.max(7, ...rows.map((x) => x.r.outcome.length)),
@@ -54,9 +54,10 @@ function formatReport(report: LitmusReport): string[] {
   };
   lines.push(`  ${'test'.padEnd(w.test)}  ${'outcome'.padEnd(w.outcome)}  ${'expected'.padEnd(w.expected)}  observed  verdict`);
   for (const t of report.tests) {
-    t.rows.forEach((r, i) => {
+    // The test's name on every row: a CI log is read with grep.
+    t.rows.forEach((r) => {
       const observed = r.observed ? `yes ${r.count}` : 'no';
-      lines.push(`  ${(i === 0 ? t.name : '').padEnd(w.test)}  ${r.outcome.padEnd(w.outcome)}  ${EXPECTED_TEXT[r.expected].padEnd(w.expected)}  ${observed.padEnd(8)}  ${verdictOf(r)}`);
+      lines.push(`  ${t.name.padEnd(w.test)}  ${r.outcome.padEnd(w.outcome)}  ${EXPECTED_TEXT[r.expected].padEnd(w.expected)}  ${observed.padEnd(8)}  ${verdictOf(r, t.complete)}`);
     });
     if (t.error !== undefined) lines.push(`  ${''.padEnd(w.test)}  ✗ ${t.error}`);
   }

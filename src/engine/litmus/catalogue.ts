@@ -12,15 +12,17 @@
  *   are forbidden because TSO is multi-copy atomic and keeps every other pair in order.
  * - arm64: ARMv8 as in Pulte, Flur, Deacon, French, Sarkar, Sewell, "Simplifying ARM concurrency:
  *   multicopy-atomic axiomatic and operational models for ARMv8", POPL 2018, and herdtools7's
- *   catalogue/aarch64/cats/aarch64.cat. Verdicts from catalogue/aarch64/tests/kinds.txt (SB, MP,
- *   LB, S, R, 2+2W Allowed; SB+dmb.sys, MP+dmb.sys, LB+dmb.sys, R+dmb.sys, 2+2W+dmb.sys,
- *   MP+rel+acq, CoRR, CoWR, CoWW Forbidden; MP+dmb.sy+po, S+dmb.sy+po Allowed) and
- *   catalogue/aarch64-readers-guide/tests/kinds.txt (WRC, IRIW, ISA2 Allowed; WRC+rel+addr,
- *   IRIW+dmb.lds Forbidden). The rest follow from aarch64.cat's ordered-before: a release then an
- *   acquire (bob: [L]; po; [A]) makes SB+rel+acq forbidden; an address dependency after a DMB or a
- *   release (dob: addr) makes MP+fence+addr and MP+rel+addr forbidden, and with the data
- *   dependency in the middle WRC+data+addr forbidden (ARMv8 is other-multi-copy-atomic), while
- *   MP+po+addr stays allowed (the writer's two stores may be reordered).
+ *   herd/libdir/aarch64.cat (catalogue/aarch64/cats/aarch64.cat links to it) with the orders it
+ *   includes from herd/libdir/aarch64hwreqs.cat. Verdicts from catalogue/aarch64/tests/kinds.txt
+ *   (SB, MP, LB, S, R, 2+2W Allowed; SB+dmb.sys, MP+dmb.sys, LB+dmb.sys, R+dmb.sys, 2+2W+dmb.sys,
+ *   MP+rel+acq, SB+dmb.sy+rel-acq, CoRR, CoWR, CoWW Forbidden; MP+dmb.sy+po, S+dmb.sy+po Allowed)
+ *   and catalogue/aarch64-readers-guide/tests/kinds.txt (WRC, IRIW, ISA2 Allowed; WRC+rel+addr,
+ *   IRIW+dmb.lds Forbidden). The rest follow from aarch64hwreqs.cat: its Barrier-ordered-before
+ *   has `[Exp & W & L]; po; [Exp & R & A]` (an LDAR is not performed before an earlier STLR:
+ *   SB+rel+acq forbidden) and `[Exp & M]; po; [Exp & W & L]` (MP+rel+addr's stores in order); its
+ *   Dependency-ordered-before has `addr` and `data` (MP+fence+addr, MP+rel+addr and, ARMv8 being
+ *   other-multi-copy-atomic, WRC+data+addr forbidden), while MP+po+addr stays allowed (nothing
+ *   orders the writer's two stores).
  *
  * Racebox's ARM64 model never lets a store pass an earlier load of the same processor (a
  * generator cannot run past a read before its value exists; docs/litmus.md):
@@ -322,15 +324,15 @@ export const LITMUS_TESTS: readonly LitmusTest[] = [
   sb('SB+fences', 'fence', 'forbidden', 'forbidden', { x64: `${HERD_X86}: SB+mfences Forbid`, arm64: `${HERD}: SB+dmb.sys Forbidden` }),
   sb('SB+rel+acq', 'relacq', 'allowed', 'forbidden', {
     x64: `${TSO}: WriteRelease and ReadAcquire are plain MOVs, so this is SB`,
-    arm64: `aarch64.cat bob: [L]; po; [A] — an LDAR is not performed before an earlier STLR (${HERD}: SB+dmb.sy+rel-acq Forbidden)`,
+    arm64: `aarch64hwreqs.cat bob: [Exp & W & L]; po; [Exp & R & A] — an LDAR is not performed before an earlier STLR (${HERD}: SB+dmb.sy+rel-acq Forbidden)`,
   }),
   mp('MP', 'po', 'po', 'allowed', { x64: `${HERD_X86}: MP Forbid`, arm64: `${HERD}: MP Allowed` }),
   mp('MP+fences', 'fence', 'fence', 'forbidden', { x64: `${TSO} (MP is forbidden already)`, arm64: `${HERD}: MP+dmb.sys Forbidden` }),
   mp('MP+rel+acq', 'rel', 'acq', 'forbidden', { x64: `${TSO} (MP is forbidden already)`, arm64: `${HERD}: MP+rel+acq Forbidden` }),
   mp('MP+fence+po', 'fence', 'po', 'allowed', { x64: `${TSO} (MP is forbidden already)`, arm64: `${HERD}: MP+dmb.sy+po Allowed (the reader's loads may be reordered)` }),
   mpAddr('MP+po+addr', 'po', 'allowed', { x64: `${TSO} (MP is forbidden already)`, arm64: 'aarch64.cat: nothing orders the writer\'s two stores (Pulte et al. 2018)' }),
-  mpAddr('MP+fence+addr', 'fence', 'forbidden', { x64: `${TSO} (MP is forbidden already)`, arm64: 'aarch64.cat: DMB orders the stores, dob: addr orders the loads (Pulte et al. 2018, MP+dmb.sy+addr)' }),
-  mpAddr('MP+rel+addr', 'rel', 'forbidden', { x64: `${TSO} (MP is forbidden already)`, arm64: 'aarch64.cat: bob: po; [L] orders the stores, dob: addr the loads' }),
+  mpAddr('MP+fence+addr', 'fence', 'forbidden', { x64: `${TSO} (MP is forbidden already)`, arm64: 'aarch64hwreqs.cat: bob orders the stores across the DMB, dob: addr orders the loads (Pulte et al. 2018, MP+dmb.sy+addr)' }),
+  mpAddr('MP+rel+addr', 'rel', 'forbidden', { x64: `${TSO} (MP is forbidden already)`, arm64: 'aarch64hwreqs.cat: bob [Exp & M]; po; [Exp & W & L] orders the stores, dob: addr the loads' }),
   lb('LB', false, 'not-explored', { x64: `${HERD_X86}: LB Forbid`, arm64: `${HERD}: LB Allowed; ${LOAD_STORE_REASON}` }),
   lb('LB+fences', true, 'forbidden', { x64: `${TSO} (LB is forbidden already)`, arm64: `${HERD}: LB+dmb.sys Forbidden` }),
   s('S', false, 'allowed', { x64: `${HERD_X86}: S Forbid`, arm64: `${HERD}: S Allowed (through the writer's two stores being reordered)` }),
@@ -389,7 +391,7 @@ export const LITMUS_TESTS: readonly LitmusTest[] = [
     outcome: regs,
     // Through &empty the reader reads 0, so r1=0 r2=1 cannot happen.
     expected: { 'r0=0 r1=0 r2=0': A, 'r0=1 r1=0 r2=0': A, 'r0=0 r1=1 r2=0': A, 'r0=0 r1=1 r2=1': A, 'r0=1 r1=1 r2=1': A, 'r0=1 r1=1 r2=0': BOTH_FORBID },
-    sources: { x64: `${HERD_X86}: WRC Forbid`, arm64: `aarch64.cat: other-multi-copy atomicity with dob: data and addr (${HERD_GUIDE}: WRC+rel+addr Forbidden)` },
+    sources: { x64: `${HERD_X86}: WRC Forbid`, arm64: `aarch64.cat: other-multi-copy atomicity with dob: data and addr (aarch64hwreqs.cat; ${HERD_GUIDE}: WRC+rel+addr Forbidden)` },
   },
   iriw('IRIW', false, 'allowed', { x64: `${TSO}: stores are seen by all other processors in one order`, arm64: `${HERD_GUIDE}: IRIW Allowed (the readers' loads may be reordered)` }),
   iriw('IRIW+fences', true, 'forbidden', { x64: `${TSO}`, arm64: `${HERD_GUIDE}: IRIW+dmb.lds Forbidden (DMB SY orders at least as much)` }),
