@@ -1,5 +1,5 @@
 /**
- * `racebox`: list, run, replay, regress, init, bench (DESIGN.md section 6).
+ * `racebox`: list, run, replay, regress, init, bench, litmus (DESIGN.md section 6).
  * Exit codes: 0 no failure found, 1 a failure found (or a regression
  * mismatch), 2 bad input with a one-line reason on stderr, or a run that
  * ended as outcome `error` (the scenario itself is broken).
@@ -19,6 +19,7 @@ import { formatFreeSummary, loadScenarioContained, runFreeJob, runJob, runPoolJo
 import { availableParallelism } from 'node:os';
 import { freeRunCpuLimit, freeRunRigRefusal } from '../engine/free/availability.ts';
 import { activeCpuCount } from '../machine/rig.ts';
+import { litmus, LITMUS_USAGE } from './litmus.ts';
 
 const COMMAND_USAGE: Record<string, string> = {
   list: `usage: racebox list [--json]
@@ -44,6 +45,7 @@ const COMMAND_USAGE: Record<string, string> = {
   refuses to overwrite either.`,
   bench: `usage: racebox bench [--json] [--quick] [--only <title>]
   The benchmark suite.`,
+  litmus: LITMUS_USAGE,
 };
 
 const USAGE = `usage:
@@ -56,6 +58,7 @@ const USAGE = `usage:
                   [--strategy S] [--seeds N] [--find-budget N] [--pass-budget N]
   racebox init [folder]
   racebox bench [--json] [--quick]
+  racebox litmus [--arch x64|arm64] [--json]
   racebox <command> --help`;
 
 type Out = (s: string) => void;
@@ -89,6 +92,8 @@ export async function main(argv: string[], out: Out = (s) => process.stdout.writ
         const { bench } = await import('./bench.ts');
         return await bench(rest, out, err);
       }
+      case 'litmus':
+        return await litmus(rest, out);
       case 'help':
       case '--help':
       case '-h':
@@ -99,7 +104,7 @@ export async function main(argv: string[], out: Out = (s) => process.stdout.writ
         err(USAGE);
         return 2;
       default:
-        throw new InputError(`unknown command '${command}' (commands: list, run, replay, regress, init, bench; racebox --help shows their usage)`);
+        throw new InputError(`unknown command '${command}' (commands: list, run, replay, regress, init, bench, litmus; racebox --help shows their usage)`);
     }
   } catch (e) {
     if (e instanceof InputError || e instanceof ScheduleError) {
