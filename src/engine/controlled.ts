@@ -245,6 +245,10 @@ export class ControlledRun {
       if (id >= n) break;
       const top = m.cpus[id]!.top!;
       if (top.op !== OP_READ || (top.order & ORDER_MASK) === 0) continue;
+      // A read that repeats the context's last access to the same word (a poll loop) sees the newest
+      // value: a store becomes visible to a spinning reader eventually, and an older value offered
+      // on every turn would let a strategy keep it spinning into a hang no machine shows.
+      if (top.futile !== 0 && Math.floor(top.futileKey / 16) === top.opAddr) continue;
       const stale = Math.min(MAX_STALE_READS, w.staleOptions(id, top.opAddr, top.order as MemoryOrder));
       for (let j = 0; j < stale; j++) c[k++] = base + n + id * MAX_STALE_READS + j;
     }

@@ -488,7 +488,6 @@ export const orderingApi = {
     const m = this.m;
     yield m.at(OP_PAUSE, 0);
     m.fence('full');
-    m.notePause();
   },
 
   /**
@@ -500,7 +499,6 @@ export const orderingApi = {
     const m = this.m;
     yield m.at(OP_PAUSE, 0);
     m.fence('full');
-    m.notePause();
   },
 
   /**
@@ -511,7 +509,6 @@ export const orderingApi = {
    */
   *KeMemoryBarrierWithoutFence(this: Kernel): Routine<void> {
     yield this.m.at(OP_PAUSE, 0);
-    this.m.notePause();
   },
 
   /**
@@ -521,7 +518,6 @@ export const orderingApi = {
    */
   *_ReadWriteBarrier(this: Kernel): Routine<void> {
     yield this.m.at(OP_PAUSE, 0);
-    this.m.notePause();
   },
 
   /**

@@ -10,7 +10,7 @@ import { DISPATCH_LEVEL, PASSIVE_LEVEL, irqlName } from './irql.ts';
 import { AddressMap } from './address-map.ts';
 import { Memory, formatAddress } from './memory.ts';
 import { ORDER_FENCE_BEFORE, ORDER_MASK, ORDER_SC, VARIANT_DEFAULT, WeakMemory, type FenceKind, type MemoryOrder } from './weak-memory.ts';
-import { OP_SPIN, OP_WAIT, type Routine } from './ops.ts';
+import { OP_KERNEL, OP_SPIN, OP_WAIT, type Routine } from './ops.ts';
 import { activeCpuCount, logicalCpuCount, type Rig } from './rig.ts';
 import { SharedKernelMemory, type SharedKernelState } from './shared-state.ts';
 import { quote } from './text.ts';
@@ -654,6 +654,10 @@ export class Machine implements SharedKernelState {
       this.weak.start();
     }
     if (this.onStep !== null) this.onStep(ctx, ctx.op, ctx.opAddr);
+    // Kernel bookkeeping kept outside machine words (dispatcher objects, ERESOURCEs, waits) is a
+    // full barrier too, as every kernel routine is here (weak-memory.ts): KeSetEvent publishes
+    // what its caller stored before it.
+    if (this.weak.active && (ctx.op === OP_KERNEL || ctx.op === OP_WAIT)) this.weak.beforeSc(cpu.index);
     ctx.steps++;
     cpu.steps++;
     const r = ctx.gen.next();
@@ -782,8 +786,9 @@ export class Machine implements SharedKernelState {
   }
 
   private finish(cpu: LogicalCpu, ctx: ExecContext): void {
-    // A context's stores do not outlive it (conservative: a context transition is a full barrier here).
-    if (this.weak.active) this.weak.switchContext(cpu.index);
+    // Not a barrier: a context's last store may still sit in its CPU's buffer when it ends (as on
+    // hardware), to be flushed by a later choice or at the end of the run. Draining here, in the
+    // step of the context's last access, would make SB's and R's outcomes unreachable on x64.
     if (ctx.kind === 'thread') this.endThread(ctx.thread!);
     else this.endNested(ctx);
     this.deliver(cpu);

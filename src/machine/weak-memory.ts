@@ -191,6 +191,11 @@ export class WeakMemory {
   // ---- arm64: per-CPU views ----
   private readonly vrOld: Int32Array;
   private readonly vwOld: Int32Array;
+  /**
+   * Timestamp of each CPU's newest visible release store (Promising-ARM's vRel): an acquire read
+   * after it reads nothing older (an LDAR is not reordered before an earlier STLR, RCsc).
+   */
+  private readonly vRel: Int32Array;
   private readonly vrNew: Int32Array;
   /** The last DEPENDENCY_READS weak reads of each CPU (a ring): value and timestamp read. */
   private readonly depVal: Int32Array;
@@ -217,6 +222,7 @@ export class WeakMemory {
     this.bufStep = new Int32Array(n * D);
     this.bufRel = new Uint8Array(n * D);
     this.vrOld = new Int32Array(n);
+    this.vRel = new Int32Array(n);
     this.vwOld = new Int32Array(n);
     this.vrNew = new Int32Array(n);
     this.depVal = new Int32Array(n * R);
@@ -238,6 +244,7 @@ export class WeakMemory {
     this.now = 0;
     this.vrOld.fill(0);
     this.vwOld.fill(0);
+    this.vRel.fill(0);
     this.vrNew.fill(0);
     this.depVal.fill(0);
     this.depTs.fill(0);
@@ -291,7 +298,11 @@ export class WeakMemory {
     if (slot === 0) return 0;
     const head = this.slotHead[slot]!;
     if (this.logVal[head] !== this.words[addr]) return 0;
-    const bound = this.bound(cpu, addr, slot, fenced);
+    if ((order & ORDER_MASK) === ORDER_ACQUIRE) {
+      // A release still buffered: the acquire waits for it (RCsc), so it may read nothing older.
+      for (let e = 0; e < this.bufLen[cpu]!; e++) if (this.bufRel[cpu * D + e] === 1) return 0;
+    }
+    const bound = Math.max(this.bound(cpu, addr, slot, fenced), (order & ORDER_MASK) === ORDER_ACQUIRE ? this.vRel[cpu]! : 0);
     let t = head;
     let k = 0;
     while (t > bound && k < MAX_STALE_READS) {
@@ -360,6 +371,7 @@ export class WeakMemory {
         this.events.visible.push({ cpu, addr, value, storedAt: step, release, visibleAt: step, overtook: this.older(cpu, len) });
       }
       this.publish(cpu, addr, value, step);
+      if (release) this.vRel[cpu] = this.now;
       return;
     }
     if (len === D) this.flushEntry(cpu, 0);
@@ -459,6 +471,7 @@ export class WeakMemory {
       this.events.visible.push({ cpu, addr, value, storedAt, release, visibleAt: this.host === null ? 0 : this.host.step, overtook: this.older(cpu, e) });
     }
     this.publish(cpu, addr, value, storedAt);
+    if (release && this.arm) this.vRel[cpu] = this.now;
   }
 
   /** `cpu`'s first `count` buffered stores (for the trace). */
@@ -575,7 +588,7 @@ export class WeakMemory {
     const head = this.slotHead[slot]!;
     let t = head;
     if (k !== 0) {
-      const bound = this.bound(cpu, addr, slot, false);
+      const bound = Math.max(this.bound(cpu, addr, slot, false), order === ORDER_ACQUIRE ? this.vRel[cpu]! : 0);
       for (let i = 0; i < k; i++) {
         if (t <= bound) throw new Error(`CPU ${cpu} cannot read a value of ${addr} ${k} writes old`);
         t = this.logPrev[t]!;
