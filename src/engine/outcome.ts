@@ -55,6 +55,8 @@ export interface Failure {
   originalPreemptions?: number;
   /** The schedule the search found, when shrinking replaced it. */
   originalSchedule?: string;
+  /** Each memory reordering the failing run needed, as a sentence (weak memory: a buffered store, a stale read). */
+  reorderings?: string[];
 }
 
 export interface RunSummary {

@@ -10,8 +10,11 @@ import { timerChoiceBase } from './strategy.ts';
 export interface TraceStep {
   step: number;
   cpu: number;
-  /** 'step' for an operation; 'quantum' and 'event' for the asynchronous choices. */
-  what: 'step' | 'quantum' | 'event';
+  /**
+   * 'step' for an operation; 'quantum' and 'event' for the asynchronous choices; 'flush' when a
+   * buffered store of `cpu` becomes visible to the other CPUs (weak memory).
+   */
+  what: 'step' | 'quantum' | 'event' | 'flush';
   context: string;
   kind: string;
   op: string;
@@ -43,6 +46,12 @@ export interface TraceStep {
    * frames name their line; kernel frames only their routine).
    */
   frames?: StackFrame[];
+  /** This step's store went into its CPU's store buffer: the other CPUs see it only at the 'flush' step whose storedAt is this step. */
+  buffered?: boolean;
+  /** On a 'flush' step: the step of the store that became visible (`wrote` is its value). */
+  storedAt?: number;
+  /** The read saw an older value than the newest one in memory: the newest value, and which store (step, CPU) wrote it. */
+  stale?: { newest: number; newestStep: number; newestCpu: number };
 }
 
 interface Where {

@@ -111,6 +111,8 @@ export const failureCheck: Check<Failure> = obj(
     originalSteps: opt(count),
     originalPreemptions: opt(count),
     originalSchedule: opt(str(LIMITS.schedule, { pattern: /^rb[0-9]+\.[A-Za-z0-9_-]*$/, what: 'a schedule string (rb<format>. and base64url)' })),
+    // The memory reorderings the failure needed (weak memory), one sentence each.
+    reorderings: opt(arr(text, LIMITS.list)),
   },
   (f, path, out) => {
     if (f.kind === 'bugcheck' && f.bugcheck === undefined) return out.add(join(path, 'bugcheck'), 'is missing (the failure is a bug check)'), false;
@@ -165,7 +167,7 @@ export const newRunCheck: Check<Omit<StoredRun, 'id'>> = obj('a run', runFields,
 const traceStep: Check<TraceStep> = obj('a trace step', {
   step: count,
   cpu: cpuIndex,
-  what: oneOf(['step', 'quantum', 'event']),
+  what: oneOf(['step', 'quantum', 'event', 'flush']),
   context: name,
   kind: name,
   op: name,
@@ -180,6 +182,9 @@ const traceStep: Check<TraceStep> = obj('a trace step', {
   wrote: opt(int(-0x8000_0000, 0x7fff_ffff)),
   fault: opt(bool),
   frames: opt(arr(stackFrame, 256)),
+  buffered: opt(bool),
+  storedAt: opt(count),
+  stale: opt(obj('a stale read', { newest: int(-0x8000_0000, 0x7fff_ffff), newestStep: count, newestCpu: cpuIndex })),
 });
 
 export const traceStepsCheck: Check<TraceStep[]> = arr(traceStep, LIMITS.traceSteps);
