@@ -11,8 +11,8 @@ export interface TraceStep {
   step: number;
   cpu: number;
   /**
-   * 'step' for an operation; 'quantum' and 'event' for the asynchronous choices; 'flush' when a
-   * buffered store of `cpu` becomes visible to the other CPUs (weak memory).
+   * 'step' for an operation; 'quantum' and 'event' for the asynchronous choices; 'flush' for a
+   * store-buffer flush (a buffered store of `cpu` becoming visible: `word`/`address`, `wrote`, `storedAt`).
    */
   what: 'step' | 'quantum' | 'event' | 'flush';
   context: string;
@@ -41,17 +41,25 @@ export interface TraceStep {
   /** The access faulted (freed or unallocated memory): nothing was read or written. */
   fault?: boolean;
   /**
+   * An ordering-API store that stayed in the CPU's store buffer (weak memory): the others did not
+   * see it at this step. `wrote` is the value stored; `visibleAt`, when known, the step it became
+   * visible at (a flush, a barrier, a later access that drained the buffer, the end of the run).
+   */
+  buffered?: true;
+  visibleAt?: number;
+  /** A flush step: the step of the store that became visible. */
+  storedAt?: number;
+  /**
+   * An ordering-API read that returned an older value than the newest one (ARM64): the newest
+   * value, the step of the store that wrote it and its CPU. `read` is the value it returned.
+   */
+  stale?: { newest: number; newestStep: number; newestCpu: number };
+  /**
    * The stepping context's call stack, outermost first: the actor, the
    * helpers it delegates to, the kernel routines between them (scenario
    * frames name their line; kernel frames only their routine).
    */
   frames?: StackFrame[];
-  /** This step's store went into its CPU's store buffer: the other CPUs see it only at the 'flush' step whose storedAt is this step. */
-  buffered?: boolean;
-  /** On a 'flush' step: the step of the store that became visible (`wrote` is its value). */
-  storedAt?: number;
-  /** The read saw an older value than the newest one in memory: the newest value, and which store (step, CPU) wrote it. */
-  stale?: { newest: number; newestStep: number; newestCpu: number };
 }
 
 interface Where {

@@ -164,6 +164,9 @@ export const storedRunCheck: Check<StoredRun> = obj('a run', { id: runIdCheck, .
 /** A run as addRun takes it: no id, createdAt filled in by the caller. */
 export const newRunCheck: Check<Omit<StoredRun, 'id'>> = obj('a run', runFields, runConsistent);
 
+/** A flag that is either absent or true (a buffered store). */
+const onlyTrue: Check<true> = (v, path, out) => (v === true ? true : (out.add(path, `must be true when present (got a ${typeof v})`), BAD));
+
 const traceStep: Check<TraceStep> = obj('a trace step', {
   step: count,
   cpu: cpuIndex,
@@ -182,7 +185,8 @@ const traceStep: Check<TraceStep> = obj('a trace step', {
   wrote: opt(int(-0x8000_0000, 0x7fff_ffff)),
   fault: opt(bool),
   frames: opt(arr(stackFrame, 256)),
-  buffered: opt(bool),
+  buffered: opt(onlyTrue),
+  visibleAt: opt(count),
   storedAt: opt(count),
   stale: opt(obj('a stale read', { newest: int(-0x8000_0000, 0x7fff_ffff), newestStep: count, newestCpu: cpuIndex })),
 });

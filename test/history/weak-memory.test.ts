@@ -9,9 +9,9 @@ const arm64 = presetRig('arm64-quad')!;
 
 /** A weak-memory failure's trace: a buffered store, a stale read, and the flush that drained the store. */
 const weakSteps: TraceStep[] = [
-  { step: 0, cpu: 0, what: 'step', context: 'writer', kind: 'thread', op: 'write', address: 's.data', word: 40, routine: 'WriteNoFence', irql: 0, wrote: 1, buffered: true },
+  { step: 0, cpu: 0, what: 'step', context: 'writer', kind: 'thread', op: 'write', address: 's.data', word: 40, routine: 'WriteNoFence', irql: 0, wrote: 1, buffered: true, visibleAt: 2 },
   { step: 1, cpu: 1, what: 'step', context: 'reader', kind: 'thread', op: 'read', address: 's.data', word: 40, routine: 'ReadNoFence', irql: 0, read: 0, stale: { newest: 1, newestStep: 0, newestCpu: 0 } },
-  { step: 2, cpu: 0, what: 'flush', context: '', kind: 'thread', op: 'flush', address: 's.data', word: 40, routine: '', irql: 0, wrote: 1, storedAt: 0 },
+  { step: 2, cpu: 0, what: 'flush', context: 'writer', kind: 'flush', op: 'flush', address: 's.data', word: 40, routine: '', irql: 0, wrote: 1, storedAt: 0 },
 ];
 
 describe('weak memory in the history', () => {

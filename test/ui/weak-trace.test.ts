@@ -21,7 +21,7 @@ function publish(): TraceStep[] {
     at(1, 0, 'write', { address: 's.ready', word: READY, wrote: 1 }),
     at(2, 1, 'read', { address: 's.ready', word: READY, read: 1 }),
     at(3, 1, 'read', { address: 's.data', word: DATA, read: 0, stale: { newest: 1, newestStep: 0, newestCpu: 0 } }),
-    { step: 4, cpu: 0, what: 'flush', context: '', kind: 'thread', op: 'flush', routine: '', irql: 0, address: 's.data', word: DATA, wrote: 1, storedAt: 0 },
+    { step: 4, cpu: 0, what: 'flush', context: 'writer', kind: 'flush', op: 'flush', routine: '', irql: 0, address: 's.data', word: DATA, wrote: 1, storedAt: 0 },
     at(4, 1, 'write', { address: 's.seen', word: 102, wrote: 0 }),
   ];
 }
@@ -29,7 +29,7 @@ function publish(): TraceStep[] {
 describe('weak memory in a trace', () => {
   it('pairs each buffered store with the flush that made it visible', () => {
     const w = weakTrace(publish());
-    expect(w.stores).toEqual([{ cpu: 0, from: 0, to: 4, visible: true, address: 's.data', value: 1 }]);
+    expect(w.stores).toEqual([{ cpu: 0, from: 0, to: 4, visible: true, visibleStep: 4, address: 's.data', value: 1 }]);
     expect(w.byFlush.get(4)).toBe(w.stores[0]);
     expect(w.byStore.get(0)).toBe(w.stores[0]);
     expect(w.stale).toEqual([{ at: 3, cpu: 1, store: 0 }]);
@@ -40,6 +40,17 @@ describe('weak memory in a trace', () => {
     const [b] = weakTrace(steps).stores;
     expect(b).toMatchObject({ from: 0, to: steps.length, visible: false });
     expect(describeBufferedStore(steps, b!)).toBe("CPU 0's store of s.data = 1 (step 1) was still in its store buffer when the trace ended: no other CPU could see it");
+  });
+
+  it('takes the step a barrier or interlocked access drained a store at from visibleAt', () => {
+    const steps = publish().filter((s) => s.what !== 'flush');
+    steps[0] = { ...steps[0]!, visibleAt: 4 };
+    const w = weakTrace(steps);
+    expect(w.stores[0]).toMatchObject({ from: 0, to: 4, visible: true, visibleStep: 4 });
+    expect(describeBufferedStore(steps, w.stores[0]!)).toBe("CPU 0's store of s.data = 1 (step 1) waited in its store buffer: the other CPUs could see it only from step 5");
+    // Drained at the end of the run, after the last entry: drawn to the end.
+    steps[0] = { ...steps[0]!, visibleAt: 9 };
+    expect(weakTrace(steps).stores[0]).toMatchObject({ to: steps.length, visible: true, visibleStep: 9 });
   });
 
   it('matches a flush to the oldest open store of its CPU and word when its store step is not in the trace', () => {

@@ -12,9 +12,14 @@ export interface BufferedStore {
   cpu: number;
   /** Trace index of the store. */
   from: number;
-  /** Trace index of its flush step; the trace length when it never became visible before the trace ended. */
+  /**
+   * Trace index of the step it became visible at (its flush, or the barrier or interlocked access
+   * that drained the buffer); the trace length when that is past the last entry or never happened.
+   */
   to: number;
   visible: boolean;
+  /** The step it became visible at, when it did. */
+  visibleStep: number | undefined;
   address: string;
   value: number | undefined;
 }
@@ -62,7 +67,7 @@ export function weakTrace(steps: readonly TraceStep[]): WeakTrace {
   for (let i = 0; i < steps.length; i++) {
     const s = steps[i]!;
     if (s.buffered && isWrite(s)) {
-      const b: BufferedStore = { cpu: s.cpu, from: i, to: steps.length, visible: false, address: s.address ?? 'memory', value: s.wrote };
+      const b: BufferedStore = { cpu: s.cpu, from: i, to: steps.length, visible: false, visibleStep: undefined, address: s.address ?? 'memory', value: s.wrote };
       stores.push(b);
       byStore.set(i, b);
       open.push(b);
@@ -78,10 +83,21 @@ export function weakTrace(steps: readonly TraceStep[]): WeakTrace {
       open.splice(k, 1);
       b.to = i;
       b.visible = true;
+      b.visibleStep = s.step;
       byFlush.set(i, b);
     } else if (s.stale) {
       stale.push({ at: i, cpu: s.cpu, store: storeAt(steps, s.stale.newestStep, s.stale.newestCpu, i) });
     }
+  }
+  // Stores no flush made visible: a barrier, an interlocked access or the end of the run drained them (visibleAt).
+  for (const b of open) {
+    const at = steps[b.from]!.visibleAt;
+    if (at === undefined) continue;
+    b.visible = true;
+    b.visibleStep = at;
+    let j = b.from + 1;
+    while (j < steps.length && steps[j]!.step < at) j++;
+    b.to = j;
   }
   return { stores, stale, byFlush, byStore };
 }
@@ -135,8 +151,8 @@ export function describeStaleRead(steps: readonly TraceStep[], at: number): stri
 export function describeBufferedStore(steps: readonly TraceStep[], b: BufferedStore): string {
   const v = b.value === undefined ? '' : ` = ${formatValue(b.value)}`;
   const from = shown(steps[b.from]!.step);
-  return b.visible
-    ? `CPU ${b.cpu}'s store of ${b.address}${v} (step ${from}) waited in its store buffer: the other CPUs could see it only from step ${shown(steps[b.to]!.step)}`
+  return b.visibleStep !== undefined
+    ? `CPU ${b.cpu}'s store of ${b.address}${v} (step ${from}) waited in its store buffer: the other CPUs could see it only from step ${shown(b.visibleStep)}`
     : `CPU ${b.cpu}'s store of ${b.address}${v} (step ${from}) was still in its store buffer when the trace ended: no other CPU could see it`;
 }
 
