@@ -65,6 +65,20 @@ describe('weak memory in a trace', () => {
     expect(describeStaleRead(publish(), 3)).toBe("CPU 1 read s.ready = 1 but s.data = 0: CPU 0's write of s.data (step 1) was not yet visible");
   });
 
+  it('names the flag stored after the missed store, not a field stored before it', () => {
+    // CPU 0 stores s.sig = 7 (visible), then s.data = 1 (buffered), then s.ready = 1; CPU 1 reads s.ready, s.sig, then s.data stale.
+    const steps: TraceStep[] = [
+      at(0, 0, 'write', { address: 's.sig', word: 99, wrote: 7 }),
+      ...publish().slice(0, 3).map((s) => ({ ...s, step: s.step + 1 })),
+      at(4, 1, 'read', { address: 's.sig', word: 99, read: 7 }),
+      at(5, 1, 'read', { address: 's.data', word: DATA, read: 0, stale: { newest: 1, newestStep: 1, newestCpu: 0 } }),
+    ];
+    expect(describeStaleRead(steps, 5)).toBe("CPU 1 read s.ready = 1 but s.data = 0: CPU 0's write of s.data (step 2) was not yet visible");
+    // Without the flag, the field stored before the missed store explains nothing: the short form.
+    const noFlag = steps.filter((s) => s.address !== 's.ready');
+    expect(describeStaleRead(noFlag, noFlag.length - 1)).toBe("CPU 1 read s.data = 0: CPU 0's write of 1 to s.data (step 2) was not yet visible to it");
+  });
+
   it('says a stale read without a flag the reader went on', () => {
     const steps = publish().filter((s) => s.address !== 's.ready');
     const i = steps.findIndex((s) => s.stale);

@@ -111,17 +111,18 @@ export function hasWeakSteps(steps: readonly TraceStep[]): boolean {
 const shown = (step: number): number => step + 1;
 
 /**
- * An earlier read by the same CPU, of another word, whose value the stale read's writer had stored:
- * the flag the reader went on ("s.ready = 1"), which makes the stale read a contradiction.
+ * An earlier read by the same CPU, of another word, that saw a store its writer made after the one
+ * the stale read missed: the flag the reader went on ("s.ready = 1"), which makes the stale read a
+ * contradiction. A value the writer stored before the missed store explains nothing and is not named.
  */
-function flagRead(steps: readonly TraceStep[], at: number): TraceStep | undefined {
+function flagRead(steps: readonly TraceStep[], at: number, missed: number | undefined): TraceStep | undefined {
   const r = steps[at]!;
   const writer = r.stale!.newestCpu;
   for (let i = at - 1; i >= 0; i--) {
     const s = steps[i]!;
     if (s.cpu !== r.cpu || s.what !== 'step' || s.context !== r.context) continue;
     if ((s.op !== 'read' && s.op !== 'spin') || s.read === undefined || s.word === r.word || s.stale) continue;
-    for (let j = i - 1; j >= 0; j--) {
+    for (let j = i - 1; j >= 0 && (missed === undefined || j > missed); j--) {
       const w = steps[j]!;
       if (w.cpu === writer && w.word === s.word && (isWrite(w) || (w.what === 'step' && w.op === 'rmw')) && w.wrote === s.read) return s;
     }
@@ -140,7 +141,7 @@ export function describeStaleRead(steps: readonly TraceStep[], at: number): stri
   const addr = r.address ?? 'memory';
   const seen = formatValue(r.read ?? 0);
   const { newest, newestStep, newestCpu } = r.stale;
-  const flag = flagRead(steps, at);
+  const flag = flagRead(steps, at, storeAt(steps, newestStep, newestCpu, at));
   if (flag) {
     return `CPU ${r.cpu} read ${flag.address ?? 'memory'} = ${formatValue(flag.read!)} but ${addr} = ${seen}: CPU ${newestCpu}'s write of ${addr} (step ${shown(newestStep)}) was not yet visible`;
   }
