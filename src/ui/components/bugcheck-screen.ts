@@ -7,6 +7,7 @@ import { hex } from '../lib/format.ts';
 import { base } from '../styles.ts';
 import './bugcheck-params.ts';
 import './cpu-table.ts';
+import './reorderings-list.ts';
 
 /**
  * The blue screen, Windows style: the stop code and its NT name, the four
@@ -79,6 +80,7 @@ export class BugcheckScreen extends LitElement {
       <div class="analysis">
         <h3>Bugcheck analysis</h3>
         <p>${f.message}</p>
+        <rb-reorderings-list on-bsod .reorderings=${f.reorderings}></rb-reorderings-list>
         <h4 class="args-h">Arguments</h4>
         <rb-bugcheck-params .code=${b.code} .params=${b.params} .cause=${this.trace ? bugCheckCauseStep(this.trace, b.code, b.params) : undefined}></rb-bugcheck-params>
         <rb-cpu-table .cpus=${f.cpus} .faulting=${f.cpu}></rb-cpu-table>

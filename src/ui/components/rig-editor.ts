@@ -24,9 +24,15 @@ export function checkRigDoc(doc: RigDoc): RigChange {
   return v.ok ? { doc, rig: v.rig, errors: [] } : { doc, errors: v.errors };
 }
 
+/** What each architecture's memory model lets a CPU do, in one line (the rig editor's choice). */
+export const ARCH_EXPLANATIONS: Record<'x64' | 'arm64', string> = {
+  x64: 'x86-TSO: each CPU’s stores wait in order in a store buffer, so a later load may run before an earlier store is visible; interlocked operations and full fences drain it.',
+  arm64: 'ARMv8: loads and stores to different addresses may become visible in any order unless acquire/release, a barrier or an address dependency orders them.',
+};
+
 /**
  * The box: pick a preset or a saved rig, then edit cores, Hyper-Threading,
- * HAL, build, quantum and watchdogs. Every field shows its own validation
+ * architecture, HAL, build, quantum and watchdogs. Every field shows its own validation
  * message; the topology picture follows the edits.
  */
 @customElement('rb-rig-editor')
@@ -116,6 +122,8 @@ export class RigEditor extends LitElement {
     const wd = d.watchdog ?? {};
     const isPreset = this.source.startsWith('preset:');
     const ht = d.threadsPerCore === 2;
+    // A rig file without the field is x64 (validateRig's default).
+    const arch = d.arch === undefined ? 'x64' : d.arch;
     return html`<div class="layout">
       <section class="card" aria-labelledby="rig-heading">
         <h2 id="rig-heading">The box</h2>
@@ -143,6 +151,14 @@ export class RigEditor extends LitElement {
             <label class="choice"><input id="threadsPerCore" type="checkbox" .checked=${ht} @change=${(e: Event) => this.set('threadsPerCore', (e.target as HTMLInputElement).checked ? 2 : 1)} /> Two logical CPUs per core</label>
             ${this.errorFor('threadsPerCore') ? html`<span class="error" role="alert">${this.errorFor('threadsPerCore')}</span>` : nothing}
           </div>
+          <fieldset class="wide" aria-describedby="arch-explain">
+            <legend>Architecture (memory model)</legend>
+            <label class="choice"><input type="radio" name="arch" value="x64" .checked=${arch === 'x64'} @change=${() => this.set('arch', 'x64')} /> x64</label>
+            <label class="choice"><input type="radio" name="arch" value="arm64" .checked=${arch === 'arm64'} @change=${() => this.set('arch', 'arm64')} /> ARM64</label>
+            ${this.errorFor('arch')
+              ? html`<span class="error" role="alert">${this.errorFor('arch')}</span>`
+              : html`<p class="desc" id="arch-explain" data-testid="arch-explain">${ARCH_EXPLANATIONS[arch === 'arm64' ? 'arm64' : 'x64']}</p>`}
+          </fieldset>
           ${this.field('hal', 'HAL', html`<select id="hal" .value=${String(d.hal ?? 'mp')} aria-invalid=${this.errorFor('hal') ? 'true' : 'false'} @change=${(e: Event) => this.set('hal', (e.target as HTMLSelectElement).value)}>
             <option value="mp" ?selected=${d.hal === 'mp'}>Multiprocessor (MP)</option>
             <option value="up" ?selected=${d.hal === 'up'}>Uniprocessor (UP)</option>

@@ -1,11 +1,14 @@
 import { LitElement, css, html, svg } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { Rig } from '../../machine/rig.ts';
+import { STORE_BUFFER_DEPTH } from '../../machine/weak-memory.ts';
 import { base } from '../styles.ts';
 
 /**
  * A picture of the rig's topology: cores with their logical processors, which
- * HAL, and (with a UP HAL on a multi-processor rig) the CPUs that do not run.
+ * HAL, and (with a UP HAL on a multi-processor rig) the CPUs that do not run;
+ * the architecture, with each logical processor's store buffer (kept in order
+ * on x64, drained in any order on ARM64).
  */
 @customElement('rb-rig-topology')
 export class RigTopology extends LitElement {
@@ -31,6 +34,10 @@ export class RigTopology extends LitElement {
       .hal { font-size: 11px; font-weight: 700; letter-spacing: 0.04em; }
       .off-label { font-size: 9px; fill: var(--rb-muted); }
       .invalid { color: var(--rb-muted); font-size: 0.9rem; margin: 0; }
+      .sb { fill: var(--rb-tl-buffered-bg, #fde9c8); stroke: var(--rb-tl-buffered, #b45309); stroke-width: 1; }
+      .sb.arm64 { stroke-dasharray: 2 1.5; }
+      .sb.off { fill: var(--rb-surface-2); stroke: var(--rb-border-strong); }
+      .sb-label { font-size: 8px; fill: var(--rb-muted); }
     `,
   ];
 
@@ -52,14 +59,16 @@ export class RigTopology extends LitElement {
     const perRow = Math.min(cores, 8);
     const rows = Math.ceil(cores / perRow);
     const cw = tpc === 2 ? 86 : 52;
-    const ch = 62;
+    // Each logical processor sits on its store buffer (STORE_BUFFER_DEPTH slots).
+    const ch = 78;
+    const arm = r.arch === 'arm64';
     const gap = 10;
     const pad = 14;
     const top = 30;
     const w = pad * 2 + perRow * cw + (perRow - 1) * gap;
     const h = top + rows * ch + (rows - 1) * gap + pad;
     const halText = up ? (unsafe ? 'UP HAL on every CPU (unsafe)' : 'UP HAL') : 'MP HAL';
-    const heading = `${halText} · ${r.build === 'free' ? 'free build' : 'checked build (Verifier on)'}`;
+    const heading = `${arm ? 'ARM64' : 'x64'} · ${halText} · ${r.build === 'free' ? 'free build' : 'checked build'}`;
     // Wide enough for the heading (about 7 px per character of 11 px bold text), so it is never clipped.
     const W = Math.max(w, 300, Math.ceil(heading.length * 7) + pad * 2);
     const off = (W - w) / 2;
@@ -77,6 +86,11 @@ export class RigTopology extends LitElement {
         cells.push(svg`<rect class=${cls} x=${lx} y=${y + 20} width="34" height="34" rx="4"><title>CPU ${lp}${on ? '' : ' (not started by the UP HAL)'}</title></rect>
           <text class="lp-label" x=${lx + 17} y=${y + 38} text-anchor="middle">${lp}</text>
           ${on ? '' : svg`<text class="off-label" x=${lx + 17} y=${y + 50} text-anchor="middle">off</text>`}`);
+        const slot = 34 / STORE_BUFFER_DEPTH;
+        for (let k = 0; k < STORE_BUFFER_DEPTH; k++) {
+          cells.push(svg`<rect class=${`sb ${arm ? 'arm64' : 'x64'}${on ? '' : ' off'}`} x=${lx + k * slot} y=${y + 58} width=${slot} height="8"></rect>`);
+        }
+        cells.push(svg`<text class="sb-label" x=${lx + 17} y=${y + 74} text-anchor="middle">${arm ? 'any order' : 'FIFO'}</text>`);
       }
     }
     const caption = up
@@ -86,15 +100,19 @@ export class RigTopology extends LitElement {
           ? `UP HAL: Windows starts only CPU 0; the other ${logical - 1} logical CPU${logical > 2 ? 's do' : ' does'} not run.`
           : 'One CPU, uniprocessor HAL: spin locks only raise IRQL, which is correct on one CPU.'
       : `${cores} core${cores > 1 ? 's' : ''}${tpc === 2 ? ' with Hyper-Threading' : ''}: ${logical} logical CPU${logical > 1 ? 's' : ''}, multiprocessor HAL (spin locks are atomic test-and-set).`;
-    return html`<figure role="img" aria-label=${`Topology: ${caption}`}>
+    const model = arm
+      ? `ARM64 (ARMv8): each CPU's stores may become visible to the others in any order, and loads may see older values, unless acquire/release, a barrier or an address dependency orders them.`
+      : `x64 (x86-TSO): each CPU's stores wait in a first-in first-out store buffer of ${STORE_BUFFER_DEPTH}, so a later load can pass an earlier store.`;
+    return html`<figure role="img" aria-label=${`Topology: ${caption} ${model}`}>
       <svg viewBox="0 0 ${W} ${h}" style=${`width: min(100%, ${Math.round(W * 1.7)}px)`} aria-hidden="true">
         <rect class="board" x="2" y="2" width=${W - 4} height=${h - 4} rx="10"></rect>
         <text class="hal" x=${pad} y="20">${heading}</text>
         ${cells}
       </svg>
-      <figcaption>${caption}</figcaption>
+      <figcaption>${caption}<br /><span data-testid="topology-arch">${model}</span></figcaption>
     </figure>
     <dl class="facts">
+        <div><dt>Architecture</dt><dd data-testid="arch-fact">${arm ? 'ARM64 · ARMv8 (weak)' : 'x64 · x86-TSO'}</dd></div>
         <div><dt>Logical CPUs</dt><dd>${logical}</dd></div>
         <div><dt>Running</dt><dd>${running}</dd></div>
         <div><dt>Spin lock</dt><dd>${up && !unsafe ? 'raise IRQL' : up ? 'raise IRQL only (unsafe)' : 'test-and-set'}</dd></div>

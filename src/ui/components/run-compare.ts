@@ -130,6 +130,7 @@ export class RunCompare extends LitElement {
 function opText(t: TraceStep): string {
   if (t.what === 'quantum') return 'quantum end';
   if (t.what === 'event') return `${t.context} arrives`;
+  if (t.what === 'flush') return `store of ${t.address ?? 'memory'} becomes visible`;
   return `${t.op}${t.address ? ` ${t.address}` : ''}${t.routine !== t.context ? ` in ${t.routine}` : ''}`;
 }
 

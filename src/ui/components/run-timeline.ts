@@ -3,13 +3,17 @@ import { customElement, property, query, state } from 'lit/decorators.js';
 import { formatSite } from '../../engine/source-site.ts';
 import type { TraceStep } from '../../engine/trace.ts';
 import { irqlName } from '../../machine/irql.ts';
-import { describeOp, describeStep } from '../lib/step-text.ts';
+import { describeOp, describeStep, formatValue } from '../lib/step-text.ts';
 import { buildTimeline, type TimelineModel } from '../lib/trace-model.ts';
+import { describeBufferedStore, hasWeakSteps, weakNote, weakTrace, type WeakTrace } from '../lib/weak-trace.ts';
 import { base } from '../styles.ts';
 
 type Ctx2D = CanvasRenderingContext2D;
 
 const LANE_H = 70;
+/** A weak-memory trace adds a row under the lock holds for the CPU's buffered stores. */
+const WEAK_LANE_H = 84;
+const WEAK_ROW = 69;
 const HEADER_W = 76;
 const AXIS_H = 22;
 
@@ -18,7 +22,9 @@ const AXIS_H = 22;
  * running (thread, DPC, ISR) and its routine, lock holds, arrivals, quantum
  * ends and IRP calls; the failure marked. A virtualised canvas: only the
  * visible steps are drawn, so runs of thousands of steps zoom and scroll
- * smoothly. Step with ←/→ (or the buttons); the inspector shows what every
+ * smoothly. On weak memory, each buffered store is drawn from the step that
+ * wrote it to the step it became visible, and a read that saw an older value
+ * is marked. Step with ←/→ (or the buttons); the inspector shows what every
  * CPU is doing at the selected step.
  */
 @customElement('rb-run-timeline')
@@ -41,6 +47,13 @@ export class RunTimeline extends LitElement {
       .inspector { margin-top: 0.9rem; }
       .inspector .what { font-size: 0.9rem; margin-bottom: 0.5rem; }
       tr.active td, tr.active th { background: var(--rb-accent-soft); }
+      .sw.buffered { background: var(--rb-tl-buffered-bg); border: 2px solid var(--rb-tl-buffered); box-sizing: border-box; }
+      .stale-sw { color: var(--rb-tl-stale); font-weight: 700; }
+      .weak-note { border-left: 4px solid var(--rb-tl-stale); padding: 0.35rem 0.6rem; background: var(--rb-surface-2); border-radius: var(--rb-radius-sm); font-size: 0.9rem; }
+      .weak-note.store { border-left-color: var(--rb-tl-buffered); }
+      .weak-list { margin: 0.6rem 0 0; font-size: 0.85rem; }
+      .weak-list ul { margin: 0.3rem 0 0; padding-left: 1.1rem; display: grid; gap: 0.2rem; }
+      .weak-list button.link { background: none; border: 0; padding: 0; color: var(--rb-accent-text, var(--rb-accent)); text-decoration: underline; cursor: pointer; font: inherit; text-align: left; }
     `,
   ];
 
@@ -56,6 +69,9 @@ export class RunTimeline extends LitElement {
   @query('canvas') private canvas!: HTMLCanvasElement;
   @query('.scroller') private scroller!: HTMLDivElement;
   private model?: TimelineModel;
+  /** The trace's buffered stores and stale reads (empty on sequentially consistent runs). */
+  private weak: WeakTrace = weakTrace([]);
+  private hasWeak = false;
   /** Steps name scenario source lines (not in a production bundle, whose lines are the bundle's). */
   private hasSource = false;
   private resize?: ResizeObserver;
@@ -86,6 +102,8 @@ export class RunTimeline extends LitElement {
   override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('steps') || changed.has('cpus') || changed.has('failed') || changed.has('idleAtEnd')) {
       this.model = buildTimeline(this.steps, this.cpus, this.failed, this.idleAtEnd);
+      this.hasWeak = hasWeakSteps(this.steps);
+      this.weak = weakTrace(this.hasWeak ? this.steps : []);
       this.hasSource = this.steps.some((x) => x.source && !/\/assets\//.test(x.source.file));
       this.selected = Math.max(0, this.steps.length - 1);
       this.pxPerStep = this.fitZoom();
@@ -102,6 +120,10 @@ export class RunTimeline extends LitElement {
       this.frame = 0;
       this.draw();
     });
+  }
+
+  private get laneH(): number {
+    return this.hasWeak ? WEAK_LANE_H : LANE_H;
   }
 
   private get n(): number {
@@ -141,8 +163,10 @@ export class RunTimeline extends LitElement {
   private onHover(e: MouseEvent): void {
     const rect = this.canvas.getBoundingClientRect();
     const x = e.clientX - rect.left - HEADER_W;
-    const s = x >= 0 ? this.steps[Math.floor((this.scrollX + x) / this.pxPerStep)] : undefined;
-    this.canvas.title = s ? `Step ${s.step + 1}: ${describeStep(s)}` : '';
+    const i = Math.floor((this.scrollX + x) / this.pxPerStep);
+    const s = x >= 0 ? this.steps[i] : undefined;
+    const note = s && this.hasWeak ? weakNote(this.steps, this.weak, i) : undefined;
+    this.canvas.title = s ? `Step ${s.step + 1}: ${describeStep(s)}${note ? `\n${note}` : ''}` : '';
   }
 
   /**
@@ -230,6 +254,9 @@ export class RunTimeline extends LitElement {
       irp: v('--rb-tl-irp', '#d97706'),
       failure: v('--rb-warn', '#b3261e'),
       cursor: v('--rb-accent', '#0b5fff'),
+      buffered: v('--rb-tl-buffered', '#b45309'),
+      bufferedBg: v('--rb-tl-buffered-bg', '#fde9c8'),
+      stale: v('--rb-tl-stale', '#be185d'),
     };
   }
 
@@ -241,7 +268,7 @@ export class RunTimeline extends LitElement {
     const c = this.colors;
     const dpr = window.devicePixelRatio || 1;
     const w = this.width;
-    const h = AXIS_H + model.cpus * LANE_H;
+    const h = AXIS_H + model.cpus * this.laneH;
     const pw = Math.round(w * dpr);
     const ph = Math.round(h * dpr);
     if (canvas.width !== pw || canvas.height !== ph) {
@@ -275,6 +302,7 @@ export class RunTimeline extends LitElement {
     }
     if (px < 3) this.drawDense(g, model, first, last, X);
     else this.drawDetailed(g, model, first, last, X, visible);
+    if (this.hasWeak) this.drawWeak(g, first, last, X);
     const fail = model.markers.find((m) => m.kind === 'failure');
     if (fail) {
       g.fillStyle = c.failure!;
@@ -298,7 +326,7 @@ export class RunTimeline extends LitElement {
     g.fillRect(HEADER_W - 1, 0, 1, h);
     g.font = '600 12px system-ui, sans-serif';
     for (let cpu = 0; cpu < model.cpus; cpu++) {
-      const top = AXIS_H + cpu * LANE_H;
+      const top = AXIS_H + cpu * this.laneH;
       g.fillStyle = c.fg!;
       g.fillText(`CPU ${cpu}`, 10, top + 26);
       const li = model.lastOf(cpu, this.selected);
@@ -307,7 +335,7 @@ export class RunTimeline extends LitElement {
       g.fillText(li >= 0 ? irqlName(this.steps[li]!.irql).replace('_LEVEL', '') : '—', 10, top + 42);
       g.font = '600 12px system-ui, sans-serif';
       g.fillStyle = c.grid!;
-      g.fillRect(0, top + LANE_H - 1, HEADER_W, 1);
+      g.fillRect(0, top + this.laneH - 1, HEADER_W, 1);
     }
   }
 
@@ -317,11 +345,11 @@ export class RunTimeline extends LitElement {
     const px = this.pxPerStep;
     const w = this.width;
     for (let cpu = 0; cpu < model.cpus; cpu++) {
-      const top = AXIS_H + cpu * LANE_H;
+      const top = AXIS_H + cpu * this.laneH;
       for (const b of model.irql) {
         if (b.cpu !== cpu || !visible(b.from, b.to) || b.irql === 0) continue;
         g.fillStyle = (b.irql === 1 ? c.irql1 : b.irql === 2 ? c.irql2 : c.irqlHigh)!;
-        g.fillRect(X(b.from), top, (b.to - b.from) * px, LANE_H - 1);
+        g.fillRect(X(b.from), top, (b.to - b.from) * px, this.laneH - 1);
         if ((b.to - b.from) * px > 90) {
           g.fillStyle = c.muted!;
           g.fillText(irqlName(b.irql), Math.max(X(b.from), HEADER_W) + 3, top + 11);
@@ -351,7 +379,7 @@ export class RunTimeline extends LitElement {
         g.fillRect(X(hh.from), y, Math.max(2, (hh.to - hh.from) * px), 6);
         if ((hh.to - hh.from) * px > 60) {
           g.fillStyle = c.fg!;
-          g.fillText(fit(g, hh.lock, (hh.to - hh.from) * px - 4), Math.max(X(hh.from), HEADER_W) + 2, y + 14 > top + LANE_H ? y - 1 : y + 14);
+          g.fillText(fit(g, hh.lock, (hh.to - hh.from) * px - 4), Math.max(X(hh.from), HEADER_W) + 2, y + 14 > top + this.laneH ? y - 1 : y + 14);
         }
       });
       for (const m of model.markers) {
@@ -387,7 +415,64 @@ export class RunTimeline extends LitElement {
         }
       }
       g.fillStyle = c.grid!;
-      g.fillRect(HEADER_W, top + LANE_H - 1, w, 1);
+      g.fillRect(HEADER_W, top + this.laneH - 1, w, 1);
+    }
+  }
+
+  /**
+   * Weak memory, over either zoom: each buffered store as a bar in its CPU's store-buffer row from
+   * the store to the step it became visible (a dot where it was written, a bar where it became
+   * visible); each stale read as a "!" on the reader's lane, with a dashed line from the store it
+   * did not see. They are few, so every one is drawn from the list.
+   */
+  private drawWeak(g: Ctx2D, first: number, last: number, X: (i: number) => number): void {
+    const c = this.colors;
+    const px = this.pxPerStep;
+    const H = this.laneH;
+    g.font = '10px system-ui, sans-serif';
+    for (const b of this.weak.stores) {
+      if (b.to + 1 <= first || b.from > last) continue;
+      const y = AXIS_H + b.cpu * H + WEAK_ROW;
+      const x0 = X(b.from) + px / 2;
+      const x1 = X(b.to) + px / 2;
+      g.fillStyle = c.bufferedBg!;
+      g.fillRect(x0, y, Math.max(2, x1 - x0), 10);
+      g.strokeStyle = c.buffered!;
+      g.lineWidth = 1.5;
+      g.strokeRect(x0, y, Math.max(2, x1 - x0), 10);
+      g.fillStyle = c.buffered!;
+      g.beginPath();
+      g.arc(x0, y + 5, 3.5, 0, Math.PI * 2);
+      g.fill();
+      if (b.visible) g.fillRect(x1 - 1.5, y - 3, 3, 16);
+      if (x1 - x0 > 70) {
+        g.fillStyle = c.fg!;
+        g.fillText(fit(g, `${b.address}${b.value === undefined ? '' : ` = ${formatValue(b.value)}`} buffered`, x1 - x0 - 12), Math.max(x0, HEADER_W) + 6, y + 8.5);
+      }
+    }
+    for (const r of this.weak.stale) {
+      const ry = AXIS_H + r.cpu * H;
+      const x = X(r.at) + px / 2;
+      if (r.store !== undefined && r.store <= last && r.at >= first) {
+        const w = this.steps[r.store]!;
+        g.strokeStyle = c.stale!;
+        g.lineWidth = 1.5;
+        g.setLineDash([4, 3]);
+        g.beginPath();
+        g.moveTo(X(r.store) + px / 2, AXIS_H + w.cpu * H + 28);
+        g.lineTo(x, ry + 10);
+        g.stroke();
+        g.setLineDash([]);
+      }
+      if (r.at < first - 1 || r.at > last) continue;
+      g.fillStyle = c.stale!;
+      g.beginPath();
+      g.arc(x, ry + 9, 7, 0, Math.PI * 2);
+      g.fill();
+      g.fillStyle = c.bg!;
+      g.font = '700 11px system-ui, sans-serif';
+      g.fillText('!', x - 2, ry + 13);
+      g.font = '10px system-ui, sans-serif';
     }
   }
 
@@ -404,7 +489,7 @@ export class RunTimeline extends LitElement {
     const kindColor = ['', c.thread!, c.dpc!, c.isr!];
     const irqlColor = (v: number): string => (v === 0 ? '' : v === 1 ? c.irql1! : v === 2 ? c.irql2! : c.irqlHigh!);
     for (let cpu = 0; cpu < model.cpus; cpu++) {
-      const top = AXIS_H + cpu * LANE_H;
+      const top = AXIS_H + cpu * this.laneH;
       const d = model.dense[cpu]!;
       // Reduce each pixel column to: highest IRQL, the "most interesting" context kind, any lock held.
       const cols = x1 - x0;
@@ -439,7 +524,7 @@ export class RunTimeline extends LitElement {
         const col = irqlColor(v);
         if (!col) return;
         g.fillStyle = col;
-        g.fillRect(x, top, w, LANE_H - 1);
+        g.fillRect(x, top, w, this.laneH - 1);
       });
       g.globalAlpha = 0.85;
       runs(kind, (v, x, w) => {
@@ -453,12 +538,12 @@ export class RunTimeline extends LitElement {
         if (v) g.fillRect(x, top + 44, w, 6);
       });
       g.fillStyle = c.grid!;
-      g.fillRect(HEADER_W, top + LANE_H - 1, this.width, 1);
+      g.fillRect(HEADER_W, top + this.laneH - 1, this.width, 1);
     }
     const f = model.markers.find((m) => m.kind === 'failure');
     if (f && f.at >= first && f.at <= last) {
       const x = X(f.at) + px / 2;
-      const top = AXIS_H + f.cpu * LANE_H;
+      const top = AXIS_H + f.cpu * this.laneH;
       g.strokeStyle = c.failure!;
       g.lineWidth = 2;
       g.beginPath();
@@ -474,7 +559,7 @@ export class RunTimeline extends LitElement {
     const n = this.n;
     const model = this.model;
     const sel = this.steps[this.selected];
-    const h = AXIS_H + (model?.cpus ?? 1) * LANE_H;
+    const h = AXIS_H + (model?.cpus ?? 1) * this.laneH;
     const failIdx = model?.markers.find((m) => m.kind === 'failure')?.at;
     return html`<div class="toolbar" role="toolbar" aria-label="Timeline controls">
         <button type="button" @click=${() => this.select(0)} ?disabled=${this.selected === 0} >First</button>
@@ -505,20 +590,47 @@ export class RunTimeline extends LitElement {
         <span><span class="sw" style="background:var(--rb-tl-irql-dispatch)"></span>DISPATCH_LEVEL</span>
         <span><span class="sw" style="background:var(--rb-tl-irql-dirql)"></span>DIRQL and above</span>
         <span><span class="sw" style="background:var(--rb-tl-lock)"></span>lock held</span>
+        ${this.hasWeak
+          ? html`<span><span class="sw buffered"></span>store in a store buffer (written → visible)</span>
+              <span><span class="stale-sw">!</span> read of an older value</span>`
+          : nothing}
         <span>▼ arrival · ◆ IRP call · | quantum end · ✕ failure · Ctrl+wheel zooms</span>
       </div>
+      ${this.hasWeak ? this.renderWeakList() : nothing}
       ${sel && model ? this.renderInspector(sel, model) : nothing}`;
+  }
+
+  /**
+   * The run's reorderings as a list (the canvas is a picture): each buffered store and stale read,
+   * in words, with a link that selects its step.
+   */
+  private renderWeakList() {
+    const items = [
+      ...this.weak.stores.map((b) => ({ at: b.from, text: describeBufferedStore(this.steps, b) })),
+      ...this.weak.stale.map((r) => ({ at: r.at, text: weakNote(this.steps, this.weak, r.at) ?? '' })),
+    ].sort((a, b) => a.at - b.at);
+    return html`<details class="weak-list" data-testid="weak-list" ?open=${items.length <= 6}>
+      <summary>Weak memory in this run: ${items.length} reordering${items.length === 1 ? '' : 's'}</summary>
+      <ul>${items.map((x) => html`<li><button type="button" class="link" @click=${() => { this.select(x.at); this.focusCanvas(); }}>Step ${this.steps[x.at]!.step + 1}</button>: ${x.text}</li>`)}</ul>
+    </details>`;
   }
 
   private renderInspector(sel: TraceStep, model: TimelineModel) {
     const held = model.locksAt(this.selected);
+    const note = this.hasWeak ? weakNote(this.steps, this.weak, this.selected) : undefined;
+    const inFlight = this.hasWeak ? this.weak.stores.filter((b) => b.from <= this.selected && this.selected < b.to) : [];
     const what =
       sel.what === 'event' ? html`<strong>${sel.context}</strong> ${sel.op === 'expires' ? 'expires' : 'arrives'} on CPU ${sel.cpu}`
       : sel.what === 'quantum' ? html`Quantum ends on CPU ${sel.cpu}${sel.context ? html` (<span class="mono">${sel.context}</span>)` : nothing}`
+      : sel.what === 'flush' ? html`CPU ${sel.cpu}'s store buffer: <strong class="mono" data-testid="step-op">${describeOp(sel)}</strong>`
       : html`CPU ${sel.cpu}: <span class="mono">${sel.context}</span> <strong class="mono" data-testid="step-op">${describeOp(sel)}</strong> in <span class="mono">${sel.routine}</span>`;
     return html`<section class="inspector" aria-labelledby="insp-h" data-testid="step-inspector">
-      <h4 id="insp-h">At step ${sel.step + 1}${sel.what !== 'step' ? ' (before the step runs)' : ''}</h4>
+      <h4 id="insp-h">At step ${sel.step + 1}${sel.what !== 'step' && sel.what !== 'flush' ? ' (before the step runs)' : ''}</h4>
       <p class="what">${what}${this.selected === this.n - 1 && this.failed ? html` — <strong style="color:var(--rb-warn)">the failing step</strong>` : nothing}</p>
+      ${note ? html`<p class=${`weak-note ${sel.stale ? '' : 'store'}`} data-testid="weak-note">${note}</p>` : nothing}
+      ${inFlight.length
+        ? html`<p class="muted" style="font-size:0.85rem" data-testid="in-flight">Not yet visible to the other CPUs: ${inFlight.map((b, i) => html`${i ? '; ' : ''}CPU ${b.cpu}'s <span class="mono">${b.address}${b.value === undefined ? '' : ` = ${formatValue(b.value)}`}</span> (written at step ${this.steps[b.from]!.step + 1})`)}.</p>`
+        : nothing}
       <div class="table-scroll" tabindex="0" role="region" aria-label="Each CPU at this step"><table>
         <thead><tr><th scope="col">CPU</th><th scope="col">IRQL</th><th scope="col">Context</th><th scope="col">Routine</th><th scope="col">Last operation</th>${this.hasSource ? html`<th scope="col">Source</th>` : nothing}<th scope="col">Locks held</th></tr></thead>
         <tbody>

@@ -268,7 +268,7 @@ export class RunView extends LitElement {
       <section class="card" aria-labelledby="run-h">
         <h2 id="run-h">Run</h2>
         <div class="what">
-          <span><span class="k">Rig</span><strong>${rig?.id ?? '—'}</strong>${rig ? html` <span class="muted">(${activeCpuCount(rig)} of ${logicalCpuCount(rig)} CPUs run, ${rig.hal.toUpperCase()} HAL, ${rig.build})</span>` : nothing}</span>
+          <span><span class="k">Rig</span><strong>${rig?.id ?? '—'}</strong>${rig ? html` <span class="muted">(${activeCpuCount(rig)} of ${logicalCpuCount(rig)} CPUs run, ${rig.arch === 'arm64' ? 'ARM64' : 'x64'}, ${rig.hal.toUpperCase()} HAL, ${rig.build})</span>` : nothing}</span>
           <span><span class="k">Scenario</span><strong>${this.scenario?.id ?? '—'}</strong>${this.scenario?.kind === 'user' ? html` <span class="pill">yours</span>` : nothing}</span>
         </div>
         ${this.rigErrors.length ? html`<div class="banner error" role="alert" style="margin-bottom:1rem">The rig is invalid and cannot be run: ${this.rigErrors.join('; ')}. Fix it in “The box”.</div>` : nothing}

@@ -206,7 +206,7 @@ function describeOutcome(m: ManualState): string {
 }
 
 function stepText(t: TraceStep): string {
-  const where = t.what === 'step' ? `${t.kind} ${t.context}` : t.what === 'quantum' ? `quantum end (${t.context})` : `${t.context} arrives`;
+  const where = t.what === 'step' ? `${t.kind} ${t.context}` : t.what === 'quantum' ? `quantum end (${t.context})` : t.what === 'flush' ? `store buffer: ${t.address ?? 'a store'} becomes visible` : `${t.context} arrives`;
   const op = t.what === 'step' ? ` ${t.op}${t.address ? ` ${t.address}` : ''}${t.routine !== t.context ? ` in ${t.routine}` : ''}` : '';
   return `#${t.step} CPU ${t.cpu} ${where}${op}`;
 }

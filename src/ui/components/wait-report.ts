@@ -7,6 +7,7 @@ import type { WaitInfo } from '../../machine/machine.ts';
 import { irqlName } from '../../machine/irql.ts';
 import { base } from '../styles.ts';
 import './cpu-table.ts';
+import './reorderings-list.ts';
 
 const TITLES: Record<string, string> = {
   deadlock: 'Deadlock: no processor can make progress',
@@ -52,6 +53,7 @@ export class WaitReport extends LitElement {
     return html`<section class=${`card report ${f.kind}`} role="region" aria-labelledby="wait-h" data-testid="failure-report">
       <h2 id="wait-h">${TITLES[f.kind] ?? f.kind}${f.invariant ? html`: “${f.invariant}”` : nothing}</h2>
       <p>${f.message}</p>
+      <rb-reorderings-list .reorderings=${f.reorderings}></rb-reorderings-list>
       ${f.waits?.length
         ? html`<h4>Who waits on what</h4>
             <ul class="waits">

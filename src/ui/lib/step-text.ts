@@ -16,12 +16,18 @@ export function describeOp(s: TraceStep): string {
   if (s.what === 'event') return `${s.context} arrives`;
   if (s.what === 'quantum') return `quantum end${s.context ? ` (${s.context})` : ''}`;
   const at = s.address ?? 'memory';
+  if (s.what === 'flush') {
+    const v = s.wrote !== undefined ? ` = ${formatValue(s.wrote)}` : '';
+    return `store of ${at}${v}${s.storedAt !== undefined ? ` (step ${s.storedAt + 1})` : ''} becomes visible`;
+  }
   if (s.fault) return `${s.op} ${at} — faults`;
   switch (s.op) {
     case 'read':
-      return s.read !== undefined ? `read ${formatValue(s.read)} from ${at}` : `read ${at}`;
+      if (s.read === undefined) return `read ${at}`;
+      return s.stale ? `read ${formatValue(s.read)} from ${at} (stale: newest is ${formatValue(s.stale.newest)})` : `read ${formatValue(s.read)} from ${at}`;
     case 'write':
-      return s.wrote !== undefined ? `wrote ${formatValue(s.wrote)} to ${at}` : `write ${at}`;
+      if (s.wrote === undefined) return `write ${at}`;
+      return s.buffered ? `wrote ${formatValue(s.wrote)} to ${at} (into its store buffer)` : `wrote ${formatValue(s.wrote)} to ${at}`;
     case 'rmw':
       if (s.read === undefined) return `interlocked ${at}`;
       return s.wrote === undefined || s.wrote === s.read

@@ -36,7 +36,7 @@ export interface LockHold {
 export interface Marker {
   cpu: number;
   at: number;
-  kind: 'arrival' | 'quantum' | 'irp' | 'failure';
+  kind: 'arrival' | 'quantum' | 'irp' | 'failure' | 'flush';
   label: string;
 }
 
@@ -140,6 +140,11 @@ export function buildTimeline(steps: TraceStep[], cpuCount: number, failed: bool
     }
     if (s.what === 'quantum') {
       markers.push({ cpu: s.cpu, at: i, kind: 'quantum', label: `quantum end${s.context ? ` (${s.context})` : ''}` });
+      continue;
+    }
+    // A buffered store becoming visible is the memory's doing, not the running context's: no slice.
+    if (s.what === 'flush') {
+      markers.push({ cpu: s.cpu, at: i, kind: 'flush', label: `store of ${s.address ?? 'memory'} becomes visible` });
       continue;
     }
     const sl = openSlice[s.cpu];
