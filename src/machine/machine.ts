@@ -105,6 +105,20 @@ export class Machine implements SharedKernelState {
    * (what setup wrote is what every CPU sees from the start; see WeakMemory.start).
    */
   private weakStarts = false;
+  /** CPUs whose last context ended with stores still buffered (see finish), and whether any did. */
+  private readonly endedWithStores: Uint8Array;
+  private endedPending = false;
+
+  /** The stores of contexts that ended: visible before a kernel step can observe that they ended. */
+  private drainEnded(): void {
+    this.endedPending = false;
+    const e = this.endedWithStores;
+    for (let i = 0; i < e.length; i++) {
+      if (e[i] === 0) continue;
+      e[i] = 0;
+      this.weak.drain(i);
+    }
+  }
   /** Global step counter of the current run. */
   step = 0;
   /**
@@ -146,6 +160,7 @@ export class Machine implements SharedKernelState {
     this.memory = new Memory(rig.memoryWords);
     this.words = this.memory.words;
     this.shadow = this.memory.shadow;
+    this.endedWithStores = new Uint8Array(logicalCpuCount(rig));
     this.weak = new WeakMemory(rig.arch, logicalCpuCount(rig), this.words, (a) => {
       if (this.blocked.length !== 0) this.wake(a);
     }, this);
@@ -163,6 +178,10 @@ export class Machine implements SharedKernelState {
   reset(): void {
     this.memory.reset();
     this.weak.reset();
+    if (this.endedPending) {
+      this.endedWithStores.fill(0);
+      this.endedPending = false;
+    }
     this.weakStarts = this.rig.arch === 'arm64';
     for (const c of this.cpus) c.reset();
     empty(this.threads);
@@ -657,7 +676,10 @@ export class Machine implements SharedKernelState {
     // Kernel bookkeeping kept outside machine words (dispatcher objects, ERESOURCEs, waits) is a
     // full barrier too, as every kernel routine is here (weak-memory.ts): KeSetEvent publishes
     // what its caller stored before it.
-    if (this.weak.active && (ctx.op === OP_KERNEL || ctx.op === OP_WAIT)) this.weak.beforeSc(cpu.index);
+    if (this.weak.active && (ctx.op === OP_KERNEL || ctx.op === OP_WAIT)) {
+      if (this.endedPending) this.drainEnded();
+      this.weak.beforeSc(cpu.index);
+    }
     ctx.steps++;
     cpu.steps++;
     const r = ctx.gen.next();
@@ -786,9 +808,14 @@ export class Machine implements SharedKernelState {
   }
 
   private finish(cpu: LogicalCpu, ctx: ExecContext): void {
-    // Not a barrier: a context's last store may still sit in its CPU's buffer when it ends (as on
-    // hardware), to be flushed by a later choice or at the end of the run. Draining here, in the
-    // step of the context's last access, would make SB's and R's outcomes unreachable on x64.
+    // A context's stores do not outlive what observes its end: Windows' exit paths are full
+    // barriers, so KeFlushQueuedDpcs, a wait or an unload sees what the context stored. They become
+    // visible at the next kernel step of any CPU (or when the CPU runs something else), not in the
+    // step of the context's last access: there they would hide SB's and 2+2W's outcomes.
+    if (this.weak.active && this.weak.buffered(cpu.index) !== 0) {
+      this.endedWithStores[cpu.index] = 1;
+      this.endedPending = true;
+    }
     if (ctx.kind === 'thread') this.endThread(ctx.thread!);
     else this.endNested(ctx);
     this.deliver(cpu);
