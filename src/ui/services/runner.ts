@@ -5,7 +5,8 @@
  */
 import type { RunSummary } from '../../engine/outcome.ts';
 import type { ManualState } from '../../engine/manual.ts';
-import type { ExploreRequest, ManualRequest, Progress, ReplayRequest, ReplayResponse, ScenarioRef } from '../../engine/worker-contract.ts';
+import type { FenceReport } from '../../engine/fences.ts';
+import type { ExploreRequest, FencesRequest, ManualRequest, Progress, ReplayRequest, ReplayResponse, ScenarioRef } from '../../engine/worker-contract.ts';
 
 export type EngineKind = 'controlled' | 'free';
 
@@ -30,5 +31,10 @@ export interface Runner {
   replay(req: ReplayRequest, signal?: AbortSignal): Promise<ReplayResponse>;
   /** Be the scheduler: the enabled choices at a point of a run, and the run after taking one. Library scenarios only. */
   manual?(req: ManualRequest, signal?: AbortSignal): Promise<ManualState>;
+  /**
+   * The fence search (src/engine/fences.ts) in a worker; `signal` ends it (AbortError). Library scenarios
+   * only: a user's scenario runs in the sandbox, whose workers do not offer it yet.
+   */
+  fences?(req: FencesRequest, onProgress: (schedulesRun: number) => void, signal: AbortSignal): Promise<FenceReport>;
   dispose(): void;
 }
