@@ -21,7 +21,7 @@ const ORDERING_ROUTINE = /^(Read|Write)\w*(NoFence|Acquire|Release|Raw|Volatile)
 export function hasOrderingAccesses(trace: readonly TraceStep[] | undefined): boolean {
   return (trace ?? []).some((s) => {
     const w = s as TraceStep & { buffered?: boolean; stale?: unknown };
-    return ORDERING_ROUTINE.test(s.routine) || w.buffered === true || w.stale !== undefined || (s.what as string) === 'flush';
+    return ORDERING_ROUTINE.test(s.routine) || (s.frames ?? []).some((f) => f.file === undefined && ORDERING_ROUTINE.test(f.fn)) || w.buffered === true || w.stale !== undefined || (s.what as string) === 'flush';
   });
 }
 
