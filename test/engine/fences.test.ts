@@ -150,6 +150,21 @@ describe('sites', () => {
       [lineOf('@data-load'), 'read', ORDER_ACQUIRE],
     ]);
     expect(list.every((s) => s.file.endsWith('fences.test.ts'))).toBe(true);
+
+    // Where the engine has no structured call sites (not V8), the stack's text gives the same sites.
+    const E = Error as unknown as { captureStackTrace?: unknown };
+    const capture = E.captureStackTrace;
+    const again = siteRecorder();
+    E.captureStackTrace = undefined;
+    try {
+      run.m.orderHook = again.hook;
+      const first = new DfsStrategy(0);
+      first.newExecution();
+      run.execute(first);
+    } finally {
+      E.captureStackTrace = capture;
+    }
+    expect([...again.sites.values()]).toEqual(list);
   });
 
   it('names the routine just below atOrdered, V8 and SpiderMonkey style', () => {
