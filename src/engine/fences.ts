@@ -228,20 +228,31 @@ export function siteRecorder(): { hook: (op: number, order: MemoryOrder) => numb
 }
 
 /** Trace fields the weak-memory engine adds (ARM64.md, "Trace"): read here without depending on their arrival. */
-type WeakTraceStep = TraceStep & { buffered?: boolean; stale?: unknown; storedAt?: number };
+type WeakTraceStep = TraceStep & { buffered?: boolean; stale?: { newest: number; newestStep: number; newestCpu: number }; storedAt?: number };
 
-/** `file:line` of the steps a reordering of the run involved: buffered stores, stale reads, flushed stores. */
+/**
+ * `file:line` of the steps a reordering of the run involved. A buffered store was reordered with
+ * the later accesses of its CPU up to its flush (the store that overtook it is among them); a
+ * stale read with the accesses of its CPU and of the writer it missed, from that write to the read
+ * (the newer pointer it followed, the writer's later stores).
+ */
 export function involvedLines(trace: readonly TraceStep[]): Set<string> {
   const out = new Set<string>();
-  const byStep = new Map<number, TraceStep>();
-  for (const s of trace) byStep.set(s.step, s);
-  const note = (s: TraceStep | undefined): void => {
-    if (s?.source) out.add(`${s.source.file}:${s.source.line}`);
-  };
+  const flushedAt = new Map<number, number>();
   for (const raw of trace) {
     const s = raw as WeakTraceStep;
-    if (s.buffered === true || s.stale !== undefined) note(s);
-    if ((s.what as string) === 'flush' && s.storedAt !== undefined) note(byStep.get(s.storedAt));
+    if ((s.what as string) === 'flush' && s.storedAt !== undefined) flushedAt.set(s.storedAt, s.step);
+  }
+  const end = trace.length > 0 ? trace[trace.length - 1]!.step : 0;
+  const windows: { cpus: number[]; from: number; to: number }[] = [];
+  for (const raw of trace) {
+    const s = raw as WeakTraceStep;
+    if (s.buffered === true) windows.push({ cpus: [s.cpu], from: s.step, to: flushedAt.get(s.step) ?? end });
+    if (s.stale !== undefined) windows.push({ cpus: [s.cpu, s.stale.newestCpu], from: s.stale.newestStep, to: s.step });
+  }
+  for (const s of trace) {
+    if (s.what !== 'step' || !s.source) continue;
+    if (windows.some((w) => s.step >= w.from && s.step <= w.to && w.cpus.includes(s.cpu))) out.add(`${s.source.file}:${s.source.line}`);
   }
   return out;
 }

@@ -173,14 +173,21 @@ describe('sites', () => {
     expect(routineOf('Error\n    at Machine.atOrdered (m.ts:1:1)\n    at run (s.ts:3:1)')).toBeUndefined();
   });
 
-  it('ranks the accesses a reordering involved first', () => {
+  it('marks the accesses a reordering involved, and ranks them first', () => {
+    const at = (step: number, cpu: number, line: number, extra: object = {}) => ({ step, cpu, what: 'step', source: { file: 'f.ts', line, column: 1 }, ...extra });
     const trace = [
-      { step: 3, what: 'step', source: { file: 'f.ts', line: 7, column: 1 }, buffered: true },
-      { step: 5, what: 'step', source: { file: 'f.ts', line: 9, column: 1 } },
-      { step: 6, what: 'step', source: { file: 'f.ts', line: 11, column: 1 }, stale: { newest: 1, newestStep: 3, newestCpu: 0 } },
-      { step: 8, what: 'flush', storedAt: 5 },
+      at(1, 0, 7, { buffered: true }), // CPU 0's store, flushed at step 5
+      at(2, 1, 30), // another CPU: not in the window
+      at(3, 0, 8), // overtook the buffered store
+      { step: 5, cpu: 0, what: 'flush', storedAt: 1 },
+      at(6, 0, 9), // after the flush
+      at(7, 0, 20), // the store CPU 1 misses below
+      at(8, 0, 21), // the writer's later store
+      at(9, 1, 22), // the reader's earlier read (the newer value it followed)
+      at(10, 1, 23, { stale: { newest: 1, newestStep: 7, newestCpu: 0 } }),
+      at(11, 1, 24),
     ] as unknown as TraceStep[];
-    expect([...involvedLines(trace)].sort()).toEqual(['f.ts:11', 'f.ts:7', 'f.ts:9']);
+    expect([...involvedLines(trace)].sort()).toEqual(['f.ts:20', 'f.ts:21', 'f.ts:22', 'f.ts:23', 'f.ts:7', 'f.ts:8']);
     const ranked = rankSites([site({ line: 1, op: 'read' }), site({ line: 2, op: 'write', involved: true })]);
     expect(ranked.map((s) => s.line)).toEqual([2, 1]);
   });
