@@ -273,12 +273,13 @@ function* combinations<T>(items: readonly T[], k: number, from = 0): Generator<T
   }
 }
 
+const fenceCount = (cs: readonly FenceChange[]): number => cs.filter((c) => c.kind === 'fence').length;
+
 /** Every way of choosing one change kind per site, fewest full barriers first. */
 function assignments(sites: readonly FenceSite[]): FenceChange[][] {
   let out: FenceChange[][] = [[]];
   for (const site of sites) out = out.flatMap((partial) => changeKindsFor(site).map((kind) => [...partial, { site, kind }]));
-  const fences = (cs: FenceChange[]): number => cs.filter((c) => c.kind === 'fence').length;
-  return out.sort((a, b) => fences(a) - fences(b));
+  return out.sort((a, b) => fenceCount(a) - fenceCount(b));
 }
 
 /**
@@ -308,7 +309,8 @@ export function searchFences(candidates: readonly FenceSite[], verify: (changes:
         }
       }
     }
-    if (suggestions.length > 0) return { suggestions, tried, size, stopped: false };
+    // Weakest first across site sets too: release/acquire-only suggestions before those needing a barrier.
+    if (suggestions.length > 0) return { suggestions: suggestions.sort((x, y) => fenceCount(x.changes) - fenceCount(y.changes)), tried, size, stopped: false };
   }
   return { suggestions, tried, size: Math.min(maxChanges, sites.length), stopped: false };
 }

@@ -229,7 +229,8 @@ describe('the search loop', () => {
       return { clean: fixes.has(key(cs)), schedules: 900 };
     };
     const r = searchFences([a, b, c], verify, { maxChanges: 3 });
-    expect(r.suggestions.map((s) => key(s.changes))).toEqual(['10:release 20:acquire', '10:fence 30:release', '20:acquire 30:release']);
+    // found in this order: {a,b}, {a,c}, {b,c}; shown weakest first
+    expect(r.suggestions.map((s) => key(s.changes))).toEqual(['10:release 20:acquire', '20:acquire 30:release', '10:fence 30:release']);
     // {a, b}: the weakest assignment fixed it, so its stronger ones were not tried
     expect(tried.filter((t) => t.startsWith('10:') && t.includes(' 20:'))).toEqual(['10:release 20:acquire']);
     // {a, c}: no barrier first, then one barrier (c's, then a's)
