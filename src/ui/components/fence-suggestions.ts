@@ -5,7 +5,7 @@ import type { RunSummary } from '../../engine/outcome.ts';
 import type { TraceStep } from '../../engine/trace.ts';
 import type { Rig } from '../../machine/rig.ts';
 import { loadScenarioSource } from '../lib/catalog.ts';
-import type { ScenarioChoice } from '../lib/choice.ts';
+import { scenarioRef, type ScenarioChoice } from '../lib/choice.ts';
 import { int } from '../lib/format.ts';
 import type { Runner } from '../services/runner.ts';
 import { base } from '../styles.ts';
@@ -21,7 +21,7 @@ const ORDERING_ROUTINE = /^(Read|Write)\w*(NoFence|Acquire|Release|Raw|Volatile)
 export function hasOrderingAccesses(trace: readonly TraceStep[] | undefined): boolean {
   return (trace ?? []).some((s) => {
     const w = s as TraceStep & { buffered?: boolean; stale?: unknown };
-    return ORDERING_ROUTINE.test(s.routine) || (s.frames ?? []).some((f) => f.file === undefined && ORDERING_ROUTINE.test(f.fn)) || w.buffered === true || w.stale !== undefined || (s.what as string) === 'flush';
+    return ORDERING_ROUTINE.test(s.routine) || (s.frames ?? []).some((f) => ORDERING_ROUTINE.test(f.fn)) || w.buffered === true || w.stale !== undefined || (s.what as string) === 'flush';
   });
 }
 
@@ -37,8 +37,8 @@ const KIND_TEXT: Record<FenceChange['kind'], string> = { release: 'release store
 /**
  * "Suggest fences" on a failure: the smallest set of ordering changes (WriteNoFence → WriteRelease,
  * a read → ReadAcquire, a KeMemoryBarrier before an access) after which the failure is gone over the
- * budget (src/engine/fences.ts, run in a worker), each with its source line. Library scenarios only
- * for now: a user's scenario runs in the sandbox, whose workers do not offer the search yet.
+ * budget (src/engine/fences.ts, run in a worker; a user's scenario in the sandbox's), each with its
+ * source line.
  */
 @customElement('rb-fence-suggestions')
 export class FenceSuggestions extends LitElement {
@@ -86,7 +86,7 @@ export class FenceSuggestions extends LitElement {
 
   private async suggest(): Promise<void> {
     const { runner, rig, scenario } = this;
-    if (!runner?.fences || !rig || scenario?.kind !== 'library') return;
+    if (!runner?.fences || !rig || !scenario) return;
     this.abort = new AbortController();
     this.busy = true;
     this.error = '';
@@ -94,7 +94,7 @@ export class FenceSuggestions extends LitElement {
     this.schedules = 0;
     this.searched = this.summary;
     try {
-      const report = await runner.fences({ scenario: { id: scenario.id }, rig }, (n) => { this.schedules = n; }, this.abort.signal);
+      const report = await runner.fences({ scenario: scenarioRef(scenario), rig }, (n) => { this.schedules = n; }, this.abort.signal);
       await this.loadLines(report);
       this.report = report;
     } catch (e) {
@@ -108,6 +108,8 @@ export class FenceSuggestions extends LitElement {
     const files = new Set(r.suggestions.flatMap((s) => s.changes.map((c) => c.site.file)));
     const next = new Map(this.lines);
     for (const f of files) {
+      // A user's scenario is evaluated as user-scenario.js, line for line its own source.
+      if (this.scenario?.kind === 'user' && f.endsWith('user-scenario.js')) next.set(f, this.scenario.source.split('\n'));
       if (next.has(f) || !f.startsWith('/scenarios/')) continue;
       const text = await loadScenarioSource(f).catch(() => undefined);
       if (text !== undefined) next.set(f, text.split('\n'));
@@ -120,9 +122,7 @@ export class FenceSuggestions extends LitElement {
   }
 
   override render() {
-    if (this.scenario?.kind !== 'library' || !this.runner?.fences) {
-      return html`<p class="muted" data-testid="fences-unavailable">Fence suggestions run for library scenarios; for your own scenario use <code>racebox fences &lt;file&gt; --rig &lt;rig&gt;</code>.</p>`;
-    }
+    if (!this.scenario || !this.runner?.fences) return nothing;
     return html`<section class="card" aria-labelledby="fences-h" data-testid="fence-suggestions">
       <h3 id="fences-h">The fence that fixes it</h3>
       <div class="row">

@@ -31,10 +31,7 @@ export interface Runner {
   replay(req: ReplayRequest, signal?: AbortSignal): Promise<ReplayResponse>;
   /** Be the scheduler: the enabled choices at a point of a run, and the run after taking one. Library scenarios only. */
   manual?(req: ManualRequest, signal?: AbortSignal): Promise<ManualState>;
-  /**
-   * The fence search (src/engine/fences.ts) in a worker; `signal` ends it (AbortError). Library scenarios
-   * only: a user's scenario runs in the sandbox, whose workers do not offer it yet.
-   */
+  /** The fence search (src/engine/fences.ts) in a worker (a user's scenario: in the sandbox); `signal` ends it (AbortError). */
   fences?(req: FencesRequest, onProgress: (schedulesRun: number) => void, signal: AbortSignal): Promise<FenceReport>;
   dispose(): void;
 }

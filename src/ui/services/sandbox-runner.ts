@@ -11,7 +11,8 @@
 import { proxy } from 'comlink';
 import type { FreeProgress } from '../../engine/free/run.ts';
 import type { RunSummary } from '../../engine/outcome.ts';
-import type { Progress, ReplayRequest, ReplayResponse } from '../../engine/worker-contract.ts';
+import type { FenceReport } from '../../engine/fences.ts';
+import type { FencesRequest, Progress, ReplayRequest, ReplayResponse } from '../../engine/worker-contract.ts';
 import type { Rig } from '../../machine/rig.ts';
 import { openSandbox, type Sandbox, type SandboxWorker } from '../../workers/sandbox-host.ts';
 import type { ExploreJob } from './runner.ts';
@@ -84,6 +85,8 @@ export interface SandboxRunner {
   freeRunUnavailable(): string | null;
   explore(job: ExploreJob, onProgress: (p: Progress) => void, signal: AbortSignal): Promise<RunSummary>;
   replay(req: ReplayRequest, signal?: AbortSignal): Promise<ReplayResponse>;
+  /** The fence search (src/engine/fences.ts) on a sandbox worker of its own; `signal` ends it (AbortError). */
+  fences(req: FencesRequest, onProgress: (schedulesRun: number) => void, signal: AbortSignal): Promise<FenceReport>;
   dispose(): void;
 }
 
@@ -164,6 +167,27 @@ export function createSandboxRunner(open: () => Promise<Sandbox> = () => openSan
         return await Promise.race([run, w.ended, stopped]);
       } finally {
         clearTimeout(grace);
+        w.terminate();
+      }
+    },
+
+    async fences(req, onProgress, signal) {
+      if (signal.aborted) throw abortError();
+      const w = await worker('racebox-sandbox-fences');
+      // Stop ends the search by ending its worker (the search is one long synchronous call there).
+      let onAbort = (): void => {};
+      const stopped = new Promise<never>((_, reject) => {
+        onAbort = (): void => {
+          w.terminate();
+          reject(abortError());
+        };
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      });
+      try {
+        return await Promise.race([w.api.fences(req, proxy((n: number) => onProgress(n))), w.ended, stopped]);
+      } finally {
+        signal.removeEventListener('abort', onAbort);
         w.terminate();
       }
     },

@@ -138,8 +138,8 @@ export function createWorkerRunner(): Runner {
     },
 
     async fences(req: FencesRequest, onProgress: (schedulesRun: number) => void, signal: AbortSignal): Promise<FenceReport> {
-      if (!('id' in req.scenario)) throw new Error('the fence search works with library scenarios for now');
       if (signal.aborted) throw abortError();
+      if (!('id' in req.scenario)) return sandboxed.fences(req, onProgress, signal);
       // A worker of its own: the search is long, and Cancel ends it by terminating the worker.
       const w = spares.take();
       live.add(w.worker);
