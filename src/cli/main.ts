@@ -1,5 +1,5 @@
 /**
- * `racebox`: list, run, replay, regress, init, bench, litmus (DESIGN.md section 6).
+ * `racebox`: list, run, replay, regress, fences, init, bench, litmus (DESIGN.md section 6).
  * Exit codes: 0 no failure found, 1 a failure found (or a regression
  * mismatch), 2 bad input with a one-line reason on stderr, or a run that
  * ended as outcome `error` (the scenario itself is broken).
@@ -56,6 +56,7 @@ const USAGE = `usage:
   racebox replay <scenario-id|file.ts> --rig <rig> --schedule <string> [--trace] [--json]
   racebox regress [path | folder | glob ...] [--config FILE] [--json] [--junit FILE] [--scenario <id|family>] [--rig <id>]
                   [--strategy S] [--seeds N] [--find-budget N] [--pass-budget N]
+  racebox fences <scenario-id|file.ts> --rig <rig> [--budget N] [--max-changes K] [--json]
   racebox init [folder]
   racebox bench [--json] [--quick]
   racebox litmus [--arch x64|arm64] [--json]
@@ -67,7 +68,7 @@ export async function main(argv: string[], out: Out = (s) => process.stdout.writ
   const [command, ...rest] = argv;
   try {
     if (command !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
-      const usage = command === 'regress' ? (await import('./regress.ts')).REGRESS_USAGE : COMMAND_USAGE[command];
+      const usage = command === 'regress' ? (await import('./regress.ts')).REGRESS_USAGE : command === 'fences' ? (await import('./fences.ts')).FENCES_USAGE : COMMAND_USAGE[command];
       if (usage !== undefined) {
         out(usage);
         return 0;
@@ -83,6 +84,10 @@ export async function main(argv: string[], out: Out = (s) => process.stdout.writ
       case 'regress': {
         const { regress } = await import('./regress.ts');
         return await regress(rest, out);
+      }
+      case 'fences': {
+        const { fences } = await import('./fences.ts');
+        return await fences(rest, out, err);
       }
       case 'init': {
         const { init } = await import('./init.ts');
@@ -104,7 +109,7 @@ export async function main(argv: string[], out: Out = (s) => process.stdout.writ
         err(USAGE);
         return 2;
       default:
-        throw new InputError(`unknown command '${command}' (commands: list, run, replay, regress, init, bench, litmus; racebox --help shows their usage)`);
+        throw new InputError(`unknown command '${command}' (commands: list, run, replay, regress, fences, init, bench, litmus; racebox --help shows their usage)`);
     }
   } catch (e) {
     if (e instanceof InputError || e instanceof ScheduleError) {

@@ -35,7 +35,7 @@ function ended(kind: 'hang' | 'error', message: string): Omit<Failure, 'schedule
  * One job on a fresh worker thread under the watchdog. `onStop` turns what
  * stopped it (a stall, a death, the memory limit) into the job's result.
  */
-function watched<R>(
+export function watched<R>(
   job: WorkerJob,
   onMessage: (m: WorkerMessage, done: (r: R) => void, fail: (e: Error) => void) => void,
   onStop: (why: { kind: 'hang' | 'error'; message: string; beats: number }) => R,

@@ -14,6 +14,7 @@ import type { TraceStep } from '../engine/trace.ts';
 import type { Rig } from '../machine/rig.ts';
 import { plainExpect } from '../engine/setup-state.ts';
 import type { Scenario } from '../scenario/define.ts';
+import { fenceSearch, type FenceReport } from '../engine/fences.ts';
 import { installNodeFaultHandlers, settle, withAsyncFaults } from '../workers/async-faults.ts';
 import { InputError, loadScenario } from '../workers/node-load.ts';
 
@@ -39,6 +40,16 @@ export interface ReplayJob {
   heartbeat: SharedArrayBuffer;
 }
 
+/** `racebox fences`: the fence search (src/engine/fences.ts) on this thread, under the same watchdog. */
+export interface FencesJob {
+  kind: 'fences';
+  scenario: string;
+  rig: Rig;
+  budget: number;
+  maxChanges: number;
+  heartbeat: SharedArrayBuffer;
+}
+
 /** Loads a scenario file only, so that the main thread never runs its top-level code. */
 export interface LoadJob {
   kind: 'load';
@@ -59,13 +70,14 @@ export interface LoadedScenario {
   source?: string;
 }
 
-export type WorkerJob = ExploreJob | ReplayJob | LoadJob;
+export type WorkerJob = ExploreJob | ReplayJob | LoadJob | FencesJob;
 
 export type WorkerMessage =
   | { type: 'progress'; schedulesRun: number; steps: number; elapsedMs: number }
   | { type: 'result'; summary: RunSummary; trace?: TraceStep[] }
   | { type: 'loaded'; scenario: LoadedScenario }
-  | { type: 'input-error'; message: string };
+  | { type: 'input-error'; message: string }
+  | { type: 'fences'; report: FenceReport };
 
 const port = parentPort!;
 // A scenario's late throw or unhandled rejection becomes the run's 'error', not the thread's death.
@@ -97,6 +109,20 @@ port.on('message', async (job: WorkerJob) => {
       let result = withAsyncFaults(summary, job.options.first ?? 0);
       if (job.shrink === true) result = shrinkSummary(job.rig, scenario, result, undefined, stepBeat);
       post({ type: 'result', summary: result });
+    } else if (job.kind === 'fences') {
+      let sent = Date.now();
+      const report = fenceSearch(job.rig, scenario, {
+        budget: job.budget,
+        maxChanges: job.maxChanges,
+        explore: { heartbeat, stepBeat },
+        onSchedules: (schedulesRun) => {
+          if (Date.now() - sent < 1000) return;
+          sent = Date.now();
+          post({ type: 'progress', schedulesRun, steps: 0, elapsedMs: 0 });
+        },
+      });
+      await settle();
+      post({ type: 'fences', report });
     } else {
       Atomics.add(heartbeat, 0, 1);
       const r = replay(job.rig, scenario, job.schedule, { trace: job.trace, stepBeat });

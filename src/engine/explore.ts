@@ -2,6 +2,7 @@
  * Exploration: many controlled executions of one scenario on one rig, until
  * the first failure or the budget. Also replay of a recorded schedule.
  */
+import type { Machine } from '../machine/machine.ts';
 import { presetRig } from '../machine/presets.ts';
 import { logicalCpuCount, rigDifferences, rigFingerprint, type Rig } from '../machine/rig.ts';
 import { clip } from '../machine/text.ts';
@@ -53,6 +54,8 @@ export interface ExploreOptions {
    * that prefix (rb2 header field 11, hand-made prefix).
    */
   prefix?: { schedule: string; step: number };
+  /** The fence search's change set (Machine.orderHook, src/engine/fences.ts): stronger orders for some ordering-API accesses. */
+  orderHook?: Machine['orderHook'];
 }
 
 /**
@@ -193,6 +196,7 @@ function exploreSchedules(rig: Rig, scenario: Scenario, o: ExploreOptions): RunS
   const stride = o.stride ?? 1;
   const run = new ControlledRun(rig, scenario);
   run.stepBeat = o.stepBeat;
+  if (o.orderHook) run.m.orderHook = o.orderHook;
   // PCT calibration runs the scenario once: a watcher must see that beat too.
   if (o.heartbeat) Atomics.add(o.heartbeat, 0, 1);
   const inner = makeStrategy(strategyName, seed, o.depth ?? DEFAULT_DEPTH, o.preemptionBound ?? DEFAULT_PREEMPTION_BOUND, run);

@@ -120,6 +120,20 @@ export interface ManualWorkerApi {
   manual(req: ManualRequest): Promise<import('./manual.ts').ManualState>;
 }
 
+/** The fence search (src/engine/fences.ts) of one scenario on one rig, in one worker. */
+export interface FencesRequest {
+  scenario: ScenarioRef;
+  rig: Rig;
+  /** Schedules per seed (default DEFAULT_FENCE_BUDGET). */
+  budget?: number;
+  maxChanges?: number;
+}
+
+export interface FencesWorkerApi {
+  /** `onProgress` gets the schedules run so far (at most a few times a second). */
+  fences(req: FencesRequest, onProgress?: (schedulesRun: number) => void): Promise<import('./fences.ts').FenceReport>;
+}
+
 /** One logical CPU of a free run (src/engine/free): all CPUs of a run share these buffers. */
 export interface FreeCpuRequest {
   scenario: ScenarioRef;

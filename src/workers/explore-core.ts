@@ -6,10 +6,11 @@
  */
 import { explore, replay } from '../engine/explore.ts';
 import { shrinkSummary } from '../engine/shrink.ts';
+import { fenceSearch, type FenceReport } from '../engine/fences.ts';
 import { manualFrom, manualPick, type ManualState } from '../engine/manual.ts';
 import type { RunSummary } from '../engine/outcome.ts';
 import {
-  atomicMinBound, CANCEL_WORD, FAILURE_BOUND_WORD, heartbeatWord, type ExploreRequest, type ManualRequest, type ManualWorkerApi, type PoolExploreWorkerApi, type Progress, type ReplayRequest,
+  atomicMinBound, CANCEL_WORD, FAILURE_BOUND_WORD, heartbeatWord, type ExploreRequest, type FencesRequest, type FencesWorkerApi, type ManualRequest, type ManualWorkerApi, type PoolExploreWorkerApi, type Progress, type ReplayRequest,
   type ReplayResponse, type ScenarioRef, type ShareBelow,
 } from '../engine/worker-contract.ts';
 import { settle, withAsyncFaults } from './async-faults.ts';
@@ -21,7 +22,7 @@ const PROGRESS_MS = 200;
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
-export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorkerApi & ManualWorkerApi {
+export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorkerApi & ManualWorkerApi & FencesWorkerApi {
   // Cumulative steps after each passing schedule of the last exploration, in index order.
   let cumulative: number[] = [];
   let first = 0;
@@ -107,6 +108,24 @@ export function createExploreWorkerApi(library: LibraryLoader): PoolExploreWorke
       const scenario = await loadKept(req.scenario);
       if (req.state !== undefined && req.take !== undefined) return manualPick(req.rig, scenario, req.state, req.take);
       return manualFrom(req.rig, scenario, req.from?.schedule, req.from?.step ?? 0);
+    },
+
+    async fences(req: FencesRequest, onProgress?: (schedulesRun: number) => void): Promise<FenceReport> {
+      const scenario = await loadScenarioRef(req.scenario, library);
+      let lastSent = now();
+      const report = fenceSearch(req.rig, scenario, {
+        ...(req.budget !== undefined ? { budget: req.budget } : {}),
+        ...(req.maxChanges !== undefined ? { maxChanges: req.maxChanges } : {}),
+        onSchedules: (n) => {
+          const t = now();
+          if (onProgress && t - lastSent >= PROGRESS_MS) {
+            lastSent = t;
+            void onProgress(n);
+          }
+        },
+      });
+      await settle();
+      return report;
     },
 
     async replay(req: ReplayRequest): Promise<ReplayResponse> {

@@ -17,7 +17,7 @@ import * as Comlink from 'comlink';
 import { freeRun, type FreeCpuWorker, type FreeProgress, type FreeRunSummary } from '../engine/free/run.ts';
 import { explorePool, poolCancelFlag, type PoolSummary, type PoolWorker } from '../engine/pool.ts';
 import {
-  CANCEL_WORD, type ExploreRequest, type FreeWorkerApi, type ManualWorkerApi, type PoolExploreWorkerApi, type Progress, type ScenarioRef,
+  CANCEL_WORD, type ExploreRequest, type FencesWorkerApi, type FreeWorkerApi, type ManualWorkerApi, type PoolExploreWorkerApi, type Progress, type ScenarioRef,
 } from '../engine/worker-contract.ts';
 import type { Rig } from '../machine/rig.ts';
 import { createExploreWorkerApi } from './explore-core.ts';
@@ -38,7 +38,7 @@ export interface SandboxFreeRunOptions {
   hostCpus?: number;
 }
 
-export interface SandboxWorkerApi extends PoolExploreWorkerApi, ManualWorkerApi, FreeWorkerApi {
+export interface SandboxWorkerApi extends PoolExploreWorkerApi, ManualWorkerApi, FreeWorkerApi, FencesWorkerApi {
   /** Spreads one exploration over `workers` workers started here (src/engine/pool.ts, with its stall watchdog). */
   explorePool(req: Omit<ExploreRequest, 'first' | 'stride'>, workers: number, onProgress?: (p: Progress) => void): Promise<PoolSummary>;
   /** Free-run with one worker per online CPU, started here over memory made here. */

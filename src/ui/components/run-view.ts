@@ -19,6 +19,7 @@ import type { HistoryService } from '../services/history-service.ts';
 import type { EngineKind, ExploreJob, Runner } from '../services/runner.ts';
 import { base } from '../styles.ts';
 import './run-result.ts';
+import { hasOrderingAccesses } from './fence-suggestions.ts';
 import './scheduler-pane.ts';
 
 export interface RunSettings {
@@ -311,6 +312,9 @@ export class RunView extends LitElement {
         ? html`<rb-run-result .summary=${ctl.summary} .trace=${ctl.trace} .cpus=${rig ? logicalCpuCount(rig) : 1} .actors=${this.scenario?.actors ?? 2}
             .depth=${st.depth} .userScenario=${this.scenario?.kind === 'user'} .linkRig=${rig && !presetRig(rig.id) ? rig : undefined} .userSource=${this.scenario?.kind === 'user' ? this.scenario.source : undefined} .tracing=${this.tracing} heading=${ctl.phase === 'cancelled' ? 'Cancelled' : this.heading}
             @replay=${() => { const sch = ctl.summary?.failure?.schedule; if (sch) void this.replay(sch); }}></rb-run-result>`
+        : nothing}
+      ${ctl.phase === 'done' && ctl.summary?.failure?.schedule && hasOrderingAccesses(ctl.trace)
+        ? html`<rb-fence-suggestions .runner=${this.runner} .rig=${rig} .scenario=${this.scenario} .summary=${ctl.summary}></rb-fence-suggestions>`
         : nothing}
       ${st.engine === 'controlled'
         ? html`<rb-scheduler-pane .runner=${this.runner} .rig=${rig} .scenario=${this.scenario} .mayRun=${this.mayRun} .schedule=${ctl.busy ? undefined : ctl.summary?.failure?.schedule || undefined}

@@ -5,7 +5,8 @@
  */
 import type { RunSummary } from '../../engine/outcome.ts';
 import type { ManualState } from '../../engine/manual.ts';
-import type { ExploreRequest, ManualRequest, Progress, ReplayRequest, ReplayResponse, ScenarioRef } from '../../engine/worker-contract.ts';
+import type { FenceReport } from '../../engine/fences.ts';
+import type { ExploreRequest, FencesRequest, ManualRequest, Progress, ReplayRequest, ReplayResponse, ScenarioRef } from '../../engine/worker-contract.ts';
 
 export type EngineKind = 'controlled' | 'free';
 
@@ -33,5 +34,7 @@ export interface Runner {
    * is run in the scenario sandbox (sandbox-runner.ts), a library scenario in the app's own workers.
    */
   manual?(req: ManualRequest, signal?: AbortSignal): Promise<ManualState>;
+  /** The fence search (src/engine/fences.ts) in a worker (a user's scenario: in the sandbox); `signal` ends it (AbortError). */
+  fences?(req: FencesRequest, onProgress: (schedulesRun: number) => void, signal: AbortSignal): Promise<FenceReport>;
   dispose(): void;
 }

@@ -11,8 +11,9 @@
 import { proxy } from 'comlink';
 import type { FreeProgress } from '../../engine/free/run.ts';
 import type { RunSummary } from '../../engine/outcome.ts';
+import type { FenceReport } from '../../engine/fences.ts';
 import type { ManualState } from '../../engine/manual.ts';
-import type { ManualRequest, Progress, ReplayRequest, ReplayResponse } from '../../engine/worker-contract.ts';
+import type { FencesRequest, ManualRequest, Progress, ReplayRequest, ReplayResponse } from '../../engine/worker-contract.ts';
 import type { Rig } from '../../machine/rig.ts';
 import { openSandbox, type Sandbox, type SandboxWorker } from '../../workers/sandbox-host.ts';
 import type { ExploreJob } from './runner.ts';
@@ -91,6 +92,8 @@ export interface SandboxRunner {
    * under the replay watchdog). The page gets the state as data: labels, trace and schedule string.
    */
   manual(req: ManualRequest, signal?: AbortSignal): Promise<ManualState>;
+  /** The fence search (src/engine/fences.ts) on a sandbox worker of its own; `signal` ends it (AbortError). */
+  fences(req: FencesRequest, onProgress: (schedulesRun: number) => void, signal: AbortSignal): Promise<FenceReport>;
   dispose(): void;
 }
 
@@ -193,6 +196,27 @@ export function createSandboxRunner(open: () => Promise<Sandbox> = () => openSan
         return await Promise.race([run, w.ended, stopped]);
       } finally {
         clearTimeout(grace);
+        w.terminate();
+      }
+    },
+
+    async fences(req, onProgress, signal) {
+      if (signal.aborted) throw abortError();
+      const w = await worker('racebox-sandbox-fences');
+      // Stop ends the search by ending its worker (the search is one long synchronous call there).
+      let onAbort = (): void => {};
+      const stopped = new Promise<never>((_, reject) => {
+        onAbort = (): void => {
+          w.terminate();
+          reject(abortError());
+        };
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      });
+      try {
+        return await Promise.race([w.api.fences(req, proxy((n: number) => onProgress(n))), w.ended, stopped]);
+      } finally {
+        signal.removeEventListener('abort', onAbort);
         w.terminate();
       }
     },

@@ -14,13 +14,16 @@ import { proxy, wrap, type Remote } from 'comlink';
 import { freeRunAvailability } from '../../engine/free/availability.ts';
 import type { RunSummary } from '../../engine/outcome.ts';
 import { explorePool, poolCancelFlag, type PoolWorker } from '../../engine/pool.ts';
-import { CANCEL_WORD, type ManualWorkerApi, type PoolExploreWorkerApi, type Progress, type ReplayRequest, type ReplayResponse } from '../../engine/worker-contract.ts';
+import type { FenceReport } from '../../engine/fences.ts';
+import { CANCEL_WORD, type FencesRequest, type FencesWorkerApi, type ManualWorkerApi, type PoolExploreWorkerApi, type Progress, type ReplayRequest, type ReplayResponse } from '../../engine/worker-contract.ts';
 import type { ExploreJob, Runner } from './runner.ts';
 import { createSandboxRunner, replayLimitMs, watchReplay } from './sandbox-runner.ts';
 
-function exploreWorker(name: string): { worker: Worker; api: Remote<PoolExploreWorkerApi & ManualWorkerApi> } {
+type ExploreWorkerRemote = Remote<PoolExploreWorkerApi & ManualWorkerApi & FencesWorkerApi>;
+
+function exploreWorker(name: string): { worker: Worker; api: ExploreWorkerRemote } {
   const worker = new Worker(new URL('../../workers/explore.worker.ts', import.meta.url), { type: 'module', name });
-  return { worker, api: wrap<PoolExploreWorkerApi & ManualWorkerApi>(worker) };
+  return { worker, api: wrap<PoolExploreWorkerApi & ManualWorkerApi & FencesWorkerApi>(worker) };
 }
 
 /** Threads a run uses by default: every core but one, which stays with the page so it never stutters. */
@@ -133,6 +136,27 @@ export function createWorkerRunner(): Runner {
         w.worker.terminate();
         if (replayer === w) replayer = undefined;
       });
+    },
+
+    async fences(req: FencesRequest, onProgress: (schedulesRun: number) => void, signal: AbortSignal): Promise<FenceReport> {
+      if (signal.aborted) throw abortError();
+      if (!('id' in req.scenario)) return sandboxed.fences(req, onProgress, signal);
+      // A worker of its own: the search is long, and Cancel ends it by terminating the worker.
+      const w = spares.take();
+      live.add(w.worker);
+      try {
+        return await new Promise<FenceReport>((resolve, reject) => {
+          const onAbort = (): void => {
+            w.worker.terminate();
+            reject(abortError());
+          };
+          signal.addEventListener('abort', onAbort, { once: true });
+          w.api.fences(req, proxy((n: number) => onProgress(n))).then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+        });
+      } finally {
+        w.worker.terminate();
+        live.delete(w.worker);
+      }
     },
 
     async replay(req: ReplayRequest, signal?: AbortSignal): Promise<ReplayResponse> {
