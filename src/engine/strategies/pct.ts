@@ -58,7 +58,9 @@ export class PctStrategy implements Strategy {
   private readonly k: number;
   /** k_w: the weak accesses of a run over which reordering points are drawn (fixed, like k). */
   private readonly weakK: number;
-  private weakPoints: number[] = [];
+  private readonly weakPoints: number[] = [];
+  /** The execution's index (its reordering points are drawn from it). */
+  private index = 0;
   private weakDecisions = 0;
   private cpuCount = -1;
   private weakBase = Number.MAX_SAFE_INTEGER;
@@ -94,11 +96,19 @@ export class PctStrategy implements Strategy {
     for (let i = 0; i < this.depth - 1; i++) this.changePoints.push(1 + this.rng.int(this.k));
     this.changePoints.sort((a, b) => a - b);
     this.weakDecisions = 0;
-    this.weakPoints = [];
-    // A stream of their own: the priorities and change points are drawn exactly as plain PCT's.
-    this.weakRng.reseed(scheduleSeed(this.seed ^ WEAK_STREAM, index));
-    for (let i = 0; i < this.weakDepth; i++) this.weakPoints.push(1 + this.weakRng.int(this.weakK));
+    this.index = index;
     return true;
+  }
+
+  /**
+   * The reordering points of this execution, drawn at its first weak access: from a stream of
+   * their own (the priorities and change points are plain PCT's), and not at all in a run
+   * without weak accesses.
+   */
+  private drawWeakPoints(): void {
+    this.weakRng.reseed(scheduleSeed(this.seed ^ WEAK_STREAM, this.index));
+    this.weakPoints.length = 0;
+    for (let i = 0; i < this.weakDepth; i++) this.weakPoints.push(1 + this.weakRng.int(this.weakK));
   }
 
   next(choices: Int32Array, count: number): number {
@@ -119,6 +129,7 @@ export class PctStrategy implements Strategy {
     for (let i = ordinary; i < count; i++) if (isVariant(choices[i]!)) variants++;
     if (variants === 0) return best;
     const w = ++this.weakDecisions;
+    if (w === 1) this.drawWeakPoints();
     if (!this.weakPoints.includes(w)) return best;
     let r = this.weakRng.int(variants);
     for (let i = ordinary; i < count; i++) if (isVariant(choices[i]!) && r-- === 0) return choices[i]!;
