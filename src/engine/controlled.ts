@@ -21,7 +21,7 @@ import { checkEndOfRun, classifyFailure, failureAt, snapshotCpus, type FailureSi
 import { namedStuck } from '../kernel/liveness.ts';
 import { placeActors, setUpRun, type ActorPlacement, type PlannedActor } from './instantiate.ts';
 import { decodeWeakChoice, defaultChoice, MAX_EVENT_CHOICES, MAX_TIMER_CHOICES, timerChoiceBase, weakChoiceBase, type Strategy } from './strategy.ts';
-import { MAX_STALE_READS, ORDER_MASK, STORE_BUFFER_DEPTH, VARIANT_BUFFER, VARIANT_DEFAULT, type MemoryOrder } from '../machine/weak-memory.ts';
+import { MAX_STALE_READS, MAX_STORE_AGE, ORDER_MASK, STORE_BUFFER_DEPTH, VARIANT_BUFFER, VARIANT_DEFAULT, type MemoryOrder } from '../machine/weak-memory.ts';
 import { driverUnloadRoutine, unloadStuckNote } from '../kernel/unload.ts';
 import { TraceRecorder, type TraceStep } from './trace.ts';
 
@@ -262,6 +262,14 @@ export class ControlledRun {
       for (let j = 0; j < f; j++) c[k++] = flushBase + cpu * STORE_BUFFER_DEPTH + out[j]!;
     }
     return k;
+  }
+
+  /** Stores buffered longer than MAX_STORE_AGE steps become visible (weak-memory.ts says why). */
+  private expireStores(recorder: TraceRecorder | null): void {
+    if (recorder) recorder.beforeDrain();
+    this.m.weak.expire(this.m.step - MAX_STORE_AGE);
+    if (recorder) recorder.afterDrain();
+    this.m.stale = true;
   }
 
   /** Makes every buffered store visible; false when none was buffered (nothing changed). */
@@ -557,6 +565,7 @@ export class ControlledRun {
           if (m.cur.order !== 0) this.ordered = true;
         }
       }
+      if (m.weak.active && m.weak.hasStoreOlderThan(m.step - MAX_STORE_AGE)) this.expireStores(recorder);
       if (m.yielded || this.yielders !== 0) this.afterStep(strategy, c, n, m.step);
       if (++m.step >= limit) {
         // A hang a buffered store would end is not real: make them visible and go on, as for guessed spinners.

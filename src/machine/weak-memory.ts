@@ -73,6 +73,13 @@ export const VARIANT_BUFFER = -1;
 
 /** Stores one CPU may hold in its buffer; a further store makes the oldest visible first. */
 export const STORE_BUFFER_DEPTH = 4;
+/**
+ * Steps of the machine a store may stay buffered: a real store buffer drains within a few hundred
+ * cycles, and without a bound a strategy that never picks the flush would keep a store from a
+ * poll loop forever — a hang no machine shows. Far above what a litmus shape or a lost handshake
+ * needs (a few steps).
+ */
+export const MAX_STORE_AGE = 64;
 /** Older values a read is offered at most (ARM64): the exploration stays bounded. */
 export const MAX_STALE_READS = 3;
 /** Reads per CPU remembered for the address dependency (ARM64). */
@@ -331,6 +338,23 @@ export class WeakMemory {
       throw new Error(`CPU ${cpu}'s buffered store ${entry} cannot become visible now (${this.bufLen[cpu]} buffered)`);
     }
     this.flushEntry(cpu, entry);
+  }
+
+  /**
+   * Whether some CPU holds a store made at or before step `limit` (see expire). Cheap: the oldest
+   * entry of each buffer is its first.
+   */
+  hasStoreOlderThan(limit: number): boolean {
+    for (let c = 0; c < this.n; c++) if (this.bufLen[c]! !== 0 && this.bufStep[c * D]! <= limit) return true;
+    return false;
+  }
+
+  /**
+   * Makes visible every buffered store made at or before step `limit`, oldest first (the oldest
+   * entry of a buffer may always become visible: nothing older constrains it).
+   */
+  expire(limit: number): void {
+    for (let c = 0; c < this.n; c++) while (this.bufLen[c]! !== 0 && this.bufStep[c * D]! <= limit) this.flushEntry(c, 0);
   }
 
   /** Makes every buffered store of every CPU visible (before a deadlock or hang is reported), CPU by CPU, oldest first. */

@@ -5,25 +5,29 @@ import { RandomStrategy } from '../../src/engine/strategies/random.ts';
 import irqlAsLock from '../../scenarios/spinlock/irql-as-lock.ts';
 import { allExecutions, CHECKED_MP, preset, scn, traceKey } from '../helpers.ts';
 
-/** Two threads on two CPUs, each: start, read, write (3 steps) — an unprotected increment. */
+/**
+ * Two threads on two CPUs, each: start, read, write (3 steps) — an unprotected increment. The read
+ * and the write are interlocked (sequentially consistent, never buffered), so these trees count
+ * interleavings only; test/engine/weak-choices.test.ts counts the weak-memory choices.
+ */
 function racyIncrement() {
   return scn({
     setup: (k) => ({ counter: k.ExAllocatePool2(0, 4, 'Cntr') }),
     actors: {
-      a: { cpu: 0, *run(k, s) { const v = yield* k.ReadNoFence(s.counter); yield* k.WriteNoFence(s.counter, v + 1); } },
-      b: { cpu: 1, *run(k, s) { const v = yield* k.ReadNoFence(s.counter); yield* k.WriteNoFence(s.counter, v + 1); } },
+      a: { cpu: 0, *run(k, s) { const v = yield* k.InterlockedOr(s.counter, 0); yield* k.InterlockedExchange(s.counter, v + 1); } },
+      b: { cpu: 1, *run(k, s) { const v = yield* k.InterlockedOr(s.counter, 0); yield* k.InterlockedExchange(s.counter, v + 1); } },
     },
     invariants: { 'no lost update': (s, k) => k.peek(s.counter) === 2 },
   });
 }
 
-/** The same shape without the race: each thread increments its own counter. */
+/** The same shape without the race: each thread increments its own counter (interlocked, as above). */
 function independent() {
   return scn({
     setup: (k) => ({ a: k.ExAllocatePool2(0, 4, 'A'), b: k.ExAllocatePool2(0, 4, 'B') }),
     actors: {
-      a: { cpu: 0, *run(k, s) { const v = yield* k.ReadNoFence(s.a); yield* k.WriteNoFence(s.a, v + 1); } },
-      b: { cpu: 1, *run(k, s) { const v = yield* k.ReadNoFence(s.b); yield* k.WriteNoFence(s.b, v + 1); } },
+      a: { cpu: 0, *run(k, s) { const v = yield* k.InterlockedOr(s.a, 0); yield* k.InterlockedExchange(s.a, v + 1); } },
+      b: { cpu: 1, *run(k, s) { const v = yield* k.InterlockedOr(s.b, 0); yield* k.InterlockedExchange(s.b, v + 1); } },
     },
   });
 }

@@ -21,7 +21,7 @@ interface Visible {
 }
 
 export class TsoDouble extends WeakMemory {
-  events: WeakEventLog | null = null;
+  override events: WeakEventLog | null = null;
   private readonly bufs: WeakStore[][];
   /** Values each word had, oldest first, once a weak store touched it (stale reads only). */
   private readonly history = new Map<number, Visible[]>();
@@ -82,13 +82,13 @@ export class TsoDouble extends WeakMemory {
       value = h[h.length - 1 - variant]!.value;
       stale = { newest: newest.value, newestStep: newest.step, newestCpu: newest.cpu };
     } else value = this.machine.words[addr]!;
-    if (this.events !== null) this.events.read = { cpu, addr, value, stale };
+    if (this.events !== null) this.events.read = { cpu, addr, value, forwarded: own.length !== 0, from: null, stale };
     return value;
   }
 
   override write(cpu: number, addr: number, value: number, _order: MemoryOrder, variant: number): void {
     const buf = this.bufs[cpu]!;
-    const store = { cpu, addr, value, storedAt: this.machine.step };
+    const store = { cpu, addr, value, storedAt: this.machine.step, release: false };
     if (variant !== VARIANT_BUFFER && buf.length === 0) {
       this.visible(cpu, store, false);
       return;
@@ -107,13 +107,13 @@ export class TsoDouble extends WeakMemory {
     this.drain(cpu);
   }
 
-  bufferedStore(cpu: number, entry: number): WeakStore {
+  override bufferedStore(cpu: number, entry: number): WeakStore {
     const s = this.bufs[cpu]![entry];
     if (s === undefined) throw new Error(`CPU ${cpu} has no buffered store ${entry}`);
     return s;
   }
 
-  private drain(cpu: number): void {
+  override drain(cpu: number): void {
     const buf = this.bufs[cpu]!;
     while (buf.length !== 0) this.visible(cpu, buf.shift()!);
     this.active = this.staleReads || this.bufs.some((b) => b.length !== 0);
@@ -126,7 +126,7 @@ export class TsoDouble extends WeakMemory {
       if (h === undefined) this.history.set(s.addr, (h = [{ value: words[s.addr]!, step: -1, cpu: -1 }]));
       h.push({ value: s.value, step: s.storedAt, cpu });
     }
-    if (fromBuffer && this.events !== null) this.events.visible.push({ ...s, visibleAt: this.machine.step });
+    if (fromBuffer && this.events !== null) this.events.visible.push({ ...s, visibleAt: this.machine.step, overtook: [] });
     const old = words[s.addr]!;
     words[s.addr] = s.value;
     if (old !== s.value && this.machine.blocked.length !== 0) this.machine.wake(s.addr);
