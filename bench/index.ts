@@ -40,4 +40,6 @@ export const benchModules: readonly { title: string; load: () => Promise<BenchMo
   { title: 'detection', load: async () => (await import('./detection.bench.ts')).default, optIn: true },
   // Minutes (alternating rounds of pct and the portfolio on every correct scenario): only with --only.
   { title: 'portfolio speed', load: async () => (await import('./portfolio-speed.bench.ts')).default, optIn: true },
+  // Minutes (alternating rounds on arm64-quad and its x64 twin, every scenario that passes on both): only with --only.
+  { title: 'arm64 speed', load: async () => (await import('./arch-speed.bench.ts')).default, optIn: true },
 ];

@@ -105,19 +105,14 @@ export class Machine implements SharedKernelState {
    * (what setup wrote is what every CPU sees from the start; see WeakMemory.start).
    */
   private weakStarts = false;
-  /** CPUs whose last context ended with stores still buffered (see finish), and whether any did. */
-  private readonly endedWithStores: Uint8Array;
-  private endedPending = false;
 
-  /** The stores of contexts that ended: visible before a kernel step can observe that they ended. */
-  private drainEnded(): void {
-    this.endedPending = false;
-    const e = this.endedWithStores;
-    for (let i = 0; i < e.length; i++) {
-      if (e[i] === 0) continue;
-      e[i] = 0;
-      this.weak.drain(i);
-    }
+  /**
+   * Before a sequentially consistent access or a kernel step of the current CPU (only while the
+   * model is active): the CPU's buffered stores become visible, and its later reads see at least
+   * everything visible then.
+   */
+  private scBarrier(): void {
+    this.weak.beforeSc(this.cpu.index);
   }
   /** Global step counter of the current run. */
   step = 0;
@@ -160,7 +155,6 @@ export class Machine implements SharedKernelState {
     this.memory = new Memory(rig.memoryWords);
     this.words = this.memory.words;
     this.shadow = this.memory.shadow;
-    this.endedWithStores = new Uint8Array(logicalCpuCount(rig));
     this.weak = new WeakMemory(rig.arch, logicalCpuCount(rig), this.words, (a) => {
       if (this.blocked.length !== 0) this.wake(a);
     }, this);
@@ -178,10 +172,6 @@ export class Machine implements SharedKernelState {
   reset(): void {
     this.memory.reset();
     this.weak.reset();
-    if (this.endedPending) {
-      this.endedWithStores.fill(0);
-      this.endedPending = false;
-    }
     this.weakStarts = this.rig.arch === 'arm64';
     for (const c of this.cpus) c.reset();
     empty(this.threads);
@@ -223,13 +213,13 @@ export class Machine implements SharedKernelState {
 
   read(a: number): number {
     if (this.shadow[a] !== 1) this.badAccess(a, false);
-    if (this.weak.active) this.weak.beforeSc(this.cpu.index);
+    if (this.weak.active) this.scBarrier();
     return this.words[a]!;
   }
 
   write(a: number, v: number): void {
     if (this.shadow[a] !== 1) this.badAccess(a, true);
-    if (this.weak.active) this.weak.beforeSc(this.cpu.index);
+    if (this.weak.active) this.scBarrier();
     const old = this.words[a]!;
     this.words[a] = v;
     if (this.weak.active) this.weak.afterScWrite(a, v, old);
@@ -238,7 +228,7 @@ export class Machine implements SharedKernelState {
 
   xchg(a: number, v: number): number {
     if (this.shadow[a] !== 1) this.badAccess(a, true);
-    if (this.weak.active) this.weak.beforeSc(this.cpu.index);
+    if (this.weak.active) this.scBarrier();
     const old = this.words[a]!;
     this.words[a] = v;
     if (this.weak.active) this.weak.afterScWrite(a, v, old);
@@ -248,7 +238,7 @@ export class Machine implements SharedKernelState {
 
   cmpxchg(a: number, exchange: number, comparand: number): number {
     if (this.shadow[a] !== 1) this.badAccess(a, true);
-    if (this.weak.active) this.weak.beforeSc(this.cpu.index);
+    if (this.weak.active) this.scBarrier();
     const old = this.words[a]!;
     if (old === comparand) {
       this.words[a] = exchange;
@@ -261,7 +251,7 @@ export class Machine implements SharedKernelState {
   /** Interlocked add; returns the value before the add. */
   xadd(a: number, delta: number): number {
     if (this.shadow[a] !== 1) this.badAccess(a, true);
-    if (this.weak.active) this.weak.beforeSc(this.cpu.index);
+    if (this.weak.active) this.scBarrier();
     const old = this.words[a]!;
     const v = (old + delta) | 0;
     this.words[a] = v;
@@ -282,7 +272,7 @@ export class Machine implements SharedKernelState {
 
   private rmwBits(a: number, v: number): number {
     if (this.shadow[a] !== 1) this.badAccess(a, true);
-    if (this.weak.active) this.weak.beforeSc(this.cpu.index);
+    if (this.weak.active) this.scBarrier();
     const old = this.words[a]!;
     this.words[a] = v;
     if (this.weak.active) this.weak.afterScWrite(a, v, old);
@@ -676,10 +666,7 @@ export class Machine implements SharedKernelState {
     // Kernel bookkeeping kept outside machine words (dispatcher objects, ERESOURCEs, waits) is a
     // full barrier too, as every kernel routine is here (weak-memory.ts): KeSetEvent publishes
     // what its caller stored before it.
-    if (this.weak.active && (ctx.op === OP_KERNEL || ctx.op === OP_WAIT)) {
-      if (this.endedPending) this.drainEnded();
-      this.weak.beforeSc(cpu.index);
-    }
+    if (this.weak.active && (ctx.op === OP_KERNEL || ctx.op === OP_WAIT)) this.scBarrier();
     ctx.steps++;
     cpu.steps++;
     const r = ctx.gen.next();
@@ -808,14 +795,11 @@ export class Machine implements SharedKernelState {
   }
 
   private finish(cpu: LogicalCpu, ctx: ExecContext): void {
-    // A context's stores do not outlive what observes its end: Windows' exit paths are full
-    // barriers, so KeFlushQueuedDpcs, a wait or an unload sees what the context stored. They become
-    // visible at the next kernel step of any CPU (or when the CPU runs something else), not in the
-    // step of the context's last access: there they would hide SB's and 2+2W's outcomes.
-    if (this.weak.active && this.weak.buffered(cpu.index) !== 0) {
-      this.endedWithStores[cpu.index] = 1;
-      this.endedPending = true;
-    }
+    // A context's stores do not outlive it: Windows' exit paths are full barriers, so whatever
+    // observes the end (KeFlushQueuedDpcs, a wait, an unload) sees what the context stored. This
+    // happens in the step of the context's last access: a litmus thread that must leave a store
+    // buffered past its last access ends with a step of its own (engine/litmus/run.ts).
+    if (this.weak.active) this.weak.switchContext(cpu.index);
     if (ctx.kind === 'thread') this.endThread(ctx.thread!);
     else this.endNested(ctx);
     this.deliver(cpu);

@@ -138,7 +138,7 @@ describe('racebox regress on a team folder', { timeout: 300_000 }, () => {
     expect(lines).toHaveLength(1);
     const j = JSON.parse(lines[0]!);
     expect(j).toMatchObject({ passed: 2, failed: 2, errors: 0, config: 'racebox.config.ts' });
-    expect(j.rigs).toEqual(['uniprocessor', 'p4-ht', 'dual-opteron-240', 'quad-free', 'workstation-16', 'team-box']);
+    expect(j.rigs).toEqual(['uniprocessor', 'p4-ht', 'dual-opteron-240', 'quad-free', 'workstation-16', 'arm64-quad', 'team-box']);
     expect(j.results.map((x: { scenario: string; rig: string; status: string }) => `${x.scenario} ${x.rig} ${x.status}`).sort()).toEqual([
       'team/counter team-box ok',
       'team/counter uniprocessor ok',

@@ -211,7 +211,8 @@ describe('weak-memory choices', () => {
     expect(x.outcome).toBe('pass');
     const store = x.trace!.find((t) => t.buffered)!;
     expect(store).toMatchObject({ cpu: 0, address: 's.flag', wrote: 1 });
-    expect(store.visibleAt).toBeGreaterThan(store.step);
+    // The writer's end is a full barrier (machine.ts, finish): the store is visible by then at the latest.
+    expect(store.visibleAt).toBeGreaterThanOrEqual(store.step);
   });
 
   it('random takes weak choices rarely (about 1 in 8 decisions that have one) and PCT at its few weak points', () => {

@@ -79,7 +79,19 @@ export function litmusScenario(t: LitmusTest, seen: Map<string, number>): Scenar
   let registers: number[] = [];
   const actors: Record<string, ThreadActor<State>> = {};
   t.threads.forEach((thread, i) => {
-    actors[`P${i}`] = { cpu: i, run: (k, s) => thread(k as LitmusKernel, s, registers) };
+    actors[`P${i}`] = {
+      cpu: i,
+      run: function* (k, s) {
+        yield* thread(k as LitmusKernel, s, registers);
+        // A context's end is a full barrier here (machine.ts, finish): a thread that leaves stores
+        // buffered exits in a step of its own, so others may act before they become visible — as on
+        // hardware, where a litmus thread's exit is not part of its last access (SB, R, 2+2W). A
+        // thread whose one access is that store needs none: delaying its step is the same as
+        // delaying the store (and IRIW's tree stays small).
+        const m = k.m;
+        if (m.cur.steps > 2 && m.weak.buffered(m.cpu.index) !== 0) yield* (k as LitmusKernel).KeMemoryBarrierWithoutFence();
+      },
+    };
   });
   return defineScenario<State>({
     id: `litmus/${slug(t.name)}`,
