@@ -12,7 +12,7 @@ import { DEFAULT_COST, DEFAULT_WATCHDOG, parseRig, RigError, type Rig } from '..
 import { isCrash, mutateJsonText, pick, report, Rng, thrown } from './mutate.ts';
 
 const RIGS = resolve(import.meta.dirname, '../../rigs');
-const FIELDS = ['id', 'title', 'description', 'cores', 'threadsPerCore', 'hal', 'build', 'upHalOnAllCpus', 'quantum', 'watchdog', 'memoryWords', 'cost', '$schema'];
+const FIELDS = ['id', 'title', 'description', 'cores', 'threadsPerCore', 'arch', 'hal', 'build', 'upHalOnAllCpus', 'quantum', 'watchdog', 'memoryWords', 'cost', '$schema'];
 
 const isInt = (v: unknown, min: number, max: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -26,6 +26,7 @@ function shouldAccept(doc: unknown): boolean {
   if (doc.description !== undefined && typeof doc.description !== 'string') return false;
   const tpc = doc.threadsPerCore === undefined ? 1 : doc.threadsPerCore;
   if (!isInt(doc.cores, 1, 64) || (tpc !== 1 && tpc !== 2) || (doc.cores as number) * tpc > 64) return false;
+  if (doc.arch !== undefined && doc.arch !== 'x64' && doc.arch !== 'arm64') return false;
   if (doc.hal !== 'mp' && doc.hal !== 'up') return false;
   if (doc.build !== 'checked' && doc.build !== 'free') return false;
   if (doc.upHalOnAllCpus !== undefined && typeof doc.upHalOnAllCpus !== 'boolean') return false;
@@ -49,6 +50,7 @@ function expectFaithful(rig: Rig, doc: Record<string, unknown>, where: string): 
   expect(rig.id, where).toBe(doc.id);
   expect(rig.title, where).toBe(doc.title);
   expect(rig.cores, where).toBe(doc.cores);
+  expect(rig.arch, where).toBe(doc.arch ?? 'x64');
   expect(rig.threadsPerCore, where).toBe(doc.threadsPerCore === undefined ? 1 : doc.threadsPerCore);
   expect(rig.hal, where).toBe(doc.hal);
   expect(rig.build, where).toBe(doc.build);

@@ -8,6 +8,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { explore, replay } from '../../src/engine/explore.ts';
+import { bufferedChoice, flushChoice, staleChoice, weakChoiceBase } from '../../src/engine/strategy.ts';
+import { MAX_STALE_READS, STORE_BUFFER_DEPTH } from '../../src/machine/weak-memory.ts';
 import { crc32, decodeSchedule, encodeSchedule, ScheduleError, type ScheduleRecord, choicesFromDeviations } from '../../src/engine/schedule.ts';
 import type { OutcomeKind } from '../../src/engine/outcome.ts';
 import type { Rig } from '../../src/machine/rig.ts';
@@ -92,7 +94,17 @@ describe('fuzz: schedule strings', () => {
       const n = rng.int(20);
       const dev: number[] = [];
       let step = 0;
-      for (let j = 0; j < n; j++) dev.push((step += 1 + rng.int(i % 7 === 0 ? 2 ** 30 / 20 : 500)), rng.int(i % 5 === 0 ? 2 ** 31 : 64));
+      for (let j = 0; j < n; j++) {
+        step += 1 + rng.int(i % 7 === 0 ? 2 ** 30 / 20 : 500);
+        // Any id below the weak-memory ones (CPU, quantum end, event, timer), else a weak-memory choice with valid operands.
+        const k = rng.int(4);
+        const c = i % 5 === 0 && k === 0 ? rng.int(weakChoiceBase(4))
+          : k === 1 ? bufferedChoice(4, rng.int(4))
+          : k === 2 ? staleChoice(4, rng.int(4), 1 + rng.int(MAX_STALE_READS))
+          : k === 3 ? flushChoice(4, rng.int(4), rng.int(STORE_BUFFER_DEPTH))
+          : rng.int(64);
+        dev.push(step, c);
+      }
       const rec: ScheduleRecord = {
         scenarioId: pick(rng, ['a/b', 'cancel/queue-then-set', 'ünïcødé/💥', 'x'.repeat(rng.int(300)), '']),
         scenarioVersion: pick(rng, [0, 1, 7, 2 ** 31, Number.MAX_SAFE_INTEGER]),
