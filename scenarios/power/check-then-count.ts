@@ -105,7 +105,8 @@ export function* Power(k: Kernel, s: PowerState) {
     const block = k.ExAllocatePool2(POOL_FLAG_NON_PAGED, 4 * REG_WORDS, 'Regs');
     for (let w = 0; w < REG_WORDS; w++) yield* k.WriteNoFence(block + w, REG_DATA + w);
     k.poke(s.tally, 1);
-    yield* k.WriteNoFence(s.regs, block);
+    // Published with a release: a request that loads the new mapping sees the restored registers (on ARM64 too).
+    yield* k.WriteRelease(s.regs, block);
     const irql2 = yield* k.KeAcquireSpinLock(s.lock);
     yield* k.InterlockedExchange(s.power, D0);
     yield* k.KeReleaseSpinLock(s.lock, irql2);
