@@ -92,9 +92,13 @@ test('be the scheduler for a scenario written in the editor: picks run in the sa
   const id = 'user/sched-counter';
 
   // Written in the editor (the whole text replaced, as a paste would), checked, saved and run once.
-  await page.getByRole('tab', { name: 'Editor' }).click();
+  // The link's rig is applied after the first paint and shows the Run view: a click on the Editor tab
+  // before that is undone, so the click is repeated until the editor is there.
   const editor = page.getByRole('textbox', { name: 'Scenario source (TypeScript)' });
-  await expect(editor).toBeVisible({ timeout: 20_000 });
+  await expect(async () => {
+    await page.getByRole('tab', { name: 'Editor' }).click();
+    await expect(editor).toBeVisible({ timeout: 3_000 });
+  }).toPass({ timeout: 30_000 });
   await expect(page.getByTestId('diagnostics')).toContainText('No problems', { timeout: 20_000 });
   await editor.click();
   await page.keyboard.press('ControlOrMeta+a');
