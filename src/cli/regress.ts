@@ -16,6 +16,7 @@ import { activeCpuCount, type Rig } from '../machine/rig.ts';
 import type { RegressSettings, RegressStrategy } from '../scenario/config.ts';
 import type { Scenario } from '../scenario/define.ts';
 import { checkExpectation, describeExpected, describeFailure } from '../scenario/expect.ts';
+import { shrinkSummary } from '../engine/shrink.ts';
 import { scenarioRows, type MatrixRow } from '../scenario/matrix.ts';
 import { choiceOption, intOption, parseArgs, stringOption } from './args.ts';
 import { junitXml, type JUnitCase } from './junit.ts';
@@ -184,7 +185,8 @@ function runRow(s: Scenario, rig: Rig, m: MatrixRow, refs: { file: string | unde
   if (ok) reason = null;
   else if (error) reason = `the run ended as outcome error: ${error.failure?.message ?? 'the scenario is broken'}`;
   else reason ??= `found in only ${found} of ${m.seeds} seeds`;
-  const schedule = !ok && r.failure?.schedule ? r.failure.schedule : undefined;
+  // A mismatch shows its failure with the smallest schedule, as `racebox run` and the app do (shrink.ts).
+  const schedule = !ok && r.failure?.schedule ? shrinkSummary(rig, s, r).failure!.schedule : undefined;
   const scenarioRef = refs.file ?? s.id;
   return {
     scenario: s.id,
