@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { openApp, pickRig } from './helpers.ts';
 
-test.describe.configure({ timeout: 120_000 });
+test.describe.configure({ timeout: 240_000 });
 
 /*
  * irql-as-lock loses an update through k.ReadNoFence/k.WriteNoFence: a failure with ordering-API
@@ -16,7 +16,7 @@ test('Suggest fences runs the search in a worker and says when no ordering chang
   await panel.getByTestId('suggest-fences').click();
   await expect(panel.getByRole('status')).toContainText(/Searching/);
   const result = panel.getByTestId('fences-result');
-  await expect(result).toContainText(/No suggestion: (the failing run makes no ReadNoFence|no set of at most 2 changes)/, { timeout: 90_000 });
+  await expect(result).toContainText(/No suggestion: (the failing run makes no ReadNoFence|no set of at most 2 changes)/, { timeout: 200_000 });
   await expect(panel).toContainText(/\d+ change sets tried, [\d,]+ schedules/);
   await expect(panel.getByTestId('fence-suggestion')).toHaveCount(0);
   // The button is back for another search.
@@ -35,6 +35,6 @@ test('Suggest fences on a user scenario searches in the sandbox', async ({ page 
   const panel = page.getByTestId('fence-suggestions');
   await expect(panel).toBeVisible({ timeout: 20_000 });
   await panel.getByTestId('suggest-fences').click();
-  await expect(panel.getByTestId('fences-result')).toContainText(/No suggestion: (the failing run makes no ReadNoFence|no set of at most 2 changes)/, { timeout: 90_000 });
+  await expect(panel.getByTestId('fences-result')).toContainText(/No suggestion: (the failing run makes no ReadNoFence|no set of at most 2 changes)/, { timeout: 200_000 });
   await expect(panel.getByRole('alert')).toHaveCount(0);
 });
