@@ -30,7 +30,7 @@
  * (WDK); "/volatile (volatile Keyword Interpretation)" (MSVC: /volatile:iso is the default when
  * targeting ARM and ARM64 except ARM64EC, /volatile:ms on every other target).
  */
-import { OP_PAUSE, OP_READ, OP_RMW, OP_SPIN, OP_WRITE, type Routine } from '../machine/ops.ts';
+import { OP_PAUSE, OP_READ, OP_SPIN, OP_WRITE, type Routine } from '../machine/ops.ts';
 import { ORDER_ACQUIRE, ORDER_PLAIN, ORDER_RELEASE, type MemoryOrder } from '../machine/weak-memory.ts';
 import type { Arch } from '../machine/rig.ts';
 import type { Kernel } from './kernel.ts';
@@ -531,10 +531,7 @@ export const orderingApi = {
    * Any IRQL.
    */
   *InterlockedIncrementAcquire(this: Kernel, p: PLONG): Routine<number> {
-    const m = this.m;
-    yield m.at(OP_RMW, p);
-    m.cur.futile = 0;
-    return (m.xadd(p, 1) + 1) | 0;
+    return yield* this.InterlockedIncrement(p);
   },
 
   /**
@@ -548,10 +545,7 @@ export const orderingApi = {
    * Any IRQL.
    */
   *InterlockedIncrementRelease(this: Kernel, p: PLONG): Routine<number> {
-    const m = this.m;
-    yield m.at(OP_RMW, p);
-    m.cur.futile = 0;
-    return (m.xadd(p, 1) + 1) | 0;
+    return yield* this.InterlockedIncrement(p);
   },
 
   /**
@@ -563,10 +557,7 @@ export const orderingApi = {
    * Any IRQL.
    */
   *InterlockedIncrementNoFence(this: Kernel, p: PLONG): Routine<number> {
-    const m = this.m;
-    yield m.at(OP_RMW, p);
-    m.cur.futile = 0;
-    return (m.xadd(p, 1) + 1) | 0;
+    return yield* this.InterlockedIncrement(p);
   },
 
   /**
@@ -580,10 +571,7 @@ export const orderingApi = {
    * Any IRQL.
    */
   *InterlockedDecrementAcquire(this: Kernel, p: PLONG): Routine<number> {
-    const m = this.m;
-    yield m.at(OP_RMW, p);
-    m.cur.futile = 0;
-    return (m.xadd(p, -1) - 1) | 0;
+    return yield* this.InterlockedDecrement(p);
   },
 
   /**
@@ -597,10 +585,7 @@ export const orderingApi = {
    * Any IRQL.
    */
   *InterlockedDecrementRelease(this: Kernel, p: PLONG): Routine<number> {
-    const m = this.m;
-    yield m.at(OP_RMW, p);
-    m.cur.futile = 0;
-    return (m.xadd(p, -1) - 1) | 0;
+    return yield* this.InterlockedDecrement(p);
   },
 
   /**
@@ -612,10 +597,7 @@ export const orderingApi = {
    * Any IRQL.
    */
   *InterlockedDecrementNoFence(this: Kernel, p: PLONG): Routine<number> {
-    const m = this.m;
-    yield m.at(OP_RMW, p);
-    m.cur.futile = 0;
-    return (m.xadd(p, -1) - 1) | 0;
+    return yield* this.InterlockedDecrement(p);
   },
 
   /**
@@ -629,11 +611,7 @@ export const orderingApi = {
    * Any IRQL.
    */
   *InterlockedExchangeAcquire(this: Kernel, p: PLONG, value: number): Routine<number> {
-    const m = this.m;
-    yield m.at(OP_RMW, p);
-    const old = m.xchg(p, value | 0);
-    if (m.noteFutile(p, OP_RMW, old, old !== (value | 0))) yield m.at(OP_SPIN, p);
-    return old;
+    return yield* this.InterlockedExchange(p, value);
   },
 
   /**
@@ -647,11 +625,7 @@ export const orderingApi = {
    * Any IRQL.
    */
   *InterlockedExchangeRelease(this: Kernel, p: PLONG, value: number): Routine<number> {
-    const m = this.m;
-    yield m.at(OP_RMW, p);
-    const old = m.xchg(p, value | 0);
-    if (m.noteFutile(p, OP_RMW, old, old !== (value | 0))) yield m.at(OP_SPIN, p);
-    return old;
+    return yield* this.InterlockedExchange(p, value);
   },
 
   /**
@@ -663,11 +637,7 @@ export const orderingApi = {
    * Any IRQL.
    */
   *InterlockedExchangeNoFence(this: Kernel, p: PLONG, value: number): Routine<number> {
-    const m = this.m;
-    yield m.at(OP_RMW, p);
-    const old = m.xchg(p, value | 0);
-    if (m.noteFutile(p, OP_RMW, old, old !== (value | 0))) yield m.at(OP_SPIN, p);
-    return old;
+    return yield* this.InterlockedExchange(p, value);
   },
 
   /**
@@ -681,12 +651,7 @@ export const orderingApi = {
    * Any IRQL.
    */
   *InterlockedCompareExchangeAcquire(this: Kernel, p: PLONG, exchange: number, comparand: number): Routine<number> {
-    const m = this.m;
-    yield m.at(OP_RMW, p);
-    const old = m.cmpxchg(p, exchange | 0, comparand | 0);
-    const changed = old === (comparand | 0) && old !== (exchange | 0);
-    if (m.noteFutile(p, OP_RMW, old, changed)) yield m.at(OP_SPIN, p);
-    return old;
+    return yield* this.InterlockedCompareExchange(p, exchange, comparand);
   },
 
   /**
@@ -700,12 +665,7 @@ export const orderingApi = {
    * Any IRQL.
    */
   *InterlockedCompareExchangeRelease(this: Kernel, p: PLONG, exchange: number, comparand: number): Routine<number> {
-    const m = this.m;
-    yield m.at(OP_RMW, p);
-    const old = m.cmpxchg(p, exchange | 0, comparand | 0);
-    const changed = old === (comparand | 0) && old !== (exchange | 0);
-    if (m.noteFutile(p, OP_RMW, old, changed)) yield m.at(OP_SPIN, p);
-    return old;
+    return yield* this.InterlockedCompareExchange(p, exchange, comparand);
   },
 
   /**
@@ -718,12 +678,7 @@ export const orderingApi = {
    * Any IRQL.
    */
   *InterlockedCompareExchangeNoFence(this: Kernel, p: PLONG, exchange: number, comparand: number): Routine<number> {
-    const m = this.m;
-    yield m.at(OP_RMW, p);
-    const old = m.cmpxchg(p, exchange | 0, comparand | 0);
-    const changed = old === (comparand | 0) && old !== (exchange | 0);
-    if (m.noteFutile(p, OP_RMW, old, changed)) yield m.at(OP_SPIN, p);
-    return old;
+    return yield* this.InterlockedCompareExchange(p, exchange, comparand);
   },
 
   /**
@@ -737,10 +692,7 @@ export const orderingApi = {
    * Any IRQL.
    */
   *InterlockedExchangeAddAcquire(this: Kernel, p: PLONG, value: number): Routine<number> {
-    const m = this.m;
-    yield m.at(OP_RMW, p);
-    m.cur.futile = 0;
-    return m.xadd(p, value | 0);
+    return yield* this.InterlockedExchangeAdd(p, value);
   },
 
   /**
@@ -754,10 +706,7 @@ export const orderingApi = {
    * Any IRQL.
    */
   *InterlockedExchangeAddRelease(this: Kernel, p: PLONG, value: number): Routine<number> {
-    const m = this.m;
-    yield m.at(OP_RMW, p);
-    m.cur.futile = 0;
-    return m.xadd(p, value | 0);
+    return yield* this.InterlockedExchangeAdd(p, value);
   },
 
   /**
@@ -769,10 +718,7 @@ export const orderingApi = {
    * Any IRQL.
    */
   *InterlockedExchangeAddNoFence(this: Kernel, p: PLONG, value: number): Routine<number> {
-    const m = this.m;
-    yield m.at(OP_RMW, p);
-    m.cur.futile = 0;
-    return m.xadd(p, value | 0);
+    return yield* this.InterlockedExchangeAdd(p, value);
   },
 
   /**
@@ -786,11 +732,7 @@ export const orderingApi = {
    * Any IRQL.
    */
   *InterlockedOrAcquire(this: Kernel, p: PLONG, value: number): Routine<number> {
-    const m = this.m;
-    yield m.at(OP_RMW, p);
-    const old = m.or(p, value | 0);
-    if (m.noteFutile(p, OP_RMW, old, (old | value) !== old)) yield m.at(OP_SPIN, p);
-    return old;
+    return yield* this.InterlockedOr(p, value);
   },
 
   /**
@@ -804,11 +746,7 @@ export const orderingApi = {
    * Any IRQL.
    */
   *InterlockedOrRelease(this: Kernel, p: PLONG, value: number): Routine<number> {
-    const m = this.m;
-    yield m.at(OP_RMW, p);
-    const old = m.or(p, value | 0);
-    if (m.noteFutile(p, OP_RMW, old, (old | value) !== old)) yield m.at(OP_SPIN, p);
-    return old;
+    return yield* this.InterlockedOr(p, value);
   },
 
   /**
@@ -820,11 +758,7 @@ export const orderingApi = {
    * Any IRQL.
    */
   *InterlockedOrNoFence(this: Kernel, p: PLONG, value: number): Routine<number> {
-    const m = this.m;
-    yield m.at(OP_RMW, p);
-    const old = m.or(p, value | 0);
-    if (m.noteFutile(p, OP_RMW, old, (old | value) !== old)) yield m.at(OP_SPIN, p);
-    return old;
+    return yield* this.InterlockedOr(p, value);
   },
 
   /**
@@ -838,11 +772,7 @@ export const orderingApi = {
    * Any IRQL.
    */
   *InterlockedAndAcquire(this: Kernel, p: PLONG, value: number): Routine<number> {
-    const m = this.m;
-    yield m.at(OP_RMW, p);
-    const old = m.and(p, value | 0);
-    if (m.noteFutile(p, OP_RMW, old, (old & value) !== old)) yield m.at(OP_SPIN, p);
-    return old;
+    return yield* this.InterlockedAnd(p, value);
   },
 
   /**
@@ -856,11 +786,7 @@ export const orderingApi = {
    * Any IRQL.
    */
   *InterlockedAndRelease(this: Kernel, p: PLONG, value: number): Routine<number> {
-    const m = this.m;
-    yield m.at(OP_RMW, p);
-    const old = m.and(p, value | 0);
-    if (m.noteFutile(p, OP_RMW, old, (old & value) !== old)) yield m.at(OP_SPIN, p);
-    return old;
+    return yield* this.InterlockedAnd(p, value);
   },
 
   /**
@@ -872,11 +798,7 @@ export const orderingApi = {
    * Any IRQL.
    */
   *InterlockedAndNoFence(this: Kernel, p: PLONG, value: number): Routine<number> {
-    const m = this.m;
-    yield m.at(OP_RMW, p);
-    const old = m.and(p, value | 0);
-    if (m.noteFutile(p, OP_RMW, old, (old & value) !== old)) yield m.at(OP_SPIN, p);
-    return old;
+    return yield* this.InterlockedAnd(p, value);
   },
 
 };
