@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
-import { BUGCHECK, SCENARIO, SCENARIO_TITLE, longTasks, openApp, pickRig, pickScenario, shownSchedule, watchLongTasks } from './helpers.ts';
+import { BUGCHECK, SCENARIO, SCENARIO_TITLE, mainThreadTasks, openApp, pickRig, pickScenario, shownSchedule } from './helpers.ts';
 
 test.describe.configure({ timeout: 90_000 });
 
@@ -220,21 +220,25 @@ test('a long run shows progress, never blocks the page, and can be cancelled', a
   await openApp(page, '?rig=dual-opteron-240&scenario=spinlock/ke-spinlock&seed=1&strategy=random');
   await page.getByLabel('Budget (schedules)').fill('2000000');
   await page.waitForTimeout(1000); // let the page settle (spare workers load) before measuring
-  await watchLongTasks(page);
-  await page.getByRole('button', { name: 'Start' }).click();
-  await expect(page.getByTestId('progress')).toContainText('schedules/s');
-  await expect(page.getByTestId('progress')).toContainText(/left at most/);
-  const progress = page.locator('#run-progress');
-  const before = Number(await progress.getAttribute('value') ?? (await progress.evaluate((e) => (e as HTMLProgressElement).value)));
-  await page.waitForTimeout(3000);
-  const after = await progress.evaluate((e) => (e as HTMLProgressElement).value);
+  let before = 0;
+  let after = 0;
+  const tasks = await mainThreadTasks(page, async () => {
+    await page.getByRole('button', { name: 'Start' }).click();
+    await expect(page.getByTestId('progress')).toContainText('schedules/s');
+    await expect(page.getByTestId('progress')).toContainText(/left at most/);
+    const progress = page.locator('#run-progress');
+    before = await progress.evaluate((e) => (e as HTMLProgressElement).value);
+    await page.waitForTimeout(3000);
+    after = await progress.evaluate((e) => (e as HTMLProgressElement).value);
+  });
   expect(after).toBeGreaterThan(before);
-  const tasks = await longTasks(page);
-  // All exploration runs in workers; the page only draws progress. On a loaded CI box (other tests run
-  // beside this one) the OS can stretch a short task past 50 ms once, so one outlier is tolerated.
-  const over = tasks.filter((d) => d > 50);
-  expect(over.length, `main-thread tasks over 50 ms during the run: ${tasks.join(', ')}`).toBeLessThanOrEqual(1);
-  expect(Math.max(0, ...tasks), `main-thread tasks during the run: ${tasks.join(', ')}`).toBeLessThan(250);
+  // All exploration runs in workers; the page only draws progress. No main-thread task may do 50 ms of
+  // work. That is CPU time: on this 2-core host at load 6, a task doing under 50 ms of work was seen to take
+  // 373 ms of wall time (the OS ran the workers meanwhile), so wall time only bounds a frozen page.
+  expect(tasks.length, 'the trace holds the main thread\'s tasks').toBeGreaterThan(10);
+  const busy = tasks.filter((t) => t.cpu > 50);
+  expect(busy, `main-thread tasks doing over 50 ms of work: ${JSON.stringify(busy)}`).toEqual([]);
+  expect(Math.max(0, ...tasks.map((t) => t.wall)), 'the longest main-thread task (wall time, ms)').toBeLessThan(1000);
   await page.getByRole('button', { name: 'Cancel' }).click();
   await expect(page.getByRole('button', { name: 'Start' })).toBeEnabled({ timeout: 5_000 });
   await expect(page.getByTestId('progress')).toContainText('Cancelled');
@@ -339,6 +343,24 @@ test('a link naming what is not here, or a setting out of range, runs nothing an
   await expect(page.getByTestId('outcome')).toHaveCount(0);
   await page.getByRole('tab', { name: 'History' }).click();
   await expect(page.getByText('No runs yet')).toBeVisible();
+});
+
+test('a tab chosen while a link is still loading stays chosen', async ({ page }) => {
+  // Hold the link's scenario module so the click surely lands before the link is applied.
+  let release!: () => void;
+  const held = new Promise<void>((r) => { release = r; });
+  await page.route(/\/abba[^/]*\.js(\?.*)?$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await openApp(page, '?rig=p4-ht&scenario=spinlock/abba&seed=3');
+  await page.getByRole('tab', { name: 'History' }).click();
+  release();
+  // The link was applied behind the chosen tab: the run view has its rig, scenario and seed.
+  await expect(page.getByLabel('Seed')).toHaveValue('3', { timeout: 30_000 });
+  await expect(page.locator('rb-run-view')).toContainText('abba', { timeout: 30_000 });
+  await expect(page.getByRole('tab', { name: 'History' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByRole('tab', { name: 'Run' })).toHaveAttribute('aria-selected', 'false');
 });
 
 test('a schedule from an older Racebox (rb1) in a link is refused, not misreplayed', async ({ page }) => {

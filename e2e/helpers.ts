@@ -46,3 +46,28 @@ export async function watchLongTasks(page: Page): Promise<void> {
 export async function longTasks(page: Page): Promise<number[]> {
   return page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
 }
+
+/**
+ * Main-thread tasks of the page's renderers while `during` runs, from Chromium's own trace: each task's
+ * wall time and its thread (CPU) time, in ms. A long task seen by PerformanceObserver is wall time, which
+ * a busy host stretches (two cores shared with the run's workers and whatever else runs); the CPU time
+ * is the work the page itself did, which is what "never blocks the page" is about.
+ */
+export async function mainThreadTasks(page: Page, during: () => Promise<void>): Promise<{ wall: number; cpu: number }[]> {
+  const browser = page.context().browser();
+  if (!browser) throw new Error('mainThreadTasks needs a browser (not a persistent context)');
+  await browser.startTracing(page, { categories: ['disabled-by-default-devtools.timeline', 'toplevel', '__metadata'] });
+  let buffer: Buffer;
+  try {
+    await during();
+  } finally {
+    // stopTracing must run even when `during` fails, or the next test cannot trace.
+    buffer = await browser.stopTracing();
+  }
+  interface TraceEvent { name: string; ph: string; pid: number; tid: number; dur?: number; tdur?: number; args?: { name?: string } }
+  const events = (JSON.parse(buffer.toString('utf8')) as { traceEvents: TraceEvent[] }).traceEvents;
+  const main = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  return events
+    .filter((e) => e.ph === 'X' && e.name === 'RunTask' && main.has(`${e.pid}:${e.tid}`) && e.dur !== undefined)
+    .map((e) => ({ wall: Math.round(e.dur! / 1000), cpu: Math.round((e.tdur ?? e.dur!) / 1000) }));
+}

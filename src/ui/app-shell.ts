@@ -118,6 +118,13 @@ export class RaceboxApp extends LitElement {
   private link: LinkParams = parseLink(location.search);
   /** The query of the link opened last (popstate with the same query is not a new link). */
   private openedSearch = location.search;
+  /**
+   * Tabs the user chose (click or arrow keys), counted, and the count when the current link was opened.
+   * A link is applied after the first paint and the library load; a tab chosen in between is the user's
+   * later word and is kept (the link's rig, scenario and run still apply behind it).
+   */
+  private tabChoices = 0;
+  private tabChoicesAtLink = 0;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -140,6 +147,7 @@ export class RaceboxApp extends LitElement {
     if (location.search === this.openedSearch || !this.catalog) return;
     this.link = parseLink(location.search);
     this.problems = [];
+    this.tabChoicesAtLink = this.tabChoices;
     void this.openLink(this.link);
   };
 
@@ -216,7 +224,7 @@ export class RaceboxApp extends LitElement {
       ...(p.depth ? { depth: p.depth } : {}),
       ...(p.schedules ? { schedules: p.schedules } : {}),
     };
-    this.tab = 'run';
+    if (this.tabChoices === this.tabChoicesAtLink) this.tab = 'run';
     // A link that names what is not here, or asks for what is out of range, runs nothing (not the default scenario).
     if (problems.length > 0) return;
     await this.whenRunnable();
@@ -363,6 +371,7 @@ export class RaceboxApp extends LitElement {
   }
 
   private selectTab(t: Tab): void {
+    this.tabChoices++;
     if (t === 'editor') void this.openEditor();
     else this.tab = t;
   }

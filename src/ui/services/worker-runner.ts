@@ -34,12 +34,15 @@ export function defaultWorkerCount(): number {
 /**
  * Idle exploration workers with their modules already loaded, so Start does
  * not pay for spawning and parsing the engine. A pool terminates its workers
- * when it ends; the spares are refilled when the page is idle.
+ * when it ends; the spares are refilled once no long job runs: spawning a
+ * worker costs the page's main thread a task (measured 120–170 ms of CPU under
+ * the e2e trace) and takes a core from the run.
  */
 class Spares {
   private idle: ReturnType<typeof exploreWorker>[] = [];
   private timer?: ReturnType<typeof setTimeout>;
   private created = 0;
+  private busy = 0;
   constructor(private readonly want: number) {
     this.refillSoon();
   }
@@ -48,10 +51,22 @@ class Spares {
     this.refillSoon();
     return w;
   }
+  /** Runs a long job (an exploration, a fence search); no spare is spawned until every such job has ended. */
+  async during<T>(job: () => Promise<T>): Promise<T> {
+    this.busy++;
+    clearTimeout(this.timer);
+    try {
+      return await job();
+    } finally {
+      this.busy--;
+      this.refillSoon();
+    }
+  }
   private refillSoon(): void {
     clearTimeout(this.timer);
+    if (this.busy > 0) return;
     this.timer = setTimeout(() => {
-      if (this.idle.length < this.want) {
+      if (this.busy === 0 && this.idle.length < this.want) {
         this.idle.push(exploreWorker(`explore-${this.created++}`));
         this.refillSoon();
       }
@@ -115,13 +130,13 @@ export function createWorkerRunner(): Runner {
       if (signal.aborted) throw abortError();
       if (!('id' in job.scenario)) return sandboxed.explore(job, onProgress, signal);
       if (job.engine === 'free') return freeRunJob(job, onProgress, signal);
-      if (!shared) return single(job, onProgress, signal);
+      if (!shared) return spares.during(() => single(job, onProgress, signal));
       const { flag, cancel } = poolCancelFlag();
       const onAbort = (): void => cancel();
       signal.addEventListener('abort', onAbort, { once: true });
       try {
         const { engine: _e, workers, ...req } = job;
-        return await explorePool(req, { workers, factory: poolWorker, cancel: flag, onProgress });
+        return await spares.during(() => explorePool(req, { workers, factory: poolWorker, cancel: flag, onProgress }));
       } finally {
         signal.removeEventListener('abort', onAbort);
       }
@@ -145,14 +160,14 @@ export function createWorkerRunner(): Runner {
       const w = spares.take();
       live.add(w.worker);
       try {
-        return await new Promise<FenceReport>((resolve, reject) => {
+        return await spares.during(() => new Promise<FenceReport>((resolve, reject) => {
           const onAbort = (): void => {
             w.worker.terminate();
             reject(abortError());
           };
           signal.addEventListener('abort', onAbort, { once: true });
           w.api.fences(req, proxy((n: number) => onProgress(n))).then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-        });
+        }));
       } finally {
         w.worker.terminate();
         live.delete(w.worker);
