@@ -111,12 +111,15 @@ const mod: BenchModule = {
     const scenarios = (await loadAllScenarios()).filter((s) => !only || only.some((o) => s.id === o || s.id.startsWith(`${o}/`)));
     // RACEBOX_DETECTION_PHASE=buggy|correct: one half only, to run the halves side by side on two cores.
     const phase = process.env.RACEBOX_DETECTION_PHASE;
+    // RACEBOX_DETECTION_ARCH=arm64|x64: only the rows measured on that architecture (a model change re-measured).
+    const arch = process.env.RACEBOX_DETECTION_ARCH;
+    const onArch = (r: Rig): boolean => arch === undefined || r.arch === arch;
     const rows: BenchRow[] = [];
     ctx.log(`detection: budget ${budget} schedules, ${DETECTION_SEEDS} seeds`);
     for (const s of phase === 'correct' ? [] : scenarios) {
       if (isCorrect(s, rigs)) continue;
       const at = detectionRig(s, rigs, 'buggy');
-      if (!at) continue;
+      if (!at || !onArch(at.rig)) continue;
       for (const st of DETECTION_STRATEGIES) {
         const c = detect(at.rig, s, at.expected, st, budget);
         const note = [
@@ -130,7 +133,7 @@ const mod: BenchModule = {
       }
     }
     const rate = new Map<string, { schedules: number; ms: number }>();
-    const cleanCells = (phase === 'buggy' ? [] : scenarios).flatMap((s) => cleanRigs(s).map((rig) => ({ s, rig })));
+    const cleanCells = (phase === 'buggy' ? [] : scenarios).flatMap((s) => cleanRigs(s).filter(onArch).map((rig) => ({ s, rig })));
     for (const { s, rig } of cleanCells) {
       const at = { rig };
       for (const st of DETECTION_STRATEGIES) {

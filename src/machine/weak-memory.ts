@@ -28,8 +28,9 @@
  * and vrNew (lower bound for its later reads, raised by barriers, acquires and SC accesses).
  * A read returns its own newest buffered store to the address, else one of the writes in the
  * address's history from the newest one at or below max(vrNew, coh[addr], dependency view) up
- * to the newest: variant 0 is the newest, k the k-th older (at most MAX_STALE_READS). The store
- * buffer is not FIFO: an entry may become visible once no older entry has its address
+ * to the newest: variant 0 is the newest, k the k-th older (at most MAX_STALE_READS), never older
+ * than a write visible for MAX_STALE_AGE steps. The store buffer is not FIFO: an entry may become
+ * visible once no older entry has its address
  * (coherence), and a release only once it is the oldest; an acquire read first makes the CPU's
  * buffered releases visible (LDAR is not reordered before an earlier STLR: RCsc). The one
  * dependency kept is the address dependency: a read through a pointer the CPU loaded among its
@@ -80,6 +81,13 @@ export const STORE_BUFFER_DEPTH = 4;
  * needs (a few steps).
  */
 export const MAX_STORE_AGE = 64;
+/**
+ * Steps after which a visible write is seen by every CPU's reads (ARM64): coherence reaches every
+ * core within a bounded time. Without a bound a strategy could offer a poll loop the same old value
+ * on every turn (a loop with other accesses in between, which the engine's repeated-poll rule does
+ * not cover) and keep it spinning into a hang no machine shows. Same bound as MAX_STORE_AGE.
+ */
+export const MAX_STALE_AGE = 64;
 /** Older values a read is offered at most (ARM64): the exploration stays bounded. */
 export const MAX_STALE_READS = 3;
 /** Reads per CPU remembered for the address dependency (ARM64). */
@@ -183,6 +191,8 @@ export class WeakMemory {
   private logPrev = new Int32Array(1024);
   private logCpu = new Int32Array(1024);
   private logStep = new Int32Array(1024);
+  /** The step each write became visible (MAX_STALE_AGE counts from it). */
+  private logVis = new Int32Array(1024);
 
   // ---- arm64: addresses written since start get a slot (1 …); slotOf maps address → slot ----
   private slotOf: Int32Array | null = null;
@@ -312,7 +322,7 @@ export class WeakMemory {
     const bound = Math.max(this.bound(cpu, addr, slot, fenced), (order & ORDER_MASK) === ORDER_ACQUIRE ? this.vRel[cpu]! : 0);
     let t = head;
     let k = 0;
-    while (t > bound && k < MAX_STALE_READS) {
+    while (t > bound && k < MAX_STALE_READS && !this.settled(t)) {
       t = this.logPrev[t]!;
       k++;
     }
@@ -537,6 +547,7 @@ export class WeakMemory {
     this.logPrev[ts] = this.slotHead[slot]!;
     this.logCpu[ts] = cpu;
     this.logStep[ts] = step;
+    this.logVis[ts] = this.host === null ? 0 : this.host.step;
     this.slotHead[slot] = ts;
     return ts;
   }
@@ -564,6 +575,12 @@ export class WeakMemory {
     this.logPrev = grow(this.logPrev, size);
     this.logCpu = grow(this.logCpu, size);
     this.logStep = grow(this.logStep, size);
+    this.logVis = grow(this.logVis, size);
+  }
+
+  /** arm64: write `t` has been visible for MAX_STALE_AGE steps or more: no read may see anything older. */
+  private settled(t: number): boolean {
+    return this.host !== null && this.logVis[t]! <= this.host.step - MAX_STALE_AGE;
   }
 
   /** arm64: the oldest timestamp a read by `cpu` of `addr` may still see (`fenced`: a full fence comes first). */
@@ -614,7 +631,7 @@ export class WeakMemory {
     if (k !== 0) {
       const bound = Math.max(this.bound(cpu, addr, slot, false), order === ORDER_ACQUIRE ? this.vRel[cpu]! : 0);
       for (let i = 0; i < k; i++) {
-        if (t <= bound) throw new Error(`CPU ${cpu} cannot read a value of ${addr} ${k} writes old`);
+        if (t <= bound || this.settled(t)) throw new Error(`CPU ${cpu} cannot read a value of ${addr} ${k} writes old`);
         t = this.logPrev[t]!;
       }
     }

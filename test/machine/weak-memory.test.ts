@@ -10,7 +10,7 @@ import { NOT_BLOCKED, type Thread } from '../../src/machine/cpu.ts';
 import { PASSIVE_LEVEL } from '../../src/machine/irql.ts';
 import { OP_PAUSE, OP_READ, OP_WAIT, OP_WRITE, type Routine } from '../../src/machine/ops.ts';
 import {
-  MAX_STALE_READS, ORDER_ACQUIRE, ORDER_FENCE_BEFORE, ORDER_MASK, ORDER_PLAIN, ORDER_RELEASE, STORE_BUFFER_DEPTH,
+  MAX_STALE_AGE, MAX_STALE_READS, ORDER_ACQUIRE, ORDER_FENCE_BEFORE, ORDER_MASK, ORDER_PLAIN, ORDER_RELEASE, STORE_BUFFER_DEPTH,
   VARIANT_BUFFER, VARIANT_DEFAULT, WeakEvents, WeakMemory, type FenceKind, type MemoryOrder,
 } from '../../src/machine/weak-memory.ts';
 import type { Arch } from '../../src/machine/rig.ts';
@@ -592,6 +592,25 @@ describe('arm64: ARMv8 views', () => {
     expect(w.read(1, 10, ORDER_PLAIN, 2)).toBe(MAX_STALE_READS + 1);
     expect(w.staleOptions(1, 10, ORDER_PLAIN)).toBe(2);
     expect(() => w.read(1, 10, ORDER_PLAIN, 3)).toThrow();
+  });
+
+  it('a write visible for MAX_STALE_AGE steps is seen by every read: an old value is not offered forever', () => {
+    const words = new Int32Array(64);
+    const host = { step: 0, memory: { blockAt: () => undefined } };
+    const w = new WeakMemory('arm64', 2, words, () => {}, host);
+    w.reset();
+    w.start();
+    w.write(0, 10, 1, ORDER_PLAIN, VARIANT_DEFAULT);
+    host.step = MAX_STALE_AGE - 1;
+    expect(w.staleOptions(1, 10, ORDER_PLAIN)).toBe(1); // still fresh: CPU 1 may read the 0 from before
+    expect(w.read(1, 10, ORDER_PLAIN, 1)).toBe(0);
+    host.step = MAX_STALE_AGE;
+    expect(w.staleOptions(1, 10, ORDER_PLAIN)).toBe(0);
+    expect(() => w.read(1, 10, ORDER_PLAIN, 1)).toThrow();
+    // A newer write is fresh again: the one before it, settled, is the oldest left to read.
+    w.write(0, 10, 2, ORDER_PLAIN, VARIANT_DEFAULT);
+    expect(w.staleOptions(1, 10, ORDER_PLAIN)).toBe(1);
+    expect(w.read(1, 10, ORDER_PLAIN, 1)).toBe(1);
   });
 
   it('a word a kernel path wrote behind the model\'s back offers only what memory holds', () => {
