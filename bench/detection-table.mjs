@@ -15,7 +15,7 @@ for (const file of files) {
   const doc = JSON.parse(readFileSync(file, 'utf8'));
   const own = doc.results.find((m) => m.module === 'detection')?.rows ?? [];
   for (const r of own) {
-    if (r.name.startsWith('portfolio schedules/s')) speedRow ??= r;
+    if (r.name.startsWith('portfolio schedules/s')) { if (r.value > 0) speedRow ??= r; }
     else byName.set(r.name, r);
   }
 }
