@@ -39,6 +39,8 @@ export class ExecContext {
   futileVal = 0;
   /** `steps` at the last futile access (a PAUSE right after one moves it on: see Machine.notePause). */
   futileAt = 0;
+  /** Spin locks held at the last futile access (a lock taken since makes the next read progress, not a yield). */
+  futileLocks = 0;
   /** Times this context's presumed spin was resumed because nothing else could run (see Machine.resumeGuessedSpins). */
   spinRetries = 0;
 
@@ -77,6 +79,7 @@ export class ExecContext {
     this.futileKey = 0;
     this.futileVal = 0;
     this.futileAt = 0;
+    this.futileLocks = 0;
     this.spinRetries = 0;
     return this;
   }

@@ -408,6 +408,10 @@ export class Machine implements SharedKernelState {
     const c = this.cur;
     const key = a * 16 + op;
     if (changed || c.futileKey !== key || c.futileVal !== value) return this.futileFresh(c, key, value, changed);
+    // A spin lock taken since the last read and still held is progress, not a poll: the re-check under the
+    // lock of double-checked locking. As a yield, fair scheduling would make every other CPU step before
+    // the initialiser goes on — each reads the pointer still NULL — and hide the fast-path race.
+    if (c.heldLocks.length > c.futileLocks) return this.futileFresh(c, key, value, false);
     this.yielded = true;
     if (this.parksSpins) {
       if (c.steps !== c.futileAt + 1) return this.futileFresh(c, key, value, false);
@@ -428,6 +432,7 @@ export class Machine implements SharedKernelState {
     c.futileKey = key;
     c.futileVal = value;
     c.futileAt = c.steps;
+    c.futileLocks = c.heldLocks.length;
     c.futile = changed ? 0 : 1;
     return false;
   }
