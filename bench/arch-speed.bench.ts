@@ -8,19 +8,16 @@
  *
  * Opt-in: `racebox bench --only "arm64 speed"`.
  */
-import { explore } from '../src/engine/explore.ts';
 import type { Rig } from '../src/machine/rig.ts';
 import { presetRig } from '../src/machine/presets.ts';
 import type { Scenario } from '../src/scenario/define.ts';
 import { expectedOutcome } from '../src/scenario/expect.ts';
 import { loadAllScenarios } from '../src/workers/node-load.ts';
+import { alternatingRounds, explorationRate } from './ab.ts';
 import type { BenchModule, BenchRow } from './index.ts';
 import { median, pct } from './stats.ts';
 
-function rate(rig: Rig, s: Scenario, seed: number, schedules: number): number {
-  const r = explore(rig, s, { seed, schedules });
-  return (r.schedulesRun * 1000) / Math.max(1, r.elapsedMs);
-}
+const rate = (rig: Rig, s: Scenario, seed: number, schedules: number): number => explorationRate(rig, s, {}, seed, schedules);
 
 const mod: BenchModule = {
   title: 'arm64 speed',
@@ -35,24 +32,7 @@ const mod: BenchModule = {
       if (expectedOutcome(s, arm) !== 'pass' || expectedOutcome(s, x64) !== 'pass') continue;
       rate(arm, s, 1, Math.min(schedules, 200));
       rate(x64, s, 1, Math.min(schedules, 200));
-      const a: number[] = [];
-      const b: number[] = [];
-      const per: number[] = [];
-      for (let i = 0; i < rounds; i++) {
-        const seed = i + 1;
-        let p: number;
-        let q: number;
-        if (i % 2 === 0) {
-          p = rate(x64, s, seed, schedules);
-          q = rate(arm, s, seed, schedules);
-        } else {
-          q = rate(arm, s, seed, schedules);
-          p = rate(x64, s, seed, schedules);
-        }
-        a.push(p);
-        b.push(q);
-        per.push(q / p);
-      }
+      const { base: a, cand: b, ratios: per } = alternatingRounds(rounds, (seed) => rate(x64, s, seed, schedules), (seed) => rate(arm, s, seed, schedules));
       const ratio = median(per);
       ratios.push(ratio);
       rows.push({

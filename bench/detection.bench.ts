@@ -135,15 +135,14 @@ const mod: BenchModule = {
     const rate = new Map<string, { schedules: number; ms: number }>();
     const cleanCells = (phase === 'buggy' ? [] : scenarios).flatMap((s) => cleanRigs(s).filter(onArch).map((rig) => ({ s, rig })));
     for (const { s, rig } of cleanCells) {
-      const at = { rig };
       for (const st of DETECTION_STRATEGIES) {
-        const r: RunSummary = explore(at.rig, s, { ...st.options, seed: 1, schedules: budget });
+        const r: RunSummary = explore(rig, s, { ...st.options, seed: 1, schedules: budget });
         const clean = r.outcome === 'pass';
         // The speed line compares like with like: x64 rows only (ARM64's model costs more per step).
         const acc = rate.get(st.label) ?? { schedules: 0, ms: 0 };
         if (rig.arch === 'x64') rate.set(st.label, { schedules: acc.schedules + r.schedulesRun, ms: acc.ms + r.elapsedMs });
         rows.push({
-          name: `clean ${s.id} @ ${at.rig.id} — ${st.label}`,
+          name: `clean ${s.id} @ ${rig.id} — ${st.label}`,
           value: clean ? r.schedulesRun : 0,
           unit: 'clean schedules',
           note: clean ? (r.exhausted ? 'every schedule within the bound' : 'no failure') : `FALSE FAILURE at schedule ${r.failingSchedule}: ${describeFailure(r)} — ${r.failure?.message ?? ''}`,

@@ -10,21 +10,16 @@
  * those per-scenario ratios. Opt-in (`racebox bench --only "portfolio speed"`); RACEBOX_DETECTION_SCENARIOS
  * limits it to some families as for the detection table.
  */
-import { explore, type ExploreOptions } from '../src/engine/explore.ts';
-import type { Scenario } from '../src/scenario/define.ts';
+import type { ExploreOptions } from '../src/engine/explore.ts';
 import { listRigs, loadAllScenarios } from '../src/workers/node-load.ts';
 import { detectionRig, isCorrect } from './detection.bench.ts';
+import { alternatingRounds, explorationRate } from './ab.ts';
 import type { BenchModule, BenchRow } from './index.ts';
 import { median, pct } from './stats.ts';
 
 const PCT: ExploreOptions = { strategy: 'pct', depth: 3 };
 const PORTFOLIO: ExploreOptions = { strategy: 'portfolio' };
 
-/** Schedules per second of one exploration round. */
-function rate(rig: Parameters<typeof explore>[0], s: Scenario, options: ExploreOptions, seed: number, schedules: number): number {
-  const r = explore(rig, s, { ...options, seed, schedules });
-  return (r.schedulesRun * 1000) / Math.max(1, r.elapsedMs);
-}
 
 const mod: BenchModule = {
   title: 'portfolio speed',
@@ -41,26 +36,9 @@ const mod: BenchModule = {
       const at = detectionRig(s, rigs, 'correct');
       if (!at) continue;
       // A warm-up round of each, so that neither pays for the first compilation of the scenario.
-      rate(at.rig, s, PCT, 1, Math.min(schedules, 300));
-      rate(at.rig, s, PORTFOLIO, 1, Math.min(schedules, 300));
-      const per: number[] = [];
-      const a: number[] = [];
-      const b: number[] = [];
-      for (let i = 0; i < rounds; i++) {
-        const seed = i + 1;
-        let p: number;
-        let q: number;
-        if (i % 2 === 0) {
-          p = rate(at.rig, s, PCT, seed, schedules);
-          q = rate(at.rig, s, PORTFOLIO, seed, schedules);
-        } else {
-          q = rate(at.rig, s, PORTFOLIO, seed, schedules);
-          p = rate(at.rig, s, PCT, seed, schedules);
-        }
-        a.push(p);
-        b.push(q);
-        per.push(q / p);
-      }
+      explorationRate(at.rig, s, PCT, 1, Math.min(schedules, 300));
+      explorationRate(at.rig, s, PORTFOLIO, 1, Math.min(schedules, 300));
+      const { base: a, cand: b, ratios: per } = alternatingRounds(rounds, (seed) => explorationRate(at.rig, s, PCT, seed, schedules), (seed) => explorationRate(at.rig, s, PORTFOLIO, seed, schedules));
       const ratio = median(per);
       ratios.push(ratio);
       rows.push({
